@@ -1,0 +1,24 @@
+"""kerasformers: Hugging Face transformers checkpoints as Keras 3 models, TensorFlow first."""
+
+__version__ = "0.1.0"
+
+from kerasformers.configuration import AutoConfig, PretrainedConfig
+from kerasformers.hub import CheckpointNotFoundError, push_to_local_hub, set_local_hub
+from kerasformers.modeling_utils import TFPreTrainedModel
+from kerasformers.models.auto import (
+    TFAutoModel,
+    TFAutoModelForCausalLM,
+    TFAutoModelForMaskedLM,
+    TFAutoModelForMultipleChoice,
+    TFAutoModelForQuestionAnswering,
+    TFAutoModelForSequenceClassification,
+    TFAutoModelForTokenClassification,
+)
+from kerasformers.models.bert import *  # noqa: F401,F403
+from kerasformers.outputs import ModelOutput
+from kerasformers.weights import WeightsError
+
+try:  # the tokenizer module is optional while it is being written
+    from kerasformers.tokenization import AutoTokenizer, BatchEncoding, PreTrainedTokenizerFast
+except ImportError:  # pragma: no cover
+    pass

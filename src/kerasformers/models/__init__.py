@@ -1,0 +1,3 @@
+"""Every architecture; importing this package registers their configs and auto classes."""
+
+from kerasformers.models import bert  # noqa: F401

@@ -1,0 +1,320 @@
+"""Checkpoint tensors <-> Keras variables.
+
+Models are built so that their layer attribute names follow the PyTorch module names
+(``encoder.layer.0.attention.self.query``). :func:`named_variables` walks the layer tree and
+gives every Keras variable its Hugging Face tensor name; a model's ``weight_renames`` (data,
+not code) covers the few names that differ. One loader applies them to safetensors files and
+reports missing, unexpected and mismatched tensors in transformers' wording.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import keras
+import numpy as np
+from safetensors import SafetensorError, safe_open
+from safetensors.numpy import save_file
+
+logger = logging.getLogger("kerasformers")
+
+SAFE_WEIGHTS_NAME = "model.safetensors"
+SAFE_WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
+PICKLE_WEIGHTS_NAME = "pytorch_model.bin"
+PICKLE_WEIGHTS_INDEX_NAME = "pytorch_model.bin.index.json"
+
+# Keras built-in layers: (attribute, torch parameter name, transposed?)
+_KERAS_LEAF_VARIABLES: dict[type, tuple[tuple[str, str, bool], ...]] = {
+    keras.layers.Dense: (("kernel", "weight", True), ("bias", "bias", False)),
+    keras.layers.LayerNormalization: (("gamma", "weight", False), ("beta", "bias", False)),
+    keras.layers.Embedding: (("embeddings", "weight", False),),
+}
+
+# Old checkpoints (TF-converted BERT) name LayerNorm parameters gamma / beta.
+_LEGACY_RENAMES = ((re.compile(r"\.gamma$"), ".weight"), (re.compile(r"\.beta$"), ".bias"))
+
+
+class WeightsError(OSError):
+    """A checkpoint's weight files are missing, unreadable or do not fit the model."""
+
+
+@dataclass
+class NamedVariable:
+    variable: keras.Variable
+    transposed: bool  # stored as (out, in) in the checkpoint, (in, out) in Keras
+
+
+def named_variables(layer: keras.layers.Layer, prefix: str = "") -> dict[str, NamedVariable]:
+    """Map each Hugging Face tensor name of ``layer`` to its Keras variable.
+
+    Example:
+        >>> sorted(named_variables(model))[:2]
+        ['bert.embeddings.LayerNorm.bias', 'bert.embeddings.LayerNorm.weight']
+    """
+    found: dict[str, NamedVariable] = {}
+    seen: set[int] = set()
+    _walk(layer, prefix, found, seen)
+    return found
+
+
+def _walk(layer, prefix, found, seen):
+    if id(layer) in seen:  # a layer shared by two parents keeps its first name (tied weights)
+        return
+    seen.add(id(layer))
+    for layer_type, leaf_variables in _KERAS_LEAF_VARIABLES.items():
+        if isinstance(layer, layer_type):
+            for attribute, torch_name, transposed in leaf_variables:
+                variable = getattr(layer, attribute, None)
+                if variable is not None:
+                    found[prefix + torch_name] = NamedVariable(variable, transposed)
+            return
+    # A layer may rename attributes whose PyTorch name Keras reserves (e.g. "output").
+    torch_names = getattr(type(layer), "torch_module_names", {})
+    for attribute, value in list(vars(layer).items()):
+        if attribute.startswith("_"):
+            continue
+        torch_name = torch_names.get(attribute, attribute)
+        child_prefix = f"{prefix}{torch_name}." if torch_name else prefix
+        if isinstance(value, keras.Variable):
+            found[prefix + torch_name] = NamedVariable(value, False)
+        elif isinstance(value, keras.layers.Layer):
+            _walk(value, child_prefix, found, seen)
+        elif isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, keras.layers.Layer) for v in value
+        ):
+            for index, child in enumerate(value):
+                _walk(child, f"{child_prefix}{index}.", found, seen)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading checkpoint files
+
+
+def weight_files(folder: Path, allow_pickle: bool = False) -> tuple[list[Path], str]:
+    """The weight files of a checkpoint folder and their format ("safetensors" or "pickle")."""
+    index = folder / SAFE_WEIGHTS_INDEX_NAME
+    if index.is_file():
+        return _files_from_index(index), "safetensors"
+    if (folder / SAFE_WEIGHTS_NAME).is_file():
+        return [folder / SAFE_WEIGHTS_NAME], "safetensors"
+    pickled = [folder / PICKLE_WEIGHTS_INDEX_NAME, folder / PICKLE_WEIGHTS_NAME]
+    if any(p.is_file() for p in pickled):
+        if not allow_pickle:
+            raise WeightsError(
+                f"{folder} only has PyTorch pickle weights ({PICKLE_WEIGHTS_NAME}). Unpickling can run "
+                "arbitrary code, so kerasformers refuses it by default. If you trust this checkpoint, "
+                "pass allow_pickle=True (it is then read with torch.load(weights_only=True)), or "
+                "convert it to safetensors."
+            )
+        if pickled[0].is_file():
+            return _files_from_index(pickled[0]), "pickle"
+        return [pickled[1]], "pickle"
+    present = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    raise WeightsError(
+        f"{folder} has no model weights: expected {SAFE_WEIGHTS_NAME} or {SAFE_WEIGHTS_INDEX_NAME} "
+        f"(found: {', '.join(present) or 'nothing'}). Save the model with save_pretrained() or "
+        "copy its weight files into that folder."
+    )
+
+
+def _files_from_index(index: Path) -> list[Path]:
+    try:
+        weight_map = json.loads(index.read_text())["weight_map"]
+    except (json.JSONDecodeError, KeyError) as error:
+        raise WeightsError(f"{index} is not a valid weights index ({error!r}).") from None
+    files = [index.parent / name for name in dict.fromkeys(weight_map.values())]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise WeightsError(f"{index} lists shard(s) that are not in the folder: {missing}.")
+    return files
+
+
+def iter_checkpoint_tensors(files: list[Path], fmt: str) -> Iterator[tuple[str, object]]:
+    """Yield ``(name, loader)`` pairs; calling ``loader()`` reads that one tensor as numpy."""
+    if fmt == "pickle":
+        import torch  # only on explicit opt-in
+
+        for path in files:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            for name, tensor in state.items():
+                yield name, (lambda t=tensor: t.float().numpy() if t.is_floating_point() else t.numpy())
+        return
+    for path in files:
+        try:
+            handle = safe_open(path, framework="numpy")
+            names = list(handle.keys())
+        except (SafetensorError, OSError, ValueError) as error:
+            raise WeightsError(
+                f"{path} is not a readable safetensors file ({error}). It is probably truncated or "
+                "corrupted: download or save it again."
+            ) from None
+        for name in names:
+            yield name, (lambda h=handle, n=name, p=path: _read_tensor(h, n, p))
+
+
+def _read_tensor(handle, name, path):
+    try:
+        return handle.get_tensor(name)
+    except (SafetensorError, OSError, ValueError) as error:
+        raise WeightsError(
+            f"Could not read tensor {name!r} from {path} ({error}); the file is probably truncated "
+            "or corrupted: download or save it again."
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# loading
+
+
+@dataclass
+class LoadingInfo:
+    missing_keys: list[str] = field(default_factory=list)
+    unexpected_keys: list[str] = field(default_factory=list)
+    mismatched_keys: list[tuple[str, tuple, tuple]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"missing_keys": self.missing_keys, "unexpected_keys": self.unexpected_keys,
+                "mismatched_keys": self.mismatched_keys}
+
+
+def _checkpoint_name_to_model_name(model, expected: dict[str, NamedVariable], names: list[str]):
+    """Return a function mapping checkpoint tensor names onto the model's names."""
+    renames = [(re.compile(p), r) for p, r in getattr(model, "weight_renames", ())]
+    prefix = getattr(model, "base_model_prefix", "")
+    model_has_prefix = bool(prefix) and any(k.startswith(prefix + ".") for k in expected)
+
+    def rename(name: str) -> str:
+        for pattern, replacement in (*_LEGACY_RENAMES, *renames):
+            name = pattern.sub(replacement, name)
+        return name
+
+    renamed = [rename(n) for n in names]
+    checkpoint_has_prefix = bool(prefix) and any(n.startswith(prefix + ".") for n in renamed)
+
+    def to_model(name: str) -> str:
+        name = rename(name)
+        if model_has_prefix and not checkpoint_has_prefix:
+            return f"{prefix}.{name}"  # a base-model checkpoint loaded into a model with a head
+        if checkpoint_has_prefix and not model_has_prefix and name.startswith(prefix + "."):
+            return name[len(prefix) + 1:]  # a checkpoint with a head loaded into the base model
+        return name
+
+    return to_model
+
+
+def load_checkpoint_into_model(model, folder: Path, *, allow_pickle: bool = False,
+                               ignore_mismatched_sizes: bool = False, source: str = "") -> LoadingInfo:
+    """Assign a checkpoint folder's tensors to ``model``'s (built) variables; report the rest."""
+    files, fmt = weight_files(folder, allow_pickle)
+    expected = named_variables(model)
+    tensors = dict(iter_checkpoint_tensors(files, fmt))
+    to_model = _checkpoint_name_to_model_name(model, expected, list(tensors))
+    info = LoadingInfo()
+    loaded: set[str] = set()
+    for checkpoint_name, read in tensors.items():
+        name = to_model(checkpoint_name)
+        target = expected.get(name)
+        if target is None:
+            info.unexpected_keys.append(checkpoint_name)
+            continue
+        array = read()
+        if target.transposed:
+            array = array.T
+        want = tuple(target.variable.shape)
+        if tuple(array.shape) != want:
+            if ignore_mismatched_sizes:
+                info.mismatched_keys.append((name, tuple(array.shape), want))
+                continue
+            raise WeightsError(
+                f"Tensor {checkpoint_name!r} in {source or folder} has shape {tuple(array.shape)} but the "
+                f"model expects {want} for {name!r}. The config does not match the checkpoint; if you "
+                "changed it on purpose (e.g. num_labels), pass ignore_mismatched_sizes=True."
+            )
+        target.variable.assign(np.asarray(array, dtype=target.variable.dtype))
+        loaded.add(name)
+    mismatched = {m[0] for m in info.mismatched_keys}
+    info.missing_keys = sorted(n for n in expected if n not in loaded and n not in mismatched)
+
+    ignore_unexpected = [re.compile(p) for p in getattr(model, "keys_to_ignore_on_load_unexpected", ())]
+    info.unexpected_keys = sorted(
+        k for k in info.unexpected_keys if not any(p.search(k) for p in ignore_unexpected)
+    )
+    _report(model, info, source or str(folder))
+    return info
+
+
+def _report(model, info: LoadingInfo, source: str) -> None:
+    name = type(model).__name__
+    if info.unexpected_keys:
+        logger.warning(
+            f"Some weights of the model checkpoint at {source} were not used when initializing {name}: "
+            f"{info.unexpected_keys}\n- This IS expected if you are initializing {name} from the "
+            "checkpoint of a model trained on another task or with another architecture.\n- This IS NOT "
+            f"expected if you are initializing {name} from the checkpoint of a model that you expect "
+            "to be exactly identical."
+        )
+    if info.missing_keys:
+        logger.warning(
+            f"Some weights of {name} were not initialized from the model checkpoint at {source} and are "
+            f"newly initialized: {info.missing_keys}\nYou should probably TRAIN this model on a "
+            "down-stream task to be able to use it for predictions and inference."
+        )
+    if info.mismatched_keys:
+        lines = "\n".join(f"- {k}: found shape {a} in the checkpoint and {b} in the model instantiated"
+                          for k, a, b in info.mismatched_keys)
+        logger.warning(
+            f"Some weights of {name} were not initialized from the model checkpoint at {source} and are "
+            f"newly initialized because the shapes did not match:\n{lines}\nYou should probably TRAIN "
+            "this model on a down-stream task to be able to use it for predictions and inference."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# saving
+
+
+def _parse_size(size: int | str) -> int:
+    if isinstance(size, int):
+        return size
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]i?B)\s*", size, re.IGNORECASE)
+    if not match:
+        raise ValueError(f"max_shard_size must be bytes or like '5GB', got {size!r}.")
+    units = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+    return int(float(match.group(1)) * units[match.group(2).upper()])
+
+
+def save_model_weights(model, folder: Path, max_shard_size: int | str = "5GB") -> list[str]:
+    """Write the model's variables as Hugging Face safetensors (sharded past ``max_shard_size``)."""
+    limit = _parse_size(max_shard_size)
+    shards: list[dict[str, np.ndarray]] = [{}]
+    size = 0
+    for name, target in named_variables(model).items():
+        array = keras.ops.convert_to_numpy(target.variable.value)
+        if target.transposed:
+            array = array.T
+        array = np.ascontiguousarray(array)
+        if shards[-1] and size + array.nbytes > limit:
+            shards.append({})
+            size = 0
+        shards[-1][name] = array
+        size += array.nbytes
+    metadata = {"format": "pt"}  # transformers only loads files marked with a known format
+    if len(shards) == 1:
+        save_file(shards[0], str(folder / SAFE_WEIGHTS_NAME), metadata=metadata)
+        return [SAFE_WEIGHTS_NAME]
+    names = [f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))]
+    weight_map = {}
+    total = 0
+    for file_name, shard in zip(names, shards):
+        save_file(shard, str(folder / file_name), metadata=metadata)
+        weight_map.update({k: file_name for k in shard})
+        total += sum(a.nbytes for a in shard.values())
+    index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
+    (folder / SAFE_WEIGHTS_INDEX_NAME).write_text(json.dumps(index, indent=2))
+    return names + [SAFE_WEIGHTS_INDEX_NAME]
+
