@@ -200,5 +200,7 @@ class AutoConfig:
         return PretrainedConfig.from_pretrained(name_or_path, **kwargs)
 
     @staticmethod
-    def for_model(model_type: str, **kwargs) -> PretrainedConfig:
-        return config_class_for(model_type)(**kwargs)
+    def for_model(model_type: str, /, **kwargs) -> PretrainedConfig:
+        """A config of ``model_type`` from keyword values (e.g. a transformers config's to_dict())."""
+        kwargs.pop("model_type", None)
+        return config_class_for(model_type).from_dict(kwargs)

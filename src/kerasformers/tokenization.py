@@ -1,0 +1,1150 @@
+"""Tokenizers for Hugging Face checkpoints, with ids identical to transformers' ``AutoTokenizer``.
+
+:class:`AutoTokenizer` reads a checkpoint folder (``tokenizer.json``, or ``vocab.txt`` for
+WordPiece/BERT, or ``vocab.json`` + ``merges.txt`` for byte-level BPE, plus
+``tokenizer_config.json`` and ``special_tokens_map.json``) and returns a
+:class:`PreTrainedTokenizerFast` running on the Rust ``tokenizers`` library. Calling it gives a
+:class:`BatchEncoding`, a ``dict`` that Keras, ``tf.nest`` and ``tf.data`` take as model input.
+
+Example:
+    >>> tokenizer = AutoTokenizer.from_pretrained("sentence-transformers/all-MiniLM-L6-v2")
+    >>> batch = tokenizer(["Hello world", "Hi"], padding=True, return_tensors="tf")
+    >>> batch["input_ids"].shape
+    TensorShape([2, 4])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tokenizers import AddedToken, Encoding, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+from tokenizers.models import BPE, WordPiece
+
+from kerasformers.hub import atomic_folder_write, resolve_checkpoint
+
+__all__ = ["AutoTokenizer", "BatchEncoding", "PreTrainedTokenizerFast", "TokenizerFilesNotFoundError"]
+
+TOKENIZER_FILE = "tokenizer.json"
+TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
+CONFIG_FILE = "config.json"
+
+# transformers' sentinel for "no length limit"; asking to truncate or pad to it does nothing.
+VERY_LARGE_INTEGER = int(1e30)
+LARGE_INTEGER = int(1e20)
+
+SPECIAL_TOKEN_NAMES = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+PADDING_STRATEGIES = ("longest", "max_length", "do_not_pad")
+TRUNCATION_STRATEGIES = ("longest_first", "only_first", "only_second", "do_not_truncate")
+TENSOR_TYPES = ("np", "tf")
+
+# transformers picks a tokenizer class per checkpoint; each class fixes the text pipeline, the
+# default special tokens and the model inputs. These tables hold the classes we rebuild the
+# same way; any other class loads tokenizer.json as it is (transformers' TokenizersBackend).
+_FAMILY_OF_CLASS = {
+    **dict.fromkeys(
+        ["BertTokenizer", "DistilBertTokenizer", "ElectraTokenizer", "ConvBertTokenizer", "MobileBertTokenizer",
+         "SqueezeBertTokenizer", "LayoutLMTokenizer"],
+        "bert",
+    ),
+    **dict.fromkeys(["RobertaTokenizer", "BartTokenizer", "LongformerTokenizer", "LEDTokenizer"], "roberta"),
+    "GPT2Tokenizer": "gpt2",
+}
+_CLASS_OF_MODEL_TYPE = {
+    **dict.fromkeys(
+        ["bert", "distilbert", "electra", "convbert", "layoutlm", "megatron-bert", "mobilebert", "squeezebert"],
+        "BertTokenizer",
+    ),
+    **dict.fromkeys(
+        ["roberta", "roberta-prelayernorm", "bart", "longformer", "data2vec-text", "ibert"], "RobertaTokenizer"
+    ),
+    **dict.fromkeys(["gpt2", "gpt_neo", "gptj", "codegen", "opt"], "GPT2Tokenizer"),
+}
+_CLASSES_WITH_TOKEN_TYPE_IDS = {
+    "BertTokenizer", "ElectraTokenizer", "ConvBertTokenizer", "MobileBertTokenizer", "SqueezeBertTokenizer",
+    "LayoutLMTokenizer", "LxmertTokenizer", "DPRContextEncoderTokenizer", "DPRQuestionEncoderTokenizer",
+    "DebertaTokenizer", "DebertaV2Tokenizer", "FNetTokenizer", "CanineTokenizer", "LayoutLMv2Tokenizer",
+    "MarkupLMTokenizer", "TapasTokenizer",
+}
+_DEFAULT_SPECIAL_TOKENS = {
+    "bert": {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
+             "mask_token": "[MASK]"},
+    "roberta": {"bos_token": "<s>", "eos_token": "</s>", "sep_token": "</s>", "cls_token": "<s>",
+                "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>"},
+    "gpt2": {"unk_token": "<|endoftext|>", "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"},
+}
+
+# Keys of tokenizer_config.json that describe one load (paths, transformers bookkeeping, the
+# padding/truncation that transformers copies out of tokenizer.json) rather than the tokenizer.
+_CONFIG_KEYS_NOT_SAVED = {
+    "name_or_path", "tokenizer_file", "vocab_file", "merges_file", "special_tokens_map_file", "added_tokens_decoder",
+    "auto_map", "is_local", "local_files_only", "backend", "files_loaded", "max_length", "stride",
+    "truncation_strategy", "pad_to_multiple_of", "pad_token_type_id", "_commit_hash", "_from_auto",
+    "additional_special_tokens", "extra_special_tokens",
+}
+# transformers' from_pretrained arguments that mean nothing offline; accepted so code runs unchanged.
+_IGNORED_LOAD_ARGUMENTS = {"use_fast", "local_files_only", "force_download", "token", "trust_remote_code",
+                           "proxies", "resume_download", "_from_auto"}
+
+
+class TokenizerFilesNotFoundError(FileNotFoundError):
+    """A checkpoint folder without the files a tokenizer is built from; the message lists them."""
+
+
+# --------------------------------------------------------------------------------------------
+# BatchEncoding
+# --------------------------------------------------------------------------------------------
+
+
+class BatchEncoding(dict):
+    """What a tokenizer call returns: a ``dict`` of model inputs plus the ``tokenizers`` encodings.
+
+    Keys read as attributes too (``batch.input_ids``). Integer indexing returns the
+    ``tokenizers.Encoding`` of one example. Being a real ``dict`` (and registered with
+    ``keras.tree``), it goes straight into ``model(batch)``, ``model.fit(batch, ...)`` and
+    ``tf.data.Dataset.from_tensor_slices(batch)``.
+
+    Example:
+        >>> batch = tokenizer(["Hello world", "Hi"], padding=True, return_tensors="np")
+        >>> batch.input_ids.shape, batch.word_ids(1)
+        ((2, 4), [None, 0, None, None])
+    """
+
+    def __init__(
+        self,
+        data: Any = None,
+        encodings: list[Encoding] | None = None,
+        tensor_type: str | None = None,
+        n_sequences: int | None = None,
+    ):
+        super().__init__(data if data is not None else {})
+        self._encodings = encodings
+        if n_sequences is None and encodings:
+            n_sequences = encodings[0].n_sequences
+        self._n_sequences = n_sequences
+        self.convert_to_tensors(tensor_type)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return dict.__getitem__(self, key)
+        if isinstance(key, slice):
+            return {name: value[key] for name, value in self.items()}
+        if self._encodings is not None:
+            return self._encodings[key]
+        raise KeyError(f"{key!r}: use a key name ('input_ids'), an integer (needs encodings) or a slice.")
+
+    def __getattr__(self, name: str):
+        try:
+            return dict.__getitem__(self, name)
+        except KeyError:
+            raise AttributeError(f"BatchEncoding has no attribute or key {name!r}") from None
+
+    # keras.tree (optree) treats dict subclasses as leaves unless they say how to flatten.
+    # Like a plain dict: children in sorted-key order, the original key order kept for rebuilding.
+    def tree_flatten(self):
+        sorted_keys = sorted(self)
+        return [self[key] for key in sorted_keys], list(self), sorted_keys
+
+    @classmethod
+    def tree_unflatten(cls, keys_in_order, children):
+        by_key = dict(zip(sorted(keys_in_order), children))
+        return cls({key: by_key[key] for key in keys_in_order})
+
+    @property
+    def encodings(self) -> list[Encoding] | None:
+        """The ``tokenizers.Encoding`` of each row (overflowing pieces included), or None."""
+        return self._encodings
+
+    @property
+    def n_sequences(self) -> int | None:
+        """1 for single texts, 2 for pairs, None when unknown."""
+        return self._n_sequences
+
+    def _encoding(self, batch_index: int) -> Encoding:
+        if not self._encodings:
+            raise ValueError("This BatchEncoding holds no tokenizers encodings (it was built from plain values).")
+        return self._encodings[batch_index]
+
+    def tokens(self, batch_index: int = 0) -> list[str]:
+        """The token strings of example ``batch_index``, special and padding tokens included."""
+        return self._encoding(batch_index).tokens
+
+    def word_ids(self, batch_index: int = 0) -> list[int | None]:
+        """For each token of example ``batch_index``, the index of its word (None for special tokens)."""
+        return self._encoding(batch_index).word_ids
+
+    def sequence_ids(self, batch_index: int = 0) -> list[int | None]:
+        """For each token, 0 (first text), 1 (second text of a pair) or None (special token)."""
+        return self._encoding(batch_index).sequence_ids
+
+    def char_to_token(self, batch_index: int, char_index: int, sequence_index: int = 0) -> int | None:
+        """The index of the token covering character ``char_index`` of example ``batch_index``."""
+        return self._encoding(batch_index).char_to_token(char_index, sequence_index)
+
+    def convert_to_tensors(self, tensor_type: str | None = None) -> BatchEncoding:
+        """Turn every value into an int64 ``np.ndarray`` (``"np"``) or an int32 ``tf.Tensor`` (``"tf"``).
+
+        Example:
+            >>> tokenizer(["a b", "c"], padding=True).convert_to_tensors("tf")["input_ids"].dtype
+            tf.int32
+        """
+        if tensor_type is None:
+            return self
+        tensor_type = getattr(tensor_type, "value", tensor_type)  # accept transformers' TensorType enum
+        if tensor_type not in TENSOR_TYPES:
+            raise ValueError(
+                f"return_tensors={tensor_type!r} is not supported: use 'np' (NumPy int64) or 'tf' "
+                "(TensorFlow int32), or None for Python lists."
+            )
+        for key, value in list(self.items()):
+            array = _as_int64_array(key, value)
+            if tensor_type == "np":
+                self[key] = array
+            else:
+                import tensorflow as tf
+
+                self[key] = tf.convert_to_tensor(array.astype(np.int32))
+        return self
+
+
+def _as_int64_array(key: str, value) -> np.ndarray:
+    if isinstance(value, np.ndarray) and value.dtype == np.int64:
+        return value
+    try:
+        return np.asarray(value, dtype=np.int64)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"Cannot make one tensor of {key!r}: its sequences have different lengths. Pass padding=True "
+            "(pad to the longest in the batch) or padding='max_length' with truncation=True so every row "
+            "has the same length, or leave return_tensors=None to get Python lists."
+        ) from error
+
+
+def _register_with_keras_tree() -> None:
+    try:
+        from keras.src import tree
+    except ImportError:  # keras not installed: nothing to register with
+        return
+    try:
+        tree.register_tree_node_class(BatchEncoding)
+    except ValueError:  # already registered (module reloaded)
+        pass
+
+
+_register_with_keras_tree()
+
+
+# --------------------------------------------------------------------------------------------
+# PreTrainedTokenizerFast
+# --------------------------------------------------------------------------------------------
+
+
+def _special_token_property(name: str) -> property:
+    def get(self) -> str | None:
+        value = self._special_tokens.get(name)
+        return None if value is None else str(value)
+
+    def set(self, value: str | AddedToken | None) -> None:
+        if value is not None and not isinstance(value, (str, AddedToken)):
+            raise ValueError(f"{name} must be a string, a tokenizers.AddedToken or None, got {type(value).__name__}.")
+        self._special_tokens[name] = value
+
+    return property(get, set, doc=f"The {name.replace('_', ' ')} as a string, or None when the tokenizer has none.")
+
+
+def _special_token_id_property(name: str) -> property:
+    def get(self) -> int | None:
+        token = self._special_tokens.get(name)
+        return None if token is None else self.convert_tokens_to_ids(str(token))
+
+    def set(self, value: int | None) -> None:
+        self._special_tokens[name] = None if value is None else self.convert_ids_to_tokens(int(value))
+
+    return property(get, set, doc=f"The id of the {name.replace('_', ' ')}, or None.")
+
+
+class PreTrainedTokenizerFast:
+    """A tokenizer over a ``tokenizers.Tokenizer``, with the call and decode API of transformers.
+
+    Usually made by :meth:`AutoTokenizer.from_pretrained`; it can also wrap a
+    ``tokenizers.Tokenizer`` or a ``tokenizer.json`` directly.
+
+    Example:
+        >>> tokenizer = PreTrainedTokenizerFast(tokenizer_file="tokenizer.json", pad_token="[PAD]")
+        >>> tokenizer("Hello world")["input_ids"]
+        [101, 7592, 2088, 102]
+    """
+
+    bos_token = _special_token_property("bos_token")
+    eos_token = _special_token_property("eos_token")
+    unk_token = _special_token_property("unk_token")
+    sep_token = _special_token_property("sep_token")
+    pad_token = _special_token_property("pad_token")
+    cls_token = _special_token_property("cls_token")
+    mask_token = _special_token_property("mask_token")
+    bos_token_id = _special_token_id_property("bos_token")
+    eos_token_id = _special_token_id_property("eos_token")
+    unk_token_id = _special_token_id_property("unk_token")
+    sep_token_id = _special_token_id_property("sep_token")
+    pad_token_id = _special_token_id_property("pad_token")
+    cls_token_id = _special_token_id_property("cls_token")
+    mask_token_id = _special_token_id_property("mask_token")
+
+    def __init__(
+        self,
+        tokenizer_object: Tokenizer | None = None,
+        tokenizer_file: str | os.PathLike | None = None,
+        *,
+        model_max_length: int | None = None,
+        padding_side: str = "right",
+        truncation_side: str = "right",
+        model_input_names: list[str] | None = None,
+        clean_up_tokenization_spaces: bool = False,
+        extra_special_tokens: list[str | AddedToken] | None = None,
+        tokenizer_class: str | None = None,
+        name_or_path: str = "",
+        init_kwargs: dict | None = None,
+        **special_tokens: str | AddedToken | None,
+    ):
+        if tokenizer_object is None and tokenizer_file is None:
+            raise ValueError("Pass tokenizer_object (a tokenizers.Tokenizer) or tokenizer_file (a tokenizer.json).")
+        self._tokenizer = tokenizer_object if tokenizer_object is not None else Tokenizer.from_file(str(tokenizer_file))
+        # A tokenizer.json may switch on fixed padding/truncation; like transformers, every call
+        # sets its own instead.
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
+
+        unknown = set(special_tokens) - set(SPECIAL_TOKEN_NAMES) - {"additional_special_tokens"}
+        if unknown:
+            raise TypeError(f"Unexpected arguments {sorted(unknown)}; special tokens are {SPECIAL_TOKEN_NAMES}.")
+        if extra_special_tokens is None:
+            extra_special_tokens = special_tokens.pop("additional_special_tokens", None)
+        special_tokens.pop("additional_special_tokens", None)
+        self._special_tokens: dict[str, str | AddedToken | None] = dict.fromkeys(SPECIAL_TOKEN_NAMES)
+        for name, value in special_tokens.items():
+            setattr(self, name, value)
+        self._extra_special_tokens: list[str | AddedToken] = list(extra_special_tokens or [])
+
+        self.model_max_length = VERY_LARGE_INTEGER if model_max_length is None else int(model_max_length)
+        self.padding_side = _check_side("padding_side", padding_side)
+        self.truncation_side = _check_side("truncation_side", truncation_side)
+        self.model_input_names = list(model_input_names or ["input_ids", "attention_mask"])
+        self.clean_up_tokenization_spaces = clean_up_tokenization_spaces
+        self.tokenizer_class = tokenizer_class or "PreTrainedTokenizerFast"
+        self.name_or_path = str(name_or_path)
+        self.init_kwargs = dict(init_kwargs or {})
+        self._warned: set[str] = set()
+
+        self._add_missing_special_tokens()
+        if self._tokenizer.post_processor is None:
+            # transformers gives every tokenizer a post-processor: plain $A / $A $B (with type ids 0 / 1)
+            self._tokenizer.post_processor = _template_post_processor(None, None)
+
+    # ---- loading and saving ------------------------------------------------------------------
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, revision=None, cache_dir=None, **kwargs) -> PreTrainedTokenizerFast:
+        """Same as :meth:`AutoTokenizer.from_pretrained`.
+
+        Example:
+            >>> tokenizer = PreTrainedTokenizerFast.from_pretrained("./my-model")
+        """
+        return AutoTokenizer.from_pretrained(name_or_path, revision=revision, cache_dir=cache_dir, **kwargs)
+
+    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs) -> tuple[str, ...]:
+        """Write tokenizer.json, tokenizer_config.json and special_tokens_map.json to a folder.
+
+        The files are written all at once (never half): they appear only when all are complete.
+        ``kwargs`` (transformers' ``legacy_format``, ``push_to_hub``...) are accepted and ignored.
+        Both kerasformers and transformers load the folder back.
+
+        Example:
+            >>> tokenizer.save_pretrained("out")
+            ('out/tokenizer.json', 'out/tokenizer_config.json', 'out/special_tokens_map.json')
+        """
+        save_directory = Path(save_directory)
+        if save_directory.exists() and not save_directory.is_dir():
+            raise NotADirectoryError(f"save_pretrained needs a folder, but {save_directory} is a file.")
+
+        tokenizer_json = json.loads(self._tokenizer.to_str())
+        tokenizer_json["padding"] = None  # the state left by the last call, not part of the tokenizer
+        tokenizer_json["truncation"] = None
+
+        special_tokens_map = self.special_tokens_map
+        if self._extra_special_tokens:
+            special_tokens_map["additional_special_tokens"] = [str(token) for token in self._extra_special_tokens]
+        config = {key: value for key, value in self.init_kwargs.items() if key not in _CONFIG_KEYS_NOT_SAVED}
+        config.update(
+            tokenizer_class=self.tokenizer_class,
+            model_max_length=self.model_max_length,
+            padding_side=self.padding_side,
+            truncation_side=self.truncation_side,
+            model_input_names=self.model_input_names,
+            clean_up_tokenization_spaces=self.clean_up_tokenization_spaces,
+            **{name: self._special_tokens[name] and str(self._special_tokens[name]) for name in SPECIAL_TOKEN_NAMES},
+        )
+        if self._extra_special_tokens:
+            config["extra_special_tokens"] = special_tokens_map["additional_special_tokens"]
+
+        files = {
+            TOKENIZER_FILE: tokenizer_json,
+            TOKENIZER_CONFIG_FILE: config,
+            SPECIAL_TOKENS_MAP_FILE: special_tokens_map,
+        }
+        with atomic_folder_write(save_directory) as tmp:
+            for file_name, content in files.items():
+                (tmp / file_name).write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        return tuple(str(save_directory / file_name) for file_name in files)
+
+    # ---- encoding ----------------------------------------------------------------------------
+
+    def __call__(
+        self,
+        text=None,
+        text_pair=None,
+        *,
+        add_special_tokens: bool = True,
+        padding: bool | str = False,
+        truncation: bool | str | None = None,
+        max_length: int | None = None,
+        stride: int = 0,
+        is_split_into_words: bool = False,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_tensors: str | None = None,
+        return_token_type_ids: bool | None = None,
+        return_attention_mask: bool | None = None,
+        return_overflowing_tokens: bool = False,
+        return_special_tokens_mask: bool = False,
+        return_offsets_mapping: bool = False,
+        return_length: bool = False,
+        verbose: bool = True,
+    ) -> BatchEncoding:
+        """Tokenize one text, a batch of texts, or (batches of) text pairs.
+
+        Padding, truncation and their defaults follow transformers exactly: ``padding`` is
+        False / True (= "longest") / "max_length" / "do_not_pad"; ``truncation`` is False / True
+        (= "longest_first") / "only_first" / "only_second" / "do_not_truncate"; a ``max_length``
+        alone turns truncation on; truncation or ``padding="max_length"`` without ``max_length``
+        use ``model_max_length``. ``return_tensors`` is None (lists), "np" (int64) or "tf" (int32).
+
+        Example:
+            >>> tokenizer(["Hello world", "Hi"], padding=True)["attention_mask"]
+            [[1, 1, 1, 1], [1, 1, 1, 0]]
+            >>> tokenizer("a question", "a context", truncation="only_second", max_length=8)
+        """
+        if text is None:
+            raise ValueError("You need to give `text`: a string, a list of strings, or a list of text pairs.")
+        padding_strategy, truncation_strategy, max_length = self._padding_and_truncation(
+            padding, truncation, max_length, pad_to_multiple_of, verbose
+        )
+        for name, value in (("text", text), ("text_pair", text_pair)):
+            if value is not None and not _is_text_input(value):
+                raise ValueError(
+                    f"`{name}` must be a string (one example), a list of strings (a batch, or one example split "
+                    "into words with is_split_into_words=True), a list of lists of strings (a batch of split "
+                    f"examples) or a list of (text, text_pair) tuples; got {type(value).__name__}."
+                )
+
+        if is_split_into_words:
+            is_batched = isinstance(text, (list, tuple)) and bool(text) and isinstance(text[0], (list, tuple))
+        else:
+            is_batched = isinstance(text, (list, tuple))
+        if is_batched:
+            if isinstance(text_pair, str):
+                raise TypeError("When `text` is a batch, `text_pair` must be a list of the same length, not a string.")
+            if text_pair is not None and len(text) != len(text_pair):
+                raise ValueError(f"`text` has {len(text)} examples but `text_pair` has {len(text_pair)}.")
+            inputs = list(zip(text, text_pair)) if text_pair is not None else list(text)
+        else:
+            # as transformers: an empty second text means no pair
+            inputs = [(text, text_pair)] if text_pair else [text]
+
+        self._set_backend_padding_and_truncation(
+            padding_strategy, truncation_strategy, max_length, stride, pad_to_multiple_of, padding_side
+        )
+        encodings = self._tokenizer.encode_batch(
+            inputs, add_special_tokens=add_special_tokens, is_pretokenized=is_split_into_words
+        )
+
+        if return_token_type_ids is None:
+            return_token_type_ids = "token_type_ids" in self.model_input_names
+        if return_attention_mask is None:
+            return_attention_mask = "attention_mask" in self.model_input_names
+        rows, sample_of_row = [], []
+        for sample, encoding in enumerate(encodings):
+            pieces = [encoding] + (list(encoding.overflowing) if return_overflowing_tokens else [])
+            rows.extend(pieces)
+            sample_of_row.extend([sample] * len(pieces))
+
+        data: dict[str, list] = {"input_ids": [row.ids for row in rows]}
+        if return_token_type_ids:
+            data["token_type_ids"] = [row.type_ids for row in rows]
+        if return_attention_mask:
+            data["attention_mask"] = [row.attention_mask for row in rows]
+        if return_special_tokens_mask:
+            data["special_tokens_mask"] = [row.special_tokens_mask for row in rows]
+        if return_offsets_mapping:
+            data["offset_mapping"] = [row.offsets for row in rows]
+        if return_length:
+            data["length"] = [len(row.ids) for row in rows]
+        if return_overflowing_tokens:
+            data["overflow_to_sample_mapping"] = sample_of_row
+
+        for ids in data["input_ids"]:
+            self._warn_if_too_long(len(ids), max_length, verbose)
+
+        if not is_batched and return_tensors is None and not return_overflowing_tokens:
+            # one example in, one example out: drop the batch axis (as transformers does, only on
+            # values that are lists of lists)
+            data = {key: value[0] if value and isinstance(value[0], list) else value for key, value in data.items()}
+        return BatchEncoding(data, rows, tensor_type=return_tensors)
+
+    def encode(
+        self,
+        text,
+        text_pair=None,
+        *,
+        add_special_tokens: bool = True,
+        padding: bool | str = False,
+        truncation: bool | str | None = None,
+        max_length: int | None = None,
+        stride: int = 0,
+        padding_side: str | None = None,
+        return_tensors: str | None = None,
+    ) -> list[int]:
+        """Token ids of one text (or pair), special tokens included.
+
+        Example:
+            >>> tokenizer.encode("Hello world")
+            [101, 7592, 2088, 102]
+        """
+        return self(
+            text, text_pair, add_special_tokens=add_special_tokens, padding=padding, truncation=truncation,
+            max_length=max_length, stride=stride, padding_side=padding_side, return_tensors=return_tensors,
+        )["input_ids"]
+
+    def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False) -> list[str]:
+        """Token strings of a text (without special tokens unless asked).
+
+        Example:
+            >>> tokenizer.tokenize("Hello, wörld!")
+            ['hello', ',', 'world', '!']
+        """
+        return self(text, pair, add_special_tokens=add_special_tokens, return_attention_mask=False).tokens()
+
+    def _padding_and_truncation(self, padding, truncation, max_length, pad_to_multiple_of, verbose):
+        """Resolve the call arguments to (padding strategy, truncation strategy, max_length) as transformers does."""
+        padding = getattr(padding, "value", padding)  # accept transformers' enums
+        truncation = getattr(truncation, "value", truncation)
+        if max_length is not None and padding is False and truncation is None:
+            truncation = "longest_first"  # transformers: a max_length alone means truncate to it
+
+        if padding is False:
+            padding_strategy = "do_not_pad"
+        elif padding is True:
+            if verbose and max_length is not None and truncation in (None, False, "do_not_truncate"):
+                warnings.warn(
+                    "`max_length` is ignored when `padding`=`True` and there is no truncation strategy. "
+                    "To pad to max length, use `padding='max_length'`.",
+                    stacklevel=3,
+                )
+            padding_strategy = "longest"
+        elif padding in PADDING_STRATEGIES:
+            padding_strategy = padding
+        else:
+            raise ValueError(f"padding={padding!r} is not one of True, False, {PADDING_STRATEGIES}.")
+
+        if truncation in (None, False):
+            truncation_strategy = "do_not_truncate"
+        elif truncation is True:
+            truncation_strategy = "longest_first"
+        elif truncation in TRUNCATION_STRATEGIES:
+            truncation_strategy = truncation
+        else:
+            raise ValueError(f"truncation={truncation!r} is not one of True, False, {TRUNCATION_STRATEGIES}.")
+
+        if max_length is None:
+            no_limit = self.model_max_length > LARGE_INTEGER
+            if padding_strategy == "max_length":
+                if no_limit:
+                    padding_strategy = "do_not_pad"
+                else:
+                    max_length = self.model_max_length
+            if truncation_strategy != "do_not_truncate":
+                if no_limit:
+                    truncation_strategy = "do_not_truncate"
+                else:
+                    max_length = self.model_max_length
+
+        if padding_strategy != "do_not_pad" and (self.pad_token is None or self.pad_token_id is None):
+            raise ValueError(
+                "Asking to pad but the tokenizer has no padding token. Set one, e.g. "
+                "`tokenizer.pad_token = tokenizer.eos_token`, or add one with "
+                "`tokenizer.add_special_tokens({'pad_token': '[PAD]'})`."
+            )
+        if (
+            truncation_strategy != "do_not_truncate"
+            and padding_strategy != "do_not_pad"
+            and pad_to_multiple_of is not None
+            and max_length is not None
+            and max_length % pad_to_multiple_of != 0
+        ):
+            raise ValueError(
+                "Truncation and padding are both activated but "
+                f"truncation length ({max_length}) is not a multiple of pad_to_multiple_of ({pad_to_multiple_of})."
+            )
+        return padding_strategy, truncation_strategy, max_length
+
+    def _set_backend_padding_and_truncation(
+        self, padding_strategy, truncation_strategy, max_length, stride, pad_to_multiple_of, padding_side
+    ):
+        if truncation_strategy == "do_not_truncate":
+            self._tokenizer.no_truncation()
+        else:
+            self._tokenizer.enable_truncation(
+                max_length, stride=stride, strategy=truncation_strategy, direction=self.truncation_side
+            )
+        if padding_strategy == "do_not_pad":
+            self._tokenizer.no_padding()
+        else:
+            self._tokenizer.enable_padding(
+                direction=_check_side("padding_side", padding_side or self.padding_side),
+                pad_id=self.pad_token_id,
+                pad_type_id=self.pad_token_type_id,
+                pad_token=self.pad_token,
+                length=max_length if padding_strategy == "max_length" else None,
+                pad_to_multiple_of=pad_to_multiple_of,
+            )
+
+    def _warn_if_too_long(self, length: int, max_length: int | None, verbose: bool) -> None:
+        if max_length is None and verbose and 0 < self.model_max_length < length and "too_long" not in self._warned:
+            self._warned.add("too_long")
+            warnings.warn(
+                "Token indices sequence length is longer than the specified maximum sequence length "
+                f"for this model ({length} > {self.model_max_length}). Running this sequence through the model "
+                "will result in indexing errors. Pass truncation=True to cut it to the model's limit.",
+                stacklevel=3,
+            )
+
+    # ---- decoding ----------------------------------------------------------------------------
+
+    def decode(
+        self,
+        token_ids,
+        skip_special_tokens: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
+    ) -> str | list[str]:
+        """Ids back to text. A batch (list of lists, 2-D array or tensor) gives a list of texts.
+
+        Example:
+            >>> tokenizer.decode([101, 7592, 2088, 102], skip_special_tokens=True)
+            'hello world'
+        """
+        token_ids = _to_python(token_ids)
+        if isinstance(token_ids, int):
+            token_ids = [token_ids]
+        if token_ids and isinstance(token_ids[0], list):
+            return [self._decode_one(ids, skip_special_tokens, clean_up_tokenization_spaces) for ids in token_ids]
+        return self._decode_one(token_ids, skip_special_tokens, clean_up_tokenization_spaces)
+
+    def batch_decode(
+        self,
+        sequences,
+        skip_special_tokens: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
+    ) -> list[str]:
+        """A list of texts from a batch of id sequences.
+
+        Example:
+            >>> tokenizer.batch_decode([[101, 7592, 102], [101, 2088, 102]], skip_special_tokens=True)
+            ['hello', 'world']
+        """
+        result = self.decode(sequences, skip_special_tokens, clean_up_tokenization_spaces)
+        return [result] if isinstance(result, str) else result
+
+    def _decode_one(self, ids: list[int], skip_special_tokens: bool, clean_up: bool | None) -> str:
+        text = self._tokenizer.decode(ids, skip_special_tokens=skip_special_tokens)
+        if clean_up is None:
+            clean_up = self.clean_up_tokenization_spaces
+        if not clean_up:
+            return text
+        # as transformers: the clean-up was made for WordPiece and would drop real spaces from BPE text
+        if type(self._tokenizer.model).__name__ == "BPE" and not self.init_kwargs.get(
+            "clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output"
+        ):
+            if "bpe_cleanup" not in self._warned:
+                self._warned.add("bpe_cleanup")
+                warnings.warn(
+                    "Ignoring clean_up_tokenization_spaces=True for this BPE tokenizer: the clean-up is made for "
+                    "WordPiece and would remove real spaces before punctuation. Pass "
+                    "clean_up_tokenization_spaces=False to silence this.",
+                    stacklevel=3,
+                )
+            return text
+        return clean_up_tokenization(text)
+
+    # ---- vocabulary and special tokens -------------------------------------------------------
+
+    @property
+    def backend_tokenizer(self) -> Tokenizer:
+        """The ``tokenizers.Tokenizer`` doing the work."""
+        return self._tokenizer
+
+    @property
+    def is_fast(self) -> bool:
+        return True
+
+    @property
+    def vocab_size(self) -> int:
+        """Size of the base vocabulary, without added tokens."""
+        return self._tokenizer.get_vocab_size(with_added_tokens=False)
+
+    def __len__(self) -> int:
+        """Size of the full vocabulary, added tokens included."""
+        return self._tokenizer.get_vocab_size(with_added_tokens=True)
+
+    def get_vocab(self) -> dict[str, int]:
+        """Token -> id for the whole vocabulary, added tokens included."""
+        return self._tokenizer.get_vocab(with_added_tokens=True)
+
+    @property
+    def vocab(self) -> dict[str, int]:
+        return self.get_vocab()
+
+    def get_added_vocab(self) -> dict[str, int]:
+        """Token -> id for the added tokens only."""
+        return {token.content: index for index, token in sorted(self._tokenizer.get_added_tokens_decoder().items())}
+
+    @property
+    def pad_token_type_id(self) -> int:
+        return 0
+
+    @property
+    def special_tokens_map(self) -> dict[str, str]:
+        """The named special tokens that are set, e.g. ``{'unk_token': '[UNK]', ...}``."""
+        return {name: str(value) for name, value in self._special_tokens.items() if value is not None}
+
+    @property
+    def additional_special_tokens(self) -> list[str]:
+        return [str(token) for token in self._extra_special_tokens]
+
+    @property
+    def all_special_tokens(self) -> list[str]:
+        """All special token strings (named first, then additional), without repeats."""
+        tokens = [str(value) for value in self._special_tokens.values() if value is not None]
+        tokens += [str(token) for token in self._extra_special_tokens]
+        return list(dict.fromkeys(tokens))
+
+    @property
+    def all_special_ids(self) -> list[int]:
+        return self.convert_tokens_to_ids(self.all_special_tokens)
+
+    def convert_tokens_to_ids(self, tokens: str | list[str]) -> int | list[int]:
+        """Id of a token (or ids of a list); unknown tokens give ``unk_token_id``.
+
+        Example:
+            >>> tokenizer.convert_tokens_to_ids(["hello", "world"])
+            [7592, 2088]
+        """
+        if isinstance(tokens, str):
+            return self._token_to_id(tokens)
+        return [self._token_to_id(token) for token in tokens]
+
+    def _token_to_id(self, token: str) -> int | None:
+        index = self._tokenizer.token_to_id(token)
+        if index is None:
+            unk = self._special_tokens.get("unk_token")
+            return None if unk is None else self._tokenizer.token_to_id(str(unk))
+        return index
+
+    def convert_ids_to_tokens(self, ids, skip_special_tokens: bool = False) -> str | list[str]:
+        """Token string of an id (or strings of a list of ids).
+
+        Example:
+            >>> tokenizer.convert_ids_to_tokens([101, 7592, 102], skip_special_tokens=True)
+            ['hello']
+        """
+        ids = _to_python(ids)
+        if isinstance(ids, int):
+            return self._tokenizer.id_to_token(ids)
+        skipped = set(self.all_special_ids) if skip_special_tokens else set()
+        return [self._tokenizer.id_to_token(index) for index in ids if index not in skipped]
+
+    def convert_tokens_to_string(self, tokens: list[str]) -> str:
+        """Join token strings into text with the tokenizer's decoder."""
+        decoder = self._tokenizer.decoder
+        return decoder.decode(tokens) if decoder is not None else " ".join(tokens)
+
+    def num_special_tokens_to_add(self, pair: bool = False) -> int:
+        """How many special tokens a call adds to one text (or a pair)."""
+        return self._tokenizer.num_special_tokens_to_add(pair)
+
+    @property
+    def max_len_single_sentence(self) -> int:
+        return self.model_max_length - self.num_special_tokens_to_add(pair=False)
+
+    @property
+    def max_len_sentences_pair(self) -> int:
+        return self.model_max_length - self.num_special_tokens_to_add(pair=True)
+
+    def get_special_tokens_mask(self, token_ids_0, token_ids_1=None, already_has_special_tokens=False) -> list[int]:
+        """1 for each special token id of an already-built sequence, 0 elsewhere.
+
+        Example:
+            >>> tokenizer.get_special_tokens_mask([101, 7592, 102], already_has_special_tokens=True)
+            [1, 0, 1]
+        """
+        if not already_has_special_tokens or token_ids_1 is not None:
+            raise ValueError(
+                "get_special_tokens_mask works on a sequence that already has its special tokens: pass one "
+                "sequence and already_has_special_tokens=True, or call the tokenizer with "
+                "return_special_tokens_mask=True."
+            )
+        special_ids = set(self.all_special_ids)
+        return [1 if int(index) in special_ids else 0 for index in _to_python(token_ids_0)]
+
+    def add_tokens(self, new_tokens: str | AddedToken | list[str | AddedToken], special_tokens: bool = False) -> int:
+        """Add tokens to the vocabulary; returns how many were new. Resize the model's embeddings after.
+
+        Example:
+            >>> tokenizer.add_tokens(["<new>"])
+            1
+        """
+        if isinstance(new_tokens, (str, AddedToken)):
+            new_tokens = [new_tokens]
+        if special_tokens:
+            return self._tokenizer.add_special_tokens(new_tokens)
+        return self._tokenizer.add_tokens(new_tokens)
+
+    def add_special_tokens(self, special_tokens_dict: dict[str, Any]) -> int:
+        """Set named special tokens (and ``additional_special_tokens``), adding them to the vocabulary.
+
+        Example:
+            >>> tokenizer.add_special_tokens({"pad_token": "<pad>"})
+            1
+        """
+        added = 0
+        for name, value in special_tokens_dict.items():
+            if name in ("additional_special_tokens", "extra_special_tokens"):
+                values = [value] if isinstance(value, (str, AddedToken)) else list(value)
+                for token in values:
+                    if str(token) not in self.additional_special_tokens:
+                        self._extra_special_tokens.append(token)
+                added += self.add_tokens(values, special_tokens=True)
+            elif name in SPECIAL_TOKEN_NAMES:
+                setattr(self, name, value)
+                added += self.add_tokens([value], special_tokens=True)
+            else:
+                raise ValueError(f"{name!r} is not a special token name; use one of {SPECIAL_TOKEN_NAMES} "
+                                 "or 'additional_special_tokens'.")
+        return added
+
+    def _add_missing_special_tokens(self) -> None:
+        """Make every special token an added special token of the backend, as transformers does."""
+        present = {token.content for token in self._tokenizer.get_added_tokens_decoder().values()}
+        missing = []
+        for token in [*self._special_tokens.values(), *self._extra_special_tokens]:
+            if token is None or str(token) in present:
+                continue
+            present.add(str(token))
+            missing.append(_special_added_token(token))
+        if missing:
+            self._tokenizer.add_special_tokens(missing)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(name_or_path={self.name_or_path!r}, tokenizer_class={self.tokenizer_class!r}, "
+            f"vocab_size={self.vocab_size}, model_max_length={self.model_max_length}, "
+            f"padding_side={self.padding_side!r}, truncation_side={self.truncation_side!r}, "
+            f"special_tokens={self.special_tokens_map})"
+        )
+
+
+def clean_up_tokenization(text: str) -> str:
+    """transformers' clean-up of spaces before punctuation and English contractions.
+
+    Example:
+        >>> clean_up_tokenization("hello , world ! it 's")
+        "hello, world! it's"
+    """
+    for spaced, joined in ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
+                           (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")):
+        text = text.replace(spaced, joined)
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# AutoTokenizer
+# --------------------------------------------------------------------------------------------
+
+
+class AutoTokenizer:
+    """Loads the tokenizer of a checkpoint, choosing its kind as transformers' ``AutoTokenizer`` does.
+
+    Example:
+        >>> tokenizer = AutoTokenizer.from_pretrained("sentence-transformers/all-MiniLM-L6-v2")
+        >>> tokenizer("Hello world")["input_ids"]
+        [101, 7592, 2088, 102]
+    """
+
+    def __init__(self):
+        raise OSError("AutoTokenizer is not instantiated: use AutoTokenizer.from_pretrained(name_or_path).")
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | os.PathLike,
+        revision: str | None = None,
+        cache_dir: str | os.PathLike | None = None,
+        **kwargs,
+    ) -> PreTrainedTokenizerFast:
+        """Build the tokenizer of a checkpoint folder, HF cache entry or local-hub name.
+
+        ``kwargs`` override ``tokenizer_config.json``: special tokens (``pad_token="<pad>"``),
+        ``model_max_length``, ``padding_side``, ``truncation_side``, ``model_input_names``,
+        ``do_lower_case``, ``add_prefix_space``... ``subfolder`` reads a folder inside the checkpoint.
+
+        Example:
+            >>> tokenizer = AutoTokenizer.from_pretrained("./my-bert", padding_side="left")
+        """
+        for name in _IGNORED_LOAD_ARGUMENTS:
+            kwargs.pop(name, None)
+        folder = resolve_checkpoint(name_or_path, revision=revision, cache_dir=cache_dir)
+        subfolder = kwargs.pop("subfolder", None)
+        if subfolder:
+            folder = folder / subfolder
+        return _load_tokenizer(folder, str(name_or_path), kwargs)
+
+
+def _load_tokenizer(folder: Path, name_or_path: str, overrides: dict) -> PreTrainedTokenizerFast:
+    config = _read_json(folder / TOKENIZER_CONFIG_FILE)
+    model_config = _read_json(folder / CONFIG_FILE)
+    if "added_tokens_decoder" not in config:
+        # older checkpoints keep their special tokens in special_tokens_map.json, which wins
+        for name, value in _read_json(folder / SPECIAL_TOKENS_MAP_FILE).items():
+            if name not in overrides:
+                config[name] = value
+    options = {**config, **overrides}
+
+    tokenizer_class = _tokenizer_class(options, model_config)
+    family = _FAMILY_OF_CLASS.get(tokenizer_class)
+    special_tokens = {name: _as_token(options.get(name)) for name in SPECIAL_TOKEN_NAMES}
+    for name, default in _DEFAULT_SPECIAL_TOKENS.get(family, {}).items():
+        if name not in options:
+            special_tokens[name] = default
+    extra_special_tokens = options.get("extra_special_tokens") or options.get("additional_special_tokens") or []
+    if isinstance(extra_special_tokens, dict):  # transformers v5 may store {name: token}
+        extra_special_tokens = list(extra_special_tokens.values())
+
+    backend, family = _build_backend(folder, family, tokenizer_class, options)
+    # Added tokens recorded in tokenizer_config.json go in first, in id order, so ids stay put.
+    added = [
+        AddedToken(**{key: value for key, value in token.items() if key != "__type"})
+        for _, token in sorted(options.get("added_tokens_decoder", {}).items(), key=lambda item: int(item[0]))
+        if isinstance(token, dict)
+    ]
+    present = {token.content for token in backend.get_added_tokens_decoder().values()}
+    backend.add_tokens([token for token in added if token.content not in present])
+
+    if tokenizer_class in _CLASSES_WITH_TOKEN_TYPE_IDS:
+        default_input_names = ["input_ids", "token_type_ids", "attention_mask"]
+    else:
+        default_input_names = ["input_ids", "attention_mask"]
+    model_max_length = options.get("model_max_length", options.get("max_len"))
+    tokenizer = PreTrainedTokenizerFast(
+        backend,
+        model_max_length=model_max_length,
+        padding_side=options.get("padding_side", "right"),
+        truncation_side=options.get("truncation_side", "right"),
+        model_input_names=options.get("model_input_names") or default_input_names,
+        clean_up_tokenization_spaces=options.get("clean_up_tokenization_spaces", False),
+        extra_special_tokens=[_as_token(token) for token in extra_special_tokens],
+        tokenizer_class=config.get("tokenizer_class") or tokenizer_class,
+        name_or_path=name_or_path,
+        init_kwargs=options,
+        **special_tokens,
+    )
+    _set_family_post_processor(tokenizer, family, options, from_tokenizer_json=(folder / TOKENIZER_FILE).is_file())
+    return tokenizer
+
+
+def _tokenizer_class(options: dict, model_config: dict) -> str | None:
+    """The transformers tokenizer class a checkpoint asks for (without "Fast"), or None."""
+    name = options.get("tokenizer_class") or model_config.get("tokenizer_class")
+    if name:
+        return name.removesuffix("Fast")
+    return _CLASS_OF_MODEL_TYPE.get(model_config.get("model_type"))
+
+
+def _build_backend(folder: Path, family: str | None, tokenizer_class: str | None, options: dict):
+    """The ``tokenizers.Tokenizer`` of a folder, with the text pipeline of its family, and the family."""
+    tokenizer_json = folder / TOKENIZER_FILE
+    vocab_txt = folder / "vocab.txt"
+    vocab_json, merges_txt = folder / "vocab.json", folder / "merges.txt"
+
+    if tokenizer_json.is_file():
+        backend = Tokenizer.from_file(str(tokenizer_json))
+    elif vocab_txt.is_file() and family in (None, "bert"):
+        family = "bert"
+        unk = str(_as_token(options.get("unk_token")) or "[UNK]")
+        backend = Tokenizer(WordPiece.from_file(str(vocab_txt), unk_token=unk))
+    elif vocab_json.is_file() and merges_txt.is_file() and family in (None, "roberta", "gpt2"):
+        family = family or "gpt2"
+        model = BPE.from_file(
+            str(vocab_json), str(merges_txt), dropout=None, continuing_subword_prefix="", end_of_word_suffix="",
+            fuse_unk=False,
+        )
+        backend = Tokenizer(model)
+    else:
+        raise _missing_files_error(folder, tokenizer_class)
+
+    # transformers rebuilds these tokenizer classes from their own settings (tokenizer_config.json),
+    # whatever tokenizer.json says; do the same so ids match.
+    if family == "bert":
+        backend.normalizer = normalizers.BertNormalizer(
+            clean_text=True,
+            handle_chinese_chars=options.get("tokenize_chinese_chars", True),
+            strip_accents=options.get("strip_accents"),
+            lowercase=options.get("do_lower_case", True),
+        )
+        backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        backend.decoder = decoders.WordPiece(prefix="##")
+    elif family in ("roberta", "gpt2"):
+        backend.normalizer = None
+        backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=options.get("add_prefix_space", False))
+        backend.decoder = decoders.ByteLevel()
+    return backend, family
+
+
+def _set_family_post_processor(
+    tokenizer: PreTrainedTokenizerFast, family: str | None, options: dict, from_tokenizer_json: bool
+) -> None:
+    """Special-token templates of each family (they need the special token ids, so come last)."""
+    backend = tokenizer.backend_tokenizer
+    if family == "bert":
+        cls, sep = tokenizer.cls_token, tokenizer.sep_token
+        cls_id = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else 2
+        sep_id = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else 3
+        backend.post_processor = processors.TemplateProcessing(
+            single=f"{cls}:0 $A:0 {sep}:0",
+            pair=f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1",
+            special_tokens=[(cls, cls_id), (sep, sep_id)],
+        )
+    elif family == "roberta":
+        backend.post_processor = processors.RobertaProcessing(
+            (tokenizer.sep_token, tokenizer.sep_token_id),
+            (tokenizer.cls_token, tokenizer.cls_token_id),
+            trim_offsets=options.get("trim_offsets", True),
+            add_prefix_space=options.get("add_prefix_space", False),
+        )
+    elif family == "gpt2" and not from_tokenizer_json:
+        # GPT-2 from vocab.json + merges.txt: no special tokens unless add_bos_token / add_eos_token.
+        # (With a tokenizer.json, transformers keeps the file's post-processor.)
+        bos = tokenizer.bos_token if options.get("add_bos_token") else None
+        eos = tokenizer.eos_token if options.get("add_eos_token") else None
+        backend.post_processor = _template_post_processor(
+            bos and (bos, tokenizer.bos_token_id), eos and (eos, tokenizer.eos_token_id)
+        )
+
+
+def _template_post_processor(bos: tuple[str, int] | None, eos: tuple[str, int] | None):
+    """``[bos] $A [eos]`` / ``[bos] $A [eos] [bos] $B [eos]`` with the optional tokens left out."""
+    def with_specials(sequence: str, type_id: int) -> str:
+        parts = [f"{bos[0]}:{type_id}"] if bos else []
+        parts.append(f"${sequence}:{type_id}")
+        parts += [f"{eos[0]}:{type_id}"] if eos else []
+        return " ".join(parts)
+
+    return processors.TemplateProcessing(
+        single=with_specials("A", 0),
+        pair=f"{with_specials('A', 0)} {with_specials('B', 1)}",
+        special_tokens=[token for token in (bos, eos) if token],
+    )
+
+
+def _missing_files_error(folder: Path, tokenizer_class: str | None) -> TokenizerFilesNotFoundError:
+    present = sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
+    hint = ""
+    if (folder / "tokenizer.model").is_file() or (folder / "spiece.model").is_file():
+        hint = ("\nIt has a SentencePiece model, which kerasformers reads only through tokenizer.json: convert it "
+                "once with transformers (AutoTokenizer.from_pretrained(folder).save_pretrained(folder)).")
+    return TokenizerFilesNotFoundError(
+        f"Cannot build a tokenizer from {folder}"
+        + (f" (tokenizer class {tokenizer_class})" if tokenizer_class else "")
+        + ". Looked for:\n"
+        "  - tokenizer.json (any tokenizer)\n"
+        "  - vocab.txt (WordPiece, BERT-like)\n"
+        "  - vocab.json + merges.txt (byte-level BPE, GPT-2/RoBERTa-like)\n"
+        f"Found: {', '.join(present) if present else 'nothing'}.{hint}\n"
+        "Fix: point at the checkpoint folder that holds the tokenizer files, or copy them from the original "
+        "model (tokenizer.save_pretrained(folder) writes them)."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON ({error}). Fix or delete the file.") from error
+
+
+def _as_token(value) -> str | AddedToken | None:
+    """A special token from a config value: a string, an AddedToken, or its JSON dict form."""
+    if value is None or isinstance(value, (str, AddedToken)):
+        return value
+    if isinstance(value, dict) and "content" in value:
+        fields = {key: value[key] for key in ("content", "single_word", "lstrip", "rstrip", "normalized")
+                  if key in value}
+        return AddedToken(**fields, special=True)
+    raise ValueError(f"A special token must be a string or a dict with 'content', got {value!r}.")
+
+
+def _special_added_token(token: str | AddedToken) -> AddedToken:
+    if isinstance(token, AddedToken):
+        return AddedToken(token.content, single_word=token.single_word, lstrip=token.lstrip, rstrip=token.rstrip,
+                          normalized=token.normalized, special=True)
+    return AddedToken(token, special=True, normalized=False)
+
+
+def _check_side(name: str, value: str) -> str:
+    if value not in ("right", "left"):
+        raise ValueError(f"{name} must be 'right' or 'left', got {value!r}.")
+    return value
+
+
+def _is_text_input(value) -> bool:
+    """A string, or a (possibly empty) list/tuple nested up to three deep whose first leaf is a string."""
+    if isinstance(value, str):
+        return True
+    for _ in range(3):
+        if not isinstance(value, (list, tuple)):
+            return False
+        if len(value) == 0 or isinstance(value[0], str):
+            return True
+        value = value[0]
+    return False
+
+
+def _to_python(value):
+    """Python ints / lists from ints, lists, NumPy arrays or TensorFlow tensors."""
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        value = value.numpy()
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_to_python(item) for item in value]
+    return value
