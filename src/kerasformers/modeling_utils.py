@@ -135,6 +135,11 @@ class TFPreTrainedModel(keras.Model):
             return outputs.to_tuple()
         return outputs
 
+    @property
+    def max_input_length(self) -> int | None:
+        """The longest input the model handles (RoBERTa-style models reserve position ids)."""
+        return getattr(self.config, "max_position_embeddings", None)
+
     def check_input_ids(self, input_ids, name: str = "input_ids", rank: int = 2) -> None:
         """Raise one clear error for inputs of the wrong rank or longer than the model allows."""
         shape = tuple(input_ids.shape)
@@ -145,7 +150,7 @@ class TFPreTrainedModel(keras.Model):
                 f"{name} must have shape {expected}, got shape {shape}. "
                 + ("Wrap a single sequence in a list: [ids]." if len(shape) == rank - 1 else "")
             )
-        limit = getattr(self.config, "max_position_embeddings", None)
+        limit = self.max_input_length
         length = shape[-1]
         if limit is not None and length is not None and length > limit:
             raise ValueError(
@@ -213,8 +218,6 @@ class TFPreTrainedModel(keras.Model):
         with atomic_folder_write(save_directory) as tmp:
             (tmp / "config.json").write_text(self.config.to_json_string(), encoding="utf-8")
             save_model_weights(self, Path(tmp), max_shard_size=max_shard_size)
-            for hook in kwargs.pop("extra_writers", ()):
-                hook(tmp)
         if kwargs.get("saved_model"):
             raise NotImplementedError("saved_model=True export arrives with kerasformers.export.")
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 import keras
+import ml_dtypes
 import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
@@ -160,11 +161,26 @@ def iter_checkpoint_tensors(files: list[Path], fmt: str) -> Iterator[tuple[str, 
 def _read_tensor(handle, name, path):
     try:
         return handle.get_tensor(name)
+    except TypeError:  # numpy has no bfloat16: read those through ml_dtypes
+        return _read_bfloat16(path, name)
     except (SafetensorError, OSError, ValueError) as error:
         raise WeightsError(
             f"Could not read tensor {name!r} from {path} ({error}); the file is probably truncated "
             "or corrupted: download or save it again."
         ) from None
+
+
+def _read_bfloat16(path: Path, name: str) -> np.ndarray:
+    """Read one BF16 tensor by the safetensors layout: u64 header size, JSON header, raw data."""
+    with open(path, "rb") as file:
+        header_size = int.from_bytes(file.read(8), "little")
+        entry = json.loads(file.read(header_size))[name]
+        if entry["dtype"] != "BF16":
+            raise WeightsError(f"Tensor {name!r} in {path} has unsupported dtype {entry['dtype']}.")
+        start, end = entry["data_offsets"]
+        file.seek(8 + header_size + start)
+        data = np.frombuffer(file.read(end - start), dtype=ml_dtypes.bfloat16)
+    return data.reshape(entry["shape"])
 
 
 # ---------------------------------------------------------------------------------------------
