@@ -21,6 +21,7 @@ import numpy as np
 from kerasformers.configuration import PretrainedConfig, config_class_for
 from kerasformers.hub import atomic_folder_write, resolve_checkpoint
 from kerasformers.outputs import ModelOutput
+from kerasformers.training import KerasTrainingMixin
 from kerasformers.weights import load_checkpoint_into_model, save_model_weights
 
 logger = logging.getLogger("kerasformers")
@@ -46,7 +47,7 @@ def dtype_policy(dtype: str | None):
         keras.config.set_dtype_policy(previous)
 
 
-class TFPreTrainedModel(keras.Model):
+class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
     """Base class of all models: a ``keras.Model`` that loads and saves Hugging Face checkpoints.
 
     Subclasses set ``config_class``, ``base_model_prefix`` and implement ``call`` with
@@ -219,7 +220,48 @@ class TFPreTrainedModel(keras.Model):
             (tmp / "config.json").write_text(self.config.to_json_string(), encoding="utf-8")
             save_model_weights(self, Path(tmp), max_shard_size=max_shard_size)
         if kwargs.get("saved_model"):
-            raise NotImplementedError("saved_model=True export arrives with kerasformers.export.")
+            # As transformers' TF side: a SavedModel in <save_directory>/saved_model/<version>.
+            from kerasformers.export import export_saved_model
+
+            export_saved_model(self, Path(save_directory) / "saved_model", version=kwargs.get("version", 1))
+
+    def export(self, filepath: str | os.PathLike, format: str = "tf_saved_model", verbose: bool | None = None,
+               input_signature=None, **kwargs: Any):
+        """Export for serving. ``tf_saved_model`` (default): a SavedModel at ``filepath`` with
+        ``serving_default`` (int32 inputs, dynamic batch and length, named outputs) and
+        ``serving_int64``. Other formats and an explicit ``input_signature`` go to Keras' export.
+
+        Example:
+            >>> model.export("serving/bert/1")
+            >>> tf.saved_model.load("serving/bert/1").signatures["serving_default"]
+        """
+        if format != "tf_saved_model" or input_signature is not None:
+            return super().export(filepath, format=format, verbose=verbose, input_signature=input_signature,
+                                  **kwargs)
+        from kerasformers.export import export_saved_model
+
+        path = Path(filepath)
+        return export_saved_model(self, path.parent, version=path.name, **kwargs)
+
+    # ---------------------------------------------------------------- training data
+    def prepare_tf_dataset(self, dataset, batch_size: int = 8, shuffle: bool = True, tokenizer=None,
+                           collate_fn=None, collate_fn_args=None, drop_remainder=None, prefetch=True,
+                           **kwargs: Any):
+        """A ``datasets.Dataset`` as a disk-backed ``tf.data.Dataset`` of padded ``(inputs, labels)``.
+
+        Keeps the columns this model accepts, renames ``label`` to ``labels`` and pads each batch
+        to its own longest example; ``length_buckets`` / ``pad_to_multiple_of`` bound the shapes
+        XLA compiles. See :func:`kerasformers.data.tf_dataset.prepare_tf_dataset`.
+
+        Example:
+            >>> tf_ds = model.prepare_tf_dataset(encoded["train"], batch_size=16, tokenizer=tokenizer)
+            >>> model.compile(optimizer="adam", metrics=["accuracy"]); model.fit(tf_ds, epochs=2)
+        """
+        from kerasformers.data.tf_dataset import prepare_tf_dataset
+
+        return prepare_tf_dataset(self, dataset, batch_size=batch_size, shuffle=shuffle, tokenizer=tokenizer,
+                                  collate_fn=collate_fn, collate_fn_args=collate_fn_args,
+                                  drop_remainder=drop_remainder, prefetch=prefetch, **kwargs)
 
     # ---------------------------------------------------------------- misc
     def num_parameters(self) -> int:

@@ -1,0 +1,161 @@
+"""``model.prepare_tf_dataset``: a ``datasets.Dataset`` as a ``tf.data.Dataset`` ready for ``fit``.
+
+The dataset stays on disk: a tf.data generator walks a (shuffled) list of row indices and
+reads one batch at a time from the memory-mapped Arrow table, collates it (padding to the
+batch's own longest example), and yields ``(inputs, labels)``. Memory does not grow with the
+dataset's size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable
+
+import numpy as np
+
+LABEL_COLUMN_ALIASES = {"label": "labels", "label_ids": "labels"}
+# call parameters that are options, not data
+_NOT_DATA = {"training", "return_dict", "output_attentions", "output_hidden_states", "use_cache",
+             "past_key_values", "kwargs"}
+
+
+def model_columns(model, column_names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(input columns, label columns) of ``column_names`` that ``model`` accepts.
+
+    Label columns are returned under the model's names (``label`` -> ``labels``).
+
+    Example:
+        >>> model_columns(model, ["text", "input_ids", "attention_mask", "label"])
+        (['input_ids', 'attention_mask'], ['labels'])
+    """
+    parameters = [p for p in model._call_parameters() if p not in _NOT_DATA]
+    label_names = list(model.get_label_names()) if hasattr(model, "get_label_names") else []
+    inputs = [c for c in column_names if c in parameters and c not in label_names]
+    labels = []
+    for column in column_names:
+        name = LABEL_COLUMN_ALIASES.get(column, column)
+        if name in label_names and name not in labels:
+            labels.append(name)
+    return inputs, labels
+
+
+def prepare_tf_dataset(model, dataset, batch_size: int = 8, shuffle: bool = True, tokenizer=None,
+                       collate_fn: Callable | None = None, collate_fn_args: Mapping[str, Any] | None = None,
+                       drop_remainder: bool | None = None, prefetch: bool = True, seed: int | None = None,
+                       pad_to_multiple_of: int | None = None, length_buckets: Sequence[int] | None = None):
+    """Wrap a ``datasets.Dataset`` as a ``tf.data.Dataset`` of ``(inputs, labels)`` batches.
+
+    Only the columns the model's ``call`` accepts are kept, plus its label columns (``label``
+    is renamed ``labels``). Each batch is padded to its own longest example by ``collate_fn``
+    (default: :class:`~kerasformers.data.collators.DataCollatorWithPadding` when a tokenizer
+    is given, else :class:`~kerasformers.data.collators.DefaultDataCollator`). Every example
+    is seen once per epoch (in a new order each epoch when ``shuffle``); the last, smaller
+    batch is kept unless ``drop_remainder=True``.
+
+    For XLA (``compile(jit_compile=True)``) pass ``length_buckets`` (e.g. ``(32, 64, 128)``) or
+    ``pad_to_multiple_of``: batches are padded up to a bucket, so a run compiles at most
+    ``len(length_buckets)`` programs per batch size, i.e. ``len(length_buckets)`` with
+    ``drop_remainder=True`` and ``2 * len(length_buckets)`` without (the last batch is
+    smaller); with ``pad_to_multiple_of=m`` and sequences of at most ``L`` tokens it is
+    ``ceil(L / m)`` (times 2 without ``drop_remainder``).
+
+    Args:
+        model: the model the batches are for (its ``call`` signature picks the columns).
+        dataset: a ``datasets.Dataset`` holding tokenized columns.
+        batch_size: examples per batch.
+        shuffle: a new random order each epoch (``seed`` makes it repeatable).
+        tokenizer: pads the batches (its pad id and padding side).
+        collate_fn: any callable list-of-rows -> dict of arrays; ``collate_fn_args`` are passed to
+            its constructor when ``collate_fn`` is a class.
+        drop_remainder: drop the last incomplete batch (default False: every example is seen).
+        prefetch: prefetch batches while the model trains.
+
+    Example:
+        >>> encoded = dataset.map(lambda b: tokenizer(b["text"], truncation=True), batched=True)
+        >>> tf_ds = model.prepare_tf_dataset(encoded, batch_size=16, shuffle=True, tokenizer=tokenizer)
+        >>> model.compile(optimizer="adam", metrics=["accuracy"])
+        >>> model.fit(tf_ds, epochs=2)
+    """
+    import datasets
+    import tensorflow as tf
+
+    from kerasformers.data.collators import DataCollatorWithPadding, DefaultDataCollator
+
+    if isinstance(dataset, datasets.DatasetDict):
+        raise TypeError(f"prepare_tf_dataset takes one split, got a DatasetDict with splits "
+                        f"{list(dataset)}: pass e.g. dataset['train'].")
+    if not isinstance(dataset, datasets.Dataset):
+        raise TypeError(f"prepare_tf_dataset takes a datasets.Dataset, got {type(dataset).__name__}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    if len(dataset) == 0:
+        raise ValueError("The dataset is empty.")
+    input_columns, label_columns = model_columns(model, dataset.column_names)
+    if not input_columns:
+        raise ValueError(
+            f"None of the dataset's columns {dataset.column_names} is an input of {type(model).__name__} "
+            f"(it takes {[p for p in model._call_parameters() if p not in _NOT_DATA]}). "
+            "Tokenize first: dataset.map(lambda b: tokenizer(b['text'], truncation=True), batched=True).")
+    # column selection and renaming touch only the schema: the Arrow file stays memory-mapped
+    keep = input_columns + [c for c in dataset.column_names
+                            if LABEL_COLUMN_ALIASES.get(c, c) in label_columns]
+    data = dataset.select_columns(keep)
+    for old, new in LABEL_COLUMN_ALIASES.items():
+        if old in data.column_names and new not in data.column_names:
+            data = data.rename_column(old, new)
+
+    if collate_fn is None:
+        collate_fn = (DataCollatorWithPadding(tokenizer, return_tensors="np", pad_to_multiple_of=pad_to_multiple_of,
+                                              length_buckets=length_buckets)
+                      if tokenizer is not None else DefaultDataCollator(return_tensors="np"))
+    elif isinstance(collate_fn, type):
+        collate_fn = collate_fn(**(collate_fn_args or {}))
+    elif collate_fn_args:
+        raise ValueError("collate_fn_args only applies when collate_fn is a class to instantiate.")
+    drop_remainder = bool(drop_remainder)
+    count = len(data)
+    num_batches = count // batch_size if drop_remainder else math.ceil(count / batch_size)
+    if num_batches == 0:
+        raise ValueError(f"drop_remainder=True with {count} examples and batch_size={batch_size} "
+                         "leaves no batch.")
+
+    def read_batch(indices: np.ndarray) -> dict:
+        columns = data[[int(i) for i in indices]]  # one read from the Arrow table: a dict of lists
+        keys = list(columns)
+        rows = [dict(zip(keys, values)) for values in zip(*(columns[k] for k in keys))]
+        batch = collate_fn(rows)
+        return {k: np.asarray(v) for k, v in batch.items()}
+
+    def split(batch: dict):
+        inputs = {k: v for k, v in batch.items() if k not in label_columns}
+        if not label_columns:
+            return inputs
+        labels = {k: batch[k] for k in label_columns if k in batch}
+        return inputs, (labels[label_columns[0]] if len(labels) == 1 else labels)
+
+    def spec(value: np.ndarray):
+        dtype = tf.as_dtype(np.int32 if value.dtype == np.int64 else value.dtype)
+        leading = batch_size if drop_remainder else None
+        return tf.TensorSpec((leading,) + (None,) * (value.ndim - 1), dtype)
+
+    sample = split(read_batch(np.arange(min(batch_size, count))))
+    signature = tf.nest.map_structure(spec, sample)
+    epoch = [0]
+
+    def generate():
+        order = np.arange(count)
+        if shuffle:
+            rng = np.random.default_rng(None if seed is None else seed + epoch[0])
+            rng.shuffle(order)
+        epoch[0] += 1
+        for b in range(num_batches):
+            batch = read_batch(order[b * batch_size:(b + 1) * batch_size])
+            yield tf.nest.map_structure(
+                lambda v: v.astype(np.int32) if v.dtype == np.int64 else v, split(batch))
+
+    tf_dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    tf_dataset = tf_dataset.apply(tf.data.experimental.assert_cardinality(num_batches))
+    if prefetch:
+        tf_dataset = tf_dataset.prefetch(tf.data.AUTOTUNE)
+    return tf_dataset

@@ -1,0 +1,225 @@
+"""Keras training for every model: compile() without a loss, labels wherever Keras users put them.
+
+:class:`KerasTrainingMixin` is mixed into :class:`~kerasformers.TFPreTrainedModel`. It knows
+no architecture: a head's label arguments are the ``call`` parameters named like labels
+(``labels``, ``start_positions``, ``end_positions``, ...), or the names a head declares in its
+``label_names`` class attribute.
+
+- ``compile()`` with no loss (or ``loss="auto"``) trains on the loss the model computes itself
+  from its labels (``outputs.loss``), as transformers' TensorFlow models did. An explicit Keras
+  loss is used as given, on the head's main output (``logits``). ``loss=None`` turns the
+  default off: only losses added with ``add_loss`` remain.
+- Labels may come as ``fit(x, y)`` with ``y`` an array or a dict (``{"labels": ...}`` or
+  ``{"start_positions": ..., "end_positions": ...}``), as ``(x, y)`` or ``(x, y, sample_weight)``
+  from a ``tf.data.Dataset``, or inside the ``x`` dict (older code). The loss is the same
+  either way.
+- Keras metrics (``metrics=["accuracy"]``) compare the labels with the head's main output
+  (``logits``; for question answering ``[start_logits, end_logits]``).
+- ``sample_weight`` weights metrics and explicit losses. The default loss is the model's own
+  mean over its labels (transformers' definition); to weight examples in the loss, pass
+  per-token ``-100`` labels or an explicit loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import keras
+from keras import ops
+
+# call parameters that carry labels (transformers' names)
+LABEL_ARGUMENTS = ("labels", "start_positions", "end_positions", "next_sentence_label",
+                   "sentence_order_label", "mc_labels")
+DEFAULT_LOSS_NAMES = ("auto", "auto_with_warning", "passthrough")
+
+
+def _is_default_loss(loss) -> bool:
+    return isinstance(loss, str) and loss in DEFAULT_LOSS_NAMES
+
+
+class KerasTrainingMixin:
+    """Default losses, label routing and the train/test steps of every kerasformers model.
+
+    Example:
+        >>> model = TFAutoModelForSequenceClassification.from_pretrained(ckpt, num_labels=2)
+        >>> model.compile(optimizer=keras.optimizers.Adam(3e-5), metrics=["accuracy"])  # no loss
+        >>> model.fit(dict(tokenizer(texts, return_tensors="np", padding=True)), labels)
+    """
+
+    # A head may list its label arguments; by default they are found in its call signature.
+    label_names: tuple[str, ...] | None = None
+    _uses_default_loss = True
+
+    @classmethod
+    def get_label_names(cls) -> tuple[str, ...]:
+        """The label arguments of this head, e.g. ``("start_positions", "end_positions")``.
+
+        Example:
+            >>> TFBertForQuestionAnswering.get_label_names()
+            ('start_positions', 'end_positions')
+        """
+        if cls.label_names is not None:
+            return tuple(cls.label_names)
+        return tuple(p for p in cls._call_parameters() if p in LABEL_ARGUMENTS)
+
+    # ---------------------------------------------------------------- compile
+    def compile(self, optimizer="rmsprop", loss="auto", metrics=None, **kwargs):
+        """Keras ``compile``; without a loss the model trains on its own task loss.
+
+        ``loss="auto"`` (the default) uses the loss the head computes from its labels;
+        any Keras loss is used as given on the head's main output; ``loss=None`` means no
+        loss beyond those added with ``add_loss``.
+
+        Example:
+            >>> model.compile(optimizer=keras.optimizers.Adam(3e-5), metrics=["accuracy"])
+            >>> model.compile(optimizer="adam", jit_compile=True)
+        """
+        self._uses_default_loss = _is_default_loss(loss)
+        super().compile(optimizer=optimizer, loss=None if self._uses_default_loss else loss,
+                        metrics=metrics, **kwargs)
+        if self._uses_default_loss:
+            self._compile_config.config["loss"] = "auto"  # a reloaded model compiles the same way
+
+    # ---------------------------------------------------------------- labels
+    def split_labels(self, x, y=None):
+        """Separate a batch into (model inputs, {label name: labels}), wherever the labels are.
+
+        Example:
+            >>> features, labels = model.split_labels({"input_ids": ids, "labels": y})
+            >>> features, labels = model.split_labels({"input_ids": ids}, y)  # the same result
+        """
+        names = self.get_label_names()
+        labels = {}
+        features = dict(x) if isinstance(x, Mapping) else x
+        if isinstance(features, dict):
+            if "label" in features and "labels" in names and "labels" not in features:
+                features["labels"] = features.pop("label")
+            for name in names:
+                if name in features:
+                    labels[name] = features.pop(name)
+        if y is None:
+            return features, labels
+        if not names:
+            raise ValueError(f"{type(self).__name__} takes no labels (it has no training objective); "
+                             "use a task head, e.g. a *ForSequenceClassification model.")
+        if isinstance(y, Mapping):
+            y = dict(y)
+            if "label" in y and "labels" in names and "labels" not in y:
+                y["labels"] = y.pop("label")
+            unknown = sorted(set(y) - set(names))
+            if unknown:
+                raise ValueError(f"Unknown label keys {unknown} for {type(self).__name__}; "
+                                 f"its labels are {list(names)}.")
+            for name, value in y.items():
+                if name in labels:
+                    raise ValueError(f"Labels {name!r} given both in x and in y.")
+                labels[name] = value
+        elif isinstance(y, (list, tuple)) and len(names) > 1 and len(y) == len(names):
+            labels.update(zip(names, y))
+        else:
+            if len(names) > 1:
+                raise ValueError(f"{type(self).__name__} takes several labels {list(names)}: give y "
+                                 f"as a dict, e.g. {{{', '.join(repr(n) + ': ...' for n in names)}}}.")
+            if names[0] in labels:
+                raise ValueError(f"Labels {names[0]!r} given both in x and in y.")
+            labels[names[0]] = y
+        return features, labels
+
+    def _targets(self, labels: dict):
+        names = [n for n in self.get_label_names() if n in labels]
+        if not names:
+            return None
+        return labels[names[0]] if len(names) == 1 else [labels[n] for n in names]
+
+    @staticmethod
+    def _predictions(y_pred, count: int):
+        """The head's main output(s) for Keras losses and metrics: ``logits`` first."""
+        if not isinstance(y_pred, Mapping):
+            return y_pred
+        values = [v for k, v in y_pred.items() if k != "loss" and v is not None]
+        return values[0] if count <= 1 else values[:count]
+
+    def _forward(self, features, labels, training):
+        if self._uses_default_loss and labels:
+            return self(features, training=training, **labels)
+        return self(features, training=training)
+
+    # ---------------------------------------------------------------- loss and metrics
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The training loss: the model's own ``outputs.loss`` under the default, else Keras'.
+
+        Example:
+            >>> out = model(batch_with_labels)
+            >>> model.compute_loss(batch_with_labels, None, out)  # == out.loss (+ add_loss terms)
+        """
+        features, labels = self.split_labels(x, y)
+        if self._uses_default_loss:
+            loss = y_pred.get("loss") if isinstance(y_pred, Mapping) else None
+            if loss is None:
+                raise ValueError(
+                    f"{type(self).__name__} computed no loss: the batch has no labels. Give them as y "
+                    f"(model.fit(x, y)), as (x, y) from a tf.data.Dataset, or inside x under "
+                    f"{list(self.get_label_names())}; or compile with an explicit loss.")
+            total = ops.cast(loss, "float32")
+            for extra in self.losses:
+                total = total + ops.cast(self._aggregate_additional_loss(extra), "float32")
+            return total
+        if self._compile_loss is None and not self.losses:
+            raise ValueError(
+                "compile(loss=None) turns the model's default loss off and gives no other. Call "
+                "compile() without `loss` to train on the model's own loss, or pass a Keras loss.")
+        targets = self._targets(labels)
+        return super().compute_loss(features, targets, self._predictions(y_pred, len(labels)),
+                                    sample_weight, training=training)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Keras metrics against the head's main output (``logits``), wherever labels came from."""
+        features, labels = self.split_labels(x, y)
+        if self._compile_metrics is None or not labels:
+            return self.get_metrics_result()
+        return super().compute_metrics(features, self._targets(labels),
+                                       self._predictions(y_pred, len(labels)), sample_weight)
+
+    # ---------------------------------------------------------------- steps (TensorFlow backend)
+    @staticmethod
+    def _batch_size(features):
+        import tensorflow as tf
+
+        first = next(t for t in keras.tree.flatten(features) if t is not None)
+        return tf.shape(first)[0]
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        features, labels = self.split_labels(x, y)
+        with tf.GradientTape() as tape:
+            y_pred = self._forward(features, labels, training=True)
+            loss = self._compute_loss(x=features, y=labels or None, y_pred=y_pred,
+                                      sample_weight=sample_weight, training=True)
+            self._loss_tracker.update_state(loss, sample_weight=self._batch_size(features))
+            if self.optimizer is not None:
+                loss = self.optimizer.scale_loss(loss)
+        weights = self.trainable_weights
+        gradients = tape.gradient(loss, weights)
+        pairs = [(g, w) for g, w in zip(gradients, weights) if g is not None]
+        self.optimizer.apply_gradients(pairs)
+        return self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight)
+
+    def test_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        features, labels = self.split_labels(x, y)
+        y_pred = self._forward(features, labels, training=False)
+        loss = self._compute_loss(x=features, y=labels or None, y_pred=y_pred,
+                                  sample_weight=sample_weight, training=False)
+        self._loss_tracker.update_state(loss, sample_weight=self._batch_size(features))
+        return self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight)
+
+    def predict_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        features, _ = self.split_labels(x)
+        outputs = self(features, training=False)
+        if isinstance(outputs, Mapping):  # plain dict of tensors: Keras concatenates batches
+            return {k: v for k, v in outputs.items() if k != "loss" and v is not None
+                    and not isinstance(v, (tuple, list))}
+        return outputs
