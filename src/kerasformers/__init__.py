@@ -15,6 +15,11 @@ from kerasformers.models.auto import (
     TFAutoModelForTokenClassification,
 )
 from kerasformers.models.bert import *  # noqa: F401,F403
+from kerasformers.models.gpt2 import *  # noqa: F401,F403
+from kerasformers.models.llama import *  # noqa: F401,F403
+from kerasformers.generation import GenerationConfig, TextStreamer  # noqa: F401
+from kerasformers.models.distilbert import *  # noqa: F401,F403
+from kerasformers.models.roberta import *  # noqa: F401,F403
 from kerasformers.outputs import ModelOutput
 from kerasformers.weights import WeightsError
 

@@ -1,0 +1,15 @@
+from kerasformers.models.auto import register_auto_classes
+from kerasformers.models.gpt2.configuration_gpt2 import GPT2Config
+from kerasformers.models.gpt2.modeling_gpt2 import (
+    TFGPT2ForSequenceClassification,
+    TFGPT2LMHeadModel,
+    TFGPT2Model,
+    TFGPT2PreTrainedModel,
+)
+
+register_auto_classes(
+    "gpt2",
+    base=TFGPT2Model,
+    causal_lm=TFGPT2LMHeadModel,
+    sequence_classification=TFGPT2ForSequenceClassification,
+)

@@ -1,0 +1,181 @@
+"""generate() and its pieces against PyTorch transformers: processors, greedy, beam, sampling, buckets.
+
+Tiny random Llama checkpoints keep XLA compilation short; SmolLM2 tests live in test_llama.py
+style at the bottom (real checkpoint, left-padded batches of four prompts).
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import torch
+import transformers
+from transformers.generation import logits_process as hf
+
+import kerasformers
+from kerasformers.generation import logits_process as kf
+from kerasformers.generation import TokenCollector, prompt_bucket
+
+TINY = dict(vocab_size=99, hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, max_position_embeddings=128, pad_token_id=0, bos_token_id=1, eos_token_id=2)
+
+
+# ---------------------------------------------------------------------------- processors
+def _case(seed=0, batch=3, length=9, vocab=40):
+    rng = np.random.RandomState(seed)
+    ids = rng.randint(0, vocab, (batch, length))
+    ids[0, -4:] = ids[0, 1:5]  # a repeated n-gram, so n-gram bans have something to ban
+    scores = rng.randn(batch, vocab).astype(np.float32) * 3
+    scores[1, 5] = scores[1, 6]  # a tie
+    return ids, scores
+
+
+PROCESSORS = [
+    (lambda: hf.RepetitionPenaltyLogitsProcessor(1.5), lambda: kf.RepetitionPenaltyLogitsProcessor(1.5)),
+    (lambda: hf.RepetitionPenaltyLogitsProcessor(0.7), lambda: kf.RepetitionPenaltyLogitsProcessor(0.7)),
+    (lambda: hf.NoRepeatNGramLogitsProcessor(2), lambda: kf.NoRepeatNGramLogitsProcessor(2)),
+    (lambda: hf.NoRepeatNGramLogitsProcessor(3), lambda: kf.NoRepeatNGramLogitsProcessor(3)),
+    (lambda: hf.NoRepeatNGramLogitsProcessor(1), lambda: kf.NoRepeatNGramLogitsProcessor(1)),
+    (lambda: hf.MinLengthLogitsProcessor(12, [3, 4]), lambda: kf.MinLengthLogitsProcessor(12, [3, 4])),
+    (lambda: hf.MinLengthLogitsProcessor(5, 3), lambda: kf.MinLengthLogitsProcessor(5, 3)),
+    (lambda: hf.MinNewTokensLengthLogitsProcessor(7, 3, 4), lambda: kf.MinNewTokensLengthLogitsProcessor(7, 3, 4)),
+    (lambda: hf.NoBadWordsLogitsProcessor([[5], [1, 2, 7], [9, 11]], eos_token_id=3),
+     lambda: kf.NoBadWordsLogitsProcessor([[5], [1, 2, 7], [9, 11]], eos_token_id=3)),
+    (lambda: hf.ForcedBOSTokenLogitsProcessor(1), lambda: kf.ForcedBOSTokenLogitsProcessor(1)),
+    (lambda: hf.ForcedEOSTokenLogitsProcessor(10, [3, 4]), lambda: kf.ForcedEOSTokenLogitsProcessor(10, [3, 4])),
+    (lambda: hf.TemperatureLogitsWarper(0.7), lambda: kf.TemperatureLogitsWarper(0.7)),
+    (lambda: hf.TopKLogitsWarper(5), lambda: kf.TopKLogitsWarper(5)),
+    (lambda: hf.TopPLogitsWarper(0.8), lambda: kf.TopPLogitsWarper(0.8)),
+    (lambda: hf.TopPLogitsWarper(0.3, min_tokens_to_keep=3), lambda: kf.TopPLogitsWarper(0.3, min_tokens_to_keep=3)),
+    (lambda: hf.MinPLogitsWarper(0.1), lambda: kf.MinPLogitsWarper(0.1)),
+    (lambda: hf.MinPLogitsWarper(0.5, min_tokens_to_keep=2), lambda: kf.MinPLogitsWarper(0.5, min_tokens_to_keep=2)),
+]
+
+
+@pytest.mark.parametrize("make_theirs, make_ours", PROCESSORS)
+@pytest.mark.parametrize("length", [1, 9])
+def test_processor_matches_transformers(make_theirs, make_ours, length):
+    ids, scores = _case(length=length)
+    theirs = make_theirs()(torch.tensor(ids), torch.tensor(scores)).numpy()
+    ours = make_ours()(tf.constant(ids, tf.int32), tf.constant(scores)).numpy()
+    np.testing.assert_array_equal(np.isneginf(ours), np.isneginf(theirs))
+    finite = np.isfinite(theirs)
+    np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-6, atol=1e-6)
+
+
+def test_processors_see_only_the_written_columns_of_a_static_buffer():
+    """Inside generate() the ids sit in a wider buffer behind bucket padding; results must not change."""
+    ids, scores = _case()
+    buffer = np.concatenate([np.full((3, 5), 7), ids, np.full((3, 4), 9)], axis=1)
+    context = kf.DecodeContext(length=tf.constant(14), offset=tf.constant(5), first_token=tf.constant([5, 5, 5]),
+                               prompt_length=tf.constant(9))
+    for make_theirs, make_ours in PROCESSORS:
+        theirs = make_theirs()(torch.tensor(ids), torch.tensor(scores)).numpy()
+        ours = make_ours()(tf.constant(buffer, tf.int32), tf.constant(scores), context).numpy()
+        np.testing.assert_array_equal(np.isneginf(ours), np.isneginf(theirs))
+
+
+def test_prompt_bucket_is_the_next_power_of_two_from_16():
+    assert [prompt_bucket(n) for n in (1, 16, 17, 33, 200)] == [16, 16, 32, 64, 256]
+
+
+# ---------------------------------------------------------------------------- tiny model generate
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny_llama")
+    torch.manual_seed(0)
+    torch_model = transformers.LlamaForCausalLM(transformers.LlamaConfig(**TINY)).eval()
+    torch_model.save_pretrained(folder)
+    return kerasformers.TFAutoModelForCausalLM.from_pretrained(folder), torch_model
+
+
+def _prompts(seed=0):
+    rng = np.random.RandomState(seed)
+    ids = rng.randint(3, 99, (3, 7))
+    mask = np.ones_like(ids)
+    mask[1, :3] = 0
+    mask[2, :5] = 0
+    ids[mask == 0] = 0
+    return ids, mask
+
+
+def _torch_generate(torch_model, ids, mask, **kwargs):
+    with torch.no_grad():
+        return torch_model.generate(torch.tensor(ids), attention_mask=torch.tensor(mask), **kwargs).numpy()
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(max_new_tokens=8),
+    dict(max_new_tokens=8, num_beams=3, num_return_sequences=2),
+    dict(max_new_tokens=8, repetition_penalty=1.5, no_repeat_ngram_size=2, min_new_tokens=3,
+         bad_words_ids=[[5], [7, 8]], eos_token_id=[4, 12]),
+    dict(max_new_tokens=6, num_beams=2, length_penalty=0.5, early_stopping=True, eos_token_id=4,
+         forced_eos_token_id=4),
+], ids=["greedy", "beam", "processors", "beam_early_stopping"])
+def test_generate_matches_transformers(tiny, kwargs):
+    model, torch_model = tiny
+    ids, mask = _prompts()
+    theirs = _torch_generate(torch_model, ids, mask, do_sample=False, **kwargs)
+    ours = model.generate(ids, attention_mask=mask, **kwargs)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_eager_fallback_and_streaming_match_compiled(tiny):
+    model, _ = tiny
+    ids, mask = _prompts()
+    compiled = model.generate(ids, attention_mask=mask, max_new_tokens=5)
+    np.testing.assert_array_equal(model.generate(ids, attention_mask=mask, max_new_tokens=5, jit_compile=False),
+                                  compiled)
+    collector = TokenCollector()
+    streamed = model.generate(ids[:1], attention_mask=mask[:1], max_new_tokens=5, streamer=collector)
+    np.testing.assert_array_equal(streamed, compiled[:1])
+    assert collector.ended and len(collector.chunks) == 1 + 5
+    np.testing.assert_array_equal(np.concatenate([c.reshape(1, -1) for c in collector.chunks], axis=1), streamed)
+
+
+def test_one_compiled_program_per_bucket(tiny):
+    """Prompt lengths within one bucket reuse one program; the count is bounded by the bucket count."""
+    model, _ = tiny
+    model._compiled_generate_functions().clear()
+    rng = np.random.RandomState(3)
+    for length in (2, 5, 11, 16):  # all in bucket 16
+        model.generate(rng.randint(3, 99, (2, length)), max_new_tokens=3)
+    assert len(model._compiled_generate_functions()) == 1
+    (function,) = model._compiled_generate_functions().values()
+    assert function.experimental_get_tracing_count() == 1
+    model.generate(rng.randint(3, 99, (2, 17)), max_new_tokens=3)  # bucket 32
+    assert len(model._compiled_generate_functions()) == 2
+
+
+def test_seeded_sampling_repeats_and_seeds_differ(tiny):
+    model, _ = tiny
+    ids, mask = _prompts()
+    kwargs = dict(attention_mask=mask, max_new_tokens=12, do_sample=True, temperature=1.5, top_k=0)
+    first = model.generate(ids, seed=(42, 0), **kwargs)
+    np.testing.assert_array_equal(model.generate(ids, seed=(42, 0), **kwargs), first)
+    assert not np.array_equal(model.generate(ids, seed=(43, 0), **kwargs), first)
+    # top_k=1 leaves one candidate: sampling then equals greedy
+    greedy = model.generate(ids, attention_mask=mask, max_new_tokens=12)
+    np.testing.assert_array_equal(
+        model.generate(ids, attention_mask=mask, max_new_tokens=12, do_sample=True, top_k=1, seed=(1, 2)), greedy)
+
+
+def test_sampled_tokens_follow_the_warped_distribution():
+    """Gumbel-max sampling from logits reproduces softmax(logits) frequencies."""
+    from kerasformers.generation.utils import GenerationMixin
+
+    logits = tf.constant(np.log([[0.5, 0.3, 0.2, 1e-9]]), tf.float32)
+    draws = [int(GenerationMixin._choose(None, logits, None, None, kf.LogitsProcessorList(), True,
+                                         tf.constant([7, 7]), tf.constant(step))[0]) for step in range(2000)]
+    frequencies = np.bincount(draws, minlength=4) / len(draws)
+    np.testing.assert_allclose(frequencies, [0.5, 0.3, 0.2, 0.0], atol=0.04)
+
+
+def test_generation_config_from_checkpoint_and_overrides(tiny, tmp_path):
+    from kerasformers.generation import GenerationConfig
+
+    GenerationConfig(eos_token_id=[2, 4], max_length=30).save_pretrained(tmp_path)
+    config = GenerationConfig.from_pretrained(tmp_path)
+    assert config.eos_token_ids == [2, 4] and config.max_length == 30
+    assert config.update(max_length=5).max_length == 5 and config.max_length == 30
+    with pytest.raises(NotImplementedError, match="typical_p"):
+        GenerationConfig(typical_p=0.5).validate()
