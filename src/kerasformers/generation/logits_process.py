@@ -62,7 +62,7 @@ def token_mask(input_ids, counted, vocab_size):
     rows = tf.broadcast_to(tf.range(batch)[:, None], (batch, columns))
     ids = tf.clip_by_value(tf.cast(input_ids, tf.int32), 0, vocab_size - 1)
     indices = tf.reshape(tf.stack([rows, ids], axis=-1), (-1, 2))
-    updates = tf.reshape(tf.cast(counted, tf.int32), (-1,))
+    updates = tf.reshape(tf.broadcast_to(tf.cast(counted, tf.int32), (batch, columns)), (-1,))
     return tf.tensor_scatter_nd_max(tf.zeros((batch, vocab_size), tf.int32), indices, updates) > 0
 
 
@@ -119,6 +119,8 @@ class NoRepeatNGramLogitsProcessor(LogitsProcessor):
     def __call__(self, input_ids, scores, context=None):
         context = DecodeContext.of(input_ids, context)
         n, columns = self.n, tf.shape(input_ids)[1]
+        if input_ids.shape[1] is not None and input_ids.shape[1] < n:
+            return scores  # no n-gram fits yet
         if n == 1:  # every token already present is banned
             cols = _columns(input_ids)
             counted = (cols >= context.offset) & (cols < context.length)
