@@ -50,6 +50,38 @@ def _tf_text():
     return tensorflow_text
 
 
+def _allow_string_batches_in_keras() -> None:
+    """Let ``model.predict(["a text", ...])`` feed strings to a model that tokenizes in-graph.
+
+    Keras' data adapters take numpy object arrays and tf string tensors but refuse a Python
+    list of ``str`` and numpy unicode arrays; those become numpy object arrays first. Nothing
+    else changes.
+    """
+    from keras.src.trainers import data_adapters
+
+    original = data_adapters.get_data_adapter
+    if getattr(original, "_kerasformers_strings", False):
+        return
+
+    def as_object_array(value):
+        import numpy as np
+
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, (str, bytes)) for v in value):
+            return np.array(value, dtype=object)
+        if isinstance(value, np.ndarray) and value.dtype.kind in "US":
+            return value.astype(object)
+        return value
+
+    def get_data_adapter(x, *args, **kwargs):
+        return original(as_object_array(x), *args, **kwargs)
+
+    get_data_adapter._kerasformers_strings = True
+    data_adapters.get_data_adapter = get_data_adapter
+
+
+_allow_string_batches_in_keras()
+
+
 # ------------------------------------------------------------------------------- char classes
 
 
@@ -224,6 +256,13 @@ class _InGraphTokenizer(keras.layers.Layer):
                       add_special_tokens=self.add_special_tokens)
         return config
 
+    def __call__(self, text, text_pair=None, **kwargs):
+        """Python strings and lists of strings are accepted as well as string tensors."""
+        text = self._as_strings(text)
+        if text_pair is not None:
+            text_pair = self._as_strings(text_pair)
+        return super().__call__(text, text_pair, **kwargs)
+
     # subclasses implement: tokenize(strings [N]) -> int64 RaggedTensor [N, None]
     def tokenize(self, text):
         raise NotImplementedError
@@ -314,7 +353,9 @@ class _InGraphTokenizer(keras.layers.Layer):
         return ids, types, special
 
     def _pad(self, ragged, value, length):
-        return ragged.to_tensor(default_value=tf.cast(value, ragged.dtype), shape=[None, length])
+        dense = ragged.to_tensor(default_value=tf.cast(value, ragged.dtype))
+        missing = tf.cast(length, tf.int32) - tf.shape(dense)[1]
+        return tf.pad(dense, [[0, 0], [0, missing]], constant_values=tf.cast(value, ragged.dtype))
 
     def call(self, text, text_pair=None, padding=None, truncation=None, max_length=None,
              pad_to_multiple_of=None, return_token_type_ids=None, return_attention_mask=None,
