@@ -53,6 +53,7 @@ class ModelTesterMixin:
     input_names: tuple[str, ...] = ("input_ids", "attention_mask")
     num_choices = 2
     atol = ATOL
+    pad_with_pad_token_id = False  # True: padded positions hold config.pad_token_id, as tokenizers do
 
     def config_for(self, head: str) -> transformers.PretrainedConfig:
         config = copy.deepcopy(self.torch_config)
@@ -68,6 +69,9 @@ class ModelTesterMixin:
         mask = np.ones_like(ids)
         mask[1, 6:] = 0  # a padded row
         mask[2, 3:] = 0
+        pad = getattr(self.torch_config, "pad_token_id", None)
+        if self.pad_with_pad_token_id and pad is not None:
+            ids[mask == 0] = pad  # as a tokenizer pads (RoBERTa's position ids depend on it)
         inputs = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self.input_names:
             types = np.zeros_like(ids)
@@ -185,6 +189,32 @@ class ModelTesterMixin:
         theirs = torch_outputs(torch_model, {**inputs, **labels}).loss.item()
         ours = float(model({**inputs, **labels}).loss)
         assert abs(ours - theirs) <= self.atol, (ours, theirs)
+
+    @pytest.mark.parametrize("problem_type", ["regression", "multi_label_classification"])
+    def test_sequence_classification_problem_types(self, head, problem_type, tmp_path):
+        """Regression (num_labels=1, MSE) and multi-label (BCE) losses equal PyTorch's."""
+        if "SequenceClassification" not in head:
+            pytest.skip("sequence classification heads only")
+        config = self.config_for(head)
+        config.problem_type = problem_type
+        num_labels = 1 if problem_type == "regression" else 3
+        config.num_labels = num_labels
+        torch.manual_seed(0)
+        torch_model = getattr(transformers, self.heads[head])(config).eval()
+        torch_model.save_pretrained(tmp_path)
+        model = self.our_class(head).from_pretrained(tmp_path)
+        assert model.config.problem_type == problem_type and model.config.num_labels == num_labels
+        inputs = self.make_inputs(head)
+        rng = np.random.RandomState(2)
+        batch = inputs["input_ids"].shape[0]
+        if problem_type == "regression":
+            labels = rng.randn(batch).astype(np.float32)
+        else:
+            labels = rng.randint(0, 2, (batch, num_labels)).astype(np.float32)
+        ours = model({**inputs, "labels": labels})
+        theirs = torch_outputs(torch_model, {**inputs, "labels": labels})
+        assert max_abs_diff(ours.logits, theirs.logits.numpy()) <= self.atol
+        assert abs(float(ours.loss) - theirs.loss.item()) <= self.atol
 
     def trainable_heads(self):
         return [h for h in self.heads if not h.endswith("Model")]

@@ -94,6 +94,15 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         return {"input_ids": np.array([[7, 6, 0, 0, 1], [1, 2, 3, 0, 0], [0, 0, 0, 4, 5]], np.int32)}
 
     def build_with_dummy_inputs(self) -> None:
+        """Create every variable with one eager call on ``dummy_inputs``.
+
+        Container layers that keep Keras' default ``build`` are marked built first: Keras
+        would otherwise trace each of them symbolically before the real call (5-10x slower
+        loading); their Dense / Embedding / LayerNorm leaves still build from real shapes.
+        """
+        for layer in (self, *self._flatten_layers(include_self=False, recursive=True)):
+            if type(layer).build is keras.layers.Layer.build:
+                layer.built = True
         self(self.dummy_inputs, training=False)
 
     @classmethod
