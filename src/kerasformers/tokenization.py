@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -272,7 +273,9 @@ class PreTrainedTokenizerFast:
     """A tokenizer over a ``tokenizers.Tokenizer``, with the call and decode API of transformers.
 
     Usually made by :meth:`AutoTokenizer.from_pretrained`; it can also wrap a
-    ``tokenizers.Tokenizer`` or a ``tokenizer.json`` directly.
+    ``tokenizers.Tokenizer`` (used, and changed, in place) or a ``tokenizer.json`` directly.
+    Not safe to call from several threads at once: each call sets the backend's padding and
+    truncation, as in transformers.
 
     Example:
         >>> tokenizer = PreTrainedTokenizerFast(tokenizer_file="tokenizer.json", pad_token="[PAD]")
@@ -319,16 +322,14 @@ class PreTrainedTokenizerFast:
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
 
-        unknown = set(special_tokens) - set(SPECIAL_TOKEN_NAMES) - {"additional_special_tokens"}
+        older_name_for_extras = special_tokens.pop("additional_special_tokens", None)  # transformers v4
+        unknown = set(special_tokens) - set(SPECIAL_TOKEN_NAMES)
         if unknown:
             raise TypeError(f"Unexpected arguments {sorted(unknown)}; special tokens are {SPECIAL_TOKEN_NAMES}.")
-        if extra_special_tokens is None:
-            extra_special_tokens = special_tokens.pop("additional_special_tokens", None)
-        special_tokens.pop("additional_special_tokens", None)
         self._special_tokens: dict[str, str | AddedToken | None] = dict.fromkeys(SPECIAL_TOKEN_NAMES)
         for name, value in special_tokens.items():
             setattr(self, name, value)
-        self._extra_special_tokens: list[str | AddedToken] = list(extra_special_tokens or [])
+        self._extra_special_tokens: list[str | AddedToken] = list(extra_special_tokens or older_name_for_extras or [])
 
         self.model_max_length = VERY_LARGE_INTEGER if model_max_length is None else int(model_max_length)
         self.padding_side = _check_side("padding_side", padding_side)
@@ -386,7 +387,7 @@ class PreTrainedTokenizerFast:
             truncation_side=self.truncation_side,
             model_input_names=self.model_input_names,
             clean_up_tokenization_spaces=self.clean_up_tokenization_spaces,
-            **{name: self._special_tokens[name] and str(self._special_tokens[name]) for name in SPECIAL_TOKEN_NAMES},
+            **{name: getattr(self, name) for name in SPECIAL_TOKEN_NAMES},  # strings or None
         )
         if self._extra_special_tokens:
             config["extra_special_tokens"] = special_tokens_map["additional_special_tokens"]
@@ -537,6 +538,77 @@ class PreTrainedTokenizerFast:
             ['hello', ',', 'world', '!']
         """
         return self(text, pair, add_special_tokens=add_special_tokens, return_attention_mask=False).tokens()
+
+    def pad(
+        self,
+        encoded_inputs,
+        padding: bool | str = True,
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_attention_mask: bool | None = None,
+        return_tensors: str | None = None,
+        verbose: bool = True,
+    ) -> BatchEncoding:
+        """Pad already tokenized examples to one length, as data collators do.
+
+        ``encoded_inputs`` is a list of examples (dicts), a dict of lists, or one example.
+        ``input_ids``, ``attention_mask``, ``token_type_ids`` and ``special_tokens_mask`` are
+        padded; other keys are left as they are.
+
+        Example:
+            >>> features = [tokenizer("Hello world"), tokenizer("Hi")]
+            >>> tokenizer.pad(features, return_tensors="np")["input_ids"].shape
+            (2, 4)
+        """
+        if isinstance(encoded_inputs, (list, tuple)) and encoded_inputs and isinstance(encoded_inputs[0], Mapping):
+            encoded_inputs = {key: [example[key] for example in encoded_inputs] for key in encoded_inputs[0]}
+        main_input = self.model_input_names[0]
+        if main_input not in encoded_inputs:
+            raise ValueError(f"pad() needs {main_input!r} in its input, got the keys {list(encoded_inputs)}.")
+        if return_tensors is None:  # arrays in, arrays out (as transformers)
+            first = encoded_inputs[main_input]
+            first = first[0] if isinstance(first, (list, tuple)) and first else first
+            return_tensors = "np" if isinstance(first, np.ndarray) else "tf" if _is_tf_tensor(first) else None
+        data = {key: _to_python(value) for key, value in encoded_inputs.items()}
+        if not data[main_input]:
+            if return_attention_mask:
+                data["attention_mask"] = []
+            return BatchEncoding(data, tensor_type=return_tensors)
+
+        padding_strategy, _, max_length = self._padding_and_truncation(padding, None, max_length, None, verbose)
+        if return_attention_mask is None:
+            return_attention_mask = "attention_mask" in self.model_input_names
+        is_batch = isinstance(data[main_input][0], list)
+        examples = [dict(zip(data, values)) for values in zip(*data.values())] if is_batch else [data]
+        if padding_strategy == "longest":
+            target = max(len(example[main_input]) for example in examples)
+        else:
+            target = max_length if padding_strategy == "max_length" else None
+        if target is not None and pad_to_multiple_of:
+            target = -(-target // pad_to_multiple_of) * pad_to_multiple_of  # round up
+        side = _check_side("padding_side", padding_side or self.padding_side)
+        padded = [self._pad_example(example, target, side, return_attention_mask) for example in examples]
+        result = {key: [example[key] for example in padded] for key in padded[0]} if is_batch else padded[0]
+        return BatchEncoding(result, tensor_type=return_tensors)
+
+    def _pad_example(self, example: dict, target: int | None, side: str, return_attention_mask: bool) -> dict:
+        main_input = self.model_input_names[0]
+        length = len(example[main_input])
+        if return_attention_mask and "attention_mask" not in example:
+            example["attention_mask"] = [1] * length
+        missing = 0 if target is None else target - length
+        if missing <= 0:
+            return example
+        fill_values = {main_input: self.pad_token_id, "token_type_ids": self.pad_token_type_id,
+                       "special_tokens_mask": 1}
+        if return_attention_mask:
+            fill_values["attention_mask"] = 0
+        for key, fill in fill_values.items():
+            if key in example:
+                filler = [fill] * missing
+                example[key] = example[key] + filler if side == "right" else filler + example[key]
+        return example
 
     def _padding_and_truncation(self, padding, truncation, max_length, pad_to_multiple_of, verbose):
         """Resolve the call arguments to (padding strategy, truncation strategy, max_length) as transformers does."""
@@ -1046,10 +1118,11 @@ def _set_family_post_processor(
     elif family == "gpt2" and not from_tokenizer_json:
         # GPT-2 from vocab.json + merges.txt: no special tokens unless add_bos_token / add_eos_token.
         # (With a tokenizer.json, transformers keeps the file's post-processor.)
-        bos = tokenizer.bos_token if options.get("add_bos_token") else None
-        eos = tokenizer.eos_token if options.get("add_eos_token") else None
+        add_bos = options.get("add_bos_token") and tokenizer.bos_token is not None
+        add_eos = options.get("add_eos_token") and tokenizer.eos_token is not None
         backend.post_processor = _template_post_processor(
-            bos and (bos, tokenizer.bos_token_id), eos and (eos, tokenizer.eos_token_id)
+            (tokenizer.bos_token, tokenizer.bos_token_id) if add_bos else None,
+            (tokenizer.eos_token, tokenizer.eos_token_id) if add_eos else None,
         )
 
 
@@ -1137,6 +1210,10 @@ def _is_text_input(value) -> bool:
             return True
         value = value[0]
     return False
+
+
+def _is_tf_tensor(value) -> bool:
+    return type(value).__module__.startswith("tensorflow") and hasattr(value, "numpy")
 
 
 def _to_python(value):
