@@ -30,7 +30,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
+
+
+class _LazyTensorFlow:
+    """``tensorflow``, imported on first use, so ``kerasformers --help`` stays fast."""
+
+    def __getattr__(self, name: str):
+        import tensorflow
+
+        return getattr(tensorflow, name)
+
+
+tf = _LazyTensorFlow()
 
 __all__ = [
     "TASKS",
@@ -129,7 +140,7 @@ def next_version(export_dir: str | os.PathLike) -> int:
     return max(versions, default=0) + 1
 
 
-def _write_atomically(module: tf.Module, signatures: dict, export_dir: str | os.PathLike,
+def _write_atomically(module, signatures: dict, export_dir: str | os.PathLike,
                       version: int | None, extra_files: dict[str, str] | None = None) -> Path:
     """tf.saved_model.save into ``export_dir/<version>`` via a temporary folder and a rename."""
     root = Path(export_dir)
@@ -152,14 +163,17 @@ def _write_atomically(module: tf.Module, signatures: dict, export_dir: str | os.
     return final
 
 
-class _Exportable(tf.Module):
-    """What gets saved: the model (its variables), the tokenizer (its tables) and the functions."""
+def _Exportable(model, tokenizer=None):
+    """What gets saved: the model's variables and the tokenizer (its tables).
 
-    def __init__(self, model, tokenizer=None):
-        super().__init__(name="kerasformers_export")
-        self.model = model
-        if tokenizer is not None:
-            self.tokenizer = tokenizer
+    The plain tf.Variables are tracked (as Keras' ExportArchive does, but one level down):
+    TF1-style loaders such as ``saved_model_cli run`` only restore variables saved that way.
+    """
+    module = tf.__internal__.tracking.AutoTrackable()
+    module.variables = [getattr(v, "value", v) for v in model.variables]
+    if tokenizer is not None:
+        module.tokenizer = tokenizer
+    return module
 
 
 # ---------------------------------------------------------------------------------- model only
@@ -364,3 +378,33 @@ def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
 
 def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", text)
+
+
+# ---------------------------------------------------------------------------------- command line
+
+
+def add_export_parser(subparsers) -> None:
+    """Declare ``kerasformers export CHECKPOINT DIR [--task ...] [--with-tokenizer]``."""
+    p = subparsers.add_parser(
+        "export", help="write a checkpoint as a TF Serving SavedModel",
+        description="Export a checkpoint as a SavedModel in TF Serving's layout (DIR/<version>/). With "
+                    "--with-tokenizer the serving signature takes strings and returns the task's "
+                    "predictions; without it, int32/int64 token ids and the model's outputs.")
+    p.add_argument("checkpoint", help="checkpoint folder or name")
+    p.add_argument("output_dir", help="export folder; the model goes into OUTPUT_DIR/<version>/")
+    p.add_argument("--task", default="text-classification",
+                   help=f"one of {', '.join(TASKS)} (aliases: {', '.join(sorted(_TASK_ALIASES))})")
+    p.add_argument("--with-tokenizer", action="store_true", help="put the tokenizer into the graph")
+    p.add_argument("--version", type=int, help="version folder (default: one more than the largest there)")
+    p.add_argument("--max-length", type=int, help="truncate texts to this many tokens")
+    p.add_argument("--max-answer-len", type=int, default=15, help="question-answering: longest answer")
+    p.set_defaults(run=run_export)
+
+
+def run_export(args) -> Path:
+    """Run ``kerasformers export`` from parsed arguments; prints the written folder."""
+    path = export_pipeline(args.checkpoint, args.output_dir, task=args.task, version=args.version,
+                           max_length=args.max_length, max_answer_len=args.max_answer_len,
+                           with_tokenizer=args.with_tokenizer)
+    print(path)
+    return path
