@@ -180,3 +180,35 @@ def test_generation_config_from_checkpoint_and_overrides(tiny, tmp_path):
     assert config.update(max_length=5).max_length == 5 and config.max_length == 30
     with pytest.raises(NotImplementedError, match="typical_p"):
         GenerationConfig(typical_p=0.5).validate()
+
+
+# ---------------------------------------------------------------------------- SmolLM2-135M-Instruct
+PROMPTS = ["TensorFlow is", "The capital of France is",
+           "Write a short poem about the sea and the wind that blows over",
+           "Keras 3 runs on several backends; the one we use here"]
+
+
+@pytest.fixture(scope="module")
+def smollm2(smollm2_path):
+    torch_model = transformers.AutoModelForCausalLM.from_pretrained(smollm2_path, dtype=torch.float32).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(smollm2_path, padding_side="left")
+    model = kerasformers.TFAutoModelForCausalLM.from_pretrained(smollm2_path)
+    return model, torch_model, dict(tokenizer(PROMPTS, return_tensors="np", padding=True))
+
+
+@pytest.mark.slow
+def test_smollm2_greedy_64_tokens_left_padded_batch_matches_transformers(smollm2):
+    model, torch_model, inputs = smollm2
+    assert inputs["attention_mask"].min() == 0  # the batch really is left-padded
+    theirs = _torch_generate(torch_model, inputs["input_ids"], inputs["attention_mask"], max_new_tokens=64,
+                             do_sample=False)
+    ours = model.generate(**inputs, max_new_tokens=64)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.slow
+def test_smollm2_beam_search_matches_transformers(smollm2):
+    model, torch_model, inputs = smollm2
+    kwargs = dict(max_new_tokens=16, num_beams=4, num_return_sequences=2, no_repeat_ngram_size=3)
+    theirs = _torch_generate(torch_model, inputs["input_ids"], inputs["attention_mask"], do_sample=False, **kwargs)
+    np.testing.assert_array_equal(model.generate(**inputs, **kwargs), theirs)
