@@ -37,6 +37,43 @@ def _is_default_loss(loss) -> bool:
     return isinstance(loss, str) and loss in DEFAULT_LOSS_NAMES
 
 
+def _leading_sizes(value, name: str) -> dict[str, int]:
+    sizes = {}
+    if value is None:
+        return sizes
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            sizes.update(_leading_sizes(item, f"{name}[{key!r}]"))
+        return sizes
+    shape = getattr(value, "shape", None)
+    if shape is not None and len(shape) and shape[0] is not None:
+        sizes[name] = int(shape[0])
+    elif isinstance(value, (list, tuple)) and value and not isinstance(value[0], (str, bytes)):
+        if all(hasattr(v, "shape") or isinstance(v, (list, tuple)) for v in value) and name == "x":
+            for i, item in enumerate(value):
+                sizes.update(_leading_sizes(item, f"x[{i}]"))
+        else:
+            sizes[name] = len(value)
+    return sizes
+
+
+def check_same_length(x, y=None, sample_weight=None) -> None:
+    """Raise one clear error when in-memory inputs, labels and sample weights differ in length.
+
+    Example:
+        >>> check_same_length({"input_ids": np.zeros((4, 7))}, np.zeros(3))
+        Traceback (most recent call last):
+        ValueError: x and y hold different numbers of examples: ...
+    """
+    if x is None or not (isinstance(x, (Mapping, list, tuple)) or hasattr(x, "shape")):
+        return  # a tf.data.Dataset, a generator or a PyDataset: batches carry their own labels
+    sizes = {**_leading_sizes(x, "x"), **_leading_sizes(y, "y"), **_leading_sizes(sample_weight, "sample_weight")}
+    if len(set(sizes.values())) > 1:
+        detail = ", ".join(f"{name}: {size}" for name, size in sizes.items())
+        raise ValueError(f"x and y hold different numbers of examples: {detail}. Give one label per "
+                         "example (tokenize and label the same list of texts).")
+
+
 class KerasTrainingMixin:
     """Default losses, label routing and the train/test steps of every kerasformers model.
 
@@ -179,6 +216,16 @@ class KerasTrainingMixin:
             return self.get_metrics_result()
         return super().compute_metrics(features, self._targets(labels),
                                        self._predictions(y_pred, len(labels)), sample_weight)
+
+    # ---------------------------------------------------------------- fit
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """Keras ``fit``; in-memory inputs and labels are checked to hold as many examples first.
+
+        Example:
+            >>> model.fit(dict(tokenizer(texts, return_tensors="np", padding=True)), labels, epochs=2)
+        """
+        check_same_length(x, y, kwargs.get("sample_weight"))
+        return super().fit(x, y, *args, **kwargs)
 
     # ---------------------------------------------------------------- steps (TensorFlow backend)
     @staticmethod

@@ -40,10 +40,19 @@ def model_columns(model, column_names: Sequence[str]) -> tuple[list[str], list[s
     return inputs, labels
 
 
+def _lengths(data, column: str) -> np.ndarray:
+    """Token counts of a list column, computed by Arrow without materialising the rows in Python."""
+    import pyarrow.compute as pc
+
+    values = data.with_format("arrow")[column]
+    return np.asarray(pc.list_value_length(values).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def prepare_tf_dataset(model, dataset, batch_size: int = 8, shuffle: bool = True, tokenizer=None,
                        collate_fn: Callable | None = None, collate_fn_args: Mapping[str, Any] | None = None,
                        drop_remainder: bool | None = None, prefetch: bool = True, seed: int | None = None,
-                       pad_to_multiple_of: int | None = None, length_buckets: Sequence[int] | None = None):
+                       pad_to_multiple_of: int | None = None, length_buckets: Sequence[int] | None = None,
+                       group_by_length: bool = False):
     """Wrap a ``datasets.Dataset`` as a ``tf.data.Dataset`` of ``(inputs, labels)`` batches.
 
     Only the columns the model's ``call`` accepts are kept, plus its label columns (``label``
@@ -70,6 +79,8 @@ def prepare_tf_dataset(model, dataset, batch_size: int = 8, shuffle: bool = True
             its constructor when ``collate_fn`` is a class.
         drop_remainder: drop the last incomplete batch (default False: every example is seen).
         prefetch: prefetch batches while the model trains.
+        group_by_length: with ``shuffle``, batch examples of similar length together (sorted within
+            random windows of 50 batches, batches in random order): less padding, faster epochs.
 
     Example:
         >>> encoded = dataset.map(lambda b: tokenizer(b["text"], truncation=True), batched=True)
@@ -142,15 +153,27 @@ def prepare_tf_dataset(model, dataset, batch_size: int = 8, shuffle: bool = True
     sample = split(read_batch(np.arange(min(batch_size, count))))
     signature = tf.nest.map_structure(spec, sample)
     epoch = [0]
+    lengths = _lengths(data, input_columns[0]) if group_by_length else None
+
+    def batches_of(order: np.ndarray, rng) -> list[np.ndarray]:
+        if lengths is not None and rng is not None:
+            window = batch_size * 50
+            chunks = [order[i:i + window] for i in range(0, count, window)]
+            order = np.concatenate([c[np.argsort(-lengths[c], kind="stable")] for c in chunks])
+        batches = [order[b * batch_size:(b + 1) * batch_size] for b in range(num_batches)]
+        if lengths is not None and rng is not None:
+            rng.shuffle(batches)
+        return batches
 
     def generate():
         order = np.arange(count)
+        rng = None
         if shuffle:
             rng = np.random.default_rng(None if seed is None else seed + epoch[0])
             rng.shuffle(order)
         epoch[0] += 1
-        for b in range(num_batches):
-            batch = read_batch(order[b * batch_size:(b + 1) * batch_size])
+        for indices in batches_of(order, rng):
+            batch = read_batch(indices)
             yield tf.nest.map_structure(
                 lambda v: v.astype(np.int32) if v.dtype == np.int64 else v, split(batch))
 

@@ -1,0 +1,326 @@
+"""The ``kerasformers`` command line.
+
+Each subcommand is two small functions: ``add_<name>_parser(subparsers)`` declares its flags
+and ``run_<name>(args)`` does the work; register a new one in :data:`SUBCOMMANDS`.
+
+    kerasformers train                      # all-MiniLM-L6-v2 on movie-review sentiment
+    kerasformers train --data reviews.csv --text-column review --label-column stars --epochs 3
+
+Example:
+    >>> from kerasformers.cli import main
+    >>> main(["train", "--max-train-samples", "256", "--epochs", "1"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_OUTPUT_DIR = "outputs/text-classifier"
+# Chosen for the default run (all-MiniLM-L6-v2, movie reviews) on a 2-core CPU; see README.
+DEFAULTS = {"epochs": 2, "batch_size": 32, "learning_rate": 1e-4, "max_length": 64}
+
+
+class TrainingDataError(ValueError):
+    """The data given to ``kerasformers train`` cannot be trained on (raised before training)."""
+
+
+# ---------------------------------------------------------------------------------- train
+def add_train_parser(subparsers) -> None:
+    """Declare ``kerasformers train`` and its flags."""
+    p = subparsers.add_parser(
+        "train", help="fine-tune a pretrained model on a labelled text dataset",
+        description="Fine-tune a pretrained checkpoint for text classification, evaluate accuracy "
+                    "and macro F1 on held-out data, and save model and tokenizer. With no arguments: "
+                    "all-MiniLM-L6-v2 on movie-review sentiment.")
+    p.add_argument("--data", help="a CSV, JSON/JSONL or parquet file, or a datasets.save_to_disk folder "
+                                  "(default: the embedded movie-review sentences)")
+    p.add_argument("--model", help="checkpoint folder or name (default: the embedded all-MiniLM-L6-v2)")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--label-column", default="label")
+    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
+    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    p.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
+    p.add_argument("--max-length", type=int, default=DEFAULTS["max_length"],
+                   help="truncate texts to this many tokens")
+    p.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR)
+    p.add_argument("--eval-split", help="split of a DatasetDict to evaluate on (default: test, "
+                                        "validation, or a --test-size split of the training data)")
+    p.add_argument("--test-size", type=float, default=0.1,
+                   help="fraction held out for evaluation when the data has no eval split")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--max-train-samples", type=int, help="train on the first N examples (quick runs)")
+    p.add_argument("--max-eval-samples", type=int, help="evaluate on the first N held-out examples")
+    p.add_argument("--jit-compile", action=argparse.BooleanOptionalAction, default=False,
+                   help="XLA-compile the train step (batches padded to length buckets); on a small "
+                        "CPU the compile time outweighs the gain")
+    p.add_argument("--train-embeddings", action="store_true",
+                   help="also train the word-embedding matrix (off by default: it doubles the cost "
+                        "of a step on CPU for little gain)")
+    p.add_argument("--num-predictions", type=int, default=5, help="held-out predictions to print")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run_train)
+
+
+def load_text_dataset(data: str | None, seed: int = 42, test_size: float = 0.1, eval_split: str | None = None):
+    """(train, eval) ``datasets.Dataset`` pair from a file, a saved dataset folder or the default.
+
+    Example:
+        >>> train, held_out = load_text_dataset("reviews.csv", test_size=0.2)
+    """
+    import datasets
+
+    if data is None:
+        from kerasformers.data.sources import movie_reviews
+
+        loaded = movie_reviews()
+    else:
+        path = Path(data)
+        if not path.exists():
+            raise TrainingDataError(f"--data {data!r} does not exist.")
+        if path.is_dir():
+            try:
+                loaded = datasets.load_from_disk(str(path))
+            except FileNotFoundError as error:
+                raise TrainingDataError(f"--data {data!r} is a folder but not a datasets.save_to_disk folder "
+                                        f"({error}).") from None
+        else:
+            suffix = path.suffix.lower()
+            builder = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json",
+                       ".parquet": "parquet"}.get(suffix)
+            if builder is None:
+                raise TrainingDataError(f"--data {data!r}: unknown file type {suffix!r}; use .csv, .tsv, "
+                                        ".json, .jsonl or .parquet, or a datasets.save_to_disk folder.")
+            options = {"delimiter": "\t"} if suffix == ".tsv" else {}
+            loaded = datasets.load_dataset(builder, data_files=str(path), split="train", **options)
+    if isinstance(loaded, datasets.DatasetDict):
+        splits = list(loaded)
+        train_name = "train" if "train" in loaded else splits[0]
+        if eval_split is not None and eval_split not in loaded:
+            raise TrainingDataError(f"--eval-split {eval_split!r} is not a split of the data; splits: {splits}.")
+        eval_name = eval_split or next((s for s in ("test", "validation", "valid", "dev") if s in loaded), None)
+        if eval_name is not None and eval_name != train_name:
+            return loaded[train_name], loaded[eval_name]
+        loaded = loaded[train_name]
+    elif eval_split is not None:
+        raise TrainingDataError(f"--eval-split {eval_split!r} given but the data has a single split; "
+                                "use --test-size to hold out a fraction of it.")
+    if not 0 < test_size < 1:
+        raise TrainingDataError(f"--test-size must be between 0 and 1, got {test_size}.")
+    if len(loaded) < 2:
+        raise TrainingDataError(f"The data has {len(loaded)} example(s): too few to train and evaluate.")
+    parts = loaded.train_test_split(test_size=test_size, seed=seed)
+    return parts["train"], parts["test"]
+
+
+def check_columns(train, held_out, text_column: str, label_column: str):
+    """Check the text and label columns; return (label ids for train, for held-out, label names).
+
+    Raises :class:`TrainingDataError` for a missing column, a text column that is not text,
+    missing labels, or labels outside ``0 .. num_labels - 1``. String labels are mapped to ids.
+
+    Example:
+        >>> train_ids, eval_ids, names = check_columns(train, held_out, "text", "label")
+    """
+    import datasets
+    import numpy as np
+
+    for split_name, split in (("training", train), ("evaluation", held_out)):
+        for flag, column in (("--text-column", text_column), ("--label-column", label_column)):
+            if column not in split.column_names:
+                raise TrainingDataError(f"The {split_name} data has no column {column!r} (set with {flag}); "
+                                        f"its columns are {split.column_names}.")
+    feature = train.features[text_column]
+    if not (isinstance(feature, datasets.Value) and feature.dtype in ("string", "large_string")):
+        kind = getattr(feature, "dtype", type(feature).__name__)
+        raise TrainingDataError(f"The text column {text_column!r} holds {kind}, not text. Name the column "
+                                f"with the texts using --text-column (columns: {train.column_names}).")
+    label_feature = train.features[label_column]
+    names = list(label_feature.names) if isinstance(label_feature, datasets.ClassLabel) else None
+    raw_train, raw_eval = train[label_column], held_out[label_column]
+    for split_name, raw in (("training", raw_train), ("evaluation", raw_eval)):
+        missing = sum(v is None for v in raw)
+        if missing:
+            raise TrainingDataError(f"{missing} {split_name} example(s) have no label in column {label_column!r}.")
+    if isinstance(label_feature, datasets.Value) and label_feature.dtype in ("string", "large_string"):
+        names = sorted(set(raw_train))
+        index = {n: i for i, n in enumerate(names)}
+        unknown = sorted(set(raw_eval) - set(index))
+        if unknown:
+            raise TrainingDataError(f"Held-out labels {unknown[:5]} never occur in the training data "
+                                    f"(training labels: {names[:20]}).")
+        return (np.array([index[v] for v in raw_train]), np.array([index[v] for v in raw_eval]), names)
+    arrays = []
+    for split_name, raw in (("training", raw_train), ("evaluation", raw_eval)):
+        values = np.asarray(raw)
+        if values.dtype.kind == "f":
+            if not np.all(np.mod(values, 1) == 0):
+                raise TrainingDataError(f"The {split_name} labels in {label_column!r} are not class ids "
+                                        f"(e.g. {values[np.mod(values, 1) != 0][0]}); classification "
+                                        "needs integer or string labels.")
+            values = values.astype(np.int64)
+        elif values.dtype.kind not in "iu":
+            raise TrainingDataError(f"The label column {label_column!r} holds {values.dtype}; "
+                                    "use integer class ids or strings.")
+        arrays.append(values)
+    num_labels = len(names) if names is not None else int(arrays[0].max()) + 1
+    for split_name, values in zip(("training", "evaluation"), arrays):
+        bad = values[(values < 0) | (values >= num_labels)]
+        if bad.size:
+            raise TrainingDataError(
+                f"{split_name.capitalize()} label {int(bad[0])} in column {label_column!r} is out of range: "
+                f"labels must be class ids 0..{num_labels - 1}"
+                + (f" ({names})." if names else f" (the training labels span 0..{num_labels - 1})."))
+    if num_labels < 2:
+        raise TrainingDataError(f"Column {label_column!r} has a single class; classification needs two or more.")
+    if names is None:
+        names = [f"LABEL_{i}" for i in range(num_labels)]
+    return arrays[0], arrays[1], names
+
+
+def classification_metrics(labels, predictions, num_labels: int) -> dict[str, float]:
+    """Accuracy and macro F1 (mean over classes of per-class F1).
+
+    Example:
+        >>> classification_metrics([0, 1, 1], [0, 1, 0], 2)
+        {'accuracy': 0.6666666666666666, 'macro_f1': 0.6666666666666666}
+    """
+    import numpy as np
+
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    f1s = []
+    for c in range(num_labels):
+        tp = np.sum((predictions == c) & (labels == c))
+        fp = np.sum((predictions == c) & (labels != c))
+        fn = np.sum((predictions != c) & (labels == c))
+        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return {"accuracy": float(np.mean(labels == predictions)), "macro_f1": float(np.mean(f1s))}
+
+
+def run_train(args) -> dict:
+    """``kerasformers train``: fine-tune, evaluate, save, show predictions; returns the metrics."""
+    start = time.perf_counter()
+    import keras
+    import numpy as np
+
+    from kerasformers import AutoTokenizer, TFAutoModelForSequenceClassification
+
+    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size),
+                        ("--max-length", args.max_length)):
+        if value < 1:
+            raise TrainingDataError(f"{flag} must be at least 1, got {value}.")
+    if args.learning_rate <= 0:
+        raise TrainingDataError(f"--learning-rate must be positive, got {args.learning_rate}.")
+    keras.utils.set_random_seed(args.seed)
+
+    train, held_out = load_text_dataset(args.data, args.seed, args.test_size, args.eval_split)
+    if args.max_train_samples:
+        train = train.select(range(min(args.max_train_samples, len(train))))
+    if args.max_eval_samples:
+        held_out = held_out.select(range(min(args.max_eval_samples, len(held_out))))
+    train_labels, eval_labels, names = check_columns(train, held_out, args.text_column, args.label_column)
+    num_labels = len(names)
+
+    if args.model is None:
+        from kerasformers.data.sources import minilm_checkpoint
+
+        model_path = str(minilm_checkpoint())
+    else:
+        model_path = args.model
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+
+    def encode(split, label_ids):
+        def tokenize(batch):
+            return dict(tokenizer(batch[args.text_column], truncation=True, max_length=args.max_length))
+
+        keep = [c for c in split.column_names]
+        encoded = split.map(tokenize, batched=True, remove_columns=keep, desc="Tokenizing")
+        return encoded.add_column("labels", label_ids.tolist())
+
+    print(f"Data: {len(train)} training and {len(held_out)} held-out examples, {num_labels} classes {names}")
+    train_enc, eval_enc = encode(train, train_labels), encode(held_out, eval_labels)
+
+    model = TFAutoModelForSequenceClassification.from_pretrained(
+        model_path, num_labels=num_labels, id2label=dict(enumerate(names)),
+        label2id={n: i for i, n in enumerate(names)})
+    buckets = tuple(b for b in (16, 32, 48, 64, 96, 128, 256, 512) if b < args.max_length) + (args.max_length,)
+    options = {"length_buckets": buckets} if args.jit_compile else {}
+    if not args.train_embeddings:
+        model.get_input_embeddings().trainable = False
+    train_ds = model.prepare_tf_dataset(train_enc, batch_size=args.batch_size, shuffle=True,
+                                        tokenizer=tokenizer, seed=args.seed, group_by_length=True,
+                                        **options)
+    eval_ds = model.prepare_tf_dataset(eval_enc, batch_size=args.batch_size * 2, shuffle=False,
+                                       tokenizer=tokenizer, **options)
+    steps = int(train_ds.cardinality()) * args.epochs
+    schedule = keras.optimizers.schedules.PolynomialDecay(
+        args.learning_rate, decay_steps=max(steps, 1), end_learning_rate=0.0)
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.01), metrics=["accuracy"],
+                  jit_compile=args.jit_compile)
+    print(f"Fine-tuning {Path(model_path).parent.name if Path(model_path).name == 'model' else Path(model_path).name} for {args.epochs} epoch(s), {steps} steps "
+          f"(batch {args.batch_size}, learning rate {args.learning_rate}, max length {args.max_length})")
+    model.fit(train_ds, epochs=args.epochs, verbose=0 if args.quiet else 1)
+
+    logits = model.predict(eval_ds, verbose=0)["logits"]
+    predictions = np.argmax(logits, axis=-1)
+    metrics = classification_metrics(eval_labels, predictions, num_labels)
+
+    output_dir = Path(args.output_dir)
+    model.save_pretrained(output_dir)
+    tokenizer.save_pretrained(output_dir)
+    wall = time.perf_counter() - start
+    metrics.update(wall_time_s=round(wall, 1), train_examples=len(train), eval_examples=len(held_out))
+    (output_dir / "eval_results.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+
+    print(f"\nHeld-out accuracy: {metrics['accuracy']:.4f}   macro F1: {metrics['macro_f1']:.4f}   "
+          f"({len(held_out)} examples)")
+    print(f"Saved model and tokenizer to {output_dir}")
+    probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
+    texts = held_out[args.text_column]
+    for i in range(min(args.num_predictions, len(held_out))):
+        text = texts[i] if len(texts[i]) <= 90 else texts[i][:87] + "..."
+        p = int(predictions[i])
+        print(f"  {names[p]:>10} ({probabilities[i, p]:.2f})  true: {names[int(eval_labels[i])]:<10} {text}")
+    print(f"Wall time: {wall:.0f} s")
+    return metrics
+
+
+# ---------------------------------------------------------------------------------- entry point
+from kerasformers.export import add_export_parser  # noqa: E402  (TensorFlow is imported when it runs)
+
+SUBCOMMANDS = [add_train_parser, add_export_parser]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``kerasformers`` parser with every subcommand in :data:`SUBCOMMANDS`."""
+    parser = argparse.ArgumentParser(prog="kerasformers", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``kerasformers COMMAND ...``; errors in the input are one line on stderr, exit code 2.
+
+    Example:
+        >>> main(["train", "--data", "reviews.csv", "--epochs", "1"])  # doctest: +SKIP
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    from kerasformers.hub import CheckpointNotFoundError
+
+    try:
+        args.run(args)
+    except (TrainingDataError, CheckpointNotFoundError) as error:
+        print(f"kerasformers {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
