@@ -117,10 +117,27 @@ class PretrainedConfig:
     # dict in and out --------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, config_dict: dict[str, Any], **overrides: Any) -> "PretrainedConfig":
+        """A config from a config.json dict; ``overrides`` win over the file's values.
+
+        Label overrides replace the file's labels: ``num_labels=5`` on a 3-label file gives
+        LABEL_0..LABEL_4, as in transformers.
+
+        Example:
+            >>> BertConfig.from_dict({"hidden_size": 64, "id2label": {"0": "a", "1": "b"}}, num_labels=3).num_labels
+            3
+        """
         values = dict(config_dict)
         values.pop("model_type", None)
+        labels = {k: overrides.pop(k) for k in ("num_labels", "id2label", "label2id") if k in overrides}
         values.update(overrides)
-        return cls(**values)
+        config = cls(**values)
+        if labels.get("id2label") is not None:
+            config.id2label = labels["id2label"]
+        elif labels.get("num_labels") is not None:
+            config.num_labels = labels["num_labels"]
+        if labels.get("label2id") is not None:
+            config.label2id = {str(k): int(v) for k, v in labels["label2id"].items()}
+        return config
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
