@@ -178,7 +178,7 @@ class ModelTesterMixin:
         for key in eager:
             assert max_abs_diff(eager[key], xla[key]) <= self.atol, key
 
-    def test_fit_with_default_loss_lowers_loss(self, head, torch_checkpoints):
+    def test_default_loss_matches_pytorch(self, head, torch_checkpoints):
         if head not in self.trainable_heads():
             pytest.skip("base models have no training objective")
         model = self.our_class(head).from_pretrained(torch_checkpoints[head][0])
@@ -189,6 +189,50 @@ class ModelTesterMixin:
         theirs = torch_outputs(torch_model, {**inputs, **labels}).loss.item()
         ours = float(model({**inputs, **labels}).loss)
         assert abs(ours - theirs) <= self.atol, (ours, theirs)
+
+    # ---------------------------------------------------------------- training (compile() without a loss)
+    label_ways = ("y", "in_x", "tf_data")
+
+    def fit_data(self, inputs, labels, way):
+        """fit()/evaluate() arguments giving the labels as y, inside x, or as (x, y, w) from tf.data."""
+        y = next(iter(labels.values())) if len(labels) == 1 else labels
+        if way == "y":
+            return {"x": inputs, "y": y}
+        if way == "in_x":
+            return {"x": {**inputs, **labels}}
+        batch = inputs["input_ids"].shape[0]
+        weights = np.ones(batch, np.float32)
+        return {"x": tf.data.Dataset.from_tensor_slices((inputs, y, weights)).batch(batch)}
+
+    @pytest.mark.parametrize("way", label_ways)
+    def test_fit_with_default_loss_lowers_loss(self, head, way, torch_checkpoints):
+        """compile() with no loss trains on the head's own loss, wherever the labels are given."""
+        if head not in self.trainable_heads():
+            pytest.skip("base models have no training objective")
+        model = self.our_class(head).from_pretrained(torch_checkpoints[head][0])
+        inputs = self.make_inputs(head)
+        labels = self.make_labels(head, inputs, getattr(model.config, "num_labels", 2))
+        own = float(model({**inputs, **labels}).loss)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), run_eagerly=True)
+        data = self.fit_data(inputs, labels, way)
+        before = model.evaluate(**data, verbose=0)
+        assert abs(before - own) <= self.atol, (way, before, own)  # the same loss whichever way
+        history = model.fit(**data, epochs=4, verbose=0)
+        assert np.all(np.isfinite(history.history["loss"]))
+        assert model.evaluate(**data, verbose=0) < before
+
+    def test_fit_with_default_loss_xla(self, head, torch_checkpoints):
+        """compile(jit_compile=True) trains every head (labels as (x, y, w) from tf.data)."""
+        if head not in self.trainable_heads():
+            pytest.skip("base models have no training objective")
+        model = self.our_class(head).from_pretrained(torch_checkpoints[head][0])
+        inputs = self.make_inputs(head)
+        labels = self.make_labels(head, inputs, getattr(model.config, "num_labels", 2))
+        before = float(model({**inputs, **labels}).loss)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
+        history = model.fit(**self.fit_data(inputs, labels, "tf_data"), epochs=4, verbose=0)
+        assert model.jit_compile and np.all(np.isfinite(history.history["loss"]))
+        assert float(model({**inputs, **labels}).loss) < before
 
     @pytest.mark.parametrize("problem_type", ["regression", "multi_label_classification"])
     def test_sequence_classification_problem_types(self, head, problem_type, tmp_path):
