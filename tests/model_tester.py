@@ -245,6 +245,7 @@ class ModelTesterMixin:
         config.num_labels = num_labels
         torch.manual_seed(0)
         torch_model = getattr(transformers, self.heads[head])(config).eval()
+        torch_model.set_attn_implementation("eager")  # as in torch_checkpoints
         torch_model.save_pretrained(tmp_path)
         model = self.our_class(head).from_pretrained(tmp_path)
         assert model.config.problem_type == problem_type and model.config.num_labels == num_labels
