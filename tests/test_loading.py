@@ -331,6 +331,14 @@ def test_unsupported_model_type(tmp_path):
             load(tmp_path)
 
 
+def test_other_model_type_warns(bert_base, caplog):
+    with caplog.at_level(logging.WARNING, logger="kerasformers"):
+        config = kerasformers.DistilBertConfig.from_pretrained(bert_base[0])
+    assert type(config) is kerasformers.DistilBertConfig
+    assert any("model of type bert to instantiate a model of type distilbert" in r.getMessage()
+               for r in caplog.records)
+
+
 def test_auto_class_without_that_task(tmp_path):
     config = kerasformers.AutoConfig.for_model("bert", **TINY_BERT)
     with pytest.raises(UnsupportedModelTypeError, match="does not support model_type 'bert'"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,11 @@ class PretrainedConfig:
         config_dict = cls.from_json_file(path)
         if cls is PretrainedConfig or not cls.model_type:
             cls = config_class_for(config_dict.get("model_type"), path)
+        elif config_dict.get("model_type") not in (None, cls.model_type, *cls.model_type_aliases):
+            logging.getLogger("kerasformers").warning(
+                f"You are using a model of type {config_dict['model_type']} to instantiate a model of type "
+                f"{cls.model_type}. This is not supported for all configurations of models and can yield errors."
+            )
         return cls.from_dict(config_dict, **overrides)
 
     def save_pretrained(self, save_directory: str | os.PathLike) -> None:
