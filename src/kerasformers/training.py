@@ -117,6 +117,13 @@ class KerasTrainingMixin:
         if self._uses_default_loss:
             self._compile_config.config["loss"] = "auto"  # a reloaded model compiles the same way
 
+    def compile_from_config(self, config):
+        """Compile a reloaded ``.keras`` model as it was compiled (the default loss included)."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.optimizer is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
     # ---------------------------------------------------------------- labels
     def split_labels(self, x, y=None):
         """Separate a batch into (model inputs, {label name: labels}), wherever the labels are.
