@@ -165,7 +165,7 @@ def test_sampled_tokens_follow_the_warped_distribution():
     from kerasformers.generation.utils import GenerationMixin
 
     logits = tf.constant(np.log([[0.5, 0.3, 0.2, 1e-9]]), tf.float32)
-    draws = [int(GenerationMixin._choose(None, logits, None, None, kf.LogitsProcessorList(), True,
+    draws = [int(GenerationMixin._gen_choose(None, logits, None, None, kf.LogitsProcessorList(), True,
                                          tf.constant([7, 7]), tf.constant(step))[0]) for step in range(2000)]
     frequencies = np.bincount(draws, minlength=4) / len(draws)
     np.testing.assert_allclose(frequencies, [0.5, 0.3, 0.2, 0.0], atol=0.04)

@@ -20,6 +20,13 @@ class TestGPT2(ModelTesterMixin):
         "TFGPT2ForSequenceClassification": "GPT2ForSequenceClassification",
     }
 
+    def trainable_heads(self):
+        return ["TFGPT2LMHeadModel", "TFGPT2ForSequenceClassification"]  # "LMHeadModel" ends in "Model"
+
+    def make_labels(self, head, inputs, num_labels):
+        # GPT-2's causal LM head is named LMHeadModel: give it the mixin's causal LM labels
+        return super().make_labels(head.replace("LMHeadModel", "ForCausalLM"), inputs, num_labels)
+
 
 def test_gpt2_greedy_and_beam_match_transformers(tmp_path):
     torch.manual_seed(0)

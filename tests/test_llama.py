@@ -39,10 +39,7 @@ class TestQwen2(ModelTesterMixin):
 
     torch_config = transformers.Qwen2Config(**TINY, use_sliding_window=True, sliding_window=4, max_window_layers=1,
                                             tie_word_embeddings=False, num_labels=2)
-    heads = {
-        "TFQwen2ForCausalLM": "Qwen2ForCausalLM",
-        "TFQwen2ForSequenceClassification": "Qwen2ForSequenceClassification",
-    }
+    heads = {"TFQwen2ForCausalLM": "Qwen2ForCausalLM"}
 
 
 def _left_padded(vocab, seed=0):

@@ -177,24 +177,24 @@ class GenerationMixin:
 
         if streamer is not None:
             streamer.put(input_ids)
-            sequences, steps = self._stream(padded_ids, padded_mask, scalars, settings, strategy, streamer,
+            sequences, steps = self._gen_stream(padded_ids, padded_mask, scalars, settings, strategy, streamer,
                                             jit_compile)
             streamer.end()
         else:
-            function = self._generate_function(strategy, padded_ids.shape[0], settings, jit_compile)
+            function = self._gen_function(strategy, padded_ids.shape[0], settings, jit_compile)
             sequences, steps = function(tf.constant(padded_ids), tf.constant(padded_mask), *scalars)
         sequences = np.asarray(sequences)[:, extra:]
         return sequences[:, :prompt_length + int(steps)]
 
     # ------------------------------------------------------------------ compiled functions
-    def _generate_function(self, strategy, rows, settings, jit_compile):
+    def _gen_function(self, strategy, rows, settings, jit_compile):
         config = settings["config"]
         signature = json.dumps({k: v for k, v in sorted(config.to_dict().items())
                                 if k not in ("max_new_tokens", "max_length")}, sort_keys=True, default=str)
         key = (strategy, rows, settings["bucket"], settings["max_new_tokens"], signature, jit_compile)
         compiled = self._compiled_generate_functions()
         if key not in compiled:
-            loop = self._beam_search_loop if strategy == "beam" else self._sample_loop
+            loop = self._gen_beam_search_loop if strategy == "beam" else self._gen_sample_loop
 
             def run(ids, mask, prompt_length, seed):
                 return loop(ids, mask, prompt_length, seed, settings, strategy)
@@ -202,12 +202,12 @@ class GenerationMixin:
             compiled[key] = tf.function(run, jit_compile=True, reduce_retracing=True) if jit_compile else run
         return compiled[key]
 
-    def _forward(self, ids, slot_mask, positions, cache, cache_position):
+    def _gen_forward(self, ids, slot_mask, positions, cache, cache_position):
         out = self(ids, attention_mask=slot_mask, position_ids=positions, past_key_values=cache,
                    cache_position=cache_position, logits_to_keep=1, training=False)
         return tf.cast(out.logits[:, -1, :], tf.float32), tuple(out.past_key_values)
 
-    def _prefill(self, ids, mask, max_new_tokens):
+    def _gen_prefill(self, ids, mask, max_new_tokens):
         """Run the prompt through the model; returns logits, cache, slot mask and next positions."""
         rows, bucket = tf.shape(ids)[0], ids.shape[1]
         cache = self.init_cache(ids.shape[0], bucket + max_new_tokens)
@@ -215,16 +215,16 @@ class GenerationMixin:
         slot_mask = tf.concat([mask, tf.ones((rows, max_new_tokens), tf.int32)], axis=1)
         positions = tf.cumsum(mask, axis=1) - 1
         positions = tf.where(mask == 0, 0, positions)  # transformers' position_ids for padding
-        logits, cache = self._forward(ids, slot_mask, positions, cache, tf.constant(0, tf.int32))
+        logits, cache = self._gen_forward(ids, slot_mask, positions, cache, tf.constant(0, tf.int32))
         next_position = tf.reduce_sum(mask, axis=1)
         return logits, cache, slot_mask, next_position
 
-    def _context(self, mask, bucket, step, prompt_length):
+    def _gen_context(self, mask, bucket, step, prompt_length):
         offset = bucket - prompt_length
         first = offset + tf.cast(tf.argmax(tf.cast(mask[:, offset:] != 0, tf.int32), axis=1), tf.int32)
         return DecodeContext(length=bucket + step, offset=offset, first_token=first, prompt_length=prompt_length)
 
-    def _choose(self, logits, buffer, context, processors, sampling, seed, step):
+    def _gen_choose(self, logits, buffer, context, processors, sampling, seed, step):
         scores = processors(buffer, logits, context)
         if not sampling:
             return tf.argmax(scores, axis=-1, output_type=tf.int32)
@@ -233,19 +233,19 @@ class GenerationMixin:
         uniform = tf.random.stateless_uniform(tf.shape(scores), seed=step_seed, minval=1e-20, maxval=1.0)
         return tf.argmax(scores - tf.math.log(-tf.math.log(uniform)), axis=-1, output_type=tf.int32)
 
-    def _sample_loop(self, ids, mask, prompt_length, seed, settings, strategy):
+    def _gen_sample_loop(self, ids, mask, prompt_length, seed, settings, strategy):
         """Greedy or multinomial decoding, all inside one graph."""
         config, eos, pad = settings["config"], list(settings["eos"]), settings["pad"]
         max_new, bucket = settings["max_new_tokens"], settings["bucket"]
         sampling = strategy == "sample"
         processors = build_logits_processors(config, prompt_length, prompt_length + max_new, sampling)
-        logits, cache, slot_mask, next_position = self._prefill(ids, mask, max_new)
+        logits, cache, slot_mask, next_position = self._gen_prefill(ids, mask, max_new)
         buffer = tf.concat([ids, tf.zeros((tf.shape(ids)[0], max_new), tf.int32)], axis=1)
         unfinished = tf.ones((tf.shape(ids)[0],), tf.bool)
 
         def pick(step, logits, buffer, unfinished):
-            context = self._context(mask, bucket, step, prompt_length)
-            token = self._choose(logits, buffer, context, processors, sampling, seed, step)
+            context = self._gen_context(mask, bucket, step, prompt_length)
+            token = self._gen_choose(logits, buffer, context, processors, sampling, seed, step)
             if pad is not None:
                 token = tf.where(unfinished, token, pad)
             buffer = _write_column(buffer, token, bucket + step)
@@ -259,7 +259,7 @@ class GenerationMixin:
             return (step < max_new) & tf.reduce_any(unfinished)
 
         def body(step, token, buffer, unfinished, cache):
-            logits, cache = self._forward(token[:, None], slot_mask, (next_position + step - 1)[:, None],
+            logits, cache = self._gen_forward(token[:, None], slot_mask, (next_position + step - 1)[:, None],
                                           cache, bucket + step - 1)
             token, buffer, unfinished = pick(step, logits, buffer, unfinished)
             return step + 1, token, buffer, unfinished, cache
@@ -267,7 +267,7 @@ class GenerationMixin:
         step, _, buffer, _, _ = tf.while_loop(cond, body, (tf.constant(1), token, buffer, unfinished, cache))
         return buffer, step
 
-    def _stream(self, ids, mask, scalars, settings, strategy, streamer, jit_compile):
+    def _gen_stream(self, ids, mask, scalars, settings, strategy, streamer, jit_compile):
         """The greedy/sampling loop driven from Python so each token reaches the streamer at once."""
         config, eos, pad = settings["config"], list(settings["eos"]), settings["pad"]
         max_new, bucket = settings["max_new_tokens"], settings["bucket"]
@@ -280,13 +280,13 @@ class GenerationMixin:
             processors = None
 
             def prefill(ids, mask):
-                return self._prefill(ids, mask, max_new)
+                return self._gen_prefill(ids, mask, max_new)
 
             def step_fn(step, logits, buffer, unfinished, mask, prompt_length, seed):
                 nonlocal processors
                 processors = build_logits_processors(config, prompt_length, prompt_length + max_new, sampling)
-                context = self._context(mask, bucket, step, prompt_length)
-                token = self._choose(logits, buffer, context, processors, sampling, seed, step)
+                context = self._gen_context(mask, bucket, step, prompt_length)
+                token = self._gen_choose(logits, buffer, context, processors, sampling, seed, step)
                 if pad is not None:
                     token = tf.where(unfinished, token, pad)
                 buffer = _write_column(buffer, token, bucket + step)
@@ -295,7 +295,7 @@ class GenerationMixin:
                 return token, buffer, unfinished
 
             def forward(token, slot_mask, positions, cache, cache_position):
-                return self._forward(token[:, None], slot_mask, positions[:, None], cache, cache_position)
+                return self._gen_forward(token[:, None], slot_mask, positions[:, None], cache, cache_position)
 
             wrap = (lambda f: tf.function(f, jit_compile=True)) if jit_compile else (lambda f: f)
             compiled[key] = (wrap(prefill), wrap(step_fn), wrap(forward))
@@ -317,7 +317,7 @@ class GenerationMixin:
                 break
         return buffer, step
 
-    def _beam_search_loop(self, ids, mask, prompt_length, seed, settings, strategy):
+    def _gen_beam_search_loop(self, ids, mask, prompt_length, seed, settings, strategy):
         """Beam search as transformers runs it (same candidates, scores, finishing and stopping rules)."""
         config, eos, pad = settings["config"], list(settings["eos"]), settings["pad"]
         max_new, bucket = settings["max_new_tokens"], settings["bucket"]
@@ -331,7 +331,7 @@ class GenerationMixin:
         fill = ((pad if pad else eos[0]) if eos else -1)
         processors = build_logits_processors(config, prompt_length, prompt_length + max_new, False)
 
-        logits, cache, slot_mask, next_position = self._prefill(ids, mask, max_new)
+        logits, cache, slot_mask, next_position = self._gen_prefill(ids, mask, max_new)
         buffer = tf.concat([ids, tf.fill((rows, max_new), tf.constant(fill, tf.int32))], axis=1)
         running = tf.reshape(buffer, (batch, num_beams, total))
         sequences = running
@@ -347,7 +347,7 @@ class GenerationMixin:
                         heuristic_open):
             cur_len = prompt_length + step  # transformers' cur_len before this token
             flat_running = tf.reshape(running, (rows, total))
-            context = self._context(mask, bucket, step, prompt_length)
+            context = self._gen_context(mask, bucket, step, prompt_length)
             log_probs = processors(flat_running, tf.nn.log_softmax(logits, axis=-1), context)
             vocab = tf.shape(log_probs)[-1]
             log_probs = tf.reshape(log_probs, (batch, num_beams, vocab)) + running_scores[:, :, None]
@@ -412,7 +412,7 @@ class GenerationMixin:
             moved_mask = tf.gather(slot_mask, cache_rows)
 
             def advance():
-                return self._forward(next_tokens[:, None], moved_mask, (next_position + step)[:, None], cache,
+                return self._gen_forward(next_tokens[:, None], moved_mask, (next_position + step)[:, None], cache,
                                      bucket + step)
 
             # the last step needs no forward pass
