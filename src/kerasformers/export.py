@@ -368,9 +368,6 @@ def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
                 input_signature=[tf.TensorSpec([None], tf.string, name="text"),
                                  tf.TensorSpec([None], tf.string, name="text_pair")]).get_concrete_function()
     del string
-    model_signatures = serving_functions(model)
-    signatures["model_int32"] = model_signatures["serving_default"]
-    signatures["model_int64"] = model_signatures["serving_int64"]
     module = _Exportable(model, tokenizer)
     extra = {"config.json": model.config.to_json_string(), "task.txt": task}
     return _write_atomically(module, signatures, export_dir, version, extra)
