@@ -24,3 +24,5 @@ from kerasformers.outputs import ModelOutput
 from kerasformers.weights import WeightsError
 
 from kerasformers.tokenization import AutoTokenizer, BatchEncoding, PreTrainedTokenizerFast
+from kerasformers.models.bert.tokenization_bert_tf import TFBertTokenizer  # noqa: E402
+from kerasformers.tokenizers_tf import TFAutoTokenizer, TFWordPieceTokenizer  # noqa: E402
