@@ -22,7 +22,7 @@ from pathlib import Path
 
 DEFAULT_OUTPUT_DIR = "outputs/text-classifier"
 # Chosen for the default run (all-MiniLM-L6-v2, movie reviews) on a 2-core CPU; see README.
-DEFAULTS = {"epochs": 2, "batch_size": 32, "learning_rate": 1e-4, "max_length": 64}
+DEFAULTS = {"epochs": 1, "batch_size": 32, "learning_rate": 1e-4, "max_length": 64}
 
 
 class TrainingDataError(ValueError):
