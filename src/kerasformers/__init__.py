@@ -20,6 +20,14 @@ from kerasformers.models.llama import *  # noqa: F401,F403
 from kerasformers.generation import GenerationConfig, TextStreamer  # noqa: F401
 from kerasformers.models.distilbert import *  # noqa: F401,F403
 from kerasformers.models.roberta import *  # noqa: F401,F403
+from kerasformers.data.collators import (  # noqa: F401
+    DataCollatorForLanguageModeling,
+    DataCollatorForSeq2Seq,
+    DataCollatorForTokenClassification,
+    DataCollatorWithPadding,
+    DefaultDataCollator,
+    default_data_collator,
+)
 from kerasformers.outputs import ModelOutput
 from kerasformers.weights import WeightsError
 

@@ -57,6 +57,10 @@ def _leading_sizes(value, name: str) -> dict[str, int]:
     return sizes
 
 
+def _is_tf_dataset(x) -> bool:
+    return type(x).__module__.startswith("tensorflow") and hasattr(x, "element_spec")
+
+
 def check_same_length(x, y=None, sample_weight=None) -> None:
     """Raise one clear error when in-memory inputs, labels and sample weights differ in length.
 
@@ -232,6 +236,8 @@ class KerasTrainingMixin:
             >>> model.fit(dict(tokenizer(texts, return_tensors="np", padding=True)), labels, epochs=2)
         """
         check_same_length(x, y, kwargs.get("sample_weight"))
+        if _is_tf_dataset(x) and not args:
+            kwargs.setdefault("shuffle", False)  # tf.data shuffles itself (prepare_tf_dataset does)
         return super().fit(x, y, *args, **kwargs)
 
     # ---------------------------------------------------------------- steps (TensorFlow backend)
