@@ -290,3 +290,13 @@ def test_cli_main_job_shortened(tmp_path, capsys):
     # PyTorch transformers reads it too
     theirs = transformers.AutoModelForSequenceClassification.from_pretrained(out)
     assert theirs.config.num_labels == 2
+
+
+def test_issue_example_tokenizer_output_as_x(minilm_path):
+    """model.fit(tokenizer(texts, return_tensors="np", padding=True), labels) with compile() and no loss."""
+    tokenizer = kerasformers.AutoTokenizer.from_pretrained(minilm_path)
+    model = tiny(vocab_size=len(tokenizer))
+    model.compile(optimizer=keras.optimizers.Adam(3e-5), metrics=["accuracy"], run_eagerly=True)
+    encoded = tokenizer(["good film", "bad film, really bad", "ok"], return_tensors="np", padding=True)
+    history = model.fit(encoded, np.array([1, 0, 1]), verbose=0)
+    assert set(history.history) == {"loss", "accuracy"}
