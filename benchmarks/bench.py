@@ -94,11 +94,11 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
-def alternate(entries, rounds: int, time_budget_s: float | None = None):
+def alternate(entries, rounds: int, time_budget_s: float | None = None, min_rounds: int = 3):
     """Time ``entries`` [(worker, variant)] in turn, A B A B ...: list of seconds per entry.
 
     Small workloads repeat inside one request (about 50 ms a sample) so the request itself
-    costs nothing measurable; ``time_budget_s`` stops early, after at least 3 rounds.
+    costs nothing measurable; ``time_budget_s`` stops early, after at least ``min_rounds``.
     """
     times = {entry: [] for entry in entries}
     start = time.perf_counter()
@@ -110,7 +110,7 @@ def alternate(entries, rounds: int, time_budget_s: float | None = None):
             times[entry].append(seconds)
             if r == 0:
                 repeat[entry] = max(1, min(50, int(0.05 / max(seconds, 1e-6))))
-        if time_budget_s is not None and r >= 2 and time.perf_counter() - start > time_budget_s:
+        if time_budget_s is not None and r + 1 >= min_rounds and time.perf_counter() - start > time_budget_s:
             break
     return times
 
@@ -207,8 +207,8 @@ def max_abs_diff(a, b) -> float:
 
 
 def run_encoder(name: str, path: str, shapes=ENCODER_SHAPES, *, threads: int, log, rounds: int = 15,
-                budget_s: float = 30.0, warmup: int = 2, onnx_path: str | None = None,
-                our_variants=tuple(OUR_PATHS)) -> list[dict]:
+                budget_s: float = 30.0, warmup: int = 1, onnx_path: str | None = None,
+                our_variants=tuple(OUR_PATHS), min_rounds: int = 3) -> list[dict]:
     """Encoder inference of the checkpoint at ``path``, ours (every variant) vs PyTorch (vs ORT)."""
     config = json.loads((Path(path) / "config.json").read_text())
     workers = {"ours": Worker("ours", "encoder", threads, log),
@@ -233,7 +233,7 @@ def run_encoder(name: str, path: str, shapes=ENCODER_SHAPES, *, threads: int, lo
             entries = [(workers["ours"], v) for v in our_variants] + [(workers["torch"], "call")]
             if "onnx" in workers:
                 entries.append((workers["onnx"], "run"))
-            times = alternate(entries, rounds, budget_s)
+            times = alternate(entries, rounds, budget_s, min_rounds)
             med = {(w.side, v): median(ts) for (w, v), ts in times.items()}
             reference = prepared["torch"]["samples"]["call"]
             row = {
@@ -327,7 +327,8 @@ def run_tokenizer(path: str, *, threads: int, rounds: int, log) -> dict:
 
 EXTRA_RUNNER = r"""
 import importlib.util, io, json, sys, contextlib
-spec = importlib.util.spec_from_file_location("extra_bench", sys.argv[1])
+sys.argv = [sys.argv[1]]  # main() parses no arguments of ours: its defaults
+spec = importlib.util.spec_from_file_location("extra_bench", sys.argv[0])
 module = importlib.util.module_from_spec(spec)
 captured = io.StringIO()
 with contextlib.redirect_stdout(captured):
@@ -415,23 +416,46 @@ def encoder_table(rows: list[dict], peak: float) -> list[str]:
     return lines
 
 
+def _flat(value) -> bool:
+    return isinstance(value, dict) and all(not isinstance(x, (dict, list)) for x in value.values())
+
+
+def _cell(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _table(rows: list[dict], first: str | None = None) -> list[str]:
+    columns = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    header = ([first] if first else []) + columns
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for row in rows:
+        cells = ([row.get("_name", "")] if first else []) + [_cell(row.get(c, "")) for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def extra_section(title: str, extra: dict) -> list[str]:
+    """Another script's JSON dict as tables: scalars, lists of flat dicts, dicts of flat dicts."""
     lines = [f"## {title}", ""]
     if extra.get("status") != "ok":
         return lines + [f"Not available: {extra.get('detail', '')}", ""]
-    result = extra["result"]
-    table_rows = {k: v for k, v in result.items() if isinstance(v, dict)
-                  and all(not isinstance(x, (dict, list)) for x in v.values())}
-    if table_rows:
-        columns = []
-        for v in table_rows.values():
-            columns += [c for c in v if c not in columns]
-        lines += ["| scenario | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-        for name, v in table_rows.items():
-            cells = [f"{v[c]:.4g}" if isinstance(v.get(c), float) else str(v.get(c, "")) for c in columns]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-        lines.append("")
-    rest = {k: v for k, v in result.items() if k not in table_rows}
+    result, rest = extra["result"], {}
+    scalars = {k: v for k, v in result.items() if not isinstance(v, (dict, list))}
+    if scalars:
+        lines += ["| metric | value |", "|---|---|"] + [f"| {k} | {_cell(v)} |" for k, v in scalars.items()] + [""]
+    named = {k: v for k, v in result.items() if _flat(v)}
+    if named:
+        lines += _table([{"_name": k, **{c: x for c, x in v.items() if c != "_name"}} for k, v in named.items()],
+                        first="scenario")
+    for key, value in result.items():
+        if key in scalars or key in named:
+            continue
+        if isinstance(value, list) and value and all(_flat(v) for v in value):
+            lines += [f"{key}:", ""] + _table(value)
+        else:
+            rest[key] = value
     if rest:
         lines += ["```json", json.dumps(rest, indent=2, default=str), "```", ""]
     return lines
@@ -531,6 +555,15 @@ def ratio_points(results: dict) -> list[tuple[str, float]]:
             points.append((f"from_pretrained {r['model']}", r["load_speedup"]))
     if results.get("tokenizer"):
         points.append(("tokenizer 1,000 sentences", results["tokenizer"]["speedup"]))
+    for key, extra in results.get("extras", {}).items():  # rows of other scripts that carry a speedup
+        if extra.get("status") != "ok":
+            continue
+        for name, value in extra["result"].items():
+            rows = value if isinstance(value, list) else [value]
+            for i, row in enumerate(rows):
+                if _flat(row) and isinstance(row.get("speedup"), (int, float)):
+                    detail = f"batch {row['batch']}" if "batch" in row else (name if not isinstance(value, list) else i)
+                    points.append((f"{key} {detail}", float(row["speedup"])))
     return points
 
 
@@ -623,7 +656,7 @@ def main(argv=None) -> dict:
             if base:
                 results["encoder"] += attempt("encoder: BERT-base (random)", lambda: run_encoder(
                     "BERT-base (random)", base, threads=args.threads, log=log, rounds=rounds,
-                    budget_s=budget * 1.5)) or []
+                    budget_s=budget, min_rounds=2)) or []
         if "loading" in groups:
             for name, get_path, kind in (("all-MiniLM-L6-v2", lambda: minilm, "base"),
                                          ("SmolLM2-135M", smollm2_checkpoint, "causal_lm")):
@@ -636,7 +669,7 @@ def main(argv=None) -> dict:
         if "extras" in groups:
             for key, script in EXTRA_SCRIPTS.items():
                 print(f"[{time.perf_counter() - started:5.0f} s] extra: {script}", flush=True)
-                results["extras"][key] = run_extra(script, threads=args.threads, timeout_s=180, log=log)
+                results["extras"][key] = run_extra(script, threads=args.threads, timeout_s=240, log=log)
                 print(f"  {results['extras'][key]['status']}", flush=True)
     results["machine"]["load_end"] = list(os.getloadavg())
     results["wall_s"] = time.perf_counter() - started

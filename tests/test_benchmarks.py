@@ -51,13 +51,16 @@ def test_tiny_encoder_scenario_end_to_end(bench, tiny_bert, tmp_path):
     results["tokenizer"] = {"sentences": 3, "source": "test", "ours_s": 0.01, "torch_s": 0.02,
                             "speedup": 2.0, "samples": 2}
     results["extras"] = {"generation": {"status": "not available", "detail": "missing"},
-                         "export": {"status": "ok", "result": {"saved_model": {"ours_s": 1.5, "ratio": 0.9}}}}
+                         "export": {"status": "ok", "result": {"saved_model": {"ours_s": 1.5, "ratio": 0.9},
+                                                               "runs": [{"batch": 1, "speedup": 1.25}],
+                                                               "latency_ms": 3.5}}}
     text = bench.render_markdown(results, plot_name="BENCHMARKS.png")
     table = [line for line in text.splitlines() if line.startswith("| tiny-bert | 2 x 8 |")]
     assert len(table) == len(bench.OUR_PATHS)
     assert all(line.count("|") == 13 for line in table)
     assert "## Encoder inference" in text and "Not available: missing" in text
-    assert "| saved_model | 1.5 | 0.9 |" in text
+    assert "| saved_model | 1.5 | 0.9 |" in text and "| latency_ms | 3.5 |" in text and "| 1 | 1.25 |" in text
+    assert ("export batch 1", 1.25) in bench.ratio_points(results)
     bench.plot(results, tmp_path / "ratios.png")
     assert (tmp_path / "ratios.png").stat().st_size > 1000
 
