@@ -178,6 +178,9 @@ def test_generation_config_from_checkpoint_and_overrides(tiny, tmp_path):
     config = GenerationConfig.from_pretrained(tmp_path)
     assert config.eos_token_ids == [2, 4] and config.max_length == 30
     assert config.update(max_length=5).max_length == 5 and config.max_length == 30
+    model, _ = tiny
+    model.save_pretrained(tmp_path / "saved")
+    assert GenerationConfig.from_pretrained(tmp_path / "saved").eos_token_ids == [2]
     with pytest.raises(NotImplementedError, match="typical_p"):
         GenerationConfig(typical_p=0.5).validate()
 

@@ -89,6 +89,11 @@ class GenerationMixin:
     def generation_config(self, config: GenerationConfig) -> None:
         object.__setattr__(self, "_kf_generation_config", config)
 
+    def save_pretrained(self, save_directory, **kwargs):
+        """Save as TFPreTrainedModel does, plus ``generation_config.json`` (as transformers does)."""
+        super().save_pretrained(save_directory, **kwargs)
+        self.generation_config.save_pretrained(save_directory)  # itself written to a temp file, then renamed
+
     def _compiled_generate_functions(self) -> dict:
         cache = self.__dict__.get("_kf_compiled")
         if cache is None:
