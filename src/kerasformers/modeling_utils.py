@@ -47,6 +47,15 @@ def dtype_policy(dtype: str | None):
         keras.config.set_dtype_policy(previous)
 
 
+def _inside_layer_call() -> bool:
+    """Whether a Keras layer's call is running (then training mode comes from that caller)."""
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # pragma: no cover - Keras moved it: be safe, stay eager
+        return True
+    return global_state.get_global_attribute("current_call_ctx") is not None
+
+
 class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
     """Base class of all models: a ``keras.Model`` that loads and saves Hugging Face checkpoints.
 
@@ -140,10 +149,152 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
                     array = array.astype(np.int32)
                 kwargs[name] = keras.ops.convert_to_tensor(array)
         main = kwargs.pop(self.main_input_name, None)
-        outputs = super().__call__(main, **kwargs)
+        outputs = self._call_inference_graph(main, kwargs)
+        if outputs is None:
+            outputs = super().__call__(main, **kwargs)
+            self._count_eager_call(main, kwargs)
         if return_dict is False and isinstance(outputs, ModelOutput):
             return outputs.to_tuple()
         return outputs
+
+    # ---------------------------------------------------------------- fast inference
+    # Eager inference calls run as a cached TensorFlow graph once the model has been called
+    # eagerly this many times (the dummy-input build counts): a one-off call pays no tracing.
+    # Set ``model.inference_graph = False`` (or tf.config.run_functions_eagerly(True)) to step
+    # through the Python code on every call.
+    inference_graph: bool = True
+    _EAGER_CALLS_BEFORE_GRAPH = 2
+
+    def _inference_graph_state(self) -> dict:
+        state = self.__dict__.get("_kf_inference_graph")
+        if state is None:  # a plain dict, set past Keras' attribute tracking (never saved)
+            state = {"eager_calls": 0, "graphs": {}, "disabled": False}
+            object.__setattr__(self, "_kf_inference_graph", state)
+        return state
+
+    def _inference_graph_eligible(self, main, kwargs) -> bool:
+        """Inference on concrete TF tensors, outside any graph and outside any other layer's call."""
+        if not self.inference_graph or not self.built or keras.backend.backend() != "tensorflow":
+            return False
+        if kwargs.get("training") or kwargs.get("past_key_values") is not None:
+            return False
+        import tensorflow as tf
+
+        if not tf.executing_eagerly() or _inside_layer_call():
+            return False
+        for value in (main, *kwargs.values()):
+            if value is not None and not isinstance(value, (bool, int, float, str, tf.Tensor)):
+                return False  # symbolic KerasTensors, variables, ragged/sparse, cache objects
+        return True
+
+    def _count_eager_call(self, main, kwargs) -> None:
+        if self._inference_graph_eligible(main, kwargs):
+            self._inference_graph_state()["eager_calls"] += 1
+
+    def _inference_graph_key(self) -> tuple:
+        # config values steer the forward pass (output_hidden_states, ...): one graph per setting
+        return tuple((k, v) for k, v in sorted(vars(self.config).items())
+                     if isinstance(v, (bool, int, float, str, type(None))))
+
+    def _call_inference_graph(self, main, kwargs):
+        """The outputs of the cached graph, or None when this call must run eagerly."""
+        state = self._inference_graph_state()
+        if (state["disabled"] or state["eager_calls"] < self._EAGER_CALLS_BEFORE_GRAPH
+                or not self._inference_graph_eligible(main, kwargs)):
+            return None
+        key = self._inference_graph_key()
+        graph = state["graphs"].get(key)
+        if graph is None:
+            import tensorflow as tf
+
+            keras_call = super().__call__
+
+            def forward(main, kwargs):
+                return keras_call(main, **kwargs)
+
+            graph = state["graphs"][key] = tf.function(forward, reduce_retracing=True)
+        try:
+            return graph(main, kwargs)
+        except Exception:  # noqa: BLE001 - the eager call below decides what the error is
+            outputs = super().__call__(main, **kwargs)  # raises exactly what eager raises
+            state["disabled"] = True  # eager works but the graph does not: stay eager
+            logger.info("%s runs eagerly: its forward pass could not run as a graph.", type(self).__name__,
+                        exc_info=True)
+            return outputs
+
+    def make_inference_function(self, jit_compile: bool = True, **call_kwargs: Any):
+        """``batch -> outputs`` compiled into one TensorFlow graph, XLA-compiled with ``jit_compile``.
+
+        The fastest way to run a fixed-shape workload (e.g. inputs padded to a few fixed
+        lengths): XLA fuses the element-wise work around the matmuls. Each new input shape
+        compiles once (seconds), so pad to fixed lengths. ``call_kwargs`` are passed to every
+        call (``output_hidden_states=True`` ...).
+
+        Example:
+            >>> infer = model.make_inference_function()
+            >>> batch = tokenizer(texts, padding="max_length", max_length=128, return_tensors="tf")
+            >>> infer(dict(batch))["last_hidden_state"]
+        """
+        import tensorflow as tf
+
+        if not self.built:
+            self.build_with_dummy_inputs()
+
+        def infer(batch):
+            return self(batch, training=False, **call_kwargs)
+
+        return tf.function(infer, jit_compile=jit_compile, reduce_retracing=True)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Keras' ``predict``. Arrays that fit in one batch skip Keras' tf.data pipeline.
+
+        The result is the same (numpy outputs from the same compiled predict step); the
+        shortcut only removes the per-call pipeline set-up that dominates small batches.
+        """
+        batch = self._single_predict_batch(x, batch_size, steps, callbacks)
+        if batch is None:
+            return super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps,
+                                   callbacks=callbacks)
+        progbar = None
+        if verbose != 0:
+            progbar = keras.utils.Progbar(1, verbose=1 if verbose == "auto" else verbose, unit_name="step")
+        predict_function = self.make_predict_function() or self.predict_function
+        outputs = predict_function([(batch,)])
+        outputs = keras.tree.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, outputs)
+        if progbar is not None:
+            progbar.update(1, finalize=True)
+        return outputs
+
+    def _single_predict_batch(self, x, batch_size, steps, callbacks):
+        """``x`` as one batch of tensors when the shortcut in ``predict`` applies, else None."""
+        if steps is not None or callbacks or keras.backend.backend() != "tensorflow" or self.run_eagerly:
+            return None
+        import tensorflow as tf
+
+        if tf.distribute.has_strategy() or getattr(self, "_distribute_strategy", None) is not None:
+            return None
+        if isinstance(x, Mapping):
+            items = list(x.items())
+        elif isinstance(x, (np.ndarray, tf.Tensor)):
+            items = [(None, x)]
+        else:
+            return None  # datasets, generators, lists of strings, tuples of inputs: Keras' way
+        if not items:
+            return None
+        converted, sizes = {}, set()
+        for name, value in items:
+            if isinstance(value, np.ndarray) and value.dtype.kind in "iubf" and value.ndim >= 1:
+                if value.dtype.kind == "f":
+                    value = value.astype(keras.config.floatx())
+                value = tf.convert_to_tensor(value)
+            elif not (isinstance(value, tf.Tensor) and value.shape.rank and (
+                    value.dtype.is_integer or value.dtype.is_floating or value.dtype.is_bool)):
+                return None
+            sizes.add(value.shape[0])
+            converted[name] = value
+        if len(sizes) != 1 or None in sizes or next(iter(sizes)) > (batch_size or 32):
+            return None
+        return converted[None] if None in converted else converted
 
     @property
     def max_input_length(self) -> int | None:
