@@ -172,7 +172,10 @@ class ModelTesterMixin:
 
     def test_xla_matches_eager(self, head, torch_checkpoints):
         model = self.our_class(head).from_pretrained(torch_checkpoints[head][0])
-        inputs = {k: tf.constant(v, tf.int32) for k, v in self.make_inputs(head).items()}
+        inputs = self.make_inputs(head)
+        if head in self.trainable_heads():  # the default loss, too, must compile and agree
+            inputs.update(self.make_labels(head, inputs, getattr(model.config, "num_labels", 2)))
+        inputs = {k: tf.constant(v, tf.int32) for k, v in inputs.items()}
         compiled = tf.function(lambda batch: dict(model(batch)), jit_compile=True)
         eager, xla = model(inputs), compiled(inputs)
         for key in eager:
@@ -209,6 +212,10 @@ class ModelTesterMixin:
         """compile() with no loss trains on the head's own loss, wherever the labels are given."""
         if head not in self.trainable_heads():
             pytest.skip("base models have no training objective")
+        if way != "y" and head != self.trainable_heads()[0]:
+            # Label routing is one generic mechanism: every way on one head, labels-as-y on all
+            # (keeps the suite inside its 20-minute budget on 2 cores).
+            pytest.skip("the other label ways are checked on this architecture's first head")
         model = self.our_class(head).from_pretrained(torch_checkpoints[head][0])
         inputs = self.make_inputs(head)
         labels = self.make_labels(head, inputs, getattr(model.config, "num_labels", 2))
@@ -222,9 +229,13 @@ class ModelTesterMixin:
         assert model.evaluate(**data, verbose=0) < before
 
     def test_fit_with_default_loss_xla(self, head, torch_checkpoints):
-        """compile(jit_compile=True) trains every head (labels as (x, y, w) from tf.data)."""
-        if head not in self.trainable_heads():
-            pytest.skip("base models have no training objective")
+        """compile(jit_compile=True) trains (labels as (x, y, w) from tf.data).
+
+        An XLA train step costs ~15 s to compile here, so one head per architecture trains under
+        XLA; every head's loss is checked under XLA in test_xla_matches_eager.
+        """
+        if head not in self.trainable_heads()[:1]:
+            pytest.skip("one XLA fit per architecture; every head's XLA loss is checked elsewhere")
         model = self.our_class(head).from_pretrained(torch_checkpoints[head][0])
         inputs = self.make_inputs(head)
         labels = self.make_labels(head, inputs, getattr(model.config, "num_labels", 2))
