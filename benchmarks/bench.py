@@ -39,7 +39,14 @@ OUR_PATHS = {  # variant -> how a user writes it
     "predict": "`model.predict(batch)`",
     "fast": "`model.make_inference_function(jit_compile=True)`",
 }
-EXTRA_SCRIPTS = {"generation": "bench_generate.py", "export": "bench_export.py"}
+BEFORE_PATHS = {  # --before: the same calls as they ran before the inference graph / predict shortcut
+    "call_eager": "`model(batch)`, eager (`inference_graph = False`)",
+    "predict_keras": "`keras.Model.predict` (Keras' own data pipeline)",
+}
+ALL_PATHS = {**OUR_PATHS, **BEFORE_PATHS}
+# other issues' scripts and the arguments that keep them inside this run's time budget
+EXTRA_SCRIPTS = {"generation": ("bench_generate.py", ["--new-tokens", "32", "--repeats", "1"]),
+                 "export": ("bench_export.py", [])}
 
 
 # ------------------------------------------------------------------------------ workers
@@ -228,7 +235,8 @@ def run_encoder(name: str, path: str, shapes=ENCODER_SHAPES, *, threads: int, lo
                 print(f"  ONNX Runtime not available: {error}", flush=True)
                 workers.pop("onnx", None)
         for batch, seq in shapes:
-            prepared = {side: w.request("prepare", batch=batch, seq=seq, warmup=warmup)
+            prepared = {side: w.request("prepare", batch=batch, seq=seq, warmup=warmup,
+                                        variants=list(our_variants) if side == "ours" else None)
                         for side, w in workers.items()}
             entries = [(workers["ours"], v) for v in our_variants] + [(workers["torch"], "call")]
             if "onnx" in workers:
@@ -327,13 +335,14 @@ def run_tokenizer(path: str, *, threads: int, rounds: int, log) -> dict:
 
 EXTRA_RUNNER = r"""
 import importlib.util, io, json, sys, contextlib
-sys.argv = [sys.argv[1]]  # main() parses no arguments of ours: its defaults
-spec = importlib.util.spec_from_file_location("extra_bench", sys.argv[0])
+path, args = sys.argv[1], json.loads(sys.argv[2])
+sys.argv = [path] + args
+spec = importlib.util.spec_from_file_location("extra_bench", path)
 module = importlib.util.module_from_spec(spec)
 captured = io.StringIO()
 with contextlib.redirect_stdout(captured):
     spec.loader.exec_module(module)
-    result = module.main()
+    result = module.main(args) if args else module.main()
 if result is None:  # main() printed its JSON dict instead of returning it
     lines = [l for l in captured.getvalue().splitlines() if l.strip().startswith("{")]
     result = json.loads(lines[-1]) if lines else None
@@ -342,13 +351,14 @@ print("@@BENCH_RESULT@@" + json.dumps(result, default=str))
 """
 
 
-def run_extra(script: str, *, threads: int, timeout_s: int, log) -> dict:
+def run_extra(script: str, *, threads: int, timeout_s: int, log, args=()) -> dict:
     """Another issue's scenarios (``main()`` -> JSON dict); never fatal."""
     path = HERE / script
     if not path.is_file():
         return {"status": "not available", "detail": f"benchmarks/{script} does not exist yet"}
     try:
-        proc = subprocess.run([sys.executable, "-c", EXTRA_RUNNER, str(path)], capture_output=True,
+        proc = subprocess.run([sys.executable, "-c", EXTRA_RUNNER, str(path), json.dumps(list(args))],
+                              capture_output=True,
                               text=True, env=thread_env(threads), cwd=str(ROOT), timeout=timeout_s)
     except subprocess.TimeoutExpired:
         return {"status": "not available", "detail": f"benchmarks/{script} ran past {timeout_s} s"}
@@ -408,7 +418,7 @@ def encoder_table(rows: list[dict], peak: float) -> list[str]:
     for row in rows:
         for variant, r in row["ours"].items():
             lines.append(
-                f"| {row['model']} | {row['batch']} x {row['seq']} | {row['gflop']:.2f} | {OUR_PATHS[variant]} "
+                f"| {row['model']} | {row['batch']} x {row['seq']} | {row['gflop']:.2f} | {ALL_PATHS[variant]} "
                 f"| {fmt_ms(r['seconds'])} | {fmt_ms(row['torch_s'])} | {fmt_ms(row['onnx_s'])} "
                 f"| **{r['speedup']:.2f}x** | {pct_peak(row['gflop'], r['seconds'], peak)} "
                 f"| {pct_peak(row['gflop'], row['torch_s'], peak)} | {pct_peak(row['gflop'], row['onnx_s'], peak)} "
@@ -474,7 +484,7 @@ def render_markdown(results: dict, plot_name: str | None = "BENCHMARKS.png") -> 
         for r in headline:
             kind = "latency" if r["batch"] == 1 else "throughput"
             lines.append(f"- MiniLM {r['batch']} x {r['seq']} ({kind}): "
-                         + ", ".join(f"{OUR_PATHS[v]} **{x['speedup']:.2f}x**" for v, x in r["ours"].items()))
+                         + ", ".join(f"{ALL_PATHS[v]} **{x['speedup']:.2f}x**" for v, x in r["ours"].items()))
         lines.append("")
     if plot_name:
         lines += [f"![speed vs PyTorch]({plot_name})", ""]
@@ -622,9 +632,15 @@ def main(argv=None) -> dict:
     parser.add_argument("--only", nargs="*", default=None,
                         help="scenario groups: peak minilm bert-base loading tokenizer extras")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--before", action="store_true",
+                        help="MiniLM only: today's model(...) and predict next to their eager / Keras-pipeline "
+                             "versions (the effect of the fast inference paths)")
     parser.add_argument("--log", type=Path, default=None, help="workers' stderr (default: <out>.log in the cache)")
     args = parser.parse_args(argv)
     groups = set(args.only or ["peak", "minilm", "bert-base", "loading", "tokenizer", "extras"])
+    variants = tuple(OUR_PATHS)
+    if args.before:
+        groups, variants = {"peak", "minilm"}, ("call_eager", "call", "predict_keras", "predict")
     started = time.perf_counter()
     rounds, budget, load_reps = (4, 8.0, 1) if args.quick else (15, 25.0, 3)
     cache = bench_cache()
@@ -650,7 +666,8 @@ def main(argv=None) -> dict:
         if "minilm" in groups:
             results["encoder"] += attempt("encoder: all-MiniLM-L6-v2", lambda: run_encoder(
                 "all-MiniLM-L6-v2", minilm, threads=args.threads, log=log, rounds=rounds, budget_s=budget,
-                onnx_path=str(cache / "all-MiniLM-L6-v2.onnx"))) or []
+                onnx_path=None if args.before else str(cache / "all-MiniLM-L6-v2.onnx"),
+                our_variants=variants)) or []
         if "bert-base" in groups:
             base = attempt("BERT-base random checkpoint", lambda: bert_base_random(cache))
             if base:
@@ -667,9 +684,10 @@ def main(argv=None) -> dict:
             results["tokenizer"] = attempt("tokenizer", lambda: run_tokenizer(
                 minilm, threads=args.threads, rounds=rounds, log=log))
         if "extras" in groups:
-            for key, script in EXTRA_SCRIPTS.items():
-                print(f"[{time.perf_counter() - started:5.0f} s] extra: {script}", flush=True)
-                results["extras"][key] = run_extra(script, threads=args.threads, timeout_s=240, log=log)
+            for key, (script, script_args) in EXTRA_SCRIPTS.items():
+                print(f"[{time.perf_counter() - started:5.0f} s] extra: {script} {' '.join(script_args)}", flush=True)
+                results["extras"][key] = run_extra(script, threads=args.threads, timeout_s=240, log=log,
+                                                   args=script_args)
                 print(f"  {results['extras'][key]['status']}", flush=True)
     results["machine"]["load_end"] = list(os.getloadavg())
     results["wall_s"] = time.perf_counter() - started

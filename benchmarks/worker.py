@@ -109,6 +109,18 @@ class OursEncoder:
             return self.model.predict(self.inputs, batch_size=self.batch_size, verbose=0)["last_hidden_state"]
         if variant == "fast":  # documented fastest path: an XLA-compiled inference function
             return self.fast_fn(self.fast_inputs)["last_hidden_state"].numpy()
+        # the paths as they were before the inference graph and the predict shortcut (--before)
+        if variant == "call_eager":
+            self.model.inference_graph = False
+            try:
+                return self.model(self.inputs).last_hidden_state
+            finally:
+                self.model.inference_graph = True
+        if variant == "predict_keras":
+            import keras
+
+            return keras.Model.predict(self.model, self.inputs, batch_size=self.batch_size,
+                                       verbose=0)["last_hidden_state"]
         raise ValueError(variant)
 
 
@@ -249,16 +261,17 @@ def serve(side: str, kind: str, threads: int) -> None:
                 reply = {"ok": True, "seconds": time.perf_counter() - start, "rss_mb": rss_mb()}
             elif cmd == "prepare":
                 warmup = request.pop("warmup", 2)
+                variants = request.pop("variants", None) or handler.variants
                 handler.prepare(**request)
                 samples, first = {}, {}
-                for variant in handler.variants:
+                for variant in variants:
                     start = time.perf_counter()
                     out = materialize(handler.run(variant))
                     first[variant] = time.perf_counter() - start
                     for _ in range(max(0, warmup - 1)):
                         materialize(handler.run(variant))
                     samples[variant] = sample_of(out) if out.ndim == 3 else None
-                reply = {"ok": True, "variants": list(handler.variants), "first_call_s": first,
+                reply = {"ok": True, "variants": list(variants), "first_call_s": first,
                          "samples": samples}
             elif cmd == "time":
                 variant, repeat = request["variant"], request.get("repeat", 1)
