@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
-exec .venv/bin/python -m pytest -q "$@"
+# Tests marked slow (SmolLM2 64-token generation, end-to-end exports) run with: bash scripts/test.sh -m slow
+exec .venv/bin/python -m pytest -q -m "not slow" "$@"
