@@ -501,7 +501,9 @@ def render_markdown(results: dict, plot_name: str | None = "BENCHMARKS.png") -> 
     if max(m["load_start"][0], m["load_end"][0]) > 0.5 * m["cores"]:
         lines += [f"> The machine was shared during this run (load average up to "
                   f"{max(m['load_start'][0], m['load_end'][0]):.1f} on {m['cores']} cores). Both sides are "
-                  "timed alternately, so the ratios hold better than the absolute times.", ""]
+                  "timed alternately, so the ratios hold better than the absolute times; PyTorch's OpenMP "
+                  "threads wait for each other at every op and lose the most when cores are shared, so its "
+                  "small-batch latencies here are worse than on an idle machine.", ""]
     lines += ["| library | version |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in results["versions"].items()]
     lines.append("")
@@ -521,8 +523,9 @@ def render_markdown(results: dict, plot_name: str | None = "BENCHMARKS.png") -> 
     if results.get("loading"):
         lines += ["## from_pretrained", "",
                   "One load per fresh process (sides alternated, median of the loads). Wall time of the "
-                  "from_pretrained call alone; peak RSS is the whole process's (imports included), "
-                  "RSS before is after the imports.", "",
+                  "from_pretrained call alone; peak RSS is the whole process's (imports included, VmHWM), "
+                  "RSS before is after the imports. PyTorch memory-maps safetensors: pages of weights not "
+                  "yet read count only once touched.", "",
                   "| model | parameters | ours s | PyTorch s | speed vs PyTorch | ours peak RSS MB "
                   "| PyTorch peak RSS MB | ours RSS before MB | PyTorch RSS before MB |",
                   "|---|---|---|---|---|---|---|---|---|"]
