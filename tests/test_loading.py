@@ -393,3 +393,17 @@ def test_half_precision_loads_and_runs(bert_classifier, inputs, dtype):
     # and float32 is the oracle's
     assert max_abs_diff(reference.logits, torch_run(torch_model, inputs).logits.numpy()) <= 1e-5
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+
+
+def test_return_dict_false_gives_the_tuple_pytorch_gives(tmp_path):
+    torch.manual_seed(0)
+    torch_model = transformers.BertModel(transformers.BertConfig(**TINY_BERT)).eval()
+    torch_model.save_pretrained(tmp_path)
+    model = kerasformers.TFBertModel.from_pretrained(tmp_path)
+    ids = np.array([[5, 6, 7, 8]])
+    ours = model(ids, return_dict=False)
+    with torch.no_grad():
+        theirs = torch_model(torch.tensor(ids), return_dict=False)
+    assert isinstance(ours, tuple) and len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert max_abs_diff(a, b.numpy()) <= 1e-5

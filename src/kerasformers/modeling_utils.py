@@ -133,13 +133,13 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             kwargs[name] = value
         if len(args) > len(parameters):
             raise TypeError(f"{type(self).__name__} takes at most {len(parameters)} positional inputs.")
+        return_dict = kwargs.pop("return_dict", None)  # handled here, not by the model's call
         unknown = sorted(set(kwargs) - set(parameters))
         if unknown:
             raise TypeError(
                 f"{type(self).__name__} does not accept {unknown}. It accepts: {', '.join(parameters)}. "
                 "Drop those keys from the batch (e.g. tokenizer(..., return_token_type_ids=False))."
             )
-        return_dict = kwargs.pop("return_dict", None)
         for name, value in list(kwargs.items()):
             if isinstance(value, (list, tuple, np.ndarray)) and name != "past_key_values":
                 array = np.asarray(value)
