@@ -673,6 +673,8 @@ class TFAutoTokenizer:
         kind = (spec.get("model") or {}).get("type")
         if kind == "WordPiece":
             return TFWordPieceTokenizer.from_tokenizer(tokenizer, **kwargs)
-        if kind == "BPE" and "TFByteLevelBPETokenizer" in globals():
-            return globals()["TFByteLevelBPETokenizer"].from_tokenizer(tokenizer, **kwargs)
+        if kind == "BPE" and ((spec.get("pre_tokenizer") or {}).get("type") == "ByteLevel"):
+            from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+
+            return TFByteLevelBPETokenizer.from_tokenizer(tokenizer, **kwargs)
         raise UnsupportedTokenizerError(f"No in-graph tokenizer for a {kind!r} tokenizer model yet.")
