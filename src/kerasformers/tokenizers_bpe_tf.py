@@ -271,16 +271,7 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         """Strings [N] -> int64 RaggedTensor [N, tokens] of ids, without special tokens added."""
         if self._special_pattern is None:
             return self._tokenize_plain(text)
-        tf_text = _tf_text()
-        segments = tf_text.regex_split(text, self._special_pattern, self._special_pattern)
-        flat = segments.flat_values
-        special_ids = self._special_table.lookup(flat)
-        is_special = special_ids >= 0
-        plain = self._tokenize_plain(tf.where(is_special, "", flat))
-        single = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(special_ids, is_special),
-                                                  tf.cast(is_special, tf.int64))
-        pieces = tf.concat([single, plain], axis=1)
-        return segments.with_flat_values(pieces).merge_dims(1, 2)
+        return self._tokenize_around_special_tokens(text)
 
     def ids_to_tokens(self, ids):
         """int ids -> token strings (same shape)."""

@@ -412,12 +412,23 @@ class _InGraphTokenizer(keras.layers.Layer):
             outputs.pop("special_tokens_mask")
         return outputs
 
+    def _tokenize_around_special_tokens(self, text):
+        """Split out special tokens written in the text (one id each) and tokenize the rest."""
+        segments = _tf_text().regex_split(text, self._special_pattern, self._special_pattern)
+        flat = segments.flat_values
+        special_ids = self._special_table.lookup(flat)
+        is_special = special_ids >= 0
+        plain = self._tokenize_plain(tf.where(is_special, "", flat))
+        single = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(special_ids, is_special),
+                                                  tf.cast(is_special, tf.int64))
+        pieces = tf.concat([single, plain], axis=1)
+        return segments.with_flat_values(pieces).merge_dims(1, 2)
+
 
 def _ragged_prefix(ragged, keep):
     """Keep the first ``keep[i]`` items of each row of a 2-D RaggedTensor."""
     positions = tf.ragged.range(ragged.row_lengths())
     return tf.ragged.boolean_mask(ragged, positions < keep[:, None])
-
 
 # ------------------------------------------------------------------------------- WordPiece
 
@@ -595,19 +606,10 @@ class TFWordPieceTokenizer(_InGraphTokenizer):
         """Strings [N] -> int64 RaggedTensor [N, tokens] of ids, without special tokens added."""
         if self._special_pattern is None:
             return self._tokenize_plain(text)
-        tf_text = _tf_text()
         if self.normalizer_options["clean_text"]:
             # regex_split stops at NUL bytes; NUL is dropped by clean_text anyway, as is \x01
             text = tf.strings.regex_replace(text, "\\x00", "\x01")
-        segments = tf_text.regex_split(text, self._special_pattern, self._special_pattern)
-        flat = segments.flat_values
-        special_ids = self._special_table.lookup(flat)
-        is_special = special_ids >= 0
-        plain = self._tokenize_plain(tf.where(is_special, "", flat))
-        single = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(special_ids, is_special),
-                                                  tf.cast(is_special, tf.int64))
-        pieces = tf.concat([single, plain], axis=1)
-        return segments.with_flat_values(pieces).merge_dims(1, 2)
+        return self._tokenize_around_special_tokens(text)
 
     def ids_to_tokens(self, ids):
         """int ids -> token strings (same shape)."""
