@@ -139,3 +139,34 @@ def test_unsupported_tokenizer_is_a_clear_error():
 
     with pytest.raises(UnsupportedTokenizerError, match="Unigram"):
         TFAutoTokenizer.from_tokenizer(Tokenizer(models.Unigram()))
+
+
+def test_functional_model_on_strings_predicts_saves_and_fits(minilm_path, tmp_path):
+    """keras.Input(dtype="string") -> tokenizer layer -> model: same logits as the Python path,
+    the same after a .keras round trip, and trainable with fit() on strings."""
+    import keras
+
+    from kerasformers import AutoTokenizer, TFAutoModelForSequenceClassification
+    from kerasformers.tokenizers_tf import TFAutoTokenizer
+
+    tokenizer = TFAutoTokenizer.from_pretrained(minilm_path, max_length=32)
+    classifier = TFAutoModelForSequenceClassification.from_pretrained(minilm_path, num_labels=2)
+    text = keras.Input(shape=(), dtype="string", name="text")
+    logits = classifier(tokenizer(text)).logits
+    model = keras.Model(text, logits)
+
+    texts = ["This is a test sentence!", "Another one, rather longer than the first one is."]
+    batch = AutoTokenizer.from_pretrained(minilm_path)(texts, padding=True, return_tensors="np")
+    expected = classifier(dict(batch)).logits.numpy()
+    np.testing.assert_allclose(model.predict(tf.constant(texts), verbose=0), expected, atol=1e-5)
+
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(reloaded.predict(tf.constant(texts), verbose=0), expected, atol=1e-5)
+
+    model.compile(optimizer=keras.optimizers.SGD(0.1),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    before = classifier.classifier.kernel.numpy().copy()
+    history = model.fit(tf.data.Dataset.from_tensor_slices((texts, [0, 1])).batch(2), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert not np.allclose(classifier.classifier.kernel.numpy(), before)

@@ -227,6 +227,11 @@ def _load_python_tokenizer(checkpoint, **kwargs):
 class _InGraphTokenizer(keras.layers.Layer):
     """Shared part: truncation, special tokens, padding and the output dict."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # so a .keras file holding a tokenizer layer (e.g. a functional model on strings) loads back
+        keras.saving.register_keras_serializable(package="kerasformers")(cls)
+
     def __init__(self, *, cls_id: int | None, sep_id: int | None, pad_id: int, bos_ids=(), eos_ids=(),
                  pair_template: str = "bert", padding: str | bool = "longest", truncation: str | bool = True,
                  max_length: int | None = 512, pad_to_multiple_of: int | None = None,
@@ -257,9 +262,14 @@ class _InGraphTokenizer(keras.layers.Layer):
         return config
 
     def __call__(self, text, text_pair=None, **kwargs):
-        """Python strings and lists of strings are accepted as well as string tensors."""
-        text = self._as_strings(text)
-        if text_pair is not None:
+        """Python strings and lists of strings are accepted as well as string tensors.
+
+        Symbolic inputs (``keras.Input(shape=(), dtype="string")``) pass through to Keras, so the
+        layer builds functional models; ``call`` converts them once they are tensors.
+        """
+        if not isinstance(text, keras.KerasTensor):
+            text = self._as_strings(text)
+        if text_pair is not None and not isinstance(text_pair, keras.KerasTensor):
             text_pair = self._as_strings(text_pair)
         return super().__call__(text, text_pair, **kwargs)
 
