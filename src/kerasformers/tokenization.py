@@ -980,7 +980,8 @@ class AutoTokenizer:
 
         ``kwargs`` override ``tokenizer_config.json``: special tokens (``pad_token="<pad>"``),
         ``model_max_length``, ``padding_side``, ``truncation_side``, ``model_input_names``,
-        ``do_lower_case``, ``add_prefix_space``... ``subfolder`` reads a folder inside the checkpoint.
+        ``do_lower_case``, ``add_prefix_space``... ``subfolder`` reads a folder inside the checkpoint;
+        ``gguf_file`` reads the tokenizer stored in a llama.cpp GGUF file of the folder.
 
         Example:
             >>> tokenizer = AutoTokenizer.from_pretrained("./my-bert", padding_side="left")
@@ -991,6 +992,13 @@ class AutoTokenizer:
         subfolder = kwargs.pop("subfolder", None)
         if subfolder:
             folder = folder / subfolder
+        gguf_file = kwargs.pop("gguf_file", None)
+        if gguf_file is not None:  # as transformers: the tokenizer stored in a llama.cpp GGUF file
+            from kerasformers.gguf import tokenizer_from_gguf
+
+            if not (folder / gguf_file).is_file():
+                raise TokenizerFilesNotFoundError(f"No GGUF file {gguf_file!r} in {folder}.")
+            return tokenizer_from_gguf(folder / gguf_file, **kwargs)
         return _load_tokenizer(folder, str(name_or_path), kwargs)
 
 
