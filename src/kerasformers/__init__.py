@@ -34,3 +34,4 @@ from kerasformers.weights import WeightsError
 from kerasformers.tokenization import AutoTokenizer, BatchEncoding, PreTrainedTokenizerFast
 from kerasformers.models.bert.tokenization_bert_tf import TFBertTokenizer  # noqa: E402
 from kerasformers.tokenizers_tf import TFAutoTokenizer, TFWordPieceTokenizer  # noqa: E402
+from kerasformers.tokenizers_spm_tf import TFSentencePieceTokenizer  # noqa: E402

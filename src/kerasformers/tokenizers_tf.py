@@ -689,4 +689,9 @@ class TFAutoTokenizer:
             from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
 
             return TFByteLevelBPETokenizer.from_tokenizer(tokenizer, **kwargs)
+        if kind == "BPE" and (spec.get("model") or {}).get("byte_fallback"):
+            # SentencePiece BPE converted to tokenizer.json (Llama 2 kind); raises if it is another kind
+            from kerasformers.tokenizers_spm_tf import TFSentencePieceTokenizer
+
+            return TFSentencePieceTokenizer.from_tokenizer(tokenizer, **kwargs)
         raise UnsupportedTokenizerError(f"No in-graph tokenizer for a {kind!r} tokenizer model yet.")
