@@ -313,3 +313,37 @@ def test_saved_model_and_config_round_trip(python_tokenizer, layers, tmp_path):
     assert ids.numpy().tolist() == want
     decoded = [t.decode("utf-8") for t in loaded.decode(ids).numpy()]
     assert decoded == python_tokenizer.batch_decode(want, skip_special_tokens=True)
+
+
+def test_unigram_model_file_runs_as_is(tmp_path):
+    """A T5-style (Unigram) model file: SentencePiece's Viterbi segmentation, as the tokenizers library's
+    Unigram with the equivalent Metaspace pre-tokenizer (``prepend_scheme="always"``, no split)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    from kerasformers.tokenizers_spm_tf import UNIGRAM, TFSentencePieceTokenizer, sentencepiece_model_proto
+
+    reference = Tokenizer(models.Unigram())
+    reference.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=False)
+    reference.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=False)
+    train = ["The quick brown fox jumps over the lazy dog.", "Café naïve résumé", "中文字符测试 日本語",
+             "hello hello world"] * 20
+    trainer = trainers.UnigramTrainer(vocab_size=120, special_tokens=["<unk>", "<s>", "</s>"], unk_token="<unk>",
+                                      show_progress=False)
+    reference.train_from_iterator(train, trainer)
+    vocab = json.loads(reference.to_str())["model"]["vocab"]
+    pieces, scores = [p for p, _ in vocab], [s for _, s in vocab]
+    types = [2 if p == "<unk>" else 3 if p in ("<s>", "</s>") else 1 for p in pieces]
+    texts = train[:4] + ["quick fox", "  spaces  ", "zzz unknown ☃☃ x", "", "brown\tdog\n", "▁x", "a</s>b"]
+    for add_dummy_prefix, scheme in ((True, None), (False, "always")):
+        proto = sentencepiece_model_proto(pieces, scores, types, unk_id=0, bos_id=1, eos_id=2, model_type=UNIGRAM,
+                                          add_dummy_prefix=add_dummy_prefix)
+        (tmp_path / "spiece.model").write_bytes(proto)
+        layer = TFSentencePieceTokenizer.from_model_file(tmp_path / "spiece.model", add_bos=False, add_eos=True,
+                                                         prepend_scheme=scheme)
+        got = layer(texts, padding=False)["input_ids"]
+        for text, ids in zip(texts, got):
+            # SentencePiece's own dummy prefix is added even before a leading space; Metaspace's is not
+            if scheme is None and text.startswith((" ", "▁")):
+                continue
+            want = [i for part in text.split("</s>") for i in reference.encode(part).ids + [2]][:-1] + [2]
+            assert ids.numpy().tolist() == want, (scheme, text)
