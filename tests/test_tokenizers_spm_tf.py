@@ -195,7 +195,8 @@ def test_detokenize_equals_python_decode(name, python_tokenizer, layers):
     e5, x97, xa5, xff = (python_tokenizer.convert_tokens_to_ids(f"<0x{b:02X}>") for b in (0xE5, 0x97, 0xA5, 0xFF))
     hello = python_tokenizer.encode("Hello", add_special_tokens=False)
     sequences += [[e5, x97], [xff], [e5, x97, xa5, xff], hello + [e5, x97, xa5] + hello + [xff, e5], [],
-                  [python_tokenizer.bos_token_id], hello + [python_tokenizer.eos_token_id] + hello]
+                  [python_tokenizer.bos_token_id], hello + [python_tokenizer.eos_token_id] + hello,
+                  [e5, python_tokenizer.bos_token_id, x97, xa5], [e5, x97, python_tokenizer.bos_token_id]]
     for path, layer in layers.items():
         got = layer.detokenize(tf.ragged.constant(sequences, dtype=tf.int64, row_splits_dtype=tf.int64)).numpy()
         for ids, text in zip(sequences, got):

@@ -232,7 +232,7 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
     Example:
         >>> tokenizer = TFSentencePieceTokenizer.from_model_file("llama-2/tokenizer.model")  # doctest: +SKIP
         >>> tokenizer(["Hello world"], ["again"])["input_ids"]  # doctest: +SKIP
-        <tf.Tensor: shape=(1, 6), dtype=int64, numpy=array([[    1, 15043,  3186,     1,  1449,   475]])>
+        <tf.Tensor: shape=(1, 5), dtype=int64, numpy=array([[    1, 15043,  3186,     1,  1449]])>
     """
 
     def __init__(self, model_proto: bytes | str, *, special_tokens: dict[str, int] | None = None,
@@ -263,27 +263,22 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
         self.strip_leading_space = bool(info["add_dummy_prefix"] or prepend_scheme not in (None, "never")) \
             if strip_leading_space is None else bool(strip_leading_space)
         self.vocab_size = len(info["pieces"])
-        self._build_graph_parts()
+        self._build_graph_parts(info)
 
-    def _build_graph_parts(self):
+    def _build_graph_parts(self, info: dict):
         tf_text = _tf_text()
-        info = read_sentencepiece_model_proto(self.model_proto)
         self._spm = tf_text.SentencepieceTokenizer(model=self.model_proto, out_type=tf.int32)
-        # decoding, as the tokenizers library's Llama decoder: each id's text ("▁" as a space,
-        # a byte piece as its byte), skipped ids as "", then byte runs checked as UTF-8
+        # decoding, as the tokenizers library's Llama decoder: skipped ids dropped first, then
+        # each id's text ("▁" as a space, a byte piece as its byte), byte runs checked as UTF-8
         skip = set(self.skip_ids)
+        self._keep = tf.constant([i not in skip for i in range(len(info["pieces"]))])
         surface, is_byte = [], []
-        for i, (piece, kind) in enumerate(zip(info["pieces"], info["types"])):
+        for piece, kind in zip(info["pieces"], info["types"]):
             byte = kind == BYTE and re.fullmatch(r"<0x[0-9A-Fa-f]{2}>", piece) is not None
             is_byte.append(byte)
-            if i in skip:
-                surface.append(b"")
-            elif byte:
-                surface.append(bytes([int(piece[3:5], 16)]))
-            else:
-                surface.append(piece.replace(_SPM, " ").encode("utf-8"))
+            surface.append(bytes([int(piece[3:5], 16)]) if byte else piece.replace(_SPM, " ").encode("utf-8"))
         self._surface = tf.constant(surface)
-        self._is_byte = tf.constant(is_byte) & tf.constant([i not in skip for i in range(len(surface))])
+        self._is_byte = tf.constant(is_byte)
         if self.special_tokens:
             ordered = sorted(self.special_tokens, key=len, reverse=True)
             self._special_pattern = "|".join(re.escape(t) for t in ordered)
@@ -541,7 +536,9 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
                 ids = ids[None]
             ids = tf.RaggedTensor.from_tensor(ids)
         ids = tf.cast(ids, tf.int64)
-        ids = tf.ragged.boolean_mask(ids, (ids >= 0) & (ids < self.vocab_size))
+        in_range = (ids >= 0) & (ids < self.vocab_size)
+        ids = tf.ragged.boolean_mask(ids, in_range)
+        ids = tf.ragged.boolean_mask(ids, tf.ragged.map_flat_values(tf.gather, self._keep, ids))
         flat = ids.flat_values
         text = tf.gather(self._surface, flat)
         is_byte = tf.gather(self._is_byte, flat)
