@@ -5,6 +5,9 @@
 - ``tokenizer_texts_per_s_in_graph`` / ``..._tokenizers_library``: all-MiniLM-L6-v2's WordPiece
   over a batch of movie-review-like sentences, TFBertTokenizer in a tf.function vs the Rust
   ``tokenizers`` library (batch encode with padding), and their ratio.
+- ``bpe_tokenizer_texts_per_s_in_graph`` / ``..._tokenizers_library``: the same for byte-level
+  BPE with Llama 3's vocabulary (128k tokens, 280k merges; llama.cpp's ggml-vocab-llama-bpe):
+  TFByteLevelBPETokenizer vs the Python tokenizer over the same texts, and their ratio.
 - ``latency_ms_saved_model_batch1`` / ``latency_ms_python_batch1``: one sentence through the
   exported end-to-end text-classification SavedModel (strings in) vs the Python path
   (Python tokenizer + Keras model call); medians.
@@ -30,6 +33,25 @@ def _median_ms(fn, repeats: int) -> float:
         fn()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
+
+
+def _bpe_tokenizer_ms(batch, texts: list[str], repeats: int) -> dict:
+    """Llama 3's byte-level BPE: the in-graph layer (tf.function) vs the Python tokenizer, same texts."""
+    import tensorflow as tf
+
+    from kerasformers.data.sources import llama_cpp_vocab
+    from kerasformers.gguf import tokenizer_from_gguf
+    from kerasformers.tokenizers_tf import TFAutoTokenizer
+
+    python_tokenizer = tokenizer_from_gguf(llama_cpp_vocab("llama-bpe"), pad_token="<|end_of_text|>")
+    start = time.perf_counter()
+    graph_tokenizer = TFAutoTokenizer.from_tokenizer(python_tokenizer, truncation=True, max_length=128)
+    build_s = time.perf_counter() - start
+    tokenize = tf.function(lambda t: graph_tokenizer(t)["input_ids"], input_signature=[tf.TensorSpec([None], tf.string)])
+    in_graph_ms = _median_ms(lambda: tokenize(batch).numpy(), repeats)
+    library_ms = _median_ms(lambda: python_tokenizer(texts, padding=True, truncation=True, max_length=128,
+                                                     return_tensors="np"), repeats)
+    return {"build_s": build_s, "in_graph_ms": in_graph_ms, "library_ms": library_ms}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -58,6 +80,7 @@ def main(argv: list[str] | None = None) -> dict:
     in_graph_ms = _median_ms(lambda: tokenize(batch).numpy(), args.repeats)
     library_ms = _median_ms(lambda: python_tokenizer(texts, padding=True, truncation=True, max_length=128,
                                                      return_tensors="np"), args.repeats)
+    bpe = _bpe_tokenizer_ms(batch, texts, args.repeats)
 
     model = TFAutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=2)
     with tempfile.TemporaryDirectory() as folder:
@@ -77,6 +100,11 @@ def main(argv: list[str] | None = None) -> dict:
         "tokenizer_texts_per_s_in_graph": round(args.batch / in_graph_ms * 1000, 1),
         "tokenizer_texts_per_s_tokenizers_library": round(args.batch / library_ms * 1000, 1),
         "tokenizer_in_graph_over_library_time": round(in_graph_ms / library_ms, 2),
+        "bpe_tokenizer_vocabulary": "Llama 3 (llama.cpp ggml-vocab-llama-bpe)",
+        "bpe_tokenizer_build_s": round(bpe["build_s"], 2),
+        "bpe_tokenizer_texts_per_s_in_graph": round(args.batch / bpe["in_graph_ms"] * 1000, 1),
+        "bpe_tokenizer_texts_per_s_tokenizers_library": round(args.batch / bpe["library_ms"] * 1000, 1),
+        "bpe_tokenizer_in_graph_over_library_time": round(bpe["in_graph_ms"] / bpe["library_ms"], 2),
         "latency_ms_saved_model_batch1": round(saved_ms, 2),
         "latency_ms_python_batch1": round(python_ms, 2),
         "latency_saved_model_over_python": round(saved_ms / python_ms, 2),

@@ -1,21 +1,22 @@
-"""In-graph byte-level BPE tokenizer (GPT-2 style) as a Keras layer.
+"""In-graph byte-level BPE tokenizer (GPT-2, Llama 3, Qwen2 style) as a Keras layer.
 
-:class:`TFByteLevelBPETokenizer` reproduces ``tokenizers``' ByteLevel pre-tokenizer (GPT-2
-regex) + BPE model with TensorFlow / tensorflow-text ops only, so its ids equal the Python
-tokenizer's on the same ``tokenizer.json`` (or ``vocab.json`` + ``merges.txt``).
+:class:`TFByteLevelBPETokenizer` reproduces ``tokenizers``' byte-level BPE pipelines with
+TensorFlow / tensorflow-text ops only, so its ids equal the Python tokenizer's on the same
+``tokenizer.json`` (or ``vocab.json`` + ``merges.txt``): GPT-2's ``ByteLevel`` pre-tokenizer,
+and the ``Sequence[Split(regex, Isolated), ByteLevel(use_regex=false)]`` form of Llama 3 and
+Qwen2 with an NFC (NFKC, NFD, NFKD) normalizer and the BPE option ``ignore_merges``.
 
 Pipeline, all in-graph:
 
 1. added (special) tokens written in the text are split off first;
-2. GPT-2 pre-tokenisation. RE2 has no lookahead, so ``\\s+(?!\\S)`` is emulated: the text is
-   cut into whitespace runs and non-whitespace runs; a whitespace run followed by more text
-   gives up its last character (a space joins the next word, any other whitespace character
-   becomes its own piece), then the GPT-2 pattern without the lookahead splits each piece;
-3. bytes -> GPT-2's byte-to-unicode alphabet (a static table);
-4. BPE merges in a ``tf.while_loop`` over all words at once: per word, the lowest-rank
+2. Unicode normalisation, when the tokenizer has one;
+3. pre-tokenisation: the split regex, translated to RE2 by :func:`split_pattern_to_re2`
+   (``\\s+(?!\\S)`` is emulated with lead characters, see ``_LEAD``), in one ``regex_split``;
+4. bytes -> GPT-2's byte-to-unicode alphabet (a static table);
+5. BPE merges in a ``tf.while_loop`` over all words at once: per word, the lowest-rank
    adjacent pair is merged (every non-overlapping occurrence, left to right) until none is in
-   the merges table;
-5. vocabulary lookup.
+   the merges table; with ``ignore_merges`` a word that is itself a token is left whole;
+6. vocabulary lookup.
 
 Example:
     >>> tokenizer = TFByteLevelBPETokenizer.from_pretrained("path/to/gpt2")
@@ -38,10 +39,22 @@ __all__ = ["TFByteLevelBPETokenizer", "bytes_to_unicode"]
 # Unicode White_Space, as Oniguruma's \s (used by the tokenizers library) matches
 _WS = "\\t\\n\\x{b}\\f\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}"
 _WS_CLASS = f"[{_WS}]"
-_RUNS = f"{_WS_CLASS}+|[^{_WS}]+"
-# GPT-2's pattern without the `\s+(?!\S)` alternative (emulated around it)
-_GPT2_PATTERN = ("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" + _WS + "\\p{L}\\p{N}]+|" + _WS_CLASS + "+")
+# The regex of tokenizers' ByteLevel pre-tokenizer (use_regex=True), in Oniguruma syntax
+GPT2_SPLIT_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 _NO_RANK = tf.int64.max
+
+# RE2 has no lookahead. `\s+(?!\S)` is emulated with a lead character put before every whitespace
+# character that is followed by a non-whitespace one: there the RE2 whitespace run stops. Every
+# other atom may take one lead before it, so matches are otherwise those of the original regex.
+# The same lead escapes the text's own lead characters and NUL bytes (regex_split stops at NUL):
+# lead + a stand-in that every atom matches exactly when it matches the original character.
+_LEAD = "\ufdd0"  # a Unicode noncharacter
+_LEAD_RE = "\\x{fdd0}"
+_STAND_INS = {"\ufdd0": "\ufdd1", "\x00": "\x01"}  # original -> stand-in (same character classes)
+
+
+def _re2_char(c: str) -> str:
+    return f"\\x{{{ord(c):x}}}"
 
 
 def bytes_to_unicode() -> dict[int, str]:
@@ -57,12 +70,215 @@ def bytes_to_unicode() -> dict[int, str]:
     return dict(zip(bs, map(chr, cs)))
 
 
+def oniguruma_property_extras(name: str) -> list[int]:
+    """Code points in the tokenizers library's ``\\p{name}`` (Oniguruma) that RE2's ``\\p{name}`` lacks.
+
+    The two engines ship different Unicode versions (Oniguruma's is newer: ~4.9k more letters,
+    80 more numbers); the differences are read off both engines once and cached on disk.
+
+    Example:
+        >>> 0x1C89 in oniguruma_property_extras("L")  # a Unicode 16 letter
+        True
+    """
+    from kerasformers.tokenizers_tf import _cached_json
+
+    def build():
+        from tokenizers import Regex, pre_tokenizers
+
+        text = "".join(chr(c) for c in range(1, 0x110000) if not 0xD800 <= c <= 0xDFFF)
+        removed = pre_tokenizers.Split(Regex(f"\\p{{{name}}}"), behavior="removed")
+        onig_rest = set("".join(piece for piece, _ in removed.pre_tokenize_str(text)))
+        re2_rest = set(tf.strings.regex_replace(text, f"\\p{{{name}}}", "").numpy().decode("utf-8"))
+        return {"extra": sorted(ord(c) for c in re2_rest - onig_rest),
+                "missing": sorted(ord(c) for c in onig_rest - re2_rest)}
+
+    try:
+        tables = _cached_json(f"oniguruma-property-{re.sub(r'[^A-Za-z0-9_]', '_', name)}", build)
+    except Exception as error:  # an unknown property name in either engine
+        raise UnsupportedTokenizerError(f"Cannot read the Unicode property \\p{{{name}}}: {error}") from error
+    if tables["missing"]:
+        raise UnsupportedTokenizerError(
+            f"\\p{{{name}}} holds {len(tables['missing'])} code points in RE2 that the tokenizers library's regex "
+            "engine does not; such a pattern cannot be reproduced in-graph.")
+    return tables["extra"]
+
+
+def split_pattern_to_re2(pattern: str) -> tuple[str, bool]:
+    """A ``Split`` regex of a ``tokenizer.json`` (Oniguruma syntax) -> (RE2 regex, uses the lead marks).
+
+    The RE2 regex runs on text prepared by :class:`TFByteLevelBPETokenizer` (see ``_LEAD``):
+    ``\\s`` becomes Unicode White_Space, ``\\p{..}`` gains the code points of Oniguruma's newer
+    Unicode tables, every atom may take one lead character before it and never matches a lead
+    alone, and ``\\s+(?!\\S)`` becomes a whitespace run that stops at a lead. Anything else RE2
+    cannot do the same way (other lookarounds, anchors, backreferences, ``\\d``, ``\\w``, ...)
+    raises :class:`UnsupportedTokenizerError`.
+
+    Example:
+        >>> regex, marks = split_pattern_to_re2("\\\\p{N}{1,3}|\\\\s+(?!\\\\S)|\\\\s+")
+        >>> marks
+        True
+    """
+
+    def unsupported(what: str):
+        raise UnsupportedTokenizerError(
+            f"The Split pattern {pattern!r} uses {what}, which the in-graph tokenizer (RE2) cannot reproduce. "
+            "Supported: literals, classes, \\s \\S \\p{..} \\P{..}, groups (?: ) (?i: ), quantifiers, "
+            "alternation, and \\s+(?!\\S).")
+
+    def property_body(i: int) -> tuple[str, bool, int]:
+        """``\\p{Name}`` / ``\\pL`` at ``pattern[i]`` == 'p' or 'P' -> (class body, negated, next index)."""
+        negated = pattern[i] == "P"
+        if pattern.startswith("{", i + 1):
+            end = pattern.find("}", i)
+            if end < 0:
+                unsupported("an unterminated \\p{")
+            name, i = pattern[i + 2:end], end + 1
+        else:
+            name, i = pattern[i + 1:i + 2], i + 2
+        if name.startswith("^"):
+            negated, name = not negated, name[1:]
+        if not re.fullmatch(r"[A-Za-z_]+", name):
+            unsupported(f"the property \\p{{{name}}}")
+        extras = oniguruma_property_extras(name)
+        from kerasformers.tokenizers_tf import _re2_class
+
+        return f"\\p{{{name}}}" + _re2_class(extras)[1:-1], negated, i
+
+    def escape(i: int, in_class: bool) -> tuple[str, int]:
+        """The escape at ``pattern[i]`` == '\\' -> (RE2 text: a class body inside a class, else an atom)."""
+        if i + 1 >= len(pattern):
+            unsupported("a trailing backslash")
+        c = pattern[i + 1]
+        if c == "s":
+            return (_WS if in_class else _WS_CLASS), i + 2
+        if c == "S" and not in_class:
+            return f"[^{_WS}{_LEAD_RE}]", i + 2
+        if c in "pP":
+            body, negated, j = property_body(i + 1)
+            if in_class:
+                if negated:
+                    unsupported("a negated property inside a character class")
+                return body, j
+            return (f"[^{body}{_LEAD_RE}]" if negated else f"[{body}]"), j
+        if c in "rntfva":
+            return "\\" + c, i + 2
+        if c == "x":
+            found = re.match(r"\\x(\{[0-9A-Fa-f]+\}|[0-9A-Fa-f]{2})", pattern[i:])
+            if not found:
+                unsupported("a malformed \\x escape")
+            return found.group(0), i + len(found.group(0))
+        if c == "u":
+            found = re.match(r"\\u([0-9A-Fa-f]{4})", pattern[i:])
+            if not found:
+                unsupported("a malformed \\u escape")
+            return f"\\x{{{found.group(1)}}}", i + 6
+        if not c.isalnum() and c.isascii():
+            return "\\" + c, i + 2
+        unsupported(f"the escape \\{c}")
+
+    def char_class(i: int) -> tuple[str, str, int]:
+        """``[...]`` at ``pattern[i]`` -> (RE2 class that never matches a lead, the class as written, next index)."""
+        i += 1
+        negated = pattern.startswith("^", i)
+        i += negated
+        body = ""
+        while i < len(pattern) and (pattern[i] != "]" or not body):
+            if pattern[i] == "\\":
+                part, i = escape(i, in_class=True)
+            elif pattern[i] == "[" or pattern.startswith("&&", i):
+                unsupported("nested classes / class intersection")
+            else:
+                part, i = ("\\]" if pattern[i] == "]" else pattern[i]), i + 1
+            body += part
+        if i >= len(pattern):
+            unsupported("an unterminated character class")
+        if negated:
+            return f"[^{body}{_LEAD_RE}]", f"[^{body}]", i + 1
+        return f"[{body}]", f"[{body}]", i + 1
+
+    items: list[list[str]] = []  # [kind, text]: kind is atom / bare (an atom used as is) / quant / other
+    plain_atoms: list[tuple[str, str]] = []  # (atom, the atom before leads were excluded) for the checks
+    marks = False
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            atom, i = escape(i, in_class=False)
+            items.append(["atom", atom])
+            plain_atoms.append((atom, atom.replace(_LEAD_RE, "")))
+        elif c == "[":
+            atom, plain, i = char_class(i)
+            items.append(["atom", atom])
+            plain_atoms.append((atom, plain))
+        elif c == ".":
+            items.append(["atom", f"[^\\n{_LEAD_RE}]"])
+            plain_atoms.append((items[-1][1], "[^\\n]"))
+            i += 1
+        elif c == "(":
+            if pattern.startswith("(?!\\S)", i):
+                if items[-2:] != [["atom", _WS_CLASS], ["quant", "+"]]:
+                    unsupported("(?!\\S) after something other than \\s+")
+                items[-2][0] = "bare"  # a run that cannot cross a lead: it stops before the last space
+                marks = True
+                i += len("(?!\\S)")
+                continue
+            group = re.match(r"\((\?(i?):|\?i\))?", pattern[i:]).group(0)
+            if pattern.startswith("(?", i) and group in ("(", ""):
+                unsupported(f"the group {pattern[i:i + 4]!r}...")
+            items.append(["other", "(?:" if group == "(" else group])
+            i += len(group)
+        elif c in ")|":
+            items.append(["other", c])
+            i += 1
+        elif c in "*+?{":
+            found = re.match(r"([*+?]|\{\d+(,\d*)?\})([?+]?)", pattern[i:])
+            if c == "{" and not found:  # Oniguruma reads a brace that is no quantifier literally
+                items.append(["atom", "\\{"])
+                i += 1
+                continue
+            if not items or not (items[-1][0] == "atom" or items[-1] == ["other", ")"]):
+                unsupported("a quantifier with nothing to repeat")
+            if found.group(3) == "+":
+                unsupported("a possessive quantifier")
+            items.append(["quant", found.group(0)])
+            i += len(found.group(0))
+        elif c in "^$":
+            unsupported("anchors (^ $ match at line starts / ends in Oniguruma)")
+        else:
+            items.append(["atom", re.escape(c) if c in "]}" else c])
+            plain_atoms.append((items[-1][1], items[-1][1]))
+            i += 1
+    regex = "".join(f"(?:{_LEAD_RE}?{text})" if kind == "atom" else text for kind, text in items)
+
+    # every atom must never match a lead alone, and treat each stand-in as the character it stands for
+    probes = tf.constant([_LEAD, "\ufdd1", "\x00", "\x01"])
+    for atom, plain in plain_atoms:
+        lead, lead_stand_in, _, nul_stand_in = tf.strings.regex_full_match(probes, atom).numpy()
+        if lead:
+            unsupported(f"the class {atom} which matches U+FDD0")
+        as_written = tf.strings.regex_full_match(probes, plain).numpy()
+        if as_written[0] != lead_stand_in or as_written[2] != nul_stand_in:
+            unsupported(f"the class {plain} which tells U+FDD0 / U+FDD1 or NUL / U+0001 apart")
+    if marks:  # a run cut before a lead is only right if every lead starts a match (see pre_tokenize)
+        spaces = [chr(c) for c in (9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028,
+                                   0x2029, 0x202F, 0x205F, 0x3000)]
+        if not all(tf.strings.regex_full_match([_LEAD + s for s in spaces], regex).numpy()):
+            unsupported("\\s+(?!\\S) without an alternative that matches any single whitespace character")
+    return regex, marks
+
+
 class TFByteLevelBPETokenizer(_InGraphTokenizer):
-    """GPT-2 style byte-level BPE tokenizer as a Keras layer: strings in, int64 ids out.
+    """Byte-level BPE tokenizer (GPT-2, Llama 3, Qwen2) as a Keras layer: strings in, int64 ids out.
 
     ``call`` returns ``input_ids`` and ``attention_mask`` padded to the longest sequence (see
     :class:`kerasformers.tokenizers_tf._InGraphTokenizer` for padding / truncation options);
     :meth:`tokenize` gives the unpadded ids as a RaggedTensor.
+
+    ``split_pattern=None`` is GPT-2's ``ByteLevel`` pre-tokenizer (its regex, ``add_prefix_space``
+    per text); a regex (Oniguruma syntax, as in ``tokenizer.json``) is ``Split(regex, Isolated)``
+    then ``ByteLevel(use_regex=false)`` (``add_prefix_space`` per word). ``normalization_form``
+    ("NFC", "NFKC", "NFD", "NFKD") normalises the text between added tokens first;
+    ``ignore_merges`` keeps a word that is itself a token whole (Llama 3).
 
     Example:
         >>> tokenizer = TFByteLevelBPETokenizer.from_pretrained("path/to/gpt2")
@@ -71,7 +287,10 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
 
     def __init__(self, vocab: dict[str, int], merges: list[str], *, add_prefix_space: bool = False,
                  special_tokens: dict[str, int] | None = None, unk_token: str | None = None,
-                 pad_token: str | None = None, bos_ids=(), eos_ids=(), **kwargs):
+                 pad_token: str | None = None, bos_ids=(), eos_ids=(), split_pattern: str | None = None,
+                 normalization_form: str | None = None, ignore_merges: bool = False, **kwargs):
+        if normalization_form is not None and normalization_form.upper() not in ("NFC", "NFKC", "NFD", "NFKD"):
+            raise ValueError(f"normalization_form must be NFC, NFKC, NFD, NFKD or None, got {normalization_form!r}.")
         vocab = {str(k): int(v) for k, v in vocab.items()}
         special_tokens = dict(special_tokens or {})
         ids = {**vocab, **special_tokens}
@@ -91,9 +310,13 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         self.special_tokens = special_tokens
         self.unk_token = unk_token
         self.pad_token = pad_token
+        self.split_pattern = split_pattern
+        self.normalization_form = normalization_form.upper() if normalization_form else None
+        self.ignore_merges = bool(ignore_merges)
         self._build_graph_parts()
 
     def _build_graph_parts(self):
+        self._split_regex, self._marks = split_pattern_to_re2(self.split_pattern or GPT2_SPLIT_PATTERN)
         encoder = bytes_to_unicode()
         self._byte_table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(tf.constant([bytes([b]) for b in range(256)]),
@@ -104,11 +327,11 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
                                                 tf.range(max(len(self.merges), 1), dtype=tf.int64)),
             default_value=_NO_RANK)
         tokens = list(self.vocab)
-        unk = self.vocab.get(self.unk_token, -1) if self.unk_token is not None else -1
+        self._unk_id = self.vocab.get(self.unk_token, -1) if self.unk_token is not None else -1
         self._vocab_table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(tf.constant(tokens), tf.constant([self.vocab[t] for t in tokens],
+            tf.lookup.KeyValueTensorInitializer(tf.constant(tokens), tf.constant(list(self.vocab.values()),
                                                                                  tf.int64)),
-            default_value=unk)
+            default_value=-1)
         inverse = [""] * (max([*self.vocab.values(), *self.special_tokens.values(), -1]) + 1)
         for token, i in {**self.vocab, **self.special_tokens}.items():
             inverse[i] = token
@@ -141,12 +364,10 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
             raise UnsupportedTokenizerError(f"TFByteLevelBPETokenizer needs a BPE model, got {model.get('type')!r}.")
         if model.get("continuing_subword_prefix") or model.get("end_of_word_suffix") or model.get("dropout"):
             raise UnsupportedTokenizerError("BPE subword prefixes / suffixes / dropout are not supported in-graph.")
-        if spec.get("normalizer"):
-            raise UnsupportedTokenizerError(f"Normalizer {spec['normalizer'].get('type')!r} is not supported in-graph.")
-        pre = spec.get("pre_tokenizer") or {}
-        if pre.get("type") != "ByteLevel" or not pre.get("use_regex", True):
-            raise UnsupportedTokenizerError(
-                f"TFByteLevelBPETokenizer reproduces the GPT-2 ByteLevel pre-tokenizer only, got {pre.get('type')!r}.")
+        if model.get("byte_fallback"):
+            raise UnsupportedTokenizerError("BPE byte_fallback is not supported by the byte-level BPE layer.")
+        form = _normalization_form(spec.get("normalizer"))
+        split_pattern, add_prefix_space = _byte_level_pre_tokenizer(spec.get("pre_tokenizer"))
         post = spec.get("post_processor") or {}
         processors = post.get("processors", []) if post.get("type") == "Sequence" else [post] if post else []
         bos_ids, eos_ids = [], []
@@ -160,9 +381,16 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         if any(t.get("lstrip") or t.get("rstrip") or t.get("single_word") for t in added):
             raise UnsupportedTokenizerError(
                 "Added tokens with lstrip / rstrip / single_word are not supported in-graph.")
+        if form and any(t.get("normalized") for t in added):
+            raise UnsupportedTokenizerError(
+                f"Added tokens with normalized: true are matched after the {form} normalizer in the tokenizers "
+                "library; the in-graph layer matches added tokens before normalising (set normalized: false "
+                "when the tokens are plain ASCII).")
         special = {t["content"]: int(t["id"]) for t in added}
-        options = dict(add_prefix_space=pre.get("add_prefix_space", False), special_tokens=special,
-                       unk_token=model.get("unk_token"), pad_token=pad_token, bos_ids=bos_ids, eos_ids=eos_ids)
+        options = dict(add_prefix_space=add_prefix_space, special_tokens=special,
+                       unk_token=model.get("unk_token"), pad_token=pad_token, bos_ids=bos_ids, eos_ids=eos_ids,
+                       split_pattern=split_pattern, normalization_form=form,
+                       ignore_merges=model.get("ignore_merges", False))
         options.update(kwargs)
         return cls(model["vocab"], model.get("merges", []), **options)
 
@@ -184,44 +412,57 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(vocab=dict(self.vocab), merges=list(self.merges), add_prefix_space=self.add_prefix_space,
-                      special_tokens=dict(self.special_tokens), unk_token=self.unk_token, pad_token=self.pad_token)
+                      special_tokens=dict(self.special_tokens), unk_token=self.unk_token, pad_token=self.pad_token,
+                      split_pattern=self.split_pattern, normalization_form=self.normalization_form,
+                      ignore_merges=self.ignore_merges)
         return config
 
     # ---------------------------------------------------------------- graph
     def pre_tokenize(self, text):
-        """Strings [N] -> RaggedTensor [N, words] of GPT-2 pre-tokenised words (raw UTF-8).
+        """Strings [N] -> RaggedTensor [N, words] of pre-tokenised words (raw UTF-8), before byte mapping.
 
-        With ``add_prefix_space``, a space is put before each non-empty text not starting with
-        one (as the library does for every piece of text between added tokens).
+        With ``add_prefix_space``, a space is put before each non-empty text (GPT-2 form; the
+        library does it for every piece of text between added tokens) or each word (Split form)
+        not starting with one. No normalisation here: see :meth:`tokenize`.
         """
-        tf_text = _tf_text()
-        if self.add_prefix_space:
+        return self._pre_tokenize_escaped(self._escape(text))
+
+    @staticmethod
+    def _escape(text):
+        """The text's own lead characters and NUL bytes -> lead + stand-in (see ``_LEAD``)."""
+        for original, stand_in in _STAND_INS.items():  # leads first: the NUL escape adds leads
+            text = tf.strings.regex_replace(text, _re2_char(original), _LEAD + stand_in)
+        return text
+
+    def _pre_tokenize_escaped(self, text):
+        if self.add_prefix_space and self.split_pattern is None:
             add = ~tf.strings.regex_full_match(text, "(?s) .*") & (tf.strings.length(text) > 0)
             text = tf.where(add, tf.strings.join([" ", text]), text)
-        runs = tf_text.regex_split(text, _RUNS, _RUNS)
-        flat = runs.flat_values
-        lengths = runs.row_lengths()
-        position = tf.ragged.range(lengths).flat_values
-        has_next = position < tf.repeat(lengths, lengths) - 1
-        is_ws = tf.strings.regex_full_match(flat, _WS_CLASS + "+")
-        chars = tf.strings.length(flat, unit="UTF8_CHAR")
-        head = tf.strings.substr(flat, tf.zeros_like(chars), tf.maximum(chars - 1, 0), unit="UTF8_CHAR")
-        last = tf.strings.substr(flat, tf.maximum(chars - 1, 0), tf.ones_like(chars), unit="UTF8_CHAR")
-        cut = is_ws & has_next
-        gives_space = cut & tf.equal(last, " ")
-        takes_space = tf.concat([[False], gives_space], axis=0)[:-1] & (position > 0)
-        first = tf.where(cut, head, tf.where(takes_space, tf.strings.join([" ", flat]), flat))
-        second = tf.where(cut & ~gives_space, last, "")
-        pieces = tf.stack([first, second], axis=1)
-        pieces = tf.ragged.boolean_mask(pieces, tf.strings.length(pieces) > 0)
-        pieces = runs.with_flat_values(pieces).merge_dims(1, 2)
-        words = tf_text.regex_split(pieces.flat_values, _GPT2_PATTERN, _GPT2_PATTERN)
-        return pieces.with_flat_values(words).merge_dims(1, 2)
+        if self._marks:
+            # a lead before each whitespace character followed by a non-whitespace one: `\s+(?!\S)` stops there
+            text = tf.strings.regex_replace(text, f"({_WS_CLASS})([^{_WS}])", _LEAD + "\\1\\2")
+        words = _tf_text().regex_split(text, self._split_regex, self._split_regex)
+        flat = words.flat_values
+        if self._marks:
+            flat = tf.strings.regex_replace(flat, f"{_LEAD_RE}({_WS_CLASS})", "\\1")
+        for original, stand_in in reversed(_STAND_INS.items()):  # undone in reverse order
+            flat = tf.strings.regex_replace(flat, _LEAD_RE + _re2_char(stand_in), original)
+        if self.add_prefix_space and self.split_pattern is not None:
+            flat = tf.where(tf.strings.regex_full_match(flat, "(?s) .*"), flat, tf.strings.join([" ", flat]))
+        return words.with_flat_values(flat)
 
     def bpe(self, words):
         """Flat strings [W] (raw UTF-8 words) -> RaggedTensor [W, pieces] of BPE token strings."""
         chars = tf.strings.bytes_split(words)
         symbols = tf.ragged.map_flat_values(self._byte_table.lookup, chars)
+        if self.ignore_merges:  # a word that is a token stays whole: one symbol, so nothing merges
+            whole = tf.strings.reduce_join(symbols, axis=-1)
+            found = self._vocab_table.lookup(whole) >= 0
+            first = tf.ragged.range(symbols.row_lengths()) == 0
+            symbols = tf.ragged.boolean_mask(symbols, first | ~found[:, None])
+            repeat = symbols.row_lengths()
+            symbols = symbols.with_flat_values(
+                tf.where(tf.repeat(found, repeat), tf.repeat(whole, repeat), symbols.flat_values))
         table = self._merge_table
 
         def step(values, splits):
@@ -261,14 +502,25 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         return tf.RaggedTensor.from_row_splits(values, splits, validate=False)
 
     def _tokenize_plain(self, text):
-        words = self.pre_tokenize(text)
+        # `text` is escaped (tokenize does it before added tokens are split off); NFC & co leave
+        # the noncharacter leads and control stand-ins alone
+        if self.normalization_form:
+            text = _tf_text().normalize_utf8(text, self.normalization_form)
+        words = self._pre_tokenize_escaped(text)
         tokens = self.bpe(words.flat_values)
         ids = tf.ragged.map_flat_values(self._vocab_table.lookup, tokens)
+        if self._unk_id >= 0:
+            ids = tf.ragged.map_flat_values(lambda i: tf.where(i < 0, tf.constant(self._unk_id, tf.int64), i), ids)
         ids = tf.ragged.boolean_mask(ids, ids >= 0)  # tokens missing from the vocabulary are dropped, as BPE does
         return words.with_flat_values(ids).merge_dims(1, 2)
 
     def tokenize(self, text):
-        """Strings [N] -> int64 RaggedTensor [N, tokens] of ids, without special tokens added."""
+        """Strings [N] -> int64 RaggedTensor [N, tokens] of ids, without special tokens added.
+
+        Example:
+            >>> tokenizer.tokenize(tf.constant(["Hello world!", ""])).to_list()
+        """
+        text = self._escape(text)
         if self._special_pattern is None:
             return self._tokenize_plain(text)
         return self._tokenize_around_special_tokens(text)
@@ -277,6 +529,41 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         """int ids -> token strings (same shape)."""
         size = int(self._id_to_token.shape[0])
         return tf.gather(self._id_to_token, tf.clip_by_value(tf.cast(ids, tf.int64), 0, size - 1))
+
+
+def _normalization_form(normalizer: dict | None) -> str | None:
+    """A tokenizer.json normalizer -> "NFC" / "NFKC" / "NFD" / "NFKD" / None (no normalizer)."""
+    if not normalizer:
+        return None
+    if normalizer.get("type") == "Sequence" and len(normalizer.get("normalizers", [])) <= 1:
+        return _normalization_form((normalizer.get("normalizers") or [None])[0])
+    if normalizer.get("type") in ("NFC", "NFKC", "NFD", "NFKD"):
+        return normalizer["type"]
+    raise UnsupportedTokenizerError(
+        f"Normalizer {normalizer.get('type')!r} is not supported by the in-graph byte-level BPE layer "
+        "(supported: none, NFC, NFKC, NFD, NFKD).")
+
+
+def _byte_level_pre_tokenizer(pre: dict | None) -> tuple[str | None, bool]:
+    """A tokenizer.json pre_tokenizer -> (split pattern or None for GPT-2's ByteLevel regex, add_prefix_space)."""
+    pre = pre or {}
+    steps = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else [pre]
+    if len(steps) == 1 and steps[0].get("type") == "ByteLevel" and steps[0].get("use_regex", True):
+        return None, bool(steps[0].get("add_prefix_space", False))
+    kinds = [step.get("type") for step in steps]
+    if kinds != ["Split", "ByteLevel"] or steps[1].get("use_regex", True):
+        raise UnsupportedTokenizerError(
+            f"TFByteLevelBPETokenizer reproduces ByteLevel (GPT-2 regex) or Sequence[Split(regex), "
+            f"ByteLevel(use_regex=false)] pre-tokenizers, got {pre.get('type')!r} {kinds}.")
+    split = steps[0]
+    if "Regex" not in (split.get("pattern") or {}):
+        raise UnsupportedTokenizerError(f"Split with a {split.get('pattern')!r} pattern is not supported in-graph "
+                                        "(only Regex patterns are).")
+    if split.get("behavior") != "Isolated" or split.get("invert"):
+        raise UnsupportedTokenizerError(
+            f"Split behavior {split.get('behavior')!r} (invert={split.get('invert')}) is not supported in-graph; "
+            "only Isolated with invert false is.")
+    return split["pattern"]["Regex"], bool(steps[1].get("add_prefix_space", False))
 
 
 def _bos_eos_from_template(processor: dict) -> tuple[list[int], list[int]]:

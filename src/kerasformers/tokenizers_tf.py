@@ -685,7 +685,10 @@ class TFAutoTokenizer:
         kind = (spec.get("model") or {}).get("type")
         if kind == "WordPiece":
             return TFWordPieceTokenizer.from_tokenizer(tokenizer, **kwargs)
-        if kind == "BPE" and ((spec.get("pre_tokenizer") or {}).get("type") == "ByteLevel"):
+        pre = spec.get("pre_tokenizer") or {}
+        steps = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else [pre]
+        if kind == "BPE" and any(step.get("type") == "ByteLevel" for step in steps):
+            # GPT-2's ByteLevel, or Sequence[Split(regex), ByteLevel] (Llama 3, Qwen2); raises if another form
             from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
 
             return TFByteLevelBPETokenizer.from_tokenizer(tokenizer, **kwargs)
