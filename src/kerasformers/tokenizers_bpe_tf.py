@@ -530,6 +530,38 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         size = int(self._id_to_token.shape[0])
         return tf.gather(self._id_to_token, tf.clip_by_value(tf.cast(ids, tf.int64), 0, size - 1))
 
+    def detokenize(self, ids):
+        """ids [N, tokens] (ragged or dense) -> strings [N], as ``decode(ids, skip_special_tokens=True)``.
+
+        Added tokens are dropped (all of them: the layer keeps no special / non-special flag), the
+        others go back through GPT-2's byte table, and invalid UTF-8 (a character cut between
+        tokens) becomes U+FFFD as in the ByteLevel decoder's ``from_utf8_lossy``.
+
+        Example:
+            >>> tokenizer.detokenize(tokenizer.tokenize(tf.constant(["Café 😀"])))
+            <tf.Tensor: shape=(1,), dtype=string, numpy=array([b'Caf\\xc3\\xa9 \\xf0\\x9f\\x98\\x80'], dtype=object)>
+        """
+        ids = tf.cast(ids if isinstance(ids, tf.RaggedTensor) else tf.convert_to_tensor(ids), tf.int64)
+        if not isinstance(ids, tf.RaggedTensor):
+            ids = tf.RaggedTensor.from_tensor(ids if ids.shape.rank == 2 else tf.reshape(ids, [1, -1]))
+        special = tf.constant(sorted(self.special_tokens.values()) or [-1], tf.int64)
+        ids = tf.ragged.boolean_mask(ids, tf.reduce_all(ids[..., None] != special, axis=-1))
+        tokens = self.ids_to_tokens(ids)
+        # a constant (not a table), so the method can first run inside a traced function
+        decoder = {ord(c): b for b, c in bytes_to_unicode().items()}
+        top = max(decoder)
+        byte_of = tf.constant([bytes([decoder.get(c, 0)]) for c in range(top + 1)])
+        in_table = tf.constant([c in decoder for c in range(top + 1)])
+        codepoints = tf.strings.unicode_decode(tokens.flat_values, "UTF-8")
+        index = tf.ragged.map_flat_values(tf.minimum, codepoints, top)
+        known = tf.ragged.map_flat_values(lambda c, i: (c <= top) & tf.gather(in_table, i), codepoints, index)
+        mapped = tf.strings.reduce_join(tf.ragged.map_flat_values(tf.gather, byte_of, index), axis=-1)
+        # as the ByteLevel decoder: a token with a character outside the table keeps its own bytes
+        token_bytes = tf.where(tf.reduce_all(known, axis=-1), mapped, tokens.flat_values)
+        raw = tf.strings.reduce_join(tokens.with_flat_values(token_bytes), axis=-1)
+        return tf.strings.unicode_transcode(raw, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
+
+
 
 def _normalization_form(normalizer: dict | None) -> str | None:
     """A tokenizer.json normalizer -> "NFC" / "NFKC" / "NFD" / "NFKD" / None (no normalizer)."""

@@ -215,7 +215,8 @@ class GenerationMixin:
     def _gen_prefill(self, ids, mask, max_new_tokens):
         """Run the prompt through the model; returns logits, cache, slot mask and next positions."""
         rows, bucket = tf.shape(ids)[0], ids.shape[1]
-        cache = self.init_cache(ids.shape[0], bucket + max_new_tokens)
+        # a static batch where there is one; a dynamic one in exported graphs (export.py)
+        cache = self.init_cache(ids.shape[0] if ids.shape[0] is not None else rows, bucket + max_new_tokens)
         # generated slots are all real tokens; causality keeps queries off the unwritten ones
         slot_mask = tf.concat([mask, tf.ones((rows, max_new_tokens), tf.int32)], axis=1)
         positions = tf.cumsum(mask, axis=1) - 1
