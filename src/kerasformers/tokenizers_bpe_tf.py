@@ -562,7 +562,6 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         return tf.strings.unicode_transcode(raw, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
 
 
-
 def _normalization_form(normalizer: dict | None) -> str | None:
     """A tokenizer.json normalizer -> "NFC" / "NFKC" / "NFD" / "NFKD" / None (no normalizer)."""
     if not normalizer:
