@@ -232,12 +232,37 @@ def test_tf_auto_tokenizer_dispatches_sentencepiece(name, python_tokenizer, tmp_
     assert isinstance(from_folder, TFSentencePieceTokenizer)
     assert from_folder(texts)["input_ids"].numpy().tolist() == layer(texts)["input_ids"].numpy().tolist()
 
-    # transformers' own conversion orders tied merges so that no scores reproduce them: a clear error
+    # transformers' own conversion interleaves the merges of tied pieces so that no scores
+    # reproduce them: a clear error, unless the folder has the tokenizer.model (next test)
     transformers = pytest.importorskip("transformers")
     path = llama_cpp_vocab(name)
     theirs = transformers.AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-    with pytest.raises(UnsupportedTokenizerError, match="from_gguf"):
+    with pytest.raises(UnsupportedTokenizerError, match="tokenizer.model"):
         TFAutoTokenizer.from_tokenizer(theirs)
+
+
+def test_transformers_conversion_with_its_tokenizer_model(name, tmp_path):
+    """A folder as transformers saves it (its tokenizer.json: for llama-spm a Metaspace
+    pre-tokenizer with prepend_scheme="first") next to the original tokenizer.model: the layer
+    runs that model with the folder's pre-tokenizer and template, and gives transformers' ids on
+    every text, whitespace-only ones and text after special tokens included."""
+    transformers = pytest.importorskip("transformers")
+    from kerasformers import AutoTokenizer, TFAutoTokenizer, TFSentencePieceTokenizer
+
+    path = llama_cpp_vocab(name)
+    theirs = transformers.AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+    theirs.save_pretrained(str(tmp_path))
+    (tmp_path / "tokenizer.model").write_bytes(TFSentencePieceTokenizer.from_gguf(path).model_proto)
+    layer = TFAutoTokenizer.from_pretrained(tmp_path)
+    assert layer.prepend_scheme == ("first" if name == "llama-spm" else None)
+    texts = corpus(name)
+    for text, ids in zip(texts, layer(texts, padding=False)["input_ids"]):
+        assert ids.numpy().tolist() == theirs(text)["input_ids"], repr(text)
+    python_tokenizer = AutoTokenizer.from_pretrained(tmp_path)
+    sequences = [theirs(text)["input_ids"] for text in texts]
+    decoded = layer.detokenize(tf.ragged.constant(sequences, dtype=tf.int64)).numpy()
+    for ids, text in zip(sequences, decoded):
+        assert text.decode("utf-8") == python_tokenizer.decode(ids, skip_special_tokens=True), ids
 
 
 def test_metaspace_pre_tokenizer_as_tokenizers_library():
@@ -281,6 +306,12 @@ def test_unsupported_tokenizers_are_clear_errors(tmp_path):
     spec["pre_tokenizer"] = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}
     with pytest.raises(UnsupportedTokenizerError, match="Metaspace"):
         TFSentencePieceTokenizer.from_spec(spec)
+    spec["pre_tokenizer"]["split"] = False
+    from kerasformers.tokenizers_spm_tf import sentencepiece_model_proto
+
+    (tmp_path / "other.model").write_bytes(sentencepiece_model_proto(["<unk>", "a"], [0, 0], [2, 1], unk_id=0))
+    with pytest.raises(UnsupportedTokenizerError, match="not the tokenizer's vocabulary"):
+        TFSentencePieceTokenizer.from_spec(spec, model_file=tmp_path / "other.model")
     with pytest.raises(UnsupportedTokenizerError, match="not SentencePiece"):
         TFSentencePieceTokenizer.from_gguf(llama_cpp_vocab("gpt-2"))
     with pytest.raises(FileNotFoundError, match="tokenizer.model"):

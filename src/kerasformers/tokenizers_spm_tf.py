@@ -12,7 +12,9 @@ bytes of a ``tokenizer.model`` file). Three ways to get one:
    ``Metaspace(split=False)`` pre-tokeniser): piece scores are derived from the order of the
    merges, so SentencePiece's BPE (merge the adjacent pair whose result has the highest
    score, leftmost first) picks the merges the ``tokenizers`` library picks (lowest rank
-   first) (:meth:`~TFSentencePieceTokenizer.from_tokenizer`).
+   first) (:meth:`~TFSentencePieceTokenizer.from_tokenizer`). Where no scores reproduce the
+   merges (conversions that interleave the merges of equally scored pieces), the original
+   ``tokenizer.model`` next to the ``tokenizer.json`` is run instead.
 
 The ``ModelProto`` is written and read by a few lines of protobuf wire format below (the
 ``sentencepiece`` package is not a dependency: it is only needed for these ~15 fields, and
@@ -390,19 +392,34 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
         ``Metaspace(split=False)`` pre-tokenizer (transformers' newer Llama conversion).
         Anything else raises :class:`UnsupportedTokenizerError`.
 
+        When no piece scores reproduce the order of the merges (some conversions interleave the
+        merges of equally scored pieces) and the tokenizer's folder also holds the original
+        ``tokenizer.model``, that model is used, with the tokenizer's special tokens and template.
+
         Example:
             >>> python_tokenizer = AutoTokenizer.from_pretrained("path/to/llama-2")  # doctest: +SKIP
             >>> layer = TFSentencePieceTokenizer.from_tokenizer(python_tokenizer)  # doctest: +SKIP
         """
         spec = json.loads(tokenizer.to_str()) if hasattr(tokenizer, "to_str") else \
             json.loads(tokenizer.backend_tokenizer.to_str())
-        return cls.from_spec(spec, pad_token=getattr(tokenizer, "pad_token", None),
-                             unk_token=getattr(tokenizer, "unk_token", None), **kwargs)
+        options = dict(pad_token=getattr(tokenizer, "pad_token", None), unk_token=getattr(tokenizer, "unk_token", None))
+        try:
+            return cls.from_spec(spec, **options, **kwargs)
+        except _MergeOrderError:
+            folder = getattr(tokenizer, "name_or_path", None)
+            model_file = Path(folder) / "tokenizer.model" if folder else None
+            if model_file is None or not model_file.is_file():
+                raise
+            return cls.from_spec(spec, model_file=model_file, **options, **kwargs)
 
     @classmethod
     def from_spec(cls, spec: dict, pad_token: str | None = None, unk_token: str | None = None,
-                  **kwargs) -> "TFSentencePieceTokenizer":
+                  model_file: str | os.PathLike | None = None, **kwargs) -> "TFSentencePieceTokenizer":
         """Build from the parsed contents of a Llama 2 kind ``tokenizer.json`` (see :meth:`from_tokenizer`).
+
+        With ``model_file`` (the checkpoint's ``tokenizer.model``, whose pieces must be the
+        vocabulary's first ids), SentencePiece runs that model instead of scores derived from
+        the merges; the special tokens, template and pre-tokenizer still come from ``spec``.
 
         Example:
             >>> spec = json.loads(Path("llama-2/tokenizer.json").read_text())  # doctest: +SKIP
@@ -435,9 +452,22 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
         # special added tokens are control pieces (never made by merges, dropped by decoding, as
         # decode(skip_special_tokens=True)); the others user-defined (decoded as their text)
         control = {t["content"] for t in added if t.get("special")} | {unk}
-        scores, types = _scores_from_merges(pieces, vocab, model.get("merges", []), byte_fallback,
-                                            control, set(special) - control)
-        types[vocab[unk]] = UNKNOWN
+        if model_file is None:
+            scores, types = _scores_from_merges(pieces, vocab, model.get("merges", []), byte_fallback,
+                                                control, set(special) - control)
+            types[vocab[unk]] = UNKNOWN
+            proto = sentencepiece_model_proto(pieces, scores, types, unk_id=vocab[unk], byte_fallback=byte_fallback,
+                                              add_dummy_prefix=prepend_scheme is None)
+        else:
+            proto = Path(model_file).read_bytes()
+            info = read_sentencepiece_model_proto(proto)
+            if info["pieces"] != pieces[:len(info["pieces"])]:
+                raise UnsupportedTokenizerError(f"The pieces of {os.fspath(model_file)} are not the tokenizer's "
+                                                "vocabulary; it is not the model this tokenizer was converted from.")
+            if prepend_scheme is not None and info["add_dummy_prefix"]:
+                # the layer adds the "▁" as Metaspace does; protobuf merges a repeated message field,
+                # so this appended normalizer_spec turns off the model's own dummy prefix alone
+                proto += _bytes_field(3, _int_field(3, False))
         post = spec.get("post_processor") or {}
         processors = post.get("processors", []) if post.get("type") == "Sequence" else [post] if post else []
         bos_ids, eos_ids = [], []
@@ -445,8 +475,6 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
             if processor.get("type") != "TemplateProcessing":
                 raise UnsupportedTokenizerError(f"Post-processor {processor.get('type')!r} is not supported in-graph.")
             bos_ids, eos_ids = _bos_eos_from_template(processor)
-        proto = sentencepiece_model_proto(pieces, scores, types, unk_id=vocab[unk], byte_fallback=byte_fallback,
-                                          add_dummy_prefix=prepend_scheme is None)
         options = dict(special_tokens=special, skip_ids=[int(t["id"]) for t in added if t.get("special")],
                        prepend_scheme=prepend_scheme, strip_leading_space=strip_leading_space,
                        bos_ids=bos_ids, eos_ids=eos_ids)
@@ -559,6 +587,10 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
         return text
 
 
+class _MergeOrderError(UnsupportedTokenizerError):
+    """No SentencePiece scores reproduce the order of a tokenizer's BPE merges."""
+
+
 def _or(value: int | None) -> int:
     return -1 if value is None else int(value)
 
@@ -639,10 +671,11 @@ def _scores_from_merges(pieces: list[str], vocab: dict[str, int], merges, byte_f
         if piece not in vocab or left not in vocab or right not in vocab:
             raise UnsupportedTokenizerError(f"Merge {left!r} + {right!r} is not between vocabulary pieces.")
         if piece in first_rank and merges[rank - 1][0] + merges[rank - 1][1] != piece:
-            raise UnsupportedTokenizerError(
+            raise _MergeOrderError(
                 f"The merges making {piece!r} are not consecutive, so no SentencePiece scores reproduce their "
-                "order (transformers' GGUF conversion interleaves the merges of equally scored pieces). Build the "
-                "layer from the GGUF file (TFSentencePieceTokenizer.from_gguf) or the tokenizer.model instead.")
+                "order (some conversions interleave the merges of equally scored pieces). Build the layer from "
+                "the original SentencePiece model: put tokenizer.model in the tokenizer's folder, or use "
+                "TFSentencePieceTokenizer.from_model_file / from_gguf.")
         first_rank.setdefault(piece, rank)
         merge_set.add((left, right))
     byte_piece = re.compile(r"<0x[0-9A-F]{2}>")
