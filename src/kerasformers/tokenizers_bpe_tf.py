@@ -507,12 +507,13 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         if self.normalization_form:
             text = _tf_text().normalize_utf8(text, self.normalization_form)
         words = self._pre_tokenize_escaped(text)
-        tokens = self.bpe(words.flat_values)
+        unique, index = tf.unique(words.flat_values)  # words repeat: merge each distinct one once
+        tokens = self.bpe(unique)
         ids = tf.ragged.map_flat_values(self._vocab_table.lookup, tokens)
         if self._unk_id >= 0:
             ids = tf.ragged.map_flat_values(lambda i: tf.where(i < 0, tf.constant(self._unk_id, tf.int64), i), ids)
         ids = tf.ragged.boolean_mask(ids, ids >= 0)  # tokens missing from the vocabulary are dropped, as BPE does
-        return words.with_flat_values(ids).merge_dims(1, 2)
+        return words.with_flat_values(tf.gather(ids, index)).merge_dims(1, 2)
 
     def tokenize(self, text):
         """Strings [N] -> int64 RaggedTensor [N, tokens] of ids, without special tokens added.
