@@ -589,6 +589,9 @@ def add_export_parser(subparsers) -> None:
     p.add_argument("--task", default="text-classification",
                    help=f"one of {', '.join(TASKS)} (aliases: {', '.join(sorted(_TASK_ALIASES))})")
     p.add_argument("--with-tokenizer", action="store_true", help="put the tokenizer into the graph")
+    p.add_argument("--format", choices=("saved_model", "onnx"), default="saved_model",
+                   help="onnx: the model alone as OUTPUT_DIR/model.onnx (needs kerasformers[onnx])")
+    p.add_argument("--opset", type=int, help="--format onnx: the ONNX opset (default 17)")
     p.add_argument("--version", type=int, help="version folder (default: one more than the largest there)")
     p.add_argument("--max-length", type=int, help="truncate texts to this many tokens")
     p.add_argument("--max-answer-len", type=int, default=15, help="question-answering: longest answer")
@@ -608,6 +611,10 @@ def add_export_parser(subparsers) -> None:
 
 def run_export(args) -> Path:
     """Run ``kerasformers export`` from parsed arguments; prints the written folder."""
+    if getattr(args, "format", "saved_model") == "onnx":
+        from kerasformers.onnx import run_onnx_export
+
+        return run_onnx_export(args)
     generation = {}
     if normalize_task(args.task) == "text-generation":
         names = ("max_new_tokens", "max_prompt_length", "do_sample", "temperature", "top_k", "top_p", "min_p",

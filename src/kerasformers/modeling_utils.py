@@ -389,12 +389,19 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
                input_signature=None, **kwargs: Any):
         """Export for serving. ``tf_saved_model`` (default): a SavedModel at ``filepath`` with
         ``serving_default`` (int32 inputs, dynamic batch and length, named outputs) and
-        ``serving_int64``. Other formats and an explicit ``input_signature`` go to Keras' export.
+        ``serving_int64``. ``onnx``: :func:`kerasformers.onnx.export_onnx` (same input names,
+        int64, dynamic axes; ``opset=``). Other formats and an explicit ``input_signature`` go to
+        Keras' export.
 
         Example:
             >>> model.export("serving/bert/1")
             >>> tf.saved_model.load("serving/bert/1").signatures["serving_default"]
+            >>> model.export("bert.onnx", format="onnx")
         """
+        if format == "onnx" and input_signature is None:
+            from kerasformers.onnx import export_onnx
+
+            return export_onnx(self, filepath, **kwargs)
         if format != "tf_saved_model" or input_signature is not None:
             return super().export(filepath, format=format, verbose=verbose, input_signature=input_signature,
                                   **kwargs)
