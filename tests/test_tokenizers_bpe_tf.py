@@ -394,6 +394,30 @@ def test_split_form_options_match_tokenizers(trained):
         assert_same_ids(texts, layer.tokenize(tf.constant(texts)).to_list(), library_ids(tokenizer, texts))
 
 
+def test_a_pattern_with_more_unicode_properties_matches_tokenizers():
+    """GPT-4o's split regex (\\p{Lu} \\p{Ll} \\p{M} ..., [\\r\\n/]*): the translation is not per known pattern.
+
+    The first run on a machine reads the properties' tables off both regex engines (~20 s, cached).
+    """
+    from tokenizers import Regex, models, pre_tokenizers, trainers
+
+    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+
+    pattern = ("[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
+               "(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+"
+               "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*"
+               "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")
+    tokenizer = tokenizers.Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tokenizer.train_from_iterator(TRAIN, trainers.BpeTrainer(
+        vocab_size=600, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    layer = TFByteLevelBPETokenizer.from_tokenizer(tokenizer)
+    texts = HARD + random_texts(200, seed=6) + ["HelloWorld CamelCASE ÉcoleNormale ǅungla x\u0301y a/b\n/"]
+    assert_same_ids(texts, layer.tokenize(tf.constant(texts)).to_list(), library_ids(tokenizer, texts))
+
+
 def test_unsupported_pipelines_raise_clear_errors(trained):
     import json
 
