@@ -26,6 +26,7 @@ HARD = [
     "\n\n\nleading newlines", "odd spaces\u00a0\u00a0nbsp\u3000ideo\u2028ls\u200bzw",
     "don't stop-believing... (really?) #1 @user $5.00 we're I'm", "Numbers 1234567890 3.14159 ١٢٣",
     "the the the aaaa aaaaaaa banana bandana", "▁already▁escaped ▁", "a\x00b", "\x00", "\x01\x7f\x1b[0m",
+    "a\U0010fffe0b\x00\U0010fffee",  # the layer's escape character for NULs round-trips
     "rare \U0001D518\U0001D52B\U0001D526 \U00010348 \uE000 \uFFFD ꙮ", "x" * 300,
     "The quick brown fox jumps over the lazy dog. " * 12,
 ]
