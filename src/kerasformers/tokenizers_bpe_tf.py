@@ -288,7 +288,8 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
     def __init__(self, vocab: dict[str, int], merges: list[str], *, add_prefix_space: bool = False,
                  special_tokens: dict[str, int] | None = None, unk_token: str | None = None,
                  pad_token: str | None = None, bos_ids=(), eos_ids=(), split_pattern: str | None = None,
-                 normalization_form: str | None = None, ignore_merges: bool = False, **kwargs):
+                 normalization_form: str | None = None, ignore_merges: bool = False, lstrip_tokens=(),
+                 rstrip_tokens=(), **kwargs):
         if normalization_form is not None and normalization_form.upper() not in ("NFC", "NFKC", "NFD", "NFKD"):
             raise ValueError(f"normalization_form must be NFC, NFKC, NFD, NFKD or None, got {normalization_form!r}.")
         vocab = {str(k): int(v) for k, v in vocab.items()}
@@ -313,6 +314,8 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         self.split_pattern = split_pattern
         self.normalization_form = normalization_form.upper() if normalization_form else None
         self.ignore_merges = bool(ignore_merges)
+        self.lstrip_tokens = sorted(lstrip_tokens)
+        self.rstrip_tokens = sorted(rstrip_tokens)
         self._build_graph_parts()
 
     def _build_graph_parts(self):
@@ -338,7 +341,12 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         self._id_to_token = tf.constant(inverse or [""])
         if self.special_tokens:
             ordered = sorted(self.special_tokens, key=len, reverse=True)
-            self._special_pattern = "|".join(re.escape(t) for t in ordered)
+            # lstrip / rstrip tokens take the whitespace beside them (the lookup strips it again)
+            self._special_pattern = "|".join(
+                (f"{_WS_CLASS}*" if t in self.lstrip_tokens else "") + re.escape(t)
+                + (f"{_WS_CLASS}*" if t in self.rstrip_tokens else "") for t in ordered)
+            self._special_strip = (f"^{_WS_CLASS}+|{_WS_CLASS}+$"
+                                   if self.lstrip_tokens or self.rstrip_tokens else None)
             self._special_table = tf.lookup.StaticHashTable(
                 tf.lookup.KeyValueTensorInitializer(tf.constant(ordered),
                                                     tf.constant([self.special_tokens[t] for t in ordered], tf.int64)),
@@ -370,17 +378,19 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         split_pattern, add_prefix_space = _byte_level_pre_tokenizer(spec.get("pre_tokenizer"))
         post = spec.get("post_processor") or {}
         processors = post.get("processors", []) if post.get("type") == "Sequence" else [post] if post else []
-        bos_ids, eos_ids = [], []
+        bos_ids, eos_ids, template = [], [], {}
         for processor in processors:
             if processor.get("type") == "TemplateProcessing":
                 bos_ids, eos_ids = _bos_eos_from_template(processor)
+            elif processor.get("type") == "RobertaProcessing":  # <s> A </s></s> B </s>
+                template = dict(pair_template="roberta", cls_id=int(processor["cls"][1]),
+                                sep_id=int(processor["sep"][1]))
             elif processor.get("type") != "ByteLevel":
                 raise UnsupportedTokenizerError(
                     f"Post-processor {processor.get('type')!r} is not supported in-graph.")
         added = spec.get("added_tokens", [])
-        if any(t.get("lstrip") or t.get("rstrip") or t.get("single_word") for t in added):
-            raise UnsupportedTokenizerError(
-                "Added tokens with lstrip / rstrip / single_word are not supported in-graph.")
+        if any(t.get("single_word") for t in added):
+            raise UnsupportedTokenizerError("Added tokens with single_word are not supported in-graph.")
         if form and any(t.get("normalized") for t in added):
             raise UnsupportedTokenizerError(
                 f"Added tokens with normalized: true are matched after the {form} normalizer in the tokenizers "
@@ -390,7 +400,9 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         options = dict(add_prefix_space=add_prefix_space, special_tokens=special,
                        unk_token=model.get("unk_token"), pad_token=pad_token, bos_ids=bos_ids, eos_ids=eos_ids,
                        split_pattern=split_pattern, normalization_form=form,
-                       ignore_merges=model.get("ignore_merges", False))
+                       ignore_merges=model.get("ignore_merges", False),
+                       lstrip_tokens=[t["content"] for t in added if t.get("lstrip")],
+                       rstrip_tokens=[t["content"] for t in added if t.get("rstrip")], **template)
         options.update(kwargs)
         return cls(model["vocab"], model.get("merges", []), **options)
 
@@ -414,7 +426,8 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         config.update(vocab=dict(self.vocab), merges=list(self.merges), add_prefix_space=self.add_prefix_space,
                       special_tokens=dict(self.special_tokens), unk_token=self.unk_token, pad_token=self.pad_token,
                       split_pattern=self.split_pattern, normalization_form=self.normalization_form,
-                      ignore_merges=self.ignore_merges)
+                      ignore_merges=self.ignore_merges, lstrip_tokens=self.lstrip_tokens,
+                      rstrip_tokens=self.rstrip_tokens)
         return config
 
     # ---------------------------------------------------------------- graph

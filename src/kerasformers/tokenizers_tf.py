@@ -227,6 +227,9 @@ def _load_python_tokenizer(checkpoint, **kwargs):
 class _InGraphTokenizer(keras.layers.Layer):
     """Shared part: truncation, special tokens, padding and the output dict."""
 
+    # regex of what to strip from a matched special token before its lookup (lstrip / rstrip tokens)
+    _special_strip = None
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         # so a .keras file holding a tokenizer layer (e.g. a functional model on strings) loads back
@@ -426,7 +429,8 @@ class _InGraphTokenizer(keras.layers.Layer):
         """Split out special tokens written in the text (one id each) and tokenize the rest."""
         segments = _tf_text().regex_split(text, self._special_pattern, self._special_pattern)
         flat = segments.flat_values
-        special_ids = self._special_table.lookup(flat)
+        keys = flat if self._special_strip is None else tf.strings.regex_replace(flat, self._special_strip, "")
+        special_ids = self._special_table.lookup(keys)
         is_special = special_ids >= 0
         plain = self._tokenize_plain(tf.where(is_special, "", flat))
         single = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(special_ids, is_special),
