@@ -109,11 +109,11 @@ def test_exact_gelu_exports_as_erf(tmp_path):
     config = kerasformers.AutoConfig.for_model("bert", **BERT.torch_config.to_dict())
     assert config.hidden_act == "gelu"
     model = kerasformers.TFBertModel(config)
-    path = model.export(tmp_path / "bert.onnx", format="onnx", opset=13)  # the lowest opset we accept
+    path = model.export(tmp_path / "bert.onnx", format="onnx", opset=10)  # the lowest opset we accept
     graph = onnx.load(str(path))
     ops = {node.op_type for node in graph.graph.node}
     assert "Erf" in ops and "Erfc" not in ops
-    assert graph.opset_import[0].version == 13
+    assert graph.opset_import[0].version == 10
     inputs = make_inputs(BERT(), "TFBertModel", 2, 7, 0)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     assert max_abs_diff(run_onnx(session, inputs)["last_hidden_state"], model(inputs).last_hidden_state) <= ATOL
@@ -197,8 +197,8 @@ def test_clear_errors_for_unsupported_cases(tiny_bert, tmp_path, monkeypatch):
     plain = keras.Sequential([keras.layers.Dense(2)])
     with pytest.raises(TypeError, match="kerasformers model"):
         export_onnx(plain, tmp_path / "x.onnx")
-    for opset in (12, 19):
-        with pytest.raises(ValueError, match="choose an ONNX opset from 13 to 18"):
+    for opset in (9, 19):
+        with pytest.raises(ValueError, match="choose an ONNX opset from 10 to 18"):
             export_onnx(tiny_bert, tmp_path / "x.onnx", opset=opset)
     with pytest.raises(ValueError, match="'int64'"):
         export_onnx(tiny_bert, tmp_path / "x.onnx", input_dtype="float32")
@@ -206,6 +206,17 @@ def test_clear_errors_for_unsupported_cases(tiny_bert, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="at most 2 GiB.*model.export"):
         export_onnx(tiny_bert, tmp_path / "x.onnx")
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_ops_without_conversion_at_the_opset_are_named(tmp_path):
+    """Llama's last-token pooling gathers with batch_dims, which tf2onnx converts from opset 12 on."""
+    config = test_llama.TestLlama.torch_config
+    model = kerasformers.TFLlamaForSequenceClassification(
+        kerasformers.AutoConfig.for_model(config.model_type, **config.to_dict()))
+    with pytest.raises(RuntimeError, match=r"no conversion for the TensorFlow op\(s\) GatherV2 at opset 11\. "
+                                           r"Try a higher opset \(up to 18\)"):
+        export_onnx(model, tmp_path / "llama.onnx", opset=11)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_unconverted_tensorflow_ops_are_reported():

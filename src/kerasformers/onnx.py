@@ -2,10 +2,11 @@
 
 The ONNX graph is the model's forward pass, converted from the same TensorFlow function the
 SavedModel's serving signature runs. Inputs are named as there (``input_ids``,
-``attention_mask`` and, where the model takes them, ``token_type_ids``), int64 by default,
-with dynamic ``batch`` and ``sequence`` axes (``batch, num_choices, sequence`` for multiple
-choice). Outputs are named after the model's output fields (``logits``,
-``last_hidden_state``, ``pooler_output``, ...; ``hidden_states_0``, ... when asked for).
+``attention_mask`` and, where the model takes them, ``token_type_ids``: zeros where a
+tokenizer gives none, as XLM-R's), int64 by default, with dynamic ``batch`` and ``sequence``
+axes (``batch, num_choices, sequence`` for multiple choice). Outputs are named after the
+model's output fields (``logits``, ``last_hidden_state``, ``pooler_output``, ...;
+``hidden_states_0``, ... when asked for).
 
 Exact GELU: TensorFlow computes it as ``0.5 * x * erfc(-x / sqrt(2))`` and ONNX has no Erfc
 op, so the converter writes ``erfc(z)`` as ``1 - erf(z)`` (ONNX's Erf). The Keras model's
@@ -30,7 +31,8 @@ __all__ = ["export_onnx", "export_checkpoint_onnx", "run_onnx_export", "DEFAULT_
            "MAX_OPSET"]
 
 DEFAULT_OPSET = 17
-MIN_OPSET = 13  # below this tf2onnx's converters for our ops (Unsqueeze/Split/Reduce*) differ or fail
+MIN_OPSET = 10  # tf2onnx converts StridedSlice (every model slices) from opset 10; some heads need
+# newer opsets (Llama's last-token pooling: GatherV2 with batch_dims, 12), and are told so
 MAX_OPSET = 18  # the newest opset tf2onnx 1.17 writes
 # ONNX files are one protobuf message, which cannot exceed 2 GiB; tf2onnx's external-data
 # path ("large_model") calls np.product, which numpy 2 removed, so larger models are refused.
