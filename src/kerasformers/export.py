@@ -580,7 +580,7 @@ def _safe_name(text: str) -> str:
 def add_export_parser(subparsers) -> None:
     """Declare ``kerasformers export CHECKPOINT DIR [--task ...] [--with-tokenizer]``."""
     p = subparsers.add_parser(
-        "export", help="write a checkpoint as a TF Serving SavedModel",
+        "export", help="write a checkpoint as a TF Serving SavedModel (or ONNX: --format onnx)",
         description="Export a checkpoint as a SavedModel in TF Serving's layout (DIR/<version>/). With "
                     "--with-tokenizer the serving signature takes strings and returns the task's "
                     "predictions; without it, int32/int64 token ids and the model's outputs.")
