@@ -56,7 +56,8 @@ def hf_tokenizer(smollm2_path):
     return transformers.AutoTokenizer.from_pretrained(smollm2_path, padding_side="left")
 
 
-@pytest.fixture(scope="module", params=["llama", "gpt2"])
+# the Llama export runs by default (~1 min with its fresh process): the issue's token-for-token check
+@pytest.fixture(scope="module", params=["llama", pytest.param("gpt2", marks=pytest.mark.slow)])
 def exported(request, smollm2_path, hf_tokenizer, tmp_path_factory):
     """(tiny checkpoint, export folder, eos ids, expected ids per batch) for one architecture."""
     from kerasformers.export import export_pipeline
@@ -100,7 +101,6 @@ def fresh(exported, tmp_path_factory):
     return out
 
 
-@pytest.mark.slow  # shares the module's export + fresh-process fixture (~1 min)
 def test_exported_generation_matches_transformers_token_for_token(exported, fresh, hf_tokenizer):
     _, _, eos, expected = exported
     for i, (batch, theirs) in enumerate(expected):
@@ -129,7 +129,6 @@ def test_exported_generation_matches_our_generate(exported, fresh, hf_tokenizer)
         np.testing.assert_array_equal(got, ours[:, batch["input_ids"].shape[1]:])
 
 
-@pytest.mark.slow  # shares the module's export + fresh-process fixture (~1 min)
 def test_saved_model_cli_runs_the_generation_signature(exported, fresh, hf_tokenizer):
     _, _, _, expected = exported
     got = np.load(fresh / "cli" / "generated_text.npy", allow_pickle=True)
