@@ -35,3 +35,4 @@ from kerasformers.tokenization import AutoTokenizer, BatchEncoding, PreTrainedTo
 from kerasformers.models.bert.tokenization_bert_tf import TFBertTokenizer  # noqa: E402
 from kerasformers.tokenizers_tf import TFAutoTokenizer, TFWordPieceTokenizer  # noqa: E402
 from kerasformers.tokenizers_spm_tf import TFSentencePieceTokenizer  # noqa: E402
+from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer  # noqa: E402
