@@ -256,11 +256,7 @@ def gguf_spec(name):
     from kerasformers.data.sources import llama_cpp_vocab
     from kerasformers.gguf import gguf_tokenizer_json, read_gguf_vocab
 
-    try:
-        path = llama_cpp_vocab(name)
-    except Exception as error:  # no package index reachable
-        pytest.skip(f"llama.cpp vocabularies unavailable: {error}")
-    return gguf_tokenizer_json(read_gguf_vocab(path))
+    return gguf_tokenizer_json(read_gguf_vocab(llama_cpp_vocab(name)))
 
 
 @pytest.fixture(scope="module", params=GGUF_VOCABS)
@@ -494,10 +490,7 @@ def roberta_folder(tmp_path_factory):
     from kerasformers.data.sources import llama_cpp_vocab
     from kerasformers.gguf import read_gguf_vocab
 
-    try:
-        gpt2 = read_gguf_vocab(llama_cpp_vocab("gpt-2"))
-    except Exception as error:  # no package index reachable
-        pytest.skip(f"llama.cpp vocabularies unavailable: {error}")
+    gpt2 = read_gguf_vocab(llama_cpp_vocab("gpt-2"))
     vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
     for token in gpt2.tokens:
         vocab.setdefault(token, len(vocab))

@@ -32,13 +32,14 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from kerasformers.tokenizers_tf import UnsupportedTokenizerError, _InGraphTokenizer, _tf_text
+from kerasformers.tokenizers_tf import (DECODER_LAYER_DEFAULTS, UNICODE_WHITESPACE, UnsupportedTokenizerError,
+                                        _InGraphTokenizer, _tf_text)
 
 __all__ = ["TFByteLevelBPETokenizer", "bytes_to_unicode"]
 
 # Unicode White_Space, as Oniguruma's \s (used by the tokenizers library) matches
-_WS = "\\t\\n\\x{b}\\f\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}"
-_WS_CLASS = f"[{_WS}]"
+_WS_CLASS = UNICODE_WHITESPACE
+_WS = UNICODE_WHITESPACE[1:-1]
 # The regex of tokenizers' ByteLevel pre-tokenizer (use_regex=True), in Oniguruma syntax
 GPT2_SPLIT_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 _NO_RANK = tf.int64.max
@@ -298,12 +299,8 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         if pad_token is not None and pad_token not in ids:
             raise ValueError(f"pad_token {pad_token!r} is not in the vocabulary.")
         kwargs.setdefault("pad_id", ids[pad_token] if pad_token is not None else 0)
-        kwargs.setdefault("cls_id", None)
-        kwargs.setdefault("sep_id", None)
-        kwargs.setdefault("pair_template", "bos_eos")
-        kwargs.setdefault("return_token_type_ids", False)
-        kwargs.setdefault("max_length", None)
-        kwargs.setdefault("truncation", False)
+        for option, value in DECODER_LAYER_DEFAULTS.items():
+            kwargs.setdefault(option, value)
         super().__init__(bos_ids=bos_ids, eos_ids=eos_ids, **kwargs)
         self.vocab = vocab
         self.merges = [" ".join(m) if isinstance(m, (list, tuple)) else str(m) for m in merges]
@@ -339,20 +336,7 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         for token, i in {**self.vocab, **self.special_tokens}.items():
             inverse[i] = token
         self._id_to_token = tf.constant(inverse or [""])
-        if self.special_tokens:
-            ordered = sorted(self.special_tokens, key=len, reverse=True)
-            # lstrip / rstrip tokens take the whitespace beside them (the lookup strips it again)
-            self._special_pattern = "|".join(
-                (f"{_WS_CLASS}*" if t in self.lstrip_tokens else "") + re.escape(t)
-                + (f"{_WS_CLASS}*" if t in self.rstrip_tokens else "") for t in ordered)
-            self._special_strip = (f"^{_WS_CLASS}+|{_WS_CLASS}+$"
-                                   if self.lstrip_tokens or self.rstrip_tokens else None)
-            self._special_table = tf.lookup.StaticHashTable(
-                tf.lookup.KeyValueTensorInitializer(tf.constant(ordered),
-                                                    tf.constant([self.special_tokens[t] for t in ordered], tf.int64)),
-                default_value=-1)
-        else:
-            self._special_pattern = None
+        self._build_special_token_split(self.special_tokens, self.lstrip_tokens, self.rstrip_tokens)
 
     # ---------------------------------------------------------------- construction
     @classmethod

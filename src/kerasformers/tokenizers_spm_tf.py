@@ -46,7 +46,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from kerasformers.tokenizers_tf import UnsupportedTokenizerError, _InGraphTokenizer, _tf_text
+from kerasformers.tokenizers_tf import DECODER_LAYER_DEFAULTS, UnsupportedTokenizerError, _InGraphTokenizer, _tf_text
 
 __all__ = ["TFSentencePieceTokenizer", "sentencepiece_model_proto", "read_sentencepiece_model_proto"]
 
@@ -244,12 +244,8 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
         self.model_proto = base64.b64decode(model_proto) if isinstance(model_proto, str) else bytes(model_proto)
         info = read_sentencepiece_model_proto(self.model_proto)
         kwargs.setdefault("pad_id", 0)
-        kwargs.setdefault("cls_id", None)
-        kwargs.setdefault("sep_id", None)
-        kwargs.setdefault("pair_template", "bos_eos")
-        kwargs.setdefault("return_token_type_ids", False)
-        kwargs.setdefault("max_length", None)
-        kwargs.setdefault("truncation", False)
+        for option, value in DECODER_LAYER_DEFAULTS.items():
+            kwargs.setdefault(option, value)
         super().__init__(bos_ids=bos_ids, eos_ids=eos_ids, **kwargs)
         self.special_tokens = {str(k): int(v) for k, v in (special_tokens or {}).items()}
         if skip_ids is None:  # what SentencePiece itself never writes out: control and unknown pieces
@@ -281,15 +277,7 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
             surface.append(bytes([int(piece[3:5], 16)]) if byte else piece.replace(_SPM, " ").encode("utf-8"))
         self._surface = tf.constant(surface)
         self._is_byte = tf.constant(is_byte)
-        if self.special_tokens:
-            ordered = sorted(self.special_tokens, key=len, reverse=True)
-            self._special_pattern = "|".join(re.escape(t) for t in ordered)
-            self._special_table = tf.lookup.StaticHashTable(
-                tf.lookup.KeyValueTensorInitializer(tf.constant(ordered),
-                                                    tf.constant([self.special_tokens[t] for t in ordered], tf.int64)),
-                default_value=-1)
-        else:
-            self._special_pattern = None
+        self._build_special_token_split(self.special_tokens)
 
     def get_config(self) -> dict:
         config = super().get_config()

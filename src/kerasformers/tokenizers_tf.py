@@ -36,7 +36,13 @@ import tensorflow as tf
 
 __all__ = ["TFWordPieceTokenizer", "TFAutoTokenizer", "UnsupportedTokenizerError"]
 
+# Unicode White_Space as an RE2 class (RE2's \s is ASCII only; tokenizers uses the Unicode property)
+UNICODE_WHITESPACE = ("[\\t\\n\\x{b}\\f\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}"
+                      "\\x{205f}\\x{3000}]")
 PADDING = ("longest", "max_length", "do_not_pad")
+# Layer options of tokenizers with a BOS / EOS template (GPT-2, Llama...): no token types, no length limit
+DECODER_LAYER_DEFAULTS = dict(cls_id=None, sep_id=None, pair_template="bos_eos", return_token_type_ids=False,
+                              max_length=None, truncation=False)
 TRUNCATION = ("longest_first", "only_first", "only_second", "do_not_truncate")
 
 
@@ -425,6 +431,25 @@ class _InGraphTokenizer(keras.layers.Layer):
             outputs.pop("special_tokens_mask")
         return outputs
 
+    def _build_special_token_split(self, special_tokens: dict[str, int], lstrip=(), rstrip=()):
+        """The regex and table that split special tokens written in the text off, longest first.
+
+        ``lstrip`` / ``rstrip`` tokens also take the whitespace beside them, as in tokenizers.
+        """
+        if not special_tokens:
+            self._special_pattern = None
+            return
+        ordered = sorted(special_tokens, key=len, reverse=True)
+        self._special_pattern = "|".join(
+            (f"{UNICODE_WHITESPACE}*" if t in lstrip else "") + re.escape(t)
+            + (f"{UNICODE_WHITESPACE}*" if t in rstrip else "") for t in ordered)
+        # the lookup strips that whitespace again
+        self._special_strip = f"^{UNICODE_WHITESPACE}+|{UNICODE_WHITESPACE}+$" if lstrip or rstrip else None
+        self._special_table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(tf.constant(ordered),
+                                                tf.constant([special_tokens[t] for t in ordered], tf.int64)),
+            default_value=-1)
+
     def _tokenize_around_special_tokens(self, text):
         """Split out special tokens written in the text (one id each) and tokenize the rest."""
         segments = _tf_text().regex_split(text, self._special_pattern, self._special_pattern)
@@ -508,15 +533,7 @@ class TFWordPieceTokenizer(_InGraphTokenizer):
         whitespace = _re2_class(pre["whitespace"])
         self._split_delim = f"{whitespace}+|{punctuation}"
         self._split_keep = punctuation
-        if self.special_tokens:
-            ordered = sorted(self.special_tokens, key=len, reverse=True)
-            self._special_pattern = "|".join(re.escape(t) for t in ordered)
-            self._special_table = tf.lookup.StaticHashTable(
-                tf.lookup.KeyValueTensorInitializer(tf.constant(ordered),
-                                                    tf.constant([self.special_tokens[t] for t in ordered], tf.int64)),
-                default_value=-1)
-        else:
-            self._special_pattern = None
+        self._build_special_token_split(self.special_tokens)
         self._wordpiece = tf_text.FastWordpieceTokenizer(
             vocab=self.vocab, suffix_indicator=self.continuing_subword_prefix,
             max_bytes_per_word=4 * self.max_input_chars_per_word + 4, token_out_type=tf.int64,
