@@ -308,3 +308,13 @@ def test_saved_model_cli_runs_string_signature(exported_tasks, tmp_path):
     """, str(exported_tasks["text-classification"]), str(tmp_path))
     assert np.load(tmp_path / "labels.npy", allow_pickle=True)[0].decode() in LABELS.values()
     assert np.load(tmp_path / "probabilities.npy").shape == (1, 2)
+
+
+def test_cli_bad_export_option_is_one_line_and_writes_nothing(minilm_path, tmp_path, capsys):
+    from kerasformers.cli import main
+
+    out = tmp_path / "served"
+    assert main(["export", str(minilm_path), str(out), "--task", "text-generation", "--with-tokenizer"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("kerasformers export: error:") and "model_type 'bert'" in error
+    assert "Traceback" not in error and not out.exists()

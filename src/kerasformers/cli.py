@@ -314,9 +314,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from kerasformers.hub import CheckpointNotFoundError
 
+    input_errors = (TrainingDataError, CheckpointNotFoundError)
+    if args.command == "export":  # a bad option for the checkpoint (wrong task, unsupported tokenizer, no tf2onnx)
+        input_errors += (ValueError, ImportError)
     try:
         args.run(args)
-    except (TrainingDataError, CheckpointNotFoundError) as error:
+    except input_errors as error:
         print(f"kerasformers {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0
