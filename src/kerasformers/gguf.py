@@ -26,7 +26,7 @@ import numpy as np
 
 __all__ = ["GGUFVocab", "read_gguf_metadata", "read_gguf_vocab", "gguf_tokenizer_json", "tokenizer_from_gguf", "PRE_TOKENIZER_PATTERNS"]
 
-# llama.cpp token types (llama_token_type)
+# llama.cpp token types (llama_token_type), the same numbers as SentencePiece's piece types
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 
 # The Split regexes of the original tokenizer.json files, by llama.cpp's ``tokenizer.ggml.pre`` name
@@ -38,7 +38,10 @@ PRE_TOKENIZER_PATTERNS = {
 }
 # Byte-level BPE vocabularies whose pre-tokeniser is GPT-2's own regex
 _GPT2_PRE = ("default", "gpt-2")
-_SPM = "\u2581"  # SentencePiece's visible space
+SPM_SPACE = "\u2581"  # SentencePiece's visible space
+# Llama 2's (legacy) normaliser in tokenizer.json: a leading "▁", every space as "▁"
+LLAMA_LEGACY_NORMALIZERS = [{"type": "Prepend", "prepend": SPM_SPACE},
+                            {"type": "Replace", "pattern": {"String": " "}, "content": SPM_SPACE}]
 
 
 class UnsupportedGGUFTokenizerError(ValueError):
@@ -265,11 +268,9 @@ def _sentencepiece_bpe_json(vocab: GGUFVocab) -> dict:
     model = {"type": "BPE", "dropout": None, "unk_token": unk, "continuing_subword_prefix": None,
              "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": BYTE in vocab.token_types,
              "ignore_merges": False, "vocab": pieces, "merges": sentencepiece_merges(pieces, mergeable)}
-    normalizer = {"type": "Sequence", "normalizers": [
-        {"type": "Prepend", "prepend": _SPM},
-        {"type": "Replace", "pattern": {"String": " "}, "content": _SPM}]}
+    normalizer = {"type": "Sequence", "normalizers": [dict(step) for step in LLAMA_LEGACY_NORMALIZERS]}
     decoder = {"type": "Sequence", "decoders": [
-        {"type": "Replace", "pattern": {"String": _SPM}, "content": " "},
+        {"type": "Replace", "pattern": {"String": SPM_SPACE}, "content": " "},
         {"type": "ByteFallback"}, {"type": "Fuse"},
         {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
     return {"normalizer": normalizer, "pre_tokenizer": None, "model": model, "decoder": decoder}

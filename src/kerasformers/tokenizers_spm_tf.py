@@ -46,13 +46,13 @@ from pathlib import Path
 
 import tensorflow as tf
 
+# ModelProto.SentencePiece.Type numbers are llama.cpp's token types
+from kerasformers.gguf import BYTE, CONTROL, LLAMA_LEGACY_NORMALIZERS, NORMAL, SPM_SPACE, UNKNOWN, USER_DEFINED
 from kerasformers.tokenizers_tf import DECODER_LAYER_DEFAULTS, UnsupportedTokenizerError, _InGraphTokenizer, _tf_text
 
 __all__ = ["TFSentencePieceTokenizer", "sentencepiece_model_proto", "read_sentencepiece_model_proto"]
 
-_SPM = "\u2581"  # SentencePiece's visible space
-# ModelProto.SentencePiece.Type (sentencepiece_model.proto); llama.cpp's token types use the same numbers
-NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
+_SPM = SPM_SPACE
 UNIGRAM, BPE = 1, 2  # TrainerSpec.ModelType
 _ESCAPE = "\U0010fffe"  # a Unicode noncharacter: escapes NUL bytes around the special-token split
 _ESCAPE_RE = "\\x{10fffe}"
@@ -583,8 +583,7 @@ def _or(value: int | None) -> int:
     return -1 if value is None else int(value)
 
 
-_LLAMA_NORMALIZER = [{"type": "Prepend", "prepend": _SPM},
-                     {"type": "Replace", "pattern": {"String": " "}, "content": _SPM}]
+_LLAMA_NORMALIZER = LLAMA_LEGACY_NORMALIZERS
 _LLAMA_DECODER = [{"type": "Replace", "pattern": {"String": _SPM}, "content": " "}, {"type": "ByteFallback"},
                   {"type": "Fuse"}]
 
