@@ -20,6 +20,10 @@ import sys
 import time
 from pathlib import Path
 
+# Before anything imports TensorFlow (this module imports nothing heavy; the commands do, when run):
+# no C++ INFO/WARNING lines (CUDA probing on a CPU machine) around the command's own output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 DEFAULT_OUTPUT_DIR = "outputs/text-classifier"
 # Chosen for the default run (all-MiniLM-L6-v2, movie reviews) on a 2-core CPU; see README.
 DEFAULTS = {"epochs": 1, "batch_size": 32, "learning_rate": 1e-4, "max_length": 64}
@@ -95,8 +99,20 @@ def load_text_dataset(data: str | None, seed: int = 42, test_size: float = 0.1, 
             if builder is None:
                 raise TrainingDataError(f"--data {data!r}: unknown file type {suffix!r}; use .csv, .tsv, "
                                         ".json, .jsonl or .parquet, or a datasets.save_to_disk folder.")
+            _check_data_file(path, data, builder)
             options = {"delimiter": "\t"} if suffix == ".tsv" else {}
-            loaded = datasets.load_dataset(builder, data_files=str(path), split="train", **options)
+            try:
+                loaded = datasets.load_dataset(builder, data_files=str(path), split="train", **options)
+            except Exception as error:  # datasets wraps the parser's error; show the parser's
+                cause = error.__cause__ or error
+                if "corresponds to no data" in str(cause):  # datasets' words for zero rows
+                    raise TrainingDataError(f"--data {data!r} has no rows (only a header?): add labelled "
+                                            "examples.") from None
+                raise TrainingDataError(f"--data {data!r} could not be read as {suffix[1:]}: "
+                                        f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
+                                        ) from None
+            if len(loaded) == 0:
+                raise TrainingDataError(f"--data {data!r} has no rows (only a header?): add labelled examples.")
     if isinstance(loaded, datasets.DatasetDict):
         splits = list(loaded)
         train_name = "train" if "train" in loaded else splits[0]
@@ -115,6 +131,51 @@ def load_text_dataset(data: str | None, seed: int = 42, test_size: float = 0.1, 
         raise TrainingDataError(f"The data has {len(loaded)} example(s): too few to train and evaluate.")
     parts = loaded.train_test_split(test_size=test_size, seed=seed)
     return parts["train"], parts["test"]
+
+
+def _check_data_file(path: Path, data: str, builder: str) -> None:
+    """Refuse an empty or binary data file before datasets' parsers fail on it with a traceback."""
+    if path.stat().st_size == 0:
+        raise TrainingDataError(f"--data {data!r} is an empty file: give a file with a header and "
+                                "labelled examples.")
+    if builder == "parquet":
+        return
+    with open(path, "rb") as file:
+        head = file.read(8192)
+    if b"\0" in head:  # a NUL byte never occurs in CSV or JSON text
+        raise TrainingDataError(f"--data {data!r} is a binary file, not {builder.upper()} text: give a "
+                                f"UTF-8 text file with a header row and labelled examples.")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if not (len(head) == 8192 and error.start >= 8192 - 3):  # not just a character cut by the sample
+            raise TrainingDataError(f"--data {data!r} is not UTF-8 text (byte {error.start}: {error.reason}); "
+                                    "save it with UTF-8 encoding.") from None
+
+
+def check_output_dir(output_dir: str) -> Path:
+    """Refuse an ``--output-dir`` the trained model could not be saved into, before any training.
+
+    It must be a folder (or not exist yet, under a folder) that this user can write.
+
+    Example:
+        >>> check_output_dir("outputs/run-1")
+        PosixPath('outputs/run-1')
+    """
+    path = Path(output_dir)
+    if path.exists() and not path.is_dir():
+        raise TrainingDataError(f"--output-dir {output_dir!r} is an existing file, not a folder: "
+                                "give a folder path (it is created if missing).")
+    existing = path
+    while not existing.exists():  # the nearest ancestor that exists is where the folder gets made
+        existing = existing.parent
+    if not existing.is_dir():
+        raise TrainingDataError(f"--output-dir {output_dir!r} cannot be created: {str(existing)!r} is a "
+                                "file, not a folder. Give a folder path.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise TrainingDataError(f"--output-dir {output_dir!r} is not writable ({str(existing)!r} does not "
+                                "allow this user to write): give a folder you can write to.")
+    return path
 
 
 def check_columns(train, held_out, text_column: str, label_column: str):
@@ -147,12 +208,16 @@ def check_columns(train, held_out, text_column: str, label_column: str):
         if missing:
             raise TrainingDataError(f"{missing} {split_name} example(s) have no label in column {label_column!r}.")
     if isinstance(label_feature, datasets.Value) and label_feature.dtype in ("string", "large_string"):
+        _refuse_mixed_label_types(label_column, list(raw_train) + list(raw_eval))
         names = sorted(set(raw_train))
         index = {n: i for i, n in enumerate(names)}
         unknown = sorted(set(raw_eval) - set(index))
         if unknown:
             raise TrainingDataError(f"Held-out labels {unknown[:5]} never occur in the training data "
                                     f"(training labels: {names[:20]}).")
+        if len(names) < 2:
+            raise TrainingDataError(f"Column {label_column!r} has a single class ({names[0]!r}); "
+                                    "classification needs two or more.")
         return (np.array([index[v] for v in raw_train]), np.array([index[v] for v in raw_eval]), names)
     arrays = []
     for split_name, raw in (("training", raw_train), ("evaluation", raw_eval)):
@@ -167,9 +232,28 @@ def check_columns(train, held_out, text_column: str, label_column: str):
             raise TrainingDataError(f"The label column {label_column!r} holds {values.dtype}; "
                                     "use integer class ids or strings.")
         arrays.append(values)
-    num_labels = len(names) if names is not None else int(arrays[0].max()) + 1
     for split_name, values in zip(("training", "evaluation"), arrays):
-        bad = values[(values < 0) | (values >= num_labels)]
+        bad = values[values < 0]
+        if bad.size:  # -1 marks unlabelled rows in Hugging Face datasets (GLUE's test splits)
+            raise TrainingDataError(
+                f"{split_name.capitalize()} label {int(bad[0])} in column {label_column!r} is out of range: "
+                "class ids are 0 or more (-1 marks an unlabelled example); drop those rows.")
+    present = np.unique(arrays[0])
+    if names is None and not np.array_equal(present, np.arange(len(present))):
+        # Labels such as 1 and 5 (star ratings): the values that occur, sorted, become classes
+        # 0..k-1 named after them, so there are no classes that never occur (nor their F1 of 0).
+        unknown = np.setdiff1d(np.unique(arrays[1]), present)
+        if unknown.size:
+            raise TrainingDataError(f"Held-out labels {unknown[:5].tolist()} in column {label_column!r} never "
+                                    f"occur in the training data (training labels: {present[:20].tolist()}).")
+        if len(present) < 2:
+            raise TrainingDataError(f"Column {label_column!r} has a single class ({int(present[0])}); "
+                                    "classification needs two or more.")
+        names = [str(int(v)) for v in present]
+        return np.searchsorted(present, arrays[0]), np.searchsorted(present, arrays[1]), names
+    num_labels = len(names) if names is not None else len(present)
+    for split_name, values in zip(("training", "evaluation"), arrays):
+        bad = values[values >= num_labels]
         if bad.size:
             raise TrainingDataError(
                 f"{split_name.capitalize()} label {int(bad[0])} in column {label_column!r} is out of range: "
@@ -182,8 +266,26 @@ def check_columns(train, held_out, text_column: str, label_column: str):
     return arrays[0], arrays[1], names
 
 
+def _refuse_mixed_label_types(label_column: str, values: list) -> None:
+    """A CSV label column of numbers with one stray word is read as text: refuse it rather than
+    train on the stray word as one more class."""
+    def is_number(value) -> bool:
+        try:
+            float(str(value).strip())
+            return True
+        except ValueError:
+            return False
+
+    number = next((v for v in values if is_number(v)), None)
+    text = next((v for v in values if not is_number(v)), None)
+    if number is not None and text is not None:
+        raise TrainingDataError(f"The label column {label_column!r} mixes label types: numbers (e.g. "
+                                f"{number!r}) and text (e.g. {text!r}). Use one type for every label: "
+                                "fix or drop the rows with the other type.")
+
+
 def classification_metrics(labels, predictions, num_labels: int) -> dict[str, float]:
-    """Accuracy and macro F1 (mean over classes of per-class F1).
+    """Accuracy and macro F1 (mean of per-class F1 over the classes in ``labels`` or ``predictions``).
 
     Example:
         >>> classification_metrics([0, 1, 1], [0, 1, 0], 2)
@@ -193,7 +295,11 @@ def classification_metrics(labels, predictions, num_labels: int) -> dict[str, fl
 
     labels, predictions = np.asarray(labels), np.asarray(predictions)
     f1s = []
-    for c in range(num_labels):
+    # As scikit-learn's f1_score(average="macro"): over the classes that occur in the labels or
+    # the predictions; a class in neither has no F1 to average (not 0).
+    for c in np.union1d(labels, predictions):
+        if not 0 <= c < num_labels:
+            raise ValueError(f"class id {c} is outside 0..{num_labels - 1}")
         tp = np.sum((predictions == c) & (labels == c))
         fp = np.sum((predictions == c) & (labels != c))
         fn = np.sum((predictions != c) & (labels == c))
@@ -204,17 +310,19 @@ def classification_metrics(labels, predictions, num_labels: int) -> dict[str, fl
 def run_train(args) -> dict:
     """``kerasformers train``: fine-tune, evaluate, save, show predictions; returns the metrics."""
     start = time.perf_counter()
-    import keras
-    import numpy as np
-
-    from kerasformers import AutoTokenizer, TFAutoModelForSequenceClassification
-
     for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size),
                         ("--max-length", args.max_length)):
         if value < 1:
             raise TrainingDataError(f"{flag} must be at least 1, got {value}.")
     if args.learning_rate <= 0:
         raise TrainingDataError(f"--learning-rate must be positive, got {args.learning_rate}.")
+    check_output_dir(args.output_dir)  # before the data and the training, which the save would lose
+
+    import keras  # here, not at the top: `kerasformers --help` must not wait for TensorFlow
+    import numpy as np
+
+    from kerasformers import AutoTokenizer, TFAutoModelForSequenceClassification
+
     keras.utils.set_random_seed(args.seed)
 
     train, held_out = load_text_dataset(args.data, args.seed, args.test_size, args.eval_split)
@@ -290,7 +398,13 @@ def run_train(args) -> dict:
 
 
 # ---------------------------------------------------------------------------------- entry point
-from kerasformers.export import add_export_parser  # noqa: E402  (TensorFlow is imported when it runs)
+def add_export_parser(subparsers) -> None:
+    """Declare ``kerasformers export`` (its flags live beside its code in kerasformers.export,
+    a module that imports TensorFlow only when an export runs)."""
+    from kerasformers.export import add_export_parser as add
+
+    add(subparsers)
+
 
 SUBCOMMANDS = [add_train_parser, add_export_parser]
 
@@ -315,8 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     from kerasformers.hub import CheckpointNotFoundError
 
     input_errors = (TrainingDataError, CheckpointNotFoundError)
-    if args.command == "export":  # a bad option for the checkpoint (wrong task, unsupported tokenizer, no tf2onnx)
-        input_errors += (ValueError, ImportError)
+    if args.command == "export":  # a bad option for the checkpoint (wrong task, unsupported tokenizer,
+        # no tf2onnx), or an output path that exists (no --overwrite) or is a file
+        input_errors += (ValueError, ImportError, FileExistsError, NotADirectoryError, IsADirectoryError)
     try:
         args.run(args)
     except input_errors as error:

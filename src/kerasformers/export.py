@@ -49,7 +49,9 @@ tf = _LazyTensorFlow()
 __all__ = [
     "TASKS",
     "serving_input_names",
+    "serving_function",
     "serving_functions",
+    "check_export_target",
     "export_saved_model",
     "export_pipeline",
     "export_text_generation",
@@ -105,11 +107,33 @@ def _call_model(model, inputs: dict, **options) -> Any:
     return model(inputs, training=False, **options)
 
 
+def serving_function(model, *, output_hidden_states: bool = False, output_attentions: bool = False):
+    """The model's serving ``tf.function``: a dict of int32 or int64 token ids -> named outputs.
+
+    One function for both dtypes (ids are cast to int32 inside), so a SavedModel that keeps it
+    (as ``serve``) takes the int64 arrays tokenizers return as well as int32.
+
+    Example:
+        >>> serve = serving_function(model)
+        >>> serve({"input_ids": ids, "attention_mask": mask})["logits"]
+    """
+    names = tuple(serving_input_names(model))
+    options = {"output_hidden_states": output_hidden_states, "output_attentions": output_attentions}
+
+    def serve(inputs):
+        inputs = {name: tf.cast(inputs[name], tf.int32) for name in names}
+        return _named_outputs(_call_model(model, inputs, **options))
+
+    return tf.function(serve)
+
+
 def serving_functions(model, *, int64: bool = True, output_hidden_states: bool = False,
-                      output_attentions: bool = False) -> dict[str, Any]:
+                      output_attentions: bool = False, function=None) -> dict[str, Any]:
     """Concrete serving functions of ``model``: ``serving_default`` (int32) and ``serving_int64``.
 
-    Batch and sequence length are dynamic. Outputs are the model's named outputs.
+    Batch and sequence length are dynamic. Outputs are the model's named outputs. A signature
+    has fixed input types (TF Serving's contract), so int64 ids go to ``serving_int64``;
+    ``tf.saved_model.load(path).serve({...})`` takes either.
 
     Example:
         >>> fns = serving_functions(model)
@@ -117,23 +141,23 @@ def serving_functions(model, *, int64: bool = True, output_hidden_states: bool =
     """
     names = serving_input_names(model)
     shape = [None] * _input_rank(model)
-    options = {"output_hidden_states": output_hidden_states, "output_attentions": output_attentions}
+    if function is None:
+        function = serving_function(model, output_hidden_states=output_hidden_states,
+                                    output_attentions=output_attentions)
     functions = {}
     for signature, dtype in (("serving_default", tf.int32), ("serving_int64", tf.int64)):
         if dtype == tf.int64 and not int64:
             continue
         specs = {name: tf.TensorSpec(shape, dtype, name=name) for name in names}
-
-        def serve(inputs, _names=tuple(names)):
-            inputs = {name: tf.cast(inputs[name], tf.int32) for name in _names}
-            return _named_outputs(_call_model(model, inputs, **options))
-
-        functions[signature] = tf.function(serve, input_signature=[specs]).get_concrete_function()
+        functions[signature] = function.get_concrete_function(specs)
     return functions
 
 
 def next_version(export_dir: str | os.PathLike) -> int:
     """The next TF Serving version number under ``export_dir``: one more than the largest there.
+
+    Hidden folders (a ``.tmp-*`` export in progress, a ``.old-*`` version being replaced) are
+    not versions.
 
     Example:
         >>> next_version("empty_or_missing_dir")
@@ -145,14 +169,56 @@ def next_version(export_dir: str | os.PathLike) -> int:
     return max(versions, default=0) + 1
 
 
-def _write_atomically(module, signatures: dict, export_dir: str | os.PathLike,
-                      version: int | None, extra_files: dict[str, str] | None = None) -> Path:
-    """tf.saved_model.save into ``export_dir/<version>`` via a temporary folder and a rename."""
+def check_export_target(export_dir: str | os.PathLike, version: int | str | None = None,
+                        overwrite: bool = False) -> None:
+    """Refuse, before any work, an export that could not be written or would replace a version.
+
+    ``export_dir`` must be a folder (or not exist yet); ``version`` (when given) a whole number
+    >= 0 or a plain folder name; ``export_dir/<version>`` must not exist unless ``overwrite``.
+
+    Example:
+        >>> check_export_target("serving/bert", 1)   # FileExistsError if serving/bert/1 exists
+    """
     root = Path(export_dir)
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(f"The export folder {str(root)!r} is an existing file: give a folder path "
+                                 "(versions go into <folder>/<version>/).")
+    existing = root
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(f"The export folder {str(root)!r} cannot be created: {str(existing)!r} is a "
+                                 "file, not a folder.")
+    if version is None:
+        return
+    name = str(version)
+    if isinstance(version, bool) or (isinstance(version, int) and version < 0) or not name \
+            or name.startswith(".") or "/" in name or os.sep in name:
+        raise ValueError(f"version={version!r} is not a version folder name: use a whole number >= 0 "
+                         "(TF Serving's versions) or a plain folder name not starting with '.'.")
+    if (root / name).exists() and not overwrite:
+        raise FileExistsError(f"{str(root / name)!r} already exists: pass overwrite=True (kerasformers export "
+                              f"--overwrite) to replace it, or leave the version out to write the next free "
+                              f"one ({next_version(root)}).")
+
+
+def _write_atomically(module, signatures: dict, export_dir: str | os.PathLike,
+                      version: int | str | None, extra_files: dict[str, str] | None = None,
+                      overwrite: bool = False) -> Path:
+    """tf.saved_model.save into ``export_dir/<version>`` via a hidden temporary folder and a rename.
+
+    The version folder appears only complete: a kill during the save leaves a hidden
+    ``.tmp-*`` folder (never a version, see :func:`next_version`). Replacing a version
+    (``overwrite``) first moves the old one to a hidden ``.old-*`` name, so it is never deleted
+    before the new one is in place.
+    """
+    root = Path(export_dir)
+    check_export_target(root, version, overwrite)
     root.mkdir(parents=True, exist_ok=True)
     version = next_version(root) if version is None else version
     final = root / str(version)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=root))
+    old = None
     try:
         options = tf.saved_model.SaveOptions(experimental_custom_gradients=False)
         tf.saved_model.save(module, str(tmp), signatures=signatures, options=options)
@@ -160,11 +226,17 @@ def _write_atomically(module, signatures: dict, export_dir: str | os.PathLike,
             (tmp / "assets.extra").mkdir(exist_ok=True)
             (tmp / "assets.extra" / name).write_text(text, encoding="utf-8")
         tmp.chmod(0o755)
+        check_export_target(root, version, overwrite)  # another writer may have taken it meanwhile
         if final.exists():
-            shutil.rmtree(final)
+            old = Path(tempfile.mkdtemp(prefix=f".old-{version}-", dir=root))
+            os.replace(final, old / "version")
         os.replace(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not final.exists():  # the new one failed to land: put the old one back
+            os.replace(old / "version", final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     return final
 
 
@@ -186,27 +258,33 @@ def _Exportable(model, tokenizer=None):
 
 def export_saved_model(model, export_dir: str | os.PathLike, *, version: int | str | None = None,
                        int64: bool = True, output_hidden_states: bool = False,
-                       output_attentions: bool = False) -> Path:
+                       output_attentions: bool = False, overwrite: bool = False) -> Path:
     """Write ``model`` as a SavedModel into ``export_dir/<version>/`` and return that folder.
 
     Signatures: ``serving_default`` (int32 inputs) and ``serving_int64``; inputs are
     ``input_ids``, ``attention_mask`` and (when the model takes them) ``token_type_ids``, with
     dynamic batch and sequence length. ``version`` defaults to one more than the largest
-    existing version folder (a non-numeric ``version`` is used as the folder name). Loading
-    it needs only TensorFlow.
+    existing version folder (a non-numeric ``version`` is used as the folder name); an existing
+    ``version`` is replaced only with ``overwrite=True`` (else FileExistsError, before any work).
+    The loaded object's ``serve({...})`` takes int32 or int64 ids (a signature takes one dtype:
+    int64 ids go to ``serving_int64``). Loading it needs only TensorFlow.
 
     Example:
         >>> path = export_saved_model(model, "serving/bert")   # serving/bert/1
         >>> serve = tf.saved_model.load(str(path)).signatures["serving_default"]
         >>> serve(input_ids=ids, attention_mask=mask, token_type_ids=types)["logits"]
+        >>> tf.saved_model.load(str(path)).serve(dict(tokenizer(texts, return_tensors="np")))
     """
+    check_export_target(export_dir, version, overwrite)
     if not model.built:
         model.build_with_dummy_inputs()
-    signatures = serving_functions(model, int64=int64, output_hidden_states=output_hidden_states,
-                                   output_attentions=output_attentions)
+    function = serving_function(model, output_hidden_states=output_hidden_states,
+                                output_attentions=output_attentions)
+    signatures = serving_functions(model, int64=int64, function=function)
     module = _Exportable(model)
+    module.serve = function  # both traced dtypes: tf.saved_model.load(path).serve takes int32 or int64
     return _write_atomically(module, signatures, export_dir, version,
-                             {"config.json": model.config.to_json_string()})
+                             {"config.json": model.config.to_json_string()}, overwrite=overwrite)
 
 
 # ---------------------------------------------------------------------------------- end to end
@@ -272,8 +350,11 @@ def _task_outputs(task: str, model, tokenizer, encoded: dict, outputs,
         not_cls = tf.cast(tf.logical_not(is_cls), start.dtype)
         start, end = start * not_cls, end * not_cls
         scores = start[:, :, None] * end[:, None, :]
-        scores = tf.linalg.band_part(scores, 0, max_answer_len - 1)
         length = tf.shape(scores)[1]
+        # band_part refuses a band wider than the matrix, so a sequence shorter than
+        # max_answer_len (a short question and context) caps the band at its length.
+        band = tf.cast(tf.minimum(max_answer_len - 1, length - 1), tf.int64)
+        scores = tf.linalg.band_part(scores, tf.constant(0, tf.int64), band)
         flat = tf.reshape(scores, [tf.shape(scores)[0], -1])
         best = tf.argmax(flat, axis=-1, output_type=tf.int32)
         start_index, end_index = best // length, best % length
@@ -313,7 +394,7 @@ def normalize_task(task: str) -> str:
 def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
                     task: str = "text-classification", tokenizer=None, version: int | None = None,
                     max_length: int | None = None, max_answer_len: int = 15,
-                    with_tokenizer: bool = True, **generation_options) -> Path:
+                    with_tokenizer: bool = True, overwrite: bool = False, **generation_options) -> Path:
     """Export tokenizer + model + the task's post-processing as one SavedModel.
 
     ``checkpoint_or_model`` is a checkpoint (then the model class follows ``task``) or a
@@ -330,7 +411,8 @@ def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
       models; ``generation_options`` such as ``max_new_tokens``, ``do_sample``, ``temperature``,
       ``max_prompt_length``: see :func:`export_text_generation`).
 
-    Without ``with_tokenizer`` this is :func:`export_saved_model`. Returns ``export_dir/<version>``.
+    Without ``with_tokenizer`` this is :func:`export_saved_model`. Returns ``export_dir/<version>``;
+    an existing ``version`` is replaced only with ``overwrite=True`` (checked before loading).
 
     Example:
         >>> path = export_pipeline("path/to/bert-sst2", "serving/sst2", task="text-classification")
@@ -345,6 +427,9 @@ def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
         raise ValueError("A text-generation export takes and returns strings, so it needs the tokenizer: pass "
                          "with_tokenizer=True (--with-tokenizer). For token ids in and logits out, export the "
                          "model alone with export_saved_model / model.export(dir).")
+    if not isinstance(max_answer_len, int) or max_answer_len < 1:
+        raise ValueError(f"max_answer_len must be a whole number >= 1 (tokens in an answer), got {max_answer_len!r}.")
+    check_export_target(export_dir, version, overwrite)  # before the (slow) load and trace
     if isinstance(checkpoint_or_model, (str, os.PathLike)):
         model = _auto_class_for(task).from_pretrained(checkpoint_or_model)
         source = checkpoint_or_model
@@ -352,9 +437,10 @@ def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
         model = checkpoint_or_model
         source = getattr(model, "name_or_path", None)
     if not with_tokenizer:
-        return export_saved_model(model, export_dir, version=version)
+        return export_saved_model(model, export_dir, version=version, overwrite=overwrite)
     if task == "text-generation":
-        return export_text_generation(model, export_dir, tokenizer=tokenizer, version=version, **generation_options)
+        return export_text_generation(model, export_dir, tokenizer=tokenizer, version=version,
+                                      overwrite=overwrite, **generation_options)
     if tokenizer is None:
         if source is None:
             raise ValueError("Pass tokenizer=... (an in-graph tokenizer layer): the model does not "
@@ -388,7 +474,7 @@ def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
     del string
     module = _Exportable(model, tokenizer)
     extra = {"config.json": model.config.to_json_string(), "task.txt": task}
-    return _write_atomically(module, signatures, export_dir, version, extra)
+    return _write_atomically(module, signatures, export_dir, version, extra, overwrite=overwrite)
 
 
 # ---------------------------------------------------------------------------------- text generation
@@ -435,7 +521,7 @@ def _left_pad(ids, lengths, longest, width: int, generation_pad: int, tokenizer_
 
 def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=None, version: int | None = None,
                            max_prompt_length: int | None = None, prompt_truncation: str = "error",
-                           **generate_kwargs) -> Path:
+                           overwrite: bool = False, **generate_kwargs) -> Path:
     """Export prompt strings in, generated strings out: tokenizer + compiled generate loop + detokenizer.
 
     ``serving_default`` takes ``text`` (a batch of prompts, any batch size) and returns
@@ -455,7 +541,7 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
     ``min(512, max_position_embeddings - max_new_tokens)``); a longer one fails the call with an
     error naming the limit, or with ``prompt_truncation="left"`` keeps its last
     ``max_prompt_length`` tokens. XLA compiles one program per (batch size, prompt bucket) on
-    first use, in the serving process.
+    first use, in the serving process. An existing ``version`` is replaced only with ``overwrite=True``.
 
     Example:
         >>> model = TFAutoModelForCausalLM.from_pretrained("path/to/smollm2")
@@ -473,6 +559,7 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
         raise TypeError(f"Unknown generation options {unknown}; known: {', '.join(sorted(_DEFAULTS))}.")
     if prompt_truncation not in PROMPT_TRUNCATION:
         raise ValueError(f"prompt_truncation must be one of {PROMPT_TRUNCATION}, got {prompt_truncation!r}.")
+    check_export_target(export_dir, version, overwrite)
     config = model.generation_config.update(**generate_kwargs)
     config.validate()
     if config.num_beams > 1 or config.num_return_sequences > 1:
@@ -567,7 +654,7 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
     extra = {"config.json": model.config.to_json_string(), "task.txt": "text-generation",
              "generation_config.json": json.dumps(config.to_diff_dict(), indent=2, sort_keys=True, default=str),
              "export.json": json.dumps(export, indent=2)}
-    return _write_atomically(module, signatures, export_dir, version, extra)
+    return _write_atomically(module, signatures, export_dir, version, extra, overwrite=overwrite)
 
 
 def _safe_name(text: str) -> str:
@@ -593,6 +680,8 @@ def add_export_parser(subparsers) -> None:
                    help="onnx: the model alone as OUTPUT_DIR/model.onnx (needs kerasformers[onnx])")
     p.add_argument("--opset", type=int, help="--format onnx: the ONNX opset (default 17)")
     p.add_argument("--version", type=int, help="version folder (default: one more than the largest there)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --version folder (or, with --format onnx, OUTPUT_DIR/model.onnx)")
     p.add_argument("--max-length", type=int, help="truncate texts to this many tokens")
     p.add_argument("--max-answer-len", type=int, default=15, help="question-answering: longest answer")
     generation = p.add_argument_group("text-generation (defaults: the checkpoint's generation_config)")
@@ -623,6 +712,6 @@ def run_export(args) -> Path:
         generation["prompt_truncation"] = args.prompt_truncation
     path = export_pipeline(args.checkpoint, args.output_dir, task=args.task, version=args.version,
                            max_length=args.max_length, max_answer_len=args.max_answer_len,
-                           with_tokenizer=args.with_tokenizer, **generation)
+                           with_tokenizer=args.with_tokenizer, overwrite=args.overwrite, **generation)
     print(path)
     return path

@@ -100,6 +100,37 @@ def _output_path(path: str | os.PathLike) -> Path:
     return path if path.suffix == ".onnx" else path / "model.onnx"
 
 
+def _check_onnx_target(final: Path, overwrite: bool) -> None:
+    """Refuse, before converting, an ONNX file that exists (without ``overwrite``) or cannot be made."""
+    if final.is_dir():
+        raise IsADirectoryError(f"{str(final)!r} is a folder: give a file path ending in .onnx, or a folder "
+                                "to write model.onnx into.")
+    if final.exists() and not overwrite:
+        raise FileExistsError(f"{str(final)!r} already exists: pass overwrite=True (kerasformers export "
+                              "--overwrite) to replace it, or give another path.")
+    existing = final.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(f"Cannot write {str(final)!r}: {str(existing)!r} is a file, not a folder.")
+
+
+def _write_file_atomically(final: Path, data: bytes) -> None:
+    """Write ``final`` via a hidden temporary file beside it and a rename: complete or absent."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{final.name}-", dir=final.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())  # the bytes are on disk before the name points at them
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def _unsupported_ops(model_proto) -> list[str]:
     """Node types onnxruntime will not know: TensorFlow ops tf2onnx left unconverted."""
     import onnx
@@ -119,14 +150,16 @@ def _unsupported_ops(model_proto) -> list[str]:
 
 
 def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, input_dtype: str = "int64",
-                output_hidden_states: bool = False, output_attentions: bool = False) -> Path:
+                output_hidden_states: bool = False, output_attentions: bool = False,
+                overwrite: bool = False) -> Path:
     """Write ``model``'s forward pass as an ONNX file and return its path.
 
     ``path`` ending in ``.onnx`` is the file; otherwise it is a folder and the file is
     ``path/model.onnx``. Inputs: ``input_ids``, ``attention_mask`` and (when the model takes
     them) ``token_type_ids``, of ``input_dtype`` (``"int64"``, as tokenizers return them, or
     ``"int32"``), with dynamic batch and sequence axes. Outputs: the model's named outputs.
-    ``opset`` between :data:`MIN_OPSET` and :data:`MAX_OPSET`. The file is complete or absent.
+    ``opset`` between :data:`MIN_OPSET` and :data:`MAX_OPSET`. The file is complete or absent;
+    an existing file is replaced only with ``overwrite=True`` (else FileExistsError, before converting).
 
     Example:
         >>> path = export_onnx(TFBertForSequenceClassification.from_pretrained(ckpt), "out/model.onnx")
@@ -145,6 +178,8 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, i
     if input_dtype not in ("int32", "int64"):
         raise ValueError(f"input_dtype={input_dtype!r}: token ids are 'int64' (as tokenizers return them) "
                          f"or 'int32'.")
+    final = _output_path(path)
+    _check_onnx_target(final, overwrite)
     tf2onnx = _require_tf2onnx()
     import tensorflow as tf
 
@@ -185,34 +220,35 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, i
         entry = model_proto.metadata_props.add()
         entry.key, entry.value = key, value
 
-    final = _output_path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{final.name}-", dir=final.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(model_proto.SerializeToString())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    _check_onnx_target(final, overwrite)  # again: another writer may have made it meanwhile
+    _write_file_atomically(final, model_proto.SerializeToString())
     return final
 
 
 def export_checkpoint_onnx(checkpoint: str | os.PathLike, output_dir: str | os.PathLike, *,
-                           task: str = "feature-extraction", opset: int = DEFAULT_OPSET) -> Path:
+                           task: str = "feature-extraction", opset: int = DEFAULT_OPSET,
+                           overwrite: bool = False) -> Path:
     """Load ``checkpoint`` with the model class of ``task`` and write ``output_dir/model.onnx``
-    (with the checkpoint's ``config.json`` beside it, as ONNX Runtime loaders expect).
+    (with the checkpoint's ``config.json`` beside it, as ONNX Runtime loaders expect). An
+    existing ``model.onnx`` is replaced only with ``overwrite=True``.
 
     Example:
         >>> export_checkpoint_onnx("path/to/minilm", "onnx/minilm")   # onnx/minilm/model.onnx
     """
     from kerasformers.export import _auto_class_for, normalize_task
 
+    root = Path(output_dir)
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(f"The output folder {str(output_dir)!r} is an existing file: give a folder "
+                                 "path (model.onnx and config.json go into it).")
+    _check_onnx_target(root / "model.onnx", overwrite)  # before the (slow) load and conversion
+    task = normalize_task(task)
     _require_tf2onnx()
-    model = _auto_class_for(normalize_task(task)).from_pretrained(checkpoint)
-    path = export_onnx(model, Path(output_dir) / "model.onnx", opset=opset)
-    model.config.save_pretrained(output_dir)
+    model = _auto_class_for(task).from_pretrained(checkpoint)
+    path = export_onnx(model, root / "model.onnx", opset=opset, overwrite=overwrite)
+    # config.json after model.onnx, each written whole: a kill between leaves the model without
+    # its config (the export's file, model.onnx, is complete), never a half-written file
+    _write_file_atomically(root / "config.json", model.config.to_json_string().encode("utf-8"))
     return path
 
 
@@ -231,10 +267,9 @@ def run_onnx_export(args) -> Path:
         raise SystemExit(f"kerasformers export: error: {flags} {'is' if len(refused) == 1 else 'are'} not used by "
                          f"--format onnx, which writes the model alone (tokenize with the checkpoint's "
                          f"tokenizer). Drop {flags}, or use --format saved_model.")
-    try:
-        path = export_checkpoint_onnx(args.checkpoint, args.output_dir, task=args.task,
-                                      opset=args.opset or DEFAULT_OPSET)
-    except (ImportError, ValueError) as error:
-        raise SystemExit(f"kerasformers export: error: {error}") from error
+    # A bad option, a missing tf2onnx or an existing model.onnx: kerasformers.cli.main prints the
+    # error as one line and exits with 2.
+    path = export_checkpoint_onnx(args.checkpoint, args.output_dir, task=args.task,
+                                  opset=args.opset or DEFAULT_OPSET, overwrite=getattr(args, "overwrite", False))
     print(path)
     return path
