@@ -88,6 +88,11 @@ def read_gguf_metadata(path: str | os.PathLike) -> dict:
     data = memoryview(Path(path).read_bytes())
     if bytes(data[:4]) != b"GGUF":
         raise ValueError(f"{os.fspath(path)} is not a GGUF file (it does not start with b'GGUF').")
+    if len(data) < 24:
+        from kerasformers.tokenization import TokenizerFileError
+
+        raise TokenizerFileError(f"{os.fspath(path)} is truncated ({len(data)} bytes, shorter than a GGUF "
+                                 "header). Re-download the GGUF file.")
     version, _, count = struct.unpack_from("<IQQ", data, 4)
     if version not in (2, 3):
         raise ValueError(f"{os.fspath(path)} is GGUF version {version}; versions 2 and 3 are supported.")
@@ -117,11 +122,20 @@ def read_gguf_metadata(path: str | os.PathLike) -> dict:
         return item
 
     metadata = {}
-    for _ in range(count):
-        key = string()
-        (kind,) = struct.unpack_from("<I", data, offset)
-        offset += 4
-        metadata[key] = value(kind)
+    try:
+        for _ in range(count):
+            key = string()
+            (kind,) = struct.unpack_from("<I", data, offset)
+            offset += 4
+            metadata[key] = value(kind)
+    except (struct.error, ValueError, KeyError) as error:  # ValueError: np.frombuffer past the end, bad UTF-8
+        from kerasformers.tokenization import TokenizerFileError
+
+        cut_short = offset >= len(data) or isinstance(error, struct.error) or "smaller" in str(error)
+        problem = "is truncated" if cut_short else "is damaged"
+        raise TokenizerFileError(
+            f"{os.fspath(path)} {problem}: its metadata stops making sense at byte {min(offset, len(data))} of {len(data)} "
+            f"({error}). Re-download the GGUF file.") from None
     return metadata
 
 

@@ -28,7 +28,8 @@ from tokenizers.models import BPE, WordPiece
 
 from kerasformers.hub import atomic_folder_write, resolve_checkpoint
 
-__all__ = ["AutoTokenizer", "BatchEncoding", "PreTrainedTokenizerFast", "TokenizerFilesNotFoundError"]
+__all__ = ["AutoTokenizer", "BatchEncoding", "PreTrainedTokenizerFast", "TokenizerFileError",
+           "TokenizerFilesNotFoundError"]
 
 TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
@@ -95,6 +96,14 @@ _IGNORED_LOAD_ARGUMENTS = {"use_fast", "local_files_only", "force_download", "to
 
 class TokenizerFilesNotFoundError(FileNotFoundError):
     """A checkpoint folder without the files a tokenizer is built from; the message lists them."""
+
+
+class TokenizerFileError(OSError, ValueError):
+    """A tokenizer file is there but unreadable: not UTF-8, not JSON, truncated, empty, or not a tokenizer.
+
+    An ``OSError`` like other unloadable files, and a ``ValueError`` as the invalid-JSON error of
+    ``tokenizer_config.json`` was before it. The message names the file and says what to do.
+    """
 
 
 # --------------------------------------------------------------------------------------------
@@ -316,7 +325,7 @@ class PreTrainedTokenizerFast:
     ):
         if tokenizer_object is None and tokenizer_file is None:
             raise ValueError("Pass tokenizer_object (a tokenizers.Tokenizer) or tokenizer_file (a tokenizer.json).")
-        self._tokenizer = tokenizer_object if tokenizer_object is not None else Tokenizer.from_file(str(tokenizer_file))
+        self._tokenizer = tokenizer_object if tokenizer_object is not None else load_tokenizer_file(tokenizer_file)
         # A tokenizer.json may switch on fixed padding/truncation; like transformers, every call
         # sets its own instead.
         self._tokenizer.no_padding()
@@ -445,11 +454,12 @@ class PreTrainedTokenizerFast:
             padding, truncation, max_length, pad_to_multiple_of, verbose
         )
         for name, value in (("text", text), ("text_pair", text_pair)):
-            if value is not None and not _is_text_input(value):
+            problem = None if value is None else _text_input_problem(value, f"`{name}`")
+            if problem:
                 raise ValueError(
                     f"`{name}` must be a string (one example), a list of strings (a batch, or one example split "
                     "into words with is_split_into_words=True), a list of lists of strings (a batch of split "
-                    f"examples) or a list of (text, text_pair) tuples; got {type(value).__name__}."
+                    f"examples) or a list of (text, text_pair) tuples; got {problem}."
                 )
 
         if is_split_into_words:
@@ -718,12 +728,36 @@ class PreTrainedTokenizerFast:
             >>> tokenizer.decode([101, 7592, 2088, 102], skip_special_tokens=True)
             'hello world'
         """
+        return self._decode(token_ids, "token_ids", skip_special_tokens, clean_up_tokenization_spaces)
+
+    def _decode(self, token_ids, argument: str, skip_special_tokens: bool, clean_up: bool | None) -> str | list[str]:
         token_ids = _to_python(token_ids)
         if isinstance(token_ids, int):
             token_ids = [token_ids]
-        if token_ids and isinstance(token_ids[0], list):
-            return [self._decode_one(ids, skip_special_tokens, clean_up_tokenization_spaces) for ids in token_ids]
-        return self._decode_one(token_ids, skip_special_tokens, clean_up_tokenization_spaces)
+        is_batch = isinstance(token_ids, list) and bool(token_ids) and isinstance(token_ids[0], list)
+        rows = token_ids if is_batch else [token_ids]
+        for index, ids in enumerate(rows):
+            self._check_ids(ids, f"{argument}[{index}]" if is_batch else argument)
+        texts = [self._decode_one(ids, skip_special_tokens, clean_up) for ids in rows]
+        return texts if is_batch else texts[0]
+
+    def _check_ids(self, ids, argument: str) -> None:
+        """A TypeError / ValueError naming ``argument`` for ids tokenizers would reject with an opaque
+        message (strings, floats, negatives) or silently drop (ids past the vocabulary)."""
+        if not isinstance(ids, list):
+            raise TypeError(f"`{argument}` must be a list of int token ids (or a batch of them, an array or a "
+                            f"tensor), got {type(ids).__name__}{_short_repr(ids)}.")
+        for item in ids:
+            if not isinstance(item, int):
+                raise TypeError(f"`{argument}` must hold int token ids, but holds a {type(item).__name__}"
+                                f"{_short_repr(item)}; to get ids from text, call the tokenizer on the text.")
+        if ids and (min(ids) < 0 or max(ids) >= len(self)):
+            size = len(self)
+            # a vocabulary with holes may have ids at or past its size: the backend knows them
+            outside = [i for i in ids if i < 0 or (i >= size and self._tokenizer.id_to_token(i) is None)]
+            if outside:
+                raise ValueError(f"`{argument}` holds the id {outside[0]}, outside the vocabulary (ids 0 to "
+                                 f"{size - 1}, {size} tokens); were these ids made by another tokenizer?")
 
     def batch_decode(
         self,
@@ -737,7 +771,7 @@ class PreTrainedTokenizerFast:
             >>> tokenizer.batch_decode([[101, 7592, 102], [101, 2088, 102]], skip_special_tokens=True)
             ['hello', 'world']
         """
-        result = self.decode(sequences, skip_special_tokens, clean_up_tokenization_spaces)
+        result = self._decode(sequences, "sequences", skip_special_tokens, clean_up_tokenization_spaces)
         return [result] if isinstance(result, str) else result
 
     def _decode_one(self, ids: list[int], skip_special_tokens: bool, clean_up: bool | None) -> str:
@@ -1069,13 +1103,15 @@ def _build_backend(folder: Path, family: str | None, tokenizer_class: str | None
     vocab_json, merges_txt = folder / "vocab.json", folder / "merges.txt"
 
     if tokenizer_json.is_file():
-        backend = Tokenizer.from_file(str(tokenizer_json))
+        backend = load_tokenizer_file(tokenizer_json)
     elif vocab_txt.is_file() and family in (None, "bert"):
         family = "bert"
         unk = str(_as_token(options.get("unk_token")) or "[UNK]")
+        read_text_file(vocab_txt)  # a clear error for an empty or binary file, which tokenizers reports badly
         backend = Tokenizer(WordPiece.from_file(str(vocab_txt), unk_token=unk))
     elif vocab_json.is_file() and merges_txt.is_file() and family in (None, "roberta", "gpt2"):
         family = family or "gpt2"
+        read_bpe_files(vocab_json, merges_txt)  # the same checks, and the same errors, as the in-graph loader
         model = BPE.from_file(
             str(vocab_json), str(merges_txt), dropout=None, continuing_subword_prefix="", end_of_word_suffix="",
             fuse_unk=False,
@@ -1173,14 +1209,82 @@ def _missing_files_error(folder: Path, tokenizer_class: str | None) -> Tokenizer
 # --------------------------------------------------------------------------------------------
 
 
+# The shared readers of tokenizer files: every loader (Python and in-graph) goes through them, so a
+# damaged file gives one TokenizerFileError naming it instead of a raw tokenizers/json traceback.
+
+_FIX_FILE = ("Re-download the checkpoint's tokenizer files, or write them again with "
+             "tokenizer.save_pretrained(folder) from a tokenizer that loads.")
+
+
+def _file_error(path, problem: str) -> TokenizerFileError:
+    return TokenizerFileError(f"{os.fspath(path)} {problem}. {_FIX_FILE}")
+
+
+def read_text_file(path: str | os.PathLike, allow_empty: bool = False) -> str:
+    """A tokenizer text file (vocab.txt, merges.txt, any JSON file) as text; TokenizerFileError if
+    it is empty (unless ``allow_empty``) or not UTF-8."""
+    data = Path(path).read_bytes()
+    if not data.strip() and not allow_empty:
+        raise _file_error(path, "is empty")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _file_error(path, f"is not UTF-8 text (byte {error.start} cannot be decoded; a binary or "
+                                "damaged file?)") from None
+
+
+def read_json_file(path: str | os.PathLike, what: str = "JSON object") -> Any:
+    """A JSON file's content; TokenizerFileError naming the file if it is empty, not UTF-8 or not JSON."""
+    text = read_text_file(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        # an error at the very end of the text is a file cut short (an interrupted download)
+        cut_short = error.pos >= len(text.rstrip())
+        problem = "is truncated (the JSON ends early)" if cut_short else "is not valid JSON"
+        raise _file_error(path, f"{problem}: {error.msg} at line {error.lineno} column {error.colno}") from None
+
+
+def read_tokenizer_json(path: str | os.PathLike) -> dict:
+    """The content of a ``tokenizer.json``, checked to be a tokenizer (a JSON object with a "model")."""
+    spec = read_json_file(path)
+    if not isinstance(spec, dict) or not isinstance(spec.get("model"), dict):
+        found = f"keys {sorted(spec)[:8]}" if isinstance(spec, dict) else f"a JSON {type(spec).__name__}"
+        raise _file_error(path, f"is JSON but not a tokenizer (a tokenizer.json is an object with a 'model'; "
+                                f"found {found})")
+    return spec
+
+
+def load_tokenizer_file(path: str | os.PathLike) -> Tokenizer:
+    """A ``tokenizers.Tokenizer`` from a ``tokenizer.json``, or a TokenizerFileError saying what is wrong."""
+    try:
+        return Tokenizer.from_file(os.fspath(path))
+    except Exception as error:  # tokenizers raises a bare Exception for every kind of bad file
+        if not Path(path).is_file():
+            raise
+        read_tokenizer_json(path)  # names the problem when it is the text or the JSON
+        raise _file_error(path, f"is a JSON tokenizer the tokenizers library cannot read ({error}); it may come "
+                                "from a newer tokenizers version or be damaged") from None
+
+
+def read_bpe_files(vocab_json: str | os.PathLike, merges_txt: str | os.PathLike) -> tuple[dict[str, int], list[str]]:
+    """(token -> id, merge lines) of a byte-level BPE ``vocab.json`` + ``merges.txt``, checked."""
+    vocab = read_json_file(vocab_json)
+    if not isinstance(vocab, dict) or not all(isinstance(i, int) for i in vocab.values()):
+        raise _file_error(vocab_json, "is JSON but not a vocabulary (a vocab.json maps token -> id)")
+    lines = read_text_file(merges_txt, allow_empty=True).splitlines()  # no merges: a character-level BPE
+    merges = [line for line in lines if line and not line.startswith("#version")]
+    return vocab, merges
+
+
 def _read_json(path: Path) -> dict:
+    """An optional JSON object file (tokenizer_config.json, config.json...): {} when absent."""
     if not path.is_file():
         return {}
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}). Fix or delete the file.") from error
+    content = read_json_file(path)
+    if not isinstance(content, dict):
+        raise _file_error(path, f"should hold a JSON object, but holds a JSON {type(content).__name__}")
+    return content
 
 
 def _as_token(value) -> str | AddedToken | None:
@@ -1207,17 +1311,26 @@ def _check_side(name: str, value: str) -> str:
     return value
 
 
-def _is_text_input(value) -> bool:
-    """A string, or a (possibly empty) list/tuple nested up to three deep whose first leaf is a string."""
+def _text_input_problem(value, where: str, depth: int = 0) -> str | None:
+    """None for a string or a list/tuple (nested up to three deep) of strings, else what is wrong and
+    where, e.g. "int at `text`[1]": tokenizers checks only what it reaches and reports no place."""
     if isinstance(value, str):
-        return True
-    for _ in range(3):
-        if not isinstance(value, (list, tuple)):
-            return False
-        if len(value) == 0 or isinstance(value[0], str):
-            return True
-        value = value[0]
-    return False
+        return None
+    if depth == 3 or not isinstance(value, (list, tuple)):
+        return type(value).__name__ + (f" at {where}" if depth else "")
+    for index, item in enumerate(value):
+        if isinstance(item, str) != isinstance(value[0], str):
+            other = item if isinstance(value[0], str) else value[0]
+            return f"a mix of strings and {type(other).__name__}s at {where}[{index}]"
+        problem = _text_input_problem(item, f"{where}[{index}]", depth + 1)
+        if problem:
+            return problem
+    return None
+
+
+def _short_repr(value) -> str:
+    text = repr(value)
+    return f" ({text[:40]}...)" if len(text) > 40 else f" ({text})"
 
 
 def _is_tf_tensor(value) -> bool:

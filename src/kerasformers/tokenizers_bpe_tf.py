@@ -33,7 +33,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from kerasformers.tokenizers_tf import (DECODER_LAYER_DEFAULTS, UNICODE_WHITESPACE, UnsupportedTokenizerError,
-                                        _InGraphTokenizer, _tf_text)
+                                        _InGraphTokenizer, _tf_text, replace_invalid_utf8)
 
 __all__ = ["TFByteLevelBPETokenizer", "bytes_to_unicode"]
 
@@ -396,13 +396,12 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
 
         Keyword arguments are layer options (``padding``, ``max_length``, ``pad_token``, ...).
         """
+        from kerasformers.tokenization import read_bpe_files, read_tokenizer_json
+
         folder = Path(folder)
         if (folder / "tokenizer.json").is_file():
-            spec = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
-            return cls.from_spec(spec, **kwargs)
-        vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-        lines = (folder / "merges.txt").read_text(encoding="utf-8").splitlines()
-        merges = [line for line in lines if line and not line.startswith("#version")]
+            return cls.from_spec(read_tokenizer_json(folder / "tokenizer.json"), **kwargs)
+        vocab, merges = read_bpe_files(folder / "vocab.json", folder / "merges.txt")
         return cls(vocab, merges, **kwargs)
 
     def get_config(self) -> dict:
@@ -518,7 +517,7 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         Example:
             >>> tokenizer.tokenize(tf.constant(["Hello world!", ""])).to_list()
         """
-        text = self._escape(text)
+        text = self._escape(replace_invalid_utf8(text))
         if self._special_pattern is None:
             return self._tokenize_plain(text)
         return self._tokenize_around_special_tokens(text)

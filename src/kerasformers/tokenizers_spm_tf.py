@@ -48,7 +48,8 @@ import tensorflow as tf
 
 # ModelProto.SentencePiece.Type numbers are llama.cpp's token types
 from kerasformers.gguf import BYTE, CONTROL, LLAMA_LEGACY_NORMALIZERS, NORMAL, SPM_SPACE, UNKNOWN, USER_DEFINED
-from kerasformers.tokenizers_tf import DECODER_LAYER_DEFAULTS, UnsupportedTokenizerError, _InGraphTokenizer, _tf_text
+from kerasformers.tokenizers_tf import (DECODER_LAYER_DEFAULTS, UnsupportedTokenizerError, _InGraphTokenizer, _tf_text,
+                                        replace_invalid_utf8)
 
 __all__ = ["TFSentencePieceTokenizer", "sentencepiece_model_proto", "read_sentencepiece_model_proto"]
 
@@ -506,6 +507,7 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
             >>> tokenizer.tokenize(tf.constant(["Hello world"]))  # doctest: +SKIP
             <tf.RaggedTensor [[15043, 3186]]>
         """
+        text = replace_invalid_utf8(text)
         if self._special_pattern is None:
             return self._encode(text, True)
         # regex_split ends a string at a NUL byte, which SentencePiece encodes (as <0x00>):

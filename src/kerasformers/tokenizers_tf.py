@@ -224,6 +224,18 @@ def _backend_json(tokenizer) -> dict:
     return json.loads(tokenizer.backend_tokenizer.to_str())
 
 
+def replace_invalid_utf8(text):
+    """Strings -> the same strings with each invalid UTF-8 sequence replaced by U+FFFD.
+
+    The Python tokenizers take ``str`` only, so bytes must become text first; TF's replacement is
+    the one of Python's ``bytes.decode("utf-8", errors="replace")`` (one U+FFFD per maximal
+    invalid subpart), so every in-graph tokenizer gives, for any bytes, the ids of the tokenizers
+    library on ``raw.decode("utf-8", errors="replace")``. Without it each kind did its own thing
+    (WordPiece gave [UNK], byte-level BPE tokenized the raw bytes).
+    """
+    return tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
+
+
 def _load_python_tokenizer(checkpoint, **kwargs):
     from kerasformers.tokenization import AutoTokenizer
 
@@ -277,9 +289,9 @@ class _InGraphTokenizer(keras.layers.Layer):
         layer builds functional models; ``call`` converts them once they are tensors.
         """
         if not isinstance(text, keras.KerasTensor):
-            text = self._as_strings(text)
+            text = self._as_strings(text, "text")
         if text_pair is not None and not isinstance(text_pair, keras.KerasTensor):
-            text_pair = self._as_strings(text_pair)
+            text_pair = self._as_strings(text_pair, "text_pair")
         return super().__call__(text, text_pair, **kwargs)
 
     # subclasses implement: tokenize(strings [N]) -> int64 RaggedTensor [N, None]
@@ -288,18 +300,25 @@ class _InGraphTokenizer(keras.layers.Layer):
 
     # ---------------------------------------------------------------- pieces
     @staticmethod
-    def _as_strings(text):
+    def _as_strings(text, name: str = "text"):
         if isinstance(text, (list, tuple)) and not text:
             return tf.zeros([0], tf.string)
-        text = tf.convert_to_tensor(text, dtype_hint=tf.string)
+        if text is None:
+            raise TypeError(f"`{name}` must be a string, a list of strings or a string tensor, got None.")
+        try:
+            text = tf.convert_to_tensor(text, dtype_hint=tf.string)
+        except (ValueError, TypeError) as error:  # e.g. lists of different lengths, mixed types
+            raise ValueError(f"`{name}` must be a string, a list of strings or a string tensor (rank 0 or 1); "
+                             f"TensorFlow cannot make a tensor of it ({error}).") from None
         if text.dtype != tf.string:
-            raise TypeError(f"The tokenizer takes strings, got a tensor of {text.dtype.name}.")
+            raise TypeError(f"`{name}` must be strings, got a tensor of {text.dtype.name}.")
         if text.shape.rank == 0:
             text = text[None]
         elif text.shape.rank == 2:  # (batch, 1), as keras.Input(shape=(1,), dtype="string") gives
             text = tf.reshape(text, [-1])
         elif text.shape.rank != 1:
-            raise ValueError(f"The tokenizer takes a batch of strings (rank 1), got shape {text.shape}.")
+            raise ValueError(f"`{name}` must be a batch of strings (rank 1), got a tensor of rank {text.shape.rank} "
+                             f"and shape {text.shape}.")
         return text
 
     def _num_special(self, pair: bool) -> int:
@@ -635,6 +654,7 @@ class TFWordPieceTokenizer(_InGraphTokenizer):
 
     def tokenize(self, text):
         """Strings [N] -> int64 RaggedTensor [N, tokens] of ids, without special tokens added."""
+        text = replace_invalid_utf8(text)
         if self._special_pattern is None:
             return self._tokenize_plain(text)
         if self.normalizer_options["clean_text"]:
