@@ -1,38 +1,88 @@
-"""kerasformers: Hugging Face transformers checkpoints as Keras 3 models, TensorFlow first."""
+"""kerasformers: Hugging Face transformers checkpoints as Keras 3 models, TensorFlow first.
+
+``import kerasformers`` is light: the public names (which import Keras and TensorFlow) load on
+first use, so ``kerasformers --help`` and other light entry points start at once.
+"""
 
 __version__ = "0.1.0"
 
-from kerasformers.configuration import AutoConfig, PretrainedConfig
-from kerasformers.hub import CheckpointNotFoundError, push_to_local_hub, set_local_hub
-from kerasformers.modeling_utils import TFPreTrainedModel
-from kerasformers.models.auto import (
-    TFAutoModel,
-    TFAutoModelForCausalLM,
-    TFAutoModelForMaskedLM,
-    TFAutoModelForMultipleChoice,
-    TFAutoModelForQuestionAnswering,
-    TFAutoModelForSequenceClassification,
-    TFAutoModelForTokenClassification,
-)
-from kerasformers.models.bert import *  # noqa: F401,F403
-from kerasformers.models.gpt2 import *  # noqa: F401,F403
-from kerasformers.models.llama import *  # noqa: F401,F403
-from kerasformers.generation import GenerationConfig, TextStreamer  # noqa: F401
-from kerasformers.models.distilbert import *  # noqa: F401,F403
-from kerasformers.models.roberta import *  # noqa: F401,F403
-from kerasformers.data.collators import (  # noqa: F401
-    DataCollatorForLanguageModeling,
-    DataCollatorForSeq2Seq,
-    DataCollatorForTokenClassification,
-    DataCollatorWithPadding,
-    DefaultDataCollator,
-    default_data_collator,
-)
-from kerasformers.outputs import ModelOutput
-from kerasformers.weights import WeightsError
+import os as _os
 
-from kerasformers.tokenization import AutoTokenizer, BatchEncoding, PreTrainedTokenizerFast
-from kerasformers.models.bert.tokenization_bert_tf import TFBertTokenizer  # noqa: E402
-from kerasformers.tokenizers_tf import TFAutoTokenizer, TFWordPieceTokenizer  # noqa: E402
-from kerasformers.tokenizers_spm_tf import TFSentencePieceTokenizer  # noqa: E402
-from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer  # noqa: E402
+_SUPPORTED_BACKENDS = ("tensorflow",)
+
+
+def _check_backend(backend: str | None) -> None:
+    if backend is not None and backend not in _SUPPORTED_BACKENDS:
+        raise ImportError(
+            f"kerasformers runs on Keras' TensorFlow backend; KERAS_BACKEND={backend} is not supported. "
+            "Unset KERAS_BACKEND or set KERAS_BACKEND=tensorflow.")
+
+
+_check_backend(_os.environ.get("KERAS_BACKEND"))
+
+
+def _load_public_api() -> None:
+    """Import every public name into this module (and so register every architecture)."""
+    import keras
+
+    _check_backend(keras.backend.backend())  # also catches a backend set in ~/.keras/keras.json
+
+    from kerasformers.configuration import AutoConfig, PretrainedConfig
+    from kerasformers.data.collators import (
+        DataCollatorForLanguageModeling,
+        DataCollatorForSeq2Seq,
+        DataCollatorForTokenClassification,
+        DataCollatorWithPadding,
+        DefaultDataCollator,
+        default_data_collator,
+    )
+    from kerasformers.generation import GenerationConfig, TextStreamer
+    from kerasformers.hub import CheckpointNotFoundError, push_to_local_hub, set_local_hub
+    from kerasformers.modeling_utils import TFPreTrainedModel
+    from kerasformers.models import bert, distilbert, gpt2, llama, roberta
+    from kerasformers.models.auto import (
+        TFAutoModel,
+        TFAutoModelForCausalLM,
+        TFAutoModelForMaskedLM,
+        TFAutoModelForMultipleChoice,
+        TFAutoModelForQuestionAnswering,
+        TFAutoModelForSequenceClassification,
+        TFAutoModelForTokenClassification,
+    )
+    from kerasformers.models.bert.tokenization_bert_tf import TFBertTokenizer
+    from kerasformers.outputs import ModelOutput
+    from kerasformers.tokenization import AutoTokenizer, BatchEncoding, PreTrainedTokenizerFast
+    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenizers_spm_tf import TFSentencePieceTokenizer
+    from kerasformers.tokenizers_tf import TFAutoTokenizer, TFWordPieceTokenizer
+    from kerasformers.weights import WeightsError
+
+    names = {k: v for k, v in locals().items() if not k.startswith("_") and k not in ("keras", "names")}
+    for module in (bert, distilbert, gpt2, llama, roberta):  # as `from module import *` would
+        public = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
+        names.update({n: getattr(module, n) for n in public if not isinstance(getattr(module, n), type(_os))})
+    for module_name in ("bert", "distilbert", "gpt2", "llama", "roberta"):
+        names.pop(module_name)
+    globals().update(names)
+    globals()["__all__"] = sorted(names)
+
+
+def __getattr__(name: str):
+    if name.startswith("__") and name != "__all__":
+        raise AttributeError(name)
+    import importlib.util
+
+    if importlib.util.find_spec(f"{__name__}.{name}") is not None:  # `from kerasformers import losses`
+        return importlib.import_module(f"{__name__}.{name}")
+    if "__all__" not in globals():
+        _load_public_api()
+    try:
+        return globals()[name]
+    except KeyError:
+        raise AttributeError(f"module 'kerasformers' has no attribute {name!r}") from None
+
+
+def __dir__():
+    if "__all__" not in globals():
+        _load_public_api()
+    return sorted(set(globals()) | set(globals()["__all__"]))

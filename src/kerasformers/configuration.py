@@ -164,9 +164,13 @@ class PretrainedConfig:
     @classmethod
     def from_json_file(cls, path: str | os.PathLike) -> dict[str, Any]:
         try:
-            return json.loads(Path(path).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
+            values = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise ValueError(f"{path} is not valid JSON ({error}). Re-download or re-save it.") from None
+        if not isinstance(values, dict):
+            raise ValueError(f"{path} holds a JSON {type(values).__name__}, not an object of config values. "
+                             "Re-download or re-save it.")
+        return values
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, revision: str | None = None,

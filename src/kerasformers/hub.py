@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import huggingface_hub
+import huggingface_hub.constants  # a submodule: `import huggingface_hub` alone does not load it
 from huggingface_hub.errors import LocalEntryNotFoundError, RevisionNotFoundError
 
 _local_hub_root: str | None = None
@@ -116,39 +119,140 @@ def _from_hf_cache(name, revision, cache_dir, looked, label) -> Path | None:
         return None
 
 
-def atomic_folder_write(destination: str | os.PathLike):
-    """Context manager: yields a temporary folder that replaces ``destination`` files on success.
+def atomic_folder_write(destination: str | os.PathLike, replaces: Callable[[str], bool] | None = None):
+    """Context manager: yields a temporary folder whose files replace those of ``destination``.
 
-    Files are written beside the destination and moved in only when the block finishes, so a
-    failure never leaves a half-written checkpoint.
+    The new folder is assembled beside ``destination`` (a hidden ``.<name>.tmp-<pid>-*`` sibling):
+    the files written into the yielded folder, plus hard links to the files already in
+    ``destination`` that are kept. Then the two folders are swapped in one atomic rename, so a
+    reader (or a process killed at any instant) sees either the complete old folder or the
+    complete new one. ``replaces(name)`` says which existing top-level files this writer owns:
+    those are dropped unless written anew (e.g. stale weight shards of an earlier save).
 
     Example:
         >>> with atomic_folder_write("out") as tmp:
         ...     (tmp / "config.json").write_text("{}")
     """
-    return _AtomicFolder(Path(destination))
+    return _AtomicFolder(Path(destination), replaces)
+
+
+def check_writable_folder(path: str | os.PathLike, what: str = "save_directory") -> Path:
+    """Raise one clear error now if ``path`` cannot become a folder we write into.
+
+    Example:
+        >>> check_writable_folder("out")
+        PosixPath('out')
+    """
+    path = Path(path).expanduser()
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{what}={os.fspath(path)!r} is an existing file, not a folder. "
+                                 "Pass a folder path (it is created if missing).")
+    parent = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise NotADirectoryError(f"{what}={os.fspath(path)!r}: {parent} is a file, so no folder can be made "
+                                 "under it. Pass another path.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"{what}={os.fspath(path)!r}: {parent} is not writable. Pass a folder you "
+                              "can write to.")
+    return path
+
+
+_TMP_MARK = ".tmp-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_temps(destination: Path) -> None:
+    """Delete temp folders that writers killed mid-way left beside (or, before 0.1, inside) it."""
+    candidates = list(destination.parent.glob(f".{destination.name}{_TMP_MARK}*"))
+    if destination.is_dir():
+        candidates += [p for p in destination.glob(f"{_TMP_MARK}*") if p.is_dir()]  # older layout
+    for path in candidates:
+        pid = path.name.split(_TMP_MARK, 1)[1].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
+            continue  # another process is writing right now
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _link_or_copy(item: Path, target: Path) -> None:
+    """Recreate ``item`` at ``target``: files as hard links (no copy of large data), folders recursively."""
+    if item.is_symlink():
+        os.symlink(os.readlink(item), target)
+    elif item.is_dir():
+        target.mkdir()
+        for child in item.iterdir():
+            _link_or_copy(child, target / child.name)
+        shutil.copystat(item, target)
+    else:
+        try:
+            os.link(item, target)
+        except OSError:  # a file system without hard links
+            shutil.copy2(item, target)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    errno = ctypes.get_errno()
+    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: the file system cannot exchange
+        return False
+    raise OSError(errno, os.strerror(errno), os.fspath(b))
 
 
 class _AtomicFolder:
-    def __init__(self, destination: Path):
-        self.destination = destination
+    def __init__(self, destination: Path, replaces: Callable[[str], bool] | None):
+        self.destination = check_writable_folder(destination).resolve()
+        self.replaces = replaces or (lambda name: False)
 
     def __enter__(self) -> Path:
-        self.destination.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.destination))
+        self.destination.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(self.destination)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.destination.name}{_TMP_MARK}{os.getpid()}-",
+                                         dir=self.destination.parent))
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb):
         try:
             if exc_type is None:
-                for item in self.tmp.iterdir():
-                    target = self.destination / item.name
-                    if target.is_dir() and not target.is_symlink():
-                        shutil.rmtree(target)
-                    os.replace(item, target)
+                self._commit()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
         return False
+
+    def _commit(self) -> None:
+        self.tmp.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary folder
+        if not self.destination.exists():
+            os.replace(self.tmp, self.destination)
+            return
+        for item in self.destination.iterdir():  # keep what this writer does not own
+            owned = item.is_file() and self.replaces(item.name)
+            if not owned and not item.name.startswith(_TMP_MARK) and not (self.tmp / item.name).exists():
+                _link_or_copy(item, self.tmp / item.name)
+        shutil.copystat(self.destination, self.tmp)
+        if not _exchange(self.tmp, self.destination):
+            # No atomic swap here: move the old folder aside, then the new one in (a short window).
+            aside = self.tmp.with_name(self.tmp.name + "-old")
+            os.replace(self.destination, aside)
+            os.replace(self.tmp, self.destination)
+            self.tmp = aside  # removed by __exit__
 
 
 def push_to_local_hub(folder: str | os.PathLike, repo_id: str) -> Path:

@@ -19,10 +19,11 @@ import keras
 import numpy as np
 
 from kerasformers.configuration import PretrainedConfig, config_class_for
-from kerasformers.hub import atomic_folder_write, resolve_checkpoint
+from kerasformers.hub import atomic_folder_write, check_writable_folder, resolve_checkpoint
+from kerasformers.input_checks import validate_model_inputs
 from kerasformers.outputs import ModelOutput
 from kerasformers.training import KerasTrainingMixin
-from kerasformers.weights import load_checkpoint_into_model, save_model_weights
+from kerasformers.weights import is_weights_file, load_checkpoint_into_model, save_model_weights
 
 logger = logging.getLogger("kerasformers")
 
@@ -140,6 +141,7 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
                 f"{type(self).__name__} does not accept {unknown}. It accepts: {', '.join(parameters)}. "
                 "Drop those keys from the batch (e.g. tokenizer(..., return_token_type_ids=False))."
             )
+        self.validate_inputs(kwargs)
         for name, value in list(kwargs.items()):
             if isinstance(value, (list, tuple, np.ndarray)) and name != "past_key_values":
                 array = np.asarray(value)
@@ -156,6 +158,32 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         if return_dict is False and isinstance(outputs, ModelOutput):
             return outputs.to_tuple()
         return outputs
+
+    def validate_inputs(self, inputs: Mapping[str, Any], caller: str | None = None) -> None:
+        """One clear error for bad concrete inputs (ids out of range, shapes that would broadcast...).
+
+        See :mod:`kerasformers.input_checks`; values inside graphs are not checked.
+
+        Example:
+            >>> model.validate_inputs({"input_ids": np.array([[5, 100000]])})
+            Traceback (most recent call last):
+            ValueError: input_ids holds 100000 at position (0, 1), outside [0, 30522) ...
+        """
+        validate_model_inputs(inputs, self.input_id_limits(), self.main_input_name, caller or type(self).__name__)
+
+    def input_id_limits(self) -> dict[str, tuple[int, str]]:
+        """Input name -> (size of the table it indexes, config field), for the checks above.
+
+        A model whose positions have no table (rotary embeddings) leaves ``position_ids`` out.
+
+        Example:
+            >>> model.input_id_limits()["input_ids"]
+            (30522, 'vocab_size')
+        """
+        fields = {"input_ids": "vocab_size", "token_type_ids": "type_vocab_size",
+                  "position_ids": "max_position_embeddings"}
+        return {name: (getattr(self.config, field), field) for name, field in fields.items()
+                if isinstance(getattr(self.config, field, None), int)}
 
     # ---------------------------------------------------------------- fast inference
     # Eager inference calls run as a cached TensorFlow graph once the model has been called
@@ -251,6 +279,8 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         The result is the same (numpy outputs from the same compiled predict step); the
         shortcut only removes the per-call pipeline set-up that dominates small batches.
         """
+        if isinstance(x, Mapping):
+            self.validate_inputs(x)
         batch = self._single_predict_batch(x, batch_size, steps, callbacks)
         if batch is None:
             return super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps,
@@ -300,6 +330,11 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
     def max_input_length(self) -> int | None:
         """The longest input the model handles (RoBERTa-style models reserve position ids)."""
         return getattr(self.config, "max_position_embeddings", None)
+
+    @property
+    def max_generation_length(self) -> int | None:
+        """The longest prompt + generated text ``generate()`` accepts (rotary models may extend it)."""
+        return self.max_input_length
 
     def check_input_ids(self, input_ids, name: str = "input_ids", rank: int = 2) -> None:
         """Raise one clear error for inputs of the wrong rank or longer than the model allows."""
@@ -373,17 +408,28 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         Example:
             >>> model.save_pretrained("out")
         """
+        check_writable_folder(save_directory)
         if not self.built:
             self.build_with_dummy_inputs()
         self.config.architectures = [type(self).__name__.removeprefix("TF")]
-        with atomic_folder_write(save_directory) as tmp:
-            (tmp / "config.json").write_text(self.config.to_json_string(), encoding="utf-8")
-            save_model_weights(self, Path(tmp), max_shard_size=max_shard_size)
+        # The weight files of an earlier save (other shards, an index, pickles) go: one set remains.
+        with atomic_folder_write(save_directory, replaces=is_weights_file) as tmp:
+            self.write_pretrained_files(tmp, max_shard_size=max_shard_size)
         if kwargs.get("saved_model"):
             # As transformers' TF side: a SavedModel in <save_directory>/saved_model/<version>.
             from kerasformers.export import export_saved_model
 
-            export_saved_model(self, Path(save_directory) / "saved_model", version=kwargs.get("version", 1))
+            export_saved_model(self, Path(save_directory) / "saved_model", version=kwargs.get("version", 1),
+                               overwrite=True)  # a save replaces the folder's earlier save
+
+    def write_pretrained_files(self, folder: Path, max_shard_size: int | str = "5GB") -> None:
+        """Write this model's checkpoint files into ``folder`` (a subclass adds its own files).
+
+        Example:
+            >>> model.write_pretrained_files(Path("out"))  # what save_pretrained moves into place
+        """
+        (folder / "config.json").write_text(self.config.to_json_string(), encoding="utf-8")
+        save_model_weights(self, folder, max_shard_size=max_shard_size)
 
     def export(self, filepath: str | os.PathLike, format: str = "tf_saved_model", verbose: bool | None = None,
                input_signature=None, **kwargs: Any):

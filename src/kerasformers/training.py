@@ -27,6 +27,8 @@ from collections.abc import Mapping
 import keras
 from keras import ops
 
+from kerasformers.input_checks import validate_labels_dtype
+
 # call parameters that carry labels (transformers' names)
 LABEL_ARGUMENTS = ("labels", "start_positions", "end_positions", "next_sentence_label",
                    "sentence_order_label", "mc_labels")
@@ -235,10 +237,23 @@ class KerasTrainingMixin:
         Example:
             >>> model.fit(dict(tokenizer(texts, return_tensors="np", padding=True)), labels, epochs=2)
         """
-        check_same_length(x, y, kwargs.get("sample_weight"))
+        self._check_in_memory_data(x, y, kwargs.get("sample_weight"))
         if _is_tf_dataset(x) and not args:
             kwargs.setdefault("shuffle", False)  # tf.data shuffles itself (prepare_tf_dataset does)
         return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """Keras ``evaluate``, with the same up-front checks of in-memory data as ``fit``."""
+        self._check_in_memory_data(x, y, kwargs.get("sample_weight"))
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def _check_in_memory_data(self, x, y, sample_weight) -> None:
+        """Lengths, ids and label types of arrays in memory, before Keras builds its pipeline."""
+        check_same_length(x, y, sample_weight)
+        if isinstance(x, Mapping):
+            features, labels = self.split_labels(x, y)
+            self.validate_inputs(features)
+            validate_labels_dtype(labels)
 
     # ---------------------------------------------------------------- steps (TensorFlow backend)
     @staticmethod

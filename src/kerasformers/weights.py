@@ -29,6 +29,20 @@ SAFE_WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
 PICKLE_WEIGHTS_NAME = "pytorch_model.bin"
 PICKLE_WEIGHTS_INDEX_NAME = "pytorch_model.bin.index.json"
 
+_WEIGHTS_FILE = re.compile(r"(model(-\d+-of-\d+)?\.safetensors|model\.safetensors\.index\.json"
+                           r"|pytorch_model(-\d+-of-\d+)?\.bin|pytorch_model\.bin\.index\.json)")
+
+
+def is_weights_file(name: str) -> bool:
+    """Whether ``name`` is one of a checkpoint's weight files (single, sharded, index, pickle).
+
+    Example:
+        >>> is_weights_file("model-00001-of-00002.safetensors"), is_weights_file("config.json")
+        (True, False)
+    """
+    return _WEIGHTS_FILE.fullmatch(name) is not None
+
+
 # Keras built-in layers: (attribute, torch parameter name, transposed?)
 _KERAS_LEAF_VARIABLES: dict[type, tuple[tuple[str, str, bool], ...]] = {
     keras.layers.Dense: (("kernel", "weight", True), ("bias", "bias", False)),
@@ -146,6 +160,15 @@ def iter_checkpoint_tensors(files: list[Path], fmt: str) -> Iterator[tuple[str, 
                 yield name, (lambda t=tensor: t.float().numpy() if t.is_floating_point() else t.numpy())
         return
     for path in files:
+        try:
+            with open(path, "rb"):  # an unreadable file is a permission problem, not corruption
+                pass
+        except PermissionError:
+            raise WeightsError(f"{path} cannot be read: permission denied. Give your user read access "
+                               f"(e.g. chmod a+r {path}) or copy the checkpoint somewhere readable.") from None
+        except IsADirectoryError:
+            raise WeightsError(f"{path} is a folder, not a safetensors file. Remove it and save or "
+                               "download the checkpoint again.") from None
         try:
             handle = safe_open(path, framework="numpy")
             names = list(handle.keys())

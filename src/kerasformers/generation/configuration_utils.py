@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import os
 from pathlib import Path
@@ -41,6 +42,36 @@ _UNSUPPORTED = ("penalty_alpha", "typical_p", "epsilon_cutoff", "eta_cutoff", "d
                 "num_beam_groups", "constraints", "force_words_ids", "guidance_scale", "sequence_bias",
                 "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens",
                 "top_h", "assistant_model", "prompt_lookup_num_tokens", "encoder_repetition_penalty")
+
+
+# transformers' generate() keywords that kerasformers accepts and that change nothing here.
+_ACCEPTED_NO_OPS = ("use_cache", "output_attentions", "output_hidden_states", "output_scores",
+                    "output_logits", "renormalize_logits", "remove_invalid_values", "synced_gpus",
+                    "decoder_start_token_id", "_from_model_config", "transformers_version")
+
+
+def check_generate_kwargs(kwargs: dict[str, Any]) -> None:
+    """Refuse keyword arguments ``generate()`` does not know, as transformers refuses unused ones.
+
+    Example:
+        >>> check_generate_kwargs({"max_new_token": 3})
+        Traceback (most recent call last):
+        ValueError: generate() got unknown keyword argument(s) ['max_new_token'] ('max_new_token': did you mean 'max_new_tokens'?) ...
+    """
+    known = set(_DEFAULTS) | set(_UNSUPPORTED) | set(_ACCEPTED_NO_OPS)
+    unknown = [k for k in kwargs if k not in known]
+    if not unknown:
+        return
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        if close:
+            hints.append(f"{key!r}: did you mean {close[0]!r}?")
+    raise ValueError(
+        f"generate() got unknown keyword argument(s) {unknown}"
+        + (f" ({'; '.join(hints)})" if hints else "")
+        + ". They are neither generation settings nor model inputs (input_ids, attention_mask); "
+        "fix the spelling or drop them.")
 
 
 class GenerationConfig:

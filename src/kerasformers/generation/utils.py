@@ -32,7 +32,12 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from kerasformers.generation.configuration_utils import GENERATION_CONFIG_NAME, GenerationConfig
+from kerasformers.generation.configuration_utils import (
+    GENERATION_CONFIG_NAME,
+    GenerationConfig,
+    check_generate_kwargs,
+)
+from kerasformers.input_checks import as_concrete_array
 from kerasformers.generation.logits_process import DecodeContext, build_logits_processors
 
 logger = logging.getLogger("kerasformers")
@@ -89,10 +94,10 @@ class GenerationMixin:
     def generation_config(self, config: GenerationConfig) -> None:
         object.__setattr__(self, "_kf_generation_config", config)
 
-    def save_pretrained(self, save_directory, **kwargs):
-        """Save as TFPreTrainedModel does, plus ``generation_config.json`` (as transformers does)."""
-        super().save_pretrained(save_directory, **kwargs)
-        self.generation_config.save_pretrained(save_directory)  # itself written to a temp file, then renamed
+    def write_pretrained_files(self, folder, **kwargs):
+        """The model's files plus ``generation_config.json`` (as transformers saves), in one atomic save."""
+        super().write_pretrained_files(folder, **kwargs)
+        self.generation_config.save_pretrained(folder)
 
     def _compiled_generate_functions(self) -> dict:
         cache = self.__dict__.get("_kf_compiled")
@@ -119,13 +124,28 @@ class GenerationMixin:
         """
         kwargs.pop("return_dict_in_generate", None)
         kwargs.pop("token_type_ids", None)
+        check_generate_kwargs(kwargs)
         config = (generation_config or self.generation_config).update(**kwargs)
         config.validate()
         if input_ids is None:
             raise ValueError("generate() needs input_ids (a (batch, length) array of prompt token ids).")
-        input_ids = np.asarray(input_ids, np.int32)
-        if input_ids.ndim == 1:
-            input_ids = input_ids[None, :]
+        if isinstance(input_ids, (list, tuple)) and input_ids and not isinstance(input_ids[0], (list, tuple)):
+            input_ids = [input_ids]  # one prompt as a flat list of ids
+        prompt = as_concrete_array(input_ids, "input_ids")
+        if prompt is None:
+            prompt = np.asarray(input_ids)
+        if prompt.ndim == 1:
+            prompt = prompt[None, :]
+        if prompt.ndim != 2:
+            raise ValueError(f"input_ids must have shape (batch_size, sequence_length), got {prompt.shape}.")
+        if prompt.shape[-1] == 0:
+            raise ValueError("generate() got an empty prompt (input_ids of length 0). Give at least one token: "
+                             "for an unconditional start pass [[bos_token_id]] "
+                             f"(here {config.bos_token_id}).")
+        if attention_mask is not None and np.ndim(attention_mask) == 1:
+            attention_mask = np.asarray(attention_mask)[None, :]
+        self.validate_inputs({"input_ids": prompt, "attention_mask": attention_mask}, caller="generate()")
+        input_ids = prompt.astype(np.int32)
         batch, prompt_length = input_ids.shape
         eos = config.eos_token_ids
         pad = config.pad_token_id
@@ -145,16 +165,24 @@ class GenerationMixin:
             logger.warning("A decoder-only model is being used with right padding: pass padding_side='left' "
                            "to the tokenizer for correct generation results.")
         if config.max_new_tokens is not None:
-            max_new_tokens = int(config.max_new_tokens)
+            max_new_tokens = config.max_new_tokens
+            if not isinstance(max_new_tokens, (int, np.integer)) or isinstance(max_new_tokens, bool) \
+                    or max_new_tokens < 1:
+                raise ValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}.")
+            max_new_tokens = int(max_new_tokens)
         else:
             max_new_tokens = int(config.max_length) - prompt_length
-        if max_new_tokens < 1:
-            raise ValueError(f"Nothing to generate: the prompt has {prompt_length} tokens and max_length is "
-                             f"{config.max_length}. Pass max_new_tokens=N.")
-        limit = getattr(self.config, "max_position_embeddings", None)
+            if max_new_tokens < 1:
+                raise ValueError(f"Nothing to generate: the prompt has {prompt_length} tokens and max_length is "
+                                 f"{config.max_length}. Pass max_new_tokens=N (or a larger max_length).")
+        limit = self.max_generation_length
         if limit is not None and prompt_length + max_new_tokens > limit:
-            logger.warning(f"prompt ({prompt_length}) + max_new_tokens ({max_new_tokens}) exceeds the model's "
-                           f"max_position_embeddings ({limit}); outputs past it may degrade.")
+            # the KV cache is allocated for the whole length up front: fail now, not after minutes
+            raise ValueError(
+                f"prompt ({prompt_length} tokens) + max_new_tokens ({max_new_tokens}) = "
+                f"{prompt_length + max_new_tokens} exceeds the {limit} positions {type(self).__name__} handles "
+                f"(max_position_embeddings). Lower max_new_tokens to at most {max(limit - prompt_length, 0)}"
+                " or shorten the prompt.")
 
         if config.num_beams > 1:
             if config.do_sample:

@@ -312,6 +312,16 @@ class TFLlamaPreTrainedModel(TFPreTrainedModel):
     def get_input_embeddings(self):
         return self.model.embed_tokens
 
+    def input_id_limits(self):
+        # rotary positions index no table: any position id is valid
+        return {k: v for k, v in super().input_id_limits().items() if k != "position_ids"}
+
+    @property
+    def max_generation_length(self):
+        # RoPE scaling (linear, dynamic, llama3, yarn) stretches the trained context by its factor
+        factor = float((self.config.rope_parameters or {}).get("factor") or 1.0)
+        return int(self.config.max_position_embeddings * max(factor, 1.0))
+
     def init_cache(self, batch_size: int, max_length: int, dtype=None):
         """A zeroed static KV cache: per layer (key, value), (batch, kv_heads, max_length, head_dim).
 

@@ -1,0 +1,79 @@
+"""Shared pieces of the bad-input catalogue: tiny checkpoints and a "nothing changed" check.
+
+Every case in this folder feeds one bad input and asserts the exception type, the key words
+of its message and, where something could be written, that nothing was written or overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+TINY_BERT = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                 intermediate_size=37, max_position_embeddings=64)
+TINY_LLAMA = dict(vocab_size=99, hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                  bos_token_id=1, eos_token_id=2, pad_token_id=0)
+
+
+def snapshot(path: str | Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file under ``path`` (hidden files included)."""
+    root = Path(path)
+    if root.is_file():
+        return {"": hashlib.sha256(root.read_bytes()).hexdigest()}
+    if not root.exists():
+        return {}
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(name="snapshot", scope="session")
+def snapshot_fixture():
+    """The :func:`snapshot` function, for test files in this folder."""
+    return snapshot
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_classifier():
+    from kerasformers import TFBertForSequenceClassification
+    from kerasformers.models.bert.configuration_bert import BertConfig
+
+    model = TFBertForSequenceClassification(BertConfig(**TINY_BERT, num_labels=3))
+    model.build_with_dummy_inputs()
+    return model
+
+
+@pytest.fixture(scope="session")
+def tiny_llama():
+    from kerasformers import TFLlamaForCausalLM
+    from kerasformers.models.llama.configuration_llama import LlamaConfig
+
+    model = TFLlamaForCausalLM(LlamaConfig(**TINY_LLAMA))
+    model.build_with_dummy_inputs()
+    return model
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_folder(tiny_bert_classifier, tmp_path_factory) -> Path:
+    """A saved tiny BERT classifier (config.json + model.safetensors); do not modify it."""
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tiny_bert_classifier.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_kwargs() -> dict:
+    return dict(TINY_BERT)
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_kwargs() -> dict:
+    return dict(TINY_LLAMA)
+
+
+@pytest.fixture
+def ids():
+    return np.array([[5, 6, 7, 8], [9, 10, 11, 12]], np.int32)
