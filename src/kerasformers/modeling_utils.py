@@ -20,7 +20,7 @@ import numpy as np
 
 from kerasformers.configuration import PretrainedConfig, config_class_for
 from kerasformers.hub import atomic_folder_write, check_writable_folder, resolve_checkpoint
-from kerasformers.input_checks import validate_model_inputs
+from kerasformers.input_checks import as_concrete_array, validate_model_inputs
 from kerasformers.outputs import ModelOutput
 from kerasformers.training import KerasTrainingMixin
 from kerasformers.weights import is_weights_file, load_checkpoint_into_model, save_model_weights
@@ -72,6 +72,7 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
     config_class: type[PretrainedConfig] | None = None
     base_model_prefix: str = ""
     main_input_name: str = "input_ids"
+    main_input_rank: int = 2  # (batch_size, sequence_length); multiple-choice heads add num_choices
     # Regexes over checkpoint tensor names: (pattern, replacement) applied before matching.
     weight_renames: tuple[tuple[str, str], ...] = ()
     # Regexes of checkpoint tensors that are fine to leave unused (e.g. tied decoder copies).
@@ -170,6 +171,9 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             ValueError: input_ids holds 100000 at position (0, 1), outside [0, 30522) ...
         """
         validate_model_inputs(inputs, self.input_id_limits(), self.main_input_name, caller or type(self).__name__)
+        main = as_concrete_array(inputs.get(self.main_input_name), self.main_input_name)
+        if main is not None:
+            self.check_input_ids(main, self.main_input_name)  # rank and length, before Keras wraps errors
 
     def input_id_limits(self) -> dict[str, tuple[int, str]]:
         """Input name -> (size of the table it indexes, config field), for the checks above.
@@ -336,8 +340,9 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         """The longest prompt + generated text ``generate()`` accepts (rotary models may extend it)."""
         return self.max_input_length
 
-    def check_input_ids(self, input_ids, name: str = "input_ids", rank: int = 2) -> None:
+    def check_input_ids(self, input_ids, name: str = "input_ids", rank: int | None = None) -> None:
         """Raise one clear error for inputs of the wrong rank or longer than the model allows."""
+        rank = rank or self.main_input_rank
         shape = tuple(input_ids.shape)
         if len(shape) != rank:
             expected = "(batch_size, sequence_length)" if rank == 2 else \

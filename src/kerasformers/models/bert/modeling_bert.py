@@ -391,6 +391,8 @@ class TFBertForMultipleChoice(TFBertPreTrainedModel):
         TensorShape([1, 2])
     """
 
+    main_input_rank = 3  # (batch_size, num_choices, sequence_length)
+
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.bert = BertMainLayer(config, name="bert")
@@ -405,7 +407,7 @@ class TFBertForMultipleChoice(TFBertPreTrainedModel):
 
     def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
              output_attentions=None, output_hidden_states=None, labels=None, training=False):
-        self.check_input_ids(input_ids, rank=3)
+        self.check_input_ids(input_ids)
         num_choices = ops.shape(input_ids)[1]
 
         def flat(x):

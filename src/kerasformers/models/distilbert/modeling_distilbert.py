@@ -358,6 +358,8 @@ class TFDistilBertForMultipleChoice(TFDistilBertPreTrainedModel):
         TensorShape([1, 2])
     """
 
+    main_input_rank = 3  # (batch_size, num_choices, sequence_length)
+
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.distilbert = DistilBertMainLayer(config, name="distilbert")
@@ -371,7 +373,7 @@ class TFDistilBertForMultipleChoice(TFDistilBertPreTrainedModel):
 
     def call(self, input_ids=None, attention_mask=None, position_ids=None, output_attentions=None,
              output_hidden_states=None, labels=None, training=False):
-        self.check_input_ids(input_ids, rank=3)
+        self.check_input_ids(input_ids)
         num_choices = ops.shape(input_ids)[1]
 
         def flat(x):

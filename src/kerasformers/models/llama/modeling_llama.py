@@ -317,6 +317,10 @@ class TFLlamaPreTrainedModel(TFPreTrainedModel):
         return {k: v for k, v in super().input_id_limits().items() if k != "position_ids"}
 
     @property
+    def max_input_length(self):
+        return None  # rotary positions have no table (transformers only warns past the trained length)
+
+    @property
     def max_generation_length(self):
         # RoPE scaling (linear, dynamic, llama3, yarn) stretches the trained context by its factor
         factor = float((self.config.rope_parameters or {}).get("factor") or 1.0)
@@ -337,8 +341,7 @@ class TFLlamaPreTrainedModel(TFPreTrainedModel):
 
     def decode(self, input_ids, attention_mask, position_ids, past_key_values, cache_position,
                inputs_embeds, output_attentions, output_hidden_states, training):
-        if inputs_embeds is None and len(input_ids.shape) != 2:
-            # no length check: rotary positions have no table (transformers only warns past the limit)
+        if inputs_embeds is None:
             self.check_input_ids(input_ids)
         return self.model(input_ids, attention_mask=attention_mask, position_ids=position_ids,
                           past_key_values=past_key_values, cache_position=cache_position,
