@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+from kerasformers.errors import ConfigError
 
 
 def _gelu_exact(x):
@@ -40,6 +41,6 @@ def get_activation(name: str):
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(
+        raise ConfigError(
             f"Unknown activation {name!r} (hidden_act). Known: {', '.join(sorted(ACTIVATIONS))}."
         ) from None

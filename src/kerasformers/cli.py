@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import time
+from kerasformers.errors import InvalidInputError, KerasformersError, TrainingDataError  # noqa: F401  (re-exported)
 from pathlib import Path
 
 # Before anything imports TensorFlow (this module imports nothing heavy; the commands do, when run):
@@ -29,8 +30,6 @@ DEFAULT_OUTPUT_DIR = "outputs/text-classifier"
 DEFAULTS = {"epochs": 1, "batch_size": 32, "learning_rate": 1e-4, "max_length": 64}
 
 
-class TrainingDataError(ValueError):
-    """The data given to ``kerasformers train`` cannot be trained on (raised before training)."""
 
 
 # ---------------------------------------------------------------------------------- train
@@ -299,7 +298,7 @@ def classification_metrics(labels, predictions, num_labels: int) -> dict[str, fl
     # the predictions; a class in neither has no F1 to average (not 0).
     for c in np.union1d(labels, predictions):
         if not 0 <= c < num_labels:
-            raise ValueError(f"class id {c} is outside 0..{num_labels - 1}")
+            raise InvalidInputError(f"class id {c} is outside 0..{num_labels - 1}")
         tp = np.sum((predictions == c) & (labels == c))
         fp = np.sum((predictions == c) & (labels != c))
         fn = np.sum((predictions != c) & (labels == c))
@@ -419,22 +418,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``kerasformers COMMAND ...``; errors in the input are one line on stderr, exit code 2.
+    """Run ``kerasformers COMMAND ...``; a KerasformersError is one line on stderr, exit code 2.
 
     Example:
         >>> main(["train", "--data", "reviews.csv", "--epochs", "1"])  # doctest: +SKIP
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
-    from kerasformers.hub import CheckpointNotFoundError
-
-    input_errors = (TrainingDataError, CheckpointNotFoundError)
-    if args.command == "export":  # a bad option for the checkpoint (wrong task, unsupported tokenizer,
-        # no tf2onnx), or an output path that exists (no --overwrite) or is a file
-        input_errors += (ValueError, ImportError, FileExistsError, NotADirectoryError, IsADirectoryError)
     try:
         args.run(args)
-    except input_errors as error:
+    except KerasformersError as error:  # a problem with the input: one line. Anything else is a bug.
         print(f"kerasformers {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasformers.hub import atomic_folder_write, resolve_checkpoint
+from kerasformers.errors import ConfigError, MissingFileError, UnsupportedModelTypeError  # noqa: F401  (re-exported)
 
 CONFIG_NAME = "config.json"
 
@@ -27,8 +28,6 @@ _COMMON_DEFAULTS: dict[str, Any] = {
 _CONFIG_REGISTRY: dict[str, type["PretrainedConfig"]] = {}
 
 
-class UnsupportedModelTypeError(ValueError):
-    """config.json names a model_type that kerasformers has no architecture for."""
 
 
 def register_config(cls: type["PretrainedConfig"]) -> type["PretrainedConfig"]:
@@ -107,7 +106,7 @@ class PretrainedConfig:
     @num_labels.setter
     def num_labels(self, count: int) -> None:
         if not isinstance(count, int) or count < 1:
-            raise ValueError(f"num_labels must be a positive integer, got {count!r}.")
+            raise ConfigError(f"num_labels must be a positive integer, got {count!r}.")
         if getattr(self, "_id2label", None) is None or len(self._id2label) != count:
             self.id2label = {i: f"LABEL_{i}" for i in range(count)}
 
@@ -166,9 +165,9 @@ class PretrainedConfig:
         try:
             values = json.loads(Path(path).read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"{path} is not valid JSON ({error}). Re-download or re-save it.") from None
+            raise ConfigError(f"{path} is not valid JSON ({error}). Re-download or re-save it.") from None
         if not isinstance(values, dict):
-            raise ValueError(f"{path} holds a JSON {type(values).__name__}, not an object of config values. "
+            raise ConfigError(f"{path} holds a JSON {type(values).__name__}, not an object of config values. "
                              "Re-download or re-save it.")
         return values
 
@@ -183,7 +182,7 @@ class PretrainedConfig:
         folder = resolve_checkpoint(name_or_path, revision=revision, cache_dir=cache_dir)
         path = folder / CONFIG_NAME
         if not path.is_file():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"{folder} has no {CONFIG_NAME}; a checkpoint folder needs one. "
                 "Save the model with save_pretrained() to write it."
             )

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from kerasformers.errors import ExportError, InvalidInputTypeError, NotAFolderError, NotSupportedError, TargetExistsError
 
 
 class _LazyTensorFlow:
@@ -181,23 +182,23 @@ def check_export_target(export_dir: str | os.PathLike, version: int | str | None
     """
     root = Path(export_dir)
     if root.exists() and not root.is_dir():
-        raise NotADirectoryError(f"The export folder {str(root)!r} is an existing file: give a folder path "
+        raise NotAFolderError(f"The export folder {str(root)!r} is an existing file: give a folder path "
                                  "(versions go into <folder>/<version>/).")
     existing = root
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
-        raise NotADirectoryError(f"The export folder {str(root)!r} cannot be created: {str(existing)!r} is a "
+        raise NotAFolderError(f"The export folder {str(root)!r} cannot be created: {str(existing)!r} is a "
                                  "file, not a folder.")
     if version is None:
         return
     name = str(version)
     if isinstance(version, bool) or (isinstance(version, int) and version < 0) or not name \
             or name.startswith(".") or "/" in name or os.sep in name:
-        raise ValueError(f"version={version!r} is not a version folder name: use a whole number >= 0 "
+        raise ExportError(f"version={version!r} is not a version folder name: use a whole number >= 0 "
                          "(TF Serving's versions) or a plain folder name not starting with '.'.")
     if (root / name).exists() and not overwrite:
-        raise FileExistsError(f"{str(root / name)!r} already exists: pass overwrite=True (kerasformers export "
+        raise TargetExistsError(f"{str(root / name)!r} already exists: pass overwrite=True (kerasformers export "
                               f"--overwrite) to replace it, or leave the version out to write the next free "
                               f"one ({next_version(root)}).")
 
@@ -364,7 +365,7 @@ def _task_outputs(task: str, model, tokenizer, encoded: dict, outputs,
         return {"start": start_index, "end": end_index, "score": tf.reduce_max(flat, axis=-1),
                 "answer": tokenizer.detokenize(span_ids), "start_logits": start_logits,
                 "end_logits": end_logits}
-    raise ValueError(f"Unknown task {task!r}; choose one of {', '.join(TASKS)}.")
+    raise ExportError(f"Unknown task {task!r}; choose one of {', '.join(TASKS)}.")
 
 
 def _auto_class_for(task: str):
@@ -386,7 +387,7 @@ def normalize_task(task: str) -> str:
     """
     task = _TASK_ALIASES.get(task, task)
     if task not in TASKS:
-        raise ValueError(f"Unknown task {task!r}. Tasks: {', '.join(TASKS)} "
+        raise ExportError(f"Unknown task {task!r}. Tasks: {', '.join(TASKS)} "
                          f"(aliases: {', '.join(sorted(_TASK_ALIASES))}).")
     return task
 
@@ -421,14 +422,14 @@ def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
     """
     task = normalize_task(task)
     if generation_options and task != "text-generation":
-        raise TypeError(f"{', '.join(sorted(generation_options))}: generation options, for task='text-generation' "
+        raise InvalidInputTypeError(f"{', '.join(sorted(generation_options))}: generation options, for task='text-generation' "
                         f"only (the task is {task!r}).")
     if task == "text-generation" and not with_tokenizer:
-        raise ValueError("A text-generation export takes and returns strings, so it needs the tokenizer: pass "
+        raise ExportError("A text-generation export takes and returns strings, so it needs the tokenizer: pass "
                          "with_tokenizer=True (--with-tokenizer). For token ids in and logits out, export the "
                          "model alone with export_saved_model / model.export(dir).")
     if not isinstance(max_answer_len, int) or max_answer_len < 1:
-        raise ValueError(f"max_answer_len must be a whole number >= 1 (tokens in an answer), got {max_answer_len!r}.")
+        raise ExportError(f"max_answer_len must be a whole number >= 1 (tokens in an answer), got {max_answer_len!r}.")
     check_export_target(export_dir, version, overwrite)  # before the (slow) load and trace
     if isinstance(checkpoint_or_model, (str, os.PathLike)):
         model = _auto_class_for(task).from_pretrained(checkpoint_or_model)
@@ -443,7 +444,7 @@ def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
                                       overwrite=overwrite, **generation_options)
     if tokenizer is None:
         if source is None:
-            raise ValueError("Pass tokenizer=... (an in-graph tokenizer layer): the model does not "
+            raise ExportError("Pass tokenizer=... (an in-graph tokenizer layer): the model does not "
                              "say which checkpoint it came from.")
         limit = max_length or int(getattr(model.config, "max_position_embeddings", 512) or 512)
         tokenizer = load_tokenizer_layer(source, max_length=min(limit, 512))
@@ -552,18 +553,18 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
     from kerasformers.generation.configuration_utils import _DEFAULTS
 
     if not hasattr(model, "_gen_sample_loop"):
-        raise ValueError(f"text-generation needs a decoder-only language model with generate() "
+        raise ExportError(f"text-generation needs a decoder-only language model with generate() "
                          f"(TFAutoModelForCausalLM), got {type(model).__name__}.")
     unknown = sorted(set(generate_kwargs) - set(_DEFAULTS))
     if unknown:
-        raise TypeError(f"Unknown generation options {unknown}; known: {', '.join(sorted(_DEFAULTS))}.")
+        raise InvalidInputTypeError(f"Unknown generation options {unknown}; known: {', '.join(sorted(_DEFAULTS))}.")
     if prompt_truncation not in PROMPT_TRUNCATION:
-        raise ValueError(f"prompt_truncation must be one of {PROMPT_TRUNCATION}, got {prompt_truncation!r}.")
+        raise ExportError(f"prompt_truncation must be one of {PROMPT_TRUNCATION}, got {prompt_truncation!r}.")
     check_export_target(export_dir, version, overwrite)
     config = model.generation_config.update(**generate_kwargs)
     config.validate()
     if config.num_beams > 1 or config.num_return_sequences > 1:
-        raise NotImplementedError("Exported generation runs greedy decoding or sampling, one sequence per "
+        raise NotSupportedError("Exported generation runs greedy decoding or sampling, one sequence per "
                                   "prompt: pass num_beams=1 and num_return_sequences=1.")
     max_new = int(config.max_new_tokens or DEFAULT_MAX_NEW_TOKENS)
     config = config.update(max_new_tokens=max_new)
@@ -572,18 +573,18 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
         max_prompt_length = min(DEFAULT_MAX_PROMPT_LENGTH, limit - max_new) if limit else DEFAULT_MAX_PROMPT_LENGTH
     max_prompt_length = int(max_prompt_length)
     if max_new < 1 or max_prompt_length < 1:
-        raise ValueError(f"max_new_tokens ({max_new}) and max_prompt_length ({max_prompt_length}) must be >= 1.")
+        raise ExportError(f"max_new_tokens ({max_new}) and max_prompt_length ({max_prompt_length}) must be >= 1.")
     if limit and max_prompt_length + max_new > limit:
-        raise ValueError(f"max_prompt_length ({max_prompt_length}) + max_new_tokens ({max_new}) exceeds the "
+        raise ExportError(f"max_prompt_length ({max_prompt_length}) + max_new_tokens ({max_new}) exceeds the "
                          f"model's max_position_embeddings ({limit}); lower one of them.")
     if tokenizer is None:
         source = getattr(model, "name_or_path", None)
         if not source:
-            raise ValueError("Pass tokenizer=... (an in-graph tokenizer layer): the model does not "
+            raise ExportError("Pass tokenizer=... (an in-graph tokenizer layer): the model does not "
                              "say which checkpoint it came from.")
         tokenizer = load_tokenizer_layer(source)
     if not hasattr(tokenizer, "detokenize"):
-        raise ValueError(f"The tokenizer layer {type(tokenizer).__name__} has no detokenize(ids), which "
+        raise ExportError(f"The tokenizer layer {type(tokenizer).__name__} has no detokenize(ids), which "
                          "text-generation needs to turn the new tokens back into text.")
     if not model.built:
         model.build_with_dummy_inputs()

@@ -21,13 +21,12 @@ from pathlib import Path
 
 import huggingface_hub
 import huggingface_hub.constants  # a submodule: `import huggingface_hub` alone does not load it
+from kerasformers.errors import CheckpointNotFoundError, FolderNotWritableError, InvalidInputError, NotAFolderError  # noqa: F401  (re-exported)
 from huggingface_hub.errors import LocalEntryNotFoundError, RevisionNotFoundError
 
 _local_hub_root: str | None = None
 
 
-class CheckpointNotFoundError(OSError):
-    """A checkpoint name that no source could resolve; the message lists where we looked."""
 
 
 def set_local_hub(path: str | os.PathLike | None) -> None:
@@ -145,14 +144,14 @@ def check_writable_folder(path: str | os.PathLike, what: str = "save_directory")
     """
     path = Path(path).expanduser()
     if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"{what}={os.fspath(path)!r} is an existing file, not a folder. "
+        raise NotAFolderError(f"{what}={os.fspath(path)!r} is an existing file, not a folder. "
                                  "Pass a folder path (it is created if missing).")
     parent = next((p for p in (path, *path.parents) if p.exists()), Path("."))
     if not parent.is_dir():
-        raise NotADirectoryError(f"{what}={os.fspath(path)!r}: {parent} is a file, so no folder can be made "
+        raise NotAFolderError(f"{what}={os.fspath(path)!r}: {parent} is a file, so no folder can be made "
                                  "under it. Pass another path.")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise PermissionError(f"{what}={os.fspath(path)!r}: {parent} is not writable. Pass a folder you "
+        raise FolderNotWritableError(f"{what}={os.fspath(path)!r}: {parent} is not writable. Pass a folder you "
                               "can write to.")
     return path
 
@@ -263,12 +262,12 @@ def push_to_local_hub(folder: str | os.PathLike, repo_id: str) -> Path:
     """
     root = local_hub_root()
     if root is None:
-        raise ValueError(
+        raise InvalidInputError(
             "No local hub is set: set KERASFORMERS_HUB or call kerasformers.set_local_hub(path) "
             "before pushing."
         )
     if not _is_repo_id(repo_id):
-        raise ValueError(f"repo_id must look like 'org/name', got {repo_id!r}.")
+        raise InvalidInputError(f"repo_id must look like 'org/name', got {repo_id!r}.")
     with atomic_folder_write(root / repo_id) as tmp:
         for item in Path(folder).iterdir():
             if item.is_file():

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 
 # How to get valid ids for each input that indexes an embedding table.
 ID_FIXES = {
@@ -43,7 +44,7 @@ def as_concrete_array(value: Any, name: str) -> np.ndarray | None:
         try:
             array = np.asarray(value)
         except ValueError:
-            raise ValueError(f"{name} is a ragged list (rows of different lengths). Pad the rows to one "
+            raise InvalidInputError(f"{name} is a ragged list (rows of different lengths). Pad the rows to one "
                              "length: tokenizer(texts, padding=True, return_tensors='np').") from None
     elif isinstance(value, np.ndarray):
         array = value
@@ -52,7 +53,7 @@ def as_concrete_array(value: Any, name: str) -> np.ndarray | None:
     else:
         return None  # symbolic tensors, variables, ragged or sparse tensors: nothing to read
     if array.dtype.kind in "USO":
-        raise TypeError(f"{name} holds {'strings' if array.dtype.kind != 'O' else 'Python objects'} "
+        raise InvalidInputTypeError(f"{name} holds {'strings' if array.dtype.kind != 'O' else 'Python objects'} "
                         f"({array.dtype}), not token ids. Tokenize the text first: "
                         "tokenizer(texts, return_tensors='np'), then pass its output to the model.")
     return array
@@ -77,11 +78,11 @@ def validate_model_inputs(inputs: Mapping[str, Any], id_limits: Mapping[str, tup
     main = arrays.get(main_input_name)
     if main is not None:
         if main.ndim >= 1 and main.shape[-1] == 0:
-            raise ValueError(f"{main_input_name} has no tokens (shape {main.shape}): {caller} needs at least "
+            raise InvalidInputError(f"{main_input_name} has no tokens (shape {main.shape}): {caller} needs at least "
                              "one token per row. Tokenize non-empty text (add_special_tokens=True adds the "
                              "model's special tokens).")
         if main.ndim >= 1 and main.shape[0] == 0:
-            raise ValueError(f"{main_input_name} has an empty batch (shape {main.shape}): give {caller} at "
+            raise InvalidInputError(f"{main_input_name} has an empty batch (shape {main.shape}): give {caller} at "
                              "least one example.")
     for name, array in arrays.items():
         if array is None:
@@ -89,7 +90,7 @@ def validate_model_inputs(inputs: Mapping[str, Any], id_limits: Mapping[str, tup
         if name in ID_FIXES:
             _check_ids(name, array, id_limits.get(name))
         elif array.dtype.kind not in "iubf":
-            raise TypeError(f"{name} must be numeric (0/1 integers or floats), got {array.dtype}.")
+            raise InvalidInputTypeError(f"{name} must be numeric (0/1 integers or floats), got {array.dtype}.")
         if main is not None and name in _SAME_SHAPE_INPUTS:
             _check_same_shape(name, array, main, main_input_name, "past_key_values" in inputs
                               and inputs["past_key_values"] is not None)
@@ -97,10 +98,10 @@ def validate_model_inputs(inputs: Mapping[str, Any], id_limits: Mapping[str, tup
 
 def _check_ids(name: str, array: np.ndarray, limit: tuple[int, str] | None) -> None:
     if array.dtype.kind == "f":
-        raise TypeError(f"{name} must hold integer ids, got {array.dtype}. Floats would be truncated "
+        raise InvalidInputTypeError(f"{name} must hold integer ids, got {array.dtype}. Floats would be truncated "
                         f"silently: pass integers ({name}.astype('int32')), as the tokenizer returns them.")
     if array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integer ids, got {array.dtype}.")
+        raise InvalidInputTypeError(f"{name} must hold integer ids, got {array.dtype}.")
     if array.size == 0 or limit is None:
         return
     size, size_field = limit
@@ -109,7 +110,7 @@ def _check_ids(name: str, array: np.ndarray, limit: tuple[int, str] | None) -> N
         return
     bad = low if low < 0 else high
     where = tuple(int(i) for i in np.argwhere(array == bad)[0])
-    raise ValueError(f"{name} holds {int(bad)} at position {where}, outside [0, {size}) ({size_field}="
+    raise InvalidInputError(f"{name} holds {int(bad)} at position {where}, outside [0, {size}) ({size_field}="
                      f"{size}). Use {ID_FIXES[name]}.")
 
 
@@ -123,7 +124,7 @@ def _check_same_shape(name: str, array: np.ndarray, main: np.ndarray, main_name:
             return
     elif array.shape == main.shape:
         return
-    raise ValueError(f"{name} has shape {array.shape} but {main_name} has shape {main.shape}; they must match "
+    raise InvalidInputError(f"{name} has shape {array.shape} but {main_name} has shape {main.shape}; they must match "
                      "exactly (a mask is not broadcast over the batch). Pass the tokenizer's output for both.")
 
 
@@ -143,6 +144,6 @@ def validate_labels_dtype(labels: Mapping[str, Any]) -> None:
             except ValueError:
                 continue
         if array is not None and array.dtype.kind in "USO":
-            raise TypeError(f"{name} holds strings ({array.dtype}), not class ids. Map them to integers "
+            raise InvalidInputTypeError(f"{name} holds strings ({array.dtype}), not class ids. Map them to integers "
                             "first (e.g. label2id = {name: i for i, name in enumerate(sorted(set(labels)))}) "
                             "and pass id2label / label2id to from_pretrained.")

@@ -6,6 +6,7 @@ Labels equal to -100 are ignored, as in transformers.
 from __future__ import annotations
 
 import keras
+from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 from keras import ops
 
 IGNORE_INDEX = -100
@@ -18,7 +19,7 @@ def masked_sparse_categorical_crossentropy(labels, logits, ignore_index: int = I
         >>> masked_sparse_categorical_crossentropy([[1, -100]], logits)  # logits (1, 2, vocab)
     """
     if "float" in str(labels.dtype):  # casting would truncate 0.7 to class 0 without a word
-        raise TypeError(f"Class labels must be integer ids, got {labels.dtype} labels. Pass integers "
+        raise InvalidInputTypeError(f"Class labels must be integer ids, got {labels.dtype} labels. Pass integers "
                         "(labels.astype('int32')); for multi-label classification give float 0/1 labels of "
                         "shape (batch, num_labels) to a sequence-classification head.")
     labels = ops.cast(labels, "int32")
@@ -58,7 +59,7 @@ def sequence_classification_loss(config, labels, logits):
         return mean_squared_error(labels, ops.squeeze(logits, -1) if config.num_labels == 1 else logits)
     if problem_type == "multi_label_classification":
         if len(labels.shape) != len(logits.shape) or labels.shape[-1] not in (None, logits.shape[-1]):
-            raise ValueError(
+            raise InvalidInputError(
                 f"Float labels of shape {tuple(labels.shape)} mean multi-label classification, which needs "
                 f"one 0/1 column per class: shape (batch, {config.num_labels}). For single-label "
                 "classification pass integer class ids (labels.astype('int32')).")

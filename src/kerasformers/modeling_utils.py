@@ -24,6 +24,7 @@ from kerasformers.input_checks import as_concrete_array, validate_model_inputs
 from kerasformers.outputs import ModelOutput
 from kerasformers.training import KerasTrainingMixin
 from kerasformers.weights import is_weights_file, load_checkpoint_into_model, save_model_weights
+from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 
 logger = logging.getLogger("kerasformers")
 
@@ -39,7 +40,7 @@ def dtype_policy(dtype: str | None):
         return
     name = getattr(dtype, "name", str(dtype)).replace("torch.", "")
     if name not in _DTYPES:
-        raise ValueError(f"dtype must be one of float32, bfloat16, float16; got {dtype!r}.")
+        raise InvalidInputError(f"dtype must be one of float32, bfloat16, float16; got {dtype!r}.")
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(_DTYPES[name])
     try:
@@ -127,18 +128,18 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             batch, args = dict(args[0]), args[1:]
             clash = sorted(set(batch) & set(kwargs))
             if clash:
-                raise TypeError(f"{clash} given both inside the input dict and as keyword arguments.")
+                raise InvalidInputTypeError(f"{clash} given both inside the input dict and as keyword arguments.")
             kwargs = {**batch, **kwargs}
         for name, value in zip(parameters, args):
             if name in kwargs:
-                raise TypeError(f"{type(self).__name__} got two values for {name!r}.")
+                raise InvalidInputTypeError(f"{type(self).__name__} got two values for {name!r}.")
             kwargs[name] = value
         if len(args) > len(parameters):
-            raise TypeError(f"{type(self).__name__} takes at most {len(parameters)} positional inputs.")
+            raise InvalidInputTypeError(f"{type(self).__name__} takes at most {len(parameters)} positional inputs.")
         return_dict = kwargs.pop("return_dict", None)  # handled here, not by the model's call
         unknown = sorted(set(kwargs) - set(parameters))
         if unknown:
-            raise TypeError(
+            raise InvalidInputTypeError(
                 f"{type(self).__name__} does not accept {unknown}. It accepts: {', '.join(parameters)}. "
                 "Drop those keys from the batch (e.g. tokenizer(..., return_token_type_ids=False))."
             )
@@ -173,7 +174,8 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         validate_model_inputs(inputs, self.input_id_limits(), self.main_input_name, caller or type(self).__name__)
         main = as_concrete_array(inputs.get(self.main_input_name), self.main_input_name)
         if main is not None:
-            self.check_input_ids(main, self.main_input_name)  # rank and length, before Keras wraps errors
+            # rank and length, before Keras wraps the error in its own message
+            self.check_input_ids(main, self.main_input_name, rank=self.main_input_rank)
 
     def input_id_limits(self) -> dict[str, tuple[int, str]]:
         """Input name -> (size of the table it indexes, config field), for the checks above.
@@ -340,21 +342,20 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         """The longest prompt + generated text ``generate()`` accepts (rotary models may extend it)."""
         return self.max_input_length
 
-    def check_input_ids(self, input_ids, name: str = "input_ids", rank: int | None = None) -> None:
+    def check_input_ids(self, input_ids, name: str = "input_ids", rank: int = 2) -> None:
         """Raise one clear error for inputs of the wrong rank or longer than the model allows."""
-        rank = rank or self.main_input_rank
         shape = tuple(input_ids.shape)
         if len(shape) != rank:
             expected = "(batch_size, sequence_length)" if rank == 2 else \
                 "(batch_size, num_choices, sequence_length)"
-            raise ValueError(
+            raise InvalidInputError(
                 f"{name} must have shape {expected}, got shape {shape}. "
                 + ("Wrap a single sequence in a list: [ids]." if len(shape) == rank - 1 else "")
             )
         limit = self.max_input_length
         length = shape[-1]
         if limit is not None and length is not None and length > limit:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{name} has {length} tokens but {type(self).__name__} handles at most {limit} "
                 f"(max_position_embeddings). Truncate: tokenizer(..., truncation=True, max_length={limit})."
             )

@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from kerasformers.errors import ExportError, InvalidInputTypeError, MissingDependencyError, NotAFolderError, TargetExistsError
 
 __all__ = ["export_onnx", "export_checkpoint_onnx", "run_onnx_export", "DEFAULT_OPSET", "MIN_OPSET",
            "MAX_OPSET"]
@@ -48,7 +49,7 @@ def _require_tf2onnx():
         import tf2onnx.tf_loader  # noqa: F401
         import tf2onnx.tfonnx  # noqa: F401
     except ImportError as error:
-        raise ImportError(f"ONNX export needs tf2onnx, which is not installed ({error}). "
+        raise MissingDependencyError(f"ONNX export needs tf2onnx, which is not installed ({error}). "
                           f"Install it with: {INSTALL_HINT}") from error
     return tf2onnx
 
@@ -103,16 +104,16 @@ def _output_path(path: str | os.PathLike) -> Path:
 def _check_onnx_target(final: Path, overwrite: bool) -> None:
     """Refuse, before converting, an ONNX file that exists (without ``overwrite``) or cannot be made."""
     if final.is_dir():
-        raise IsADirectoryError(f"{str(final)!r} is a folder: give a file path ending in .onnx, or a folder "
+        raise ExportError(f"{str(final)!r} is a folder: give a file path ending in .onnx, or a folder "
                                 "to write model.onnx into.")
     if final.exists() and not overwrite:
-        raise FileExistsError(f"{str(final)!r} already exists: pass overwrite=True (kerasformers export "
+        raise TargetExistsError(f"{str(final)!r} already exists: pass overwrite=True (kerasformers export "
                               "--overwrite) to replace it, or give another path.")
     existing = final.parent
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
-        raise NotADirectoryError(f"Cannot write {str(final)!r}: {str(existing)!r} is a file, not a folder.")
+        raise NotAFolderError(f"Cannot write {str(final)!r}: {str(existing)!r} is a file, not a folder.")
 
 
 def _write_file_atomically(final: Path, data: bytes) -> None:
@@ -169,14 +170,14 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, i
     from kerasformers.modeling_utils import TFPreTrainedModel
 
     if not isinstance(model, TFPreTrainedModel):
-        raise TypeError(f"export_onnx takes a kerasformers model (TFPreTrainedModel), got "
+        raise InvalidInputTypeError(f"export_onnx takes a kerasformers model (TFPreTrainedModel), got "
                         f"{type(model).__name__}. Load one with TFAutoModel*.from_pretrained(...); for "
                         f"other Keras models use keras.Model.export(path, format='onnx').")
     if not isinstance(opset, int) or not MIN_OPSET <= opset <= MAX_OPSET:
-        raise ValueError(f"opset={opset!r} is not supported: choose an ONNX opset from {MIN_OPSET} to "
+        raise ExportError(f"opset={opset!r} is not supported: choose an ONNX opset from {MIN_OPSET} to "
                          f"{MAX_OPSET} (tf2onnx 1.17 writes up to {MAX_OPSET}; default {DEFAULT_OPSET}).")
     if input_dtype not in ("int32", "int64"):
-        raise ValueError(f"input_dtype={input_dtype!r}: token ids are 'int64' (as tokenizers return them) "
+        raise ExportError(f"input_dtype={input_dtype!r}: token ids are 'int64' (as tokenizers return them) "
                          f"or 'int32'.")
     final = _output_path(path)
     _check_onnx_target(final, overwrite)
@@ -189,7 +190,7 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, i
         model.build_with_dummy_inputs()
     weight_bytes = sum(int(np.prod(v.shape)) * tf.as_dtype(v.dtype).size for v in model.weights)
     if weight_bytes > MAX_WEIGHT_BYTES:
-        raise ValueError(f"{type(model).__name__} has {weight_bytes / 1024**3:.1f} GiB of weights; an ONNX "
+        raise ExportError(f"{type(model).__name__} has {weight_bytes / 1024**3:.1f} GiB of weights; an ONNX "
                          f"file holds at most 2 GiB and tf2onnx's external-data path does not run with "
                          f"numpy 2. Export a SavedModel instead (model.export(dir)), or load the model in "
                          f"float16 (dtype='float16') if that brings it under 2 GiB.")
@@ -207,7 +208,7 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, i
     model_proto = _convert(tf2onnx, tf.function(forward, input_signature=specs), opset)
     missing = _unsupported_ops(model_proto)
     if missing:
-        raise RuntimeError(f"ONNX export of {type(model).__name__} failed: tf2onnx has no conversion for "
+        raise ExportError(f"ONNX export of {type(model).__name__} failed: tf2onnx has no conversion for "
                            f"the TensorFlow op(s) {', '.join(missing)} at opset {opset}. Try a higher opset "
                            f"(up to {MAX_OPSET}), or export a SavedModel with model.export(dir).")
 
@@ -239,7 +240,7 @@ def export_checkpoint_onnx(checkpoint: str | os.PathLike, output_dir: str | os.P
 
     root = Path(output_dir)
     if root.exists() and not root.is_dir():
-        raise NotADirectoryError(f"The output folder {str(output_dir)!r} is an existing file: give a folder "
+        raise NotAFolderError(f"The output folder {str(output_dir)!r} is an existing file: give a folder "
                                  "path (model.onnx and config.json go into it).")
     _check_onnx_target(root / "model.onnx", overwrite)  # before the (slow) load and conversion
     task = normalize_task(task)

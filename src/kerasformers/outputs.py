@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import optree
+from kerasformers.errors import InvalidInputTypeError
 
 
 class ModelOutput(dict):
@@ -26,7 +27,7 @@ class ModelOutput(dict):
         items = dict(*args, **kwargs)
         unknown = [k for k in items if self.fields and k not in self.fields]
         if unknown:
-            raise TypeError(f"{type(self).__name__} has no field(s) {unknown}; fields: {self.fields}")
+            raise InvalidInputTypeError(f"{type(self).__name__} has no field(s) {unknown}; fields: {self.fields}")
         order = self.fields or tuple(items)
         super().__init__((k, items[k]) for k in order if items.get(k) is not None)
 

@@ -28,6 +28,7 @@ import keras
 from keras import ops
 
 from kerasformers.input_checks import validate_labels_dtype
+from kerasformers.errors import TrainingDataError
 
 # call parameters that carry labels (transformers' names)
 LABEL_ARGUMENTS = ("labels", "start_positions", "end_positions", "next_sentence_label",
@@ -76,7 +77,7 @@ def check_same_length(x, y=None, sample_weight=None) -> None:
     sizes = {**_leading_sizes(x, "x"), **_leading_sizes(y, "y"), **_leading_sizes(sample_weight, "sample_weight")}
     if len(set(sizes.values())) > 1:
         detail = ", ".join(f"{name}: {size}" for name, size in sizes.items())
-        raise ValueError(f"x and y hold different numbers of examples: {detail}. Give one label per "
+        raise TrainingDataError(f"x and y hold different numbers of examples: {detail}. Give one label per "
                          "example (tokenize and label the same list of texts).")
 
 
@@ -150,7 +151,7 @@ class KerasTrainingMixin:
         if y is None:
             return features, labels
         if not names:
-            raise ValueError(f"{type(self).__name__} takes no labels (it has no training objective); "
+            raise TrainingDataError(f"{type(self).__name__} takes no labels (it has no training objective); "
                              "use a task head, e.g. a *ForSequenceClassification model.")
         if isinstance(y, Mapping):
             y = dict(y)
@@ -158,20 +159,20 @@ class KerasTrainingMixin:
                 y["labels"] = y.pop("label")
             unknown = sorted(set(y) - set(names))
             if unknown:
-                raise ValueError(f"Unknown label keys {unknown} for {type(self).__name__}; "
+                raise TrainingDataError(f"Unknown label keys {unknown} for {type(self).__name__}; "
                                  f"its labels are {list(names)}.")
             for name, value in y.items():
                 if name in labels:
-                    raise ValueError(f"Labels {name!r} given both in x and in y.")
+                    raise TrainingDataError(f"Labels {name!r} given both in x and in y.")
                 labels[name] = value
         elif isinstance(y, (list, tuple)) and len(names) > 1 and len(y) == len(names):
             labels.update(zip(names, y))
         else:
             if len(names) > 1:
-                raise ValueError(f"{type(self).__name__} takes several labels {list(names)}: give y "
+                raise TrainingDataError(f"{type(self).__name__} takes several labels {list(names)}: give y "
                                  f"as a dict, e.g. {{{', '.join(repr(n) + ': ...' for n in names)}}}.")
             if names[0] in labels:
-                raise ValueError(f"Labels {names[0]!r} given both in x and in y.")
+                raise TrainingDataError(f"Labels {names[0]!r} given both in x and in y.")
             labels[names[0]] = y
         return features, labels
 
@@ -206,7 +207,7 @@ class KerasTrainingMixin:
         if self._uses_default_loss:
             loss = y_pred.get("loss") if isinstance(y_pred, Mapping) else None
             if loss is None:
-                raise ValueError(
+                raise TrainingDataError(
                     f"{type(self).__name__} computed no loss: the batch has no labels. Give them as y "
                     f"(model.fit(x, y)), as (x, y) from a tf.data.Dataset, or inside x under "
                     f"{list(self.get_label_names())}; or compile with an explicit loss.")
@@ -215,7 +216,7 @@ class KerasTrainingMixin:
                 total = total + ops.cast(self._aggregate_additional_loss(extra), "float32")
             return total
         if self._compile_loss is None and not self.losses:
-            raise ValueError(
+            raise TrainingDataError(
                 "compile(loss=None) turns the model's default loss off and gives no other. Call "
                 "compile() without `loss` to train on the model's own loss, or pass a Keras loss.")
         targets = self._targets(labels)

@@ -19,6 +19,7 @@ from typing import Iterator
 import keras
 import ml_dtypes
 import numpy as np
+from kerasformers.errors import InvalidInputError, WeightsError  # noqa: F401  (re-exported)
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 
@@ -54,8 +55,6 @@ _KERAS_LEAF_VARIABLES: dict[type, tuple[tuple[str, str, bool], ...]] = {
 _LEGACY_RENAMES = ((re.compile(r"\.gamma$"), ".weight"), (re.compile(r"\.beta$"), ".bias"))
 
 
-class WeightsError(OSError):
-    """A checkpoint's weight files are missing, unreadable or do not fit the model."""
 
 
 @dataclass
@@ -322,7 +321,7 @@ def _parse_size(size: int | str) -> int:
         return size
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]i?B)\s*", size, re.IGNORECASE)
     if not match:
-        raise ValueError(f"max_shard_size must be bytes or like '5GB', got {size!r}.")
+        raise InvalidInputError(f"max_shard_size must be bytes or like '5GB', got {size!r}.")
     units = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
     return int(float(match.group(1)) * units[match.group(2).upper()])
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from kerasformers.errors import InvalidInputError
 
 __all__ = [
     "DataCollatorWithPadding",
@@ -51,7 +52,7 @@ def padded_length(longest: int, max_length: int | None = None, pad_to_multiple_o
     """
     if padding == "max_length":
         if max_length is None:
-            raise ValueError('padding="max_length" needs max_length.')
+            raise InvalidInputError('padding="max_length" needs max_length.')
         length = max_length
     else:
         length = longest
@@ -121,7 +122,7 @@ def _convert(batch: dict, return_tensors: str) -> dict:
         import tensorflow as tf
 
         return {k: tf.convert_to_tensor(v) for k, v in batch.items()}
-    raise ValueError(f'return_tensors must be "np" or "tf", got {return_tensors!r}.')
+    raise InvalidInputError(f'return_tensors must be "np" or "tf", got {return_tensors!r}.')
 
 
 def _rename_labels(row: dict) -> dict:
@@ -141,19 +142,19 @@ def pad_batch(rows: list[dict], tokenizer, padding: bool | str = True, max_lengt
         array([[1, 1, 0], [1, 1, 1]])
     """
     if not rows:
-        raise ValueError("Cannot collate an empty list of examples.")
+        raise InvalidInputError("Cannot collate an empty list of examples.")
     side = getattr(tokenizer, "padding_side", "right") if tokenizer is not None else "right"
     keys = [k for k in rows[0] if k not in skip and rows[0][k] is not None and not isinstance(rows[0][k], str)]
     missing = [k for k in keys if any(k not in r for r in rows)]
     if missing:
-        raise ValueError(f"Some examples lack {missing}; every example needs the same keys.")
+        raise InvalidInputError(f"Some examples lack {missing}; every example needs the same keys.")
     sequence_keys = [k for k in keys if _is_sequence(rows[0][k])]
     batch = {}
     if sequence_keys:
         lengths = [len(r[k]) for r in rows for k in sequence_keys]
         if padding in (False, "do_not_pad"):
             if len(set(lengths)) > 1:
-                raise ValueError("Examples have different lengths and padding is off: pass a tokenizer "
+                raise InvalidInputError("Examples have different lengths and padding is off: pass a tokenizer "
                                  "to pad them (DataCollatorWithPadding), or tokenize with padding.")
             length = max(lengths)
         else:
@@ -169,7 +170,7 @@ def pad_batch(rows: list[dict], tokenizer, padding: bool | str = True, max_lengt
             if key == "input_ids":
                 pad_id = getattr(tokenizer, "pad_token_id", None) if tokenizer is not None else 0
                 if pad_id is None:
-                    raise ValueError("The tokenizer has no pad token: set tokenizer.pad_token "
+                    raise InvalidInputError("The tokenizer has no pad token: set tokenizer.pad_token "
                                      "(e.g. tokenizer.pad_token = tokenizer.eos_token).")
                 value = pad_id
             elif key == "token_type_ids":
@@ -307,12 +308,12 @@ class DataCollatorForLanguageModeling:
                  pad_to_multiple_of: int | None = None, return_tensors: str = "np",
                  seed: int | None = None, length_buckets: Sequence[int] | None = None):
         if mlm and getattr(tokenizer, "mask_token_id", None) is None:
-            raise ValueError("Masked language modeling needs a tokenizer with a mask token; "
+            raise InvalidInputError("Masked language modeling needs a tokenizer with a mask token; "
                              "use mlm=False for causal language modeling.")
         if not 0 <= mlm_probability <= 1:
-            raise ValueError(f"mlm_probability must be in [0, 1], got {mlm_probability}.")
+            raise InvalidInputError(f"mlm_probability must be in [0, 1], got {mlm_probability}.")
         if mask_replace_prob + random_replace_prob > 1:
-            raise ValueError("mask_replace_prob + random_replace_prob must be at most 1.")
+            raise InvalidInputError("mask_replace_prob + random_replace_prob must be at most 1.")
         self.tokenizer = tokenizer
         self.mlm = mlm
         self.mlm_probability = mlm_probability

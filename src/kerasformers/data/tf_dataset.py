@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
 import numpy as np
+from kerasformers.errors import InvalidInputTypeError, TrainingDataError
 
 LABEL_COLUMN_ALIASES = {"label": "labels", "label_ids": "labels"}
 # call parameters that are options, not data
@@ -94,17 +95,17 @@ def prepare_tf_dataset(model, dataset, batch_size: int = 8, shuffle: bool = True
     from kerasformers.data.collators import DataCollatorWithPadding, DefaultDataCollator
 
     if isinstance(dataset, datasets.DatasetDict):
-        raise TypeError(f"prepare_tf_dataset takes one split, got a DatasetDict with splits "
+        raise InvalidInputTypeError(f"prepare_tf_dataset takes one split, got a DatasetDict with splits "
                         f"{list(dataset)}: pass e.g. dataset['train'].")
     if not isinstance(dataset, datasets.Dataset):
-        raise TypeError(f"prepare_tf_dataset takes a datasets.Dataset, got {type(dataset).__name__}.")
+        raise InvalidInputTypeError(f"prepare_tf_dataset takes a datasets.Dataset, got {type(dataset).__name__}.")
     if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+        raise TrainingDataError(f"batch_size must be at least 1, got {batch_size}.")
     if len(dataset) == 0:
-        raise ValueError("The dataset is empty.")
+        raise TrainingDataError("The dataset is empty.")
     input_columns, label_columns = model_columns(model, dataset.column_names)
     if not input_columns:
-        raise ValueError(
+        raise TrainingDataError(
             f"None of the dataset's columns {dataset.column_names} is an input of {type(model).__name__} "
             f"(it takes {[p for p in model._call_parameters() if p not in _NOT_DATA]}). "
             "Tokenize first: dataset.map(lambda b: tokenizer(b['text'], truncation=True), batched=True).")
@@ -123,12 +124,12 @@ def prepare_tf_dataset(model, dataset, batch_size: int = 8, shuffle: bool = True
     elif isinstance(collate_fn, type):
         collate_fn = collate_fn(**(collate_fn_args or {}))
     elif collate_fn_args:
-        raise ValueError("collate_fn_args only applies when collate_fn is a class to instantiate.")
+        raise TrainingDataError("collate_fn_args only applies when collate_fn is a class to instantiate.")
     drop_remainder = bool(drop_remainder)
     count = len(data)
     num_batches = count // batch_size if drop_remainder else math.ceil(count / batch_size)
     if num_batches == 0:
-        raise ValueError(f"drop_remainder=True with {count} examples and batch_size={batch_size} "
+        raise TrainingDataError(f"drop_remainder=True with {count} examples and batch_size={batch_size} "
                          "leaves no batch.")
 
     def read_batch(indices: np.ndarray) -> dict:

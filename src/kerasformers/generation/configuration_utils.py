@@ -6,6 +6,7 @@ import copy
 import difflib
 import json
 import os
+from kerasformers.errors import InvalidInputError, NotSupportedError
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def check_generate_kwargs(kwargs: dict[str, Any]) -> None:
         close = difflib.get_close_matches(key, sorted(known), n=1)
         if close:
             hints.append(f"{key!r}: did you mean {close[0]!r}?")
-    raise ValueError(
+    raise InvalidInputError(
         f"generate() got unknown keyword argument(s) {unknown}"
         + (f" ({'; '.join(hints)})" if hints else "")
         + ". They are neither generation settings nor model inputs (input_ids, attention_mask); "
@@ -99,7 +100,7 @@ class GenerationConfig:
         try:
             values = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
-            raise ValueError(f"{path} is not valid JSON ({error}).") from None
+            raise InvalidInputError(f"{path} is not valid JSON ({error}).") from None
         return cls(**{**values, **overrides})
 
     @classmethod
@@ -148,21 +149,21 @@ class GenerationConfig:
         """Raise one clear error for settings that cannot work together or are not implemented."""
         used = [k for k in _UNSUPPORTED if getattr(self, k, None) not in (None, False, 1, 1.0, 0)]
         if used:
-            raise NotImplementedError(f"kerasformers' generate() does not implement {used} yet.")
+            raise NotSupportedError(f"kerasformers' generate() does not implement {used} yet.")
         if self.num_beams < 1 or int(self.num_beams) != self.num_beams:
-            raise ValueError(f"num_beams must be a positive integer, got {self.num_beams!r}.")
+            raise InvalidInputError(f"num_beams must be a positive integer, got {self.num_beams!r}.")
         if self.num_return_sequences > self.num_beams and not self.do_sample:
-            raise ValueError(f"num_return_sequences ({self.num_return_sequences}) must be at most num_beams "
+            raise InvalidInputError(f"num_return_sequences ({self.num_return_sequences}) must be at most num_beams "
                              f"({self.num_beams}) for beam search and greedy decoding.")
         if self.do_sample and self.temperature is not None and self.temperature <= 0:
-            raise ValueError(f"temperature must be > 0 when sampling, got {self.temperature}. "
+            raise InvalidInputError(f"temperature must be > 0 when sampling, got {self.temperature}. "
                              "For greedy decoding pass do_sample=False.")
         if self.top_p is not None and not 0.0 <= self.top_p <= 1.0:
-            raise ValueError(f"top_p must be in [0, 1], got {self.top_p}.")
+            raise InvalidInputError(f"top_p must be in [0, 1], got {self.top_p}.")
         if self.min_p is not None and not 0.0 <= self.min_p <= 1.0:
-            raise ValueError(f"min_p must be in [0, 1], got {self.min_p}.")
+            raise InvalidInputError(f"min_p must be in [0, 1], got {self.min_p}.")
         if self.repetition_penalty is not None and self.repetition_penalty <= 0:
-            raise ValueError(f"repetition_penalty must be > 0, got {self.repetition_penalty}.")
+            raise InvalidInputError(f"repetition_penalty must be > 0, got {self.repetition_penalty}.")
 
     def __repr__(self) -> str:
         return f"GenerationConfig {json.dumps(self.to_diff_dict(), indent=2, sort_keys=True)}"

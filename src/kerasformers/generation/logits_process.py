@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import tensorflow as tf
+from kerasformers.errors import InvalidInputError
 
 NEG_INF = float("-inf")
 
@@ -95,7 +96,7 @@ class RepetitionPenaltyLogitsProcessor(LogitsProcessor):
 
     def __init__(self, penalty: float):
         if not penalty > 0:
-            raise ValueError(f"repetition_penalty must be > 0, got {penalty}.")
+            raise InvalidInputError(f"repetition_penalty must be > 0, got {penalty}.")
         self.penalty = float(penalty)
 
     def __call__(self, input_ids, scores, context=None):
@@ -113,7 +114,7 @@ class NoRepeatNGramLogitsProcessor(LogitsProcessor):
 
     def __init__(self, ngram_size: int):
         if not isinstance(ngram_size, int) or ngram_size <= 0:
-            raise ValueError(f"no_repeat_ngram_size must be a positive integer, got {ngram_size!r}.")
+            raise InvalidInputError(f"no_repeat_ngram_size must be a positive integer, got {ngram_size!r}.")
         self.n = ngram_size
 
     def __call__(self, input_ids, scores, context=None):
@@ -173,7 +174,7 @@ class NoBadWordsLogitsProcessor(LogitsProcessor):
             isinstance(w, (list, tuple)) and w and all(isinstance(t, int) and t >= 0 for t in w)
             for w in bad_words_ids
         ):
-            raise ValueError(f"bad_words_ids must be a list of non-empty lists of token ids, got {bad_words_ids!r}.")
+            raise InvalidInputError(f"bad_words_ids must be a list of non-empty lists of token ids, got {bad_words_ids!r}.")
         # transformers lets EOS through even if it is listed alone
         self.bad_words = [list(w) for w in bad_words_ids if not (len(w) == 1 and w[0] in eos)]
 
@@ -220,7 +221,7 @@ class TemperatureLogitsWarper(LogitsProcessor):
 
     def __init__(self, temperature: float):
         if not (isinstance(temperature, (int, float)) and temperature > 0):
-            raise ValueError(f"temperature must be a strictly positive float, got {temperature!r}.")
+            raise InvalidInputError(f"temperature must be a strictly positive float, got {temperature!r}.")
         self.temperature = float(temperature)
 
     def __call__(self, input_ids, scores, context=None):
@@ -232,7 +233,7 @@ class TopKLogitsWarper(LogitsProcessor):
 
     def __init__(self, top_k: int, min_tokens_to_keep: int = 1):
         if not isinstance(top_k, int) or top_k <= 0:
-            raise ValueError(f"top_k must be a positive integer, got {top_k!r}.")
+            raise InvalidInputError(f"top_k must be a positive integer, got {top_k!r}.")
         self.top_k = max(top_k, min_tokens_to_keep)
 
     def __call__(self, input_ids, scores, context=None):
@@ -258,7 +259,7 @@ class TopPLogitsWarper(LogitsProcessor):
 
     def __init__(self, top_p: float, min_tokens_to_keep: int = 1):
         if not 0.0 <= top_p <= 1.0:
-            raise ValueError(f"top_p must be in [0, 1], got {top_p}.")
+            raise InvalidInputError(f"top_p must be in [0, 1], got {top_p}.")
         self.top_p = float(top_p)
         self.min_tokens_to_keep = int(min_tokens_to_keep)
 
@@ -278,7 +279,7 @@ class MinPLogitsWarper(LogitsProcessor):
 
     def __init__(self, min_p: float, min_tokens_to_keep: int = 1):
         if not 0.0 <= min_p <= 1.0:
-            raise ValueError(f"min_p must be in [0, 1], got {min_p}.")
+            raise InvalidInputError(f"min_p must be in [0, 1], got {min_p}.")
         self.min_p = float(min_p)
         self.min_tokens_to_keep = int(min_tokens_to_keep)
 

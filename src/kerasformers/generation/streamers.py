@@ -10,6 +10,7 @@ stream (its best sequence is only known at the end).
 from __future__ import annotations
 
 import numpy as np
+from kerasformers.errors import InvalidInputError
 
 
 class BaseStreamer:
@@ -62,7 +63,7 @@ class TextStreamer(BaseStreamer):
     def put(self, value) -> None:
         value = np.asarray(value)
         if value.ndim > 1 and value.shape[0] > 1:
-            raise ValueError("TextStreamer only supports batch size 1.")
+            raise InvalidInputError("TextStreamer only supports batch size 1.")
         value = value.reshape(-1)
         if self.skip_prompt and self.next_tokens_are_prompt:
             self.next_tokens_are_prompt = False

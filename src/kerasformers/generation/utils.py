@@ -39,6 +39,7 @@ from kerasformers.generation.configuration_utils import (
 )
 from kerasformers.input_checks import as_concrete_array
 from kerasformers.generation.logits_process import DecodeContext, build_logits_processors
+from kerasformers.errors import InvalidInputError, NotSupportedError
 
 logger = logging.getLogger("kerasformers")
 
@@ -128,7 +129,7 @@ class GenerationMixin:
         config = (generation_config or self.generation_config).update(**kwargs)
         config.validate()
         if input_ids is None:
-            raise ValueError("generate() needs input_ids (a (batch, length) array of prompt token ids).")
+            raise InvalidInputError("generate() needs input_ids (a (batch, length) array of prompt token ids).")
         if isinstance(input_ids, (list, tuple)) and input_ids and not isinstance(input_ids[0], (list, tuple)):
             input_ids = [input_ids]  # one prompt as a flat list of ids
         prompt = as_concrete_array(input_ids, "input_ids")
@@ -137,9 +138,9 @@ class GenerationMixin:
         if prompt.ndim == 1:
             prompt = prompt[None, :]
         if prompt.ndim != 2:
-            raise ValueError(f"input_ids must have shape (batch_size, sequence_length), got {prompt.shape}.")
+            raise InvalidInputError(f"input_ids must have shape (batch_size, sequence_length), got {prompt.shape}.")
         if prompt.shape[-1] == 0:
-            raise ValueError("generate() got an empty prompt (input_ids of length 0). Give at least one token: "
+            raise InvalidInputError("generate() got an empty prompt (input_ids of length 0). Give at least one token: "
                              "for an unconditional start pass [[bos_token_id]] "
                              f"(here {config.bos_token_id}).")
         if attention_mask is not None and np.ndim(attention_mask) == 1:
@@ -159,7 +160,7 @@ class GenerationMixin:
                 attention_mask = np.ones_like(input_ids)
         attention_mask = np.asarray(attention_mask, np.int32)
         if attention_mask.shape != input_ids.shape:
-            raise ValueError(f"attention_mask has shape {attention_mask.shape} but input_ids has "
+            raise InvalidInputError(f"attention_mask has shape {attention_mask.shape} but input_ids has "
                              f"{input_ids.shape}; pass the tokenizer's output for both.")
         if batch > 1 and (attention_mask[:, -1] == 0).any():
             logger.warning("A decoder-only model is being used with right padding: pass padding_side='left' "
@@ -168,17 +169,17 @@ class GenerationMixin:
             max_new_tokens = config.max_new_tokens
             if not isinstance(max_new_tokens, (int, np.integer)) or isinstance(max_new_tokens, bool) \
                     or max_new_tokens < 1:
-                raise ValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}.")
+                raise InvalidInputError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}.")
             max_new_tokens = int(max_new_tokens)
         else:
             max_new_tokens = int(config.max_length) - prompt_length
             if max_new_tokens < 1:
-                raise ValueError(f"Nothing to generate: the prompt has {prompt_length} tokens and max_length is "
+                raise InvalidInputError(f"Nothing to generate: the prompt has {prompt_length} tokens and max_length is "
                                  f"{config.max_length}. Pass max_new_tokens=N (or a larger max_length).")
         limit = self.max_generation_length
         if limit is not None and prompt_length + max_new_tokens > limit:
             # the KV cache is allocated for the whole length up front: fail now, not after minutes
-            raise ValueError(
+            raise InvalidInputError(
                 f"prompt ({prompt_length} tokens) + max_new_tokens ({max_new_tokens}) = "
                 f"{prompt_length + max_new_tokens} exceeds the {limit} positions {type(self).__name__} handles "
                 f"(max_position_embeddings). Lower max_new_tokens to at most {max(limit - prompt_length, 0)}"
@@ -186,9 +187,9 @@ class GenerationMixin:
 
         if config.num_beams > 1:
             if config.do_sample:
-                raise NotImplementedError("Beam sampling (num_beams > 1 with do_sample=True) is not implemented.")
+                raise NotSupportedError("Beam sampling (num_beams > 1 with do_sample=True) is not implemented.")
             if streamer is not None:
-                raise ValueError("Streaming is not available with beam search (num_beams > 1).")
+                raise InvalidInputError("Streaming is not available with beam search (num_beams > 1).")
             strategy, rows = "beam", config.num_beams
         else:
             strategy = "sample" if config.do_sample else "greedy"

@@ -25,6 +25,7 @@ from kerasformers.outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
+from kerasformers.errors import ConfigError
 
 
 def dense(units, config, name=None, activation=None):
@@ -72,7 +73,7 @@ class BertSelfAttention(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         if config.hidden_size % config.num_attention_heads:
-            raise ValueError(f"hidden_size ({config.hidden_size}) must be a multiple of "
+            raise ConfigError(f"hidden_size ({config.hidden_size}) must be a multiple of "
                              f"num_attention_heads ({config.num_attention_heads}).")
         self.num_heads = config.num_attention_heads
         self.head_size = config.hidden_size // config.num_attention_heads
@@ -407,7 +408,7 @@ class TFBertForMultipleChoice(TFBertPreTrainedModel):
 
     def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
              output_attentions=None, output_hidden_states=None, labels=None, training=False):
-        self.check_input_ids(input_ids)
+        self.check_input_ids(input_ids, rank=3)
         num_choices = ops.shape(input_ids)[1]
 
         def flat(x):

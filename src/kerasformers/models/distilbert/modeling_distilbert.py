@@ -27,6 +27,7 @@ from kerasformers.outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
+from kerasformers.errors import ConfigError
 
 LAYER_NORM_EPS = 1e-12  # fixed in DistilBERT, not a config key
 
@@ -88,7 +89,7 @@ class DistilBertSelfAttention(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         if config.dim % config.n_heads:
-            raise ValueError(f"dim ({config.dim}) must be a multiple of n_heads ({config.n_heads}).")
+            raise ConfigError(f"dim ({config.dim}) must be a multiple of n_heads ({config.n_heads}).")
         self.num_heads = config.n_heads
         self.head_size = config.dim // config.n_heads
         self.q_lin = dense(config.dim, config, "q_lin")
@@ -286,7 +287,7 @@ class TFDistilBertForQuestionAnswering(TFDistilBertPreTrainedModel):
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         if config.num_labels != 2:
-            raise ValueError(f"config.num_labels must be 2 (start, end) for question answering, "
+            raise ConfigError(f"config.num_labels must be 2 (start, end) for question answering, "
                              f"got {config.num_labels}.")
         self.distilbert = DistilBertMainLayer(config, name="distilbert")
         self.qa_outputs = dense(config.num_labels, config, "qa_outputs")
@@ -373,7 +374,7 @@ class TFDistilBertForMultipleChoice(TFDistilBertPreTrainedModel):
 
     def call(self, input_ids=None, attention_mask=None, position_ids=None, output_attentions=None,
              output_hidden_states=None, labels=None, training=False):
-        self.check_input_ids(input_ids)
+        self.check_input_ids(input_ids, rank=3)
         num_choices = ops.shape(input_ids)[1]
 
         def flat(x):

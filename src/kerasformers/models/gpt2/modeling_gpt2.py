@@ -25,6 +25,7 @@ from kerasformers.outputs import (
     CausalLMOutputWithPast,
     SequenceClassifierOutputWithPast,
 )
+from kerasformers.errors import InvalidInputError
 
 
 class Conv1D(keras.layers.Layer):
@@ -55,7 +56,7 @@ class GPT2Attention(keras.layers.Layer):
         self.num_heads = config.n_head
         self.head_dim = config.n_embd // config.n_head
         if self.head_dim * self.num_heads != config.n_embd:
-            raise ValueError(f"n_embd ({config.n_embd}) must be a multiple of n_head ({config.n_head}).")
+            raise InvalidInputError(f"n_embd ({config.n_embd}) must be a multiple of n_head ({config.n_head}).")
         self.scale = (self.head_dim ** -0.5) if config.scale_attn_weights else 1.0
         if config.scale_attn_by_inverse_layer_idx:
             self.scale /= float(layer_idx + 1)
@@ -256,7 +257,7 @@ def last_non_pad_logits(logits, input_ids, pad_token_id):
     """Each row's logits at its rightmost non-pad token (the last position without a pad_token_id)."""
     if pad_token_id is None:
         if input_ids is not None and ops.shape(input_ids)[0] not in (None, 1):
-            raise ValueError("Cannot classify batches of more than one sequence without a pad_token_id: "
+            raise InvalidInputError("Cannot classify batches of more than one sequence without a pad_token_id: "
                              "set model.config.pad_token_id (e.g. to the tokenizer's pad id).")
         return logits[:, -1]
     non_pad = ops.cast(ops.not_equal(input_ids, pad_token_id), "int32")

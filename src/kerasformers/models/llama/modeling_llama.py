@@ -36,6 +36,7 @@ from kerasformers.outputs import (
     CausalLMOutputWithPast,
     SequenceClassifierOutputWithPast,
 )
+from kerasformers.errors import ConfigError, InvalidInputError, NotSupportedError
 
 
 def dense(units, config, name, use_bias=False):
@@ -97,7 +98,7 @@ def rope_inverse_frequencies(config) -> tuple[np.ndarray, float]:
         smoothed = (1 - smooth) * scaled / factor + smooth * scaled
         medium = ~(wavelen < high_freq_wavelen) & ~(wavelen > low_freq_wavelen)
         return np.where(medium, smoothed, scaled).astype(np.float32), 1.0
-    raise NotImplementedError(
+    raise NotSupportedError(
         f"rope_type {rope_type!r} is not supported yet; supported: default, linear, dynamic, llama3."
     )
 
@@ -158,7 +159,7 @@ class LlamaAttention(keras.layers.Layer):
         self.num_heads = config.num_attention_heads
         self.num_kv_heads = config.num_key_value_heads
         if self.num_heads % self.num_kv_heads:
-            raise ValueError(f"num_attention_heads ({self.num_heads}) must be a multiple of "
+            raise ConfigError(f"num_attention_heads ({self.num_heads}) must be a multiple of "
                              f"num_key_value_heads ({self.num_kv_heads}).")
         self.head_dim = config.head_dim
         self.scaling = self.head_dim ** -0.5
@@ -420,7 +421,7 @@ def last_non_pad_logits(logits, input_ids, pad_token_id):
     """
     if pad_token_id is None:
         if input_ids is not None and ops.shape(input_ids)[0] not in (None, 1):
-            raise ValueError("Cannot classify batches of more than one sequence without a pad_token_id: "
+            raise InvalidInputError("Cannot classify batches of more than one sequence without a pad_token_id: "
                              "set model.config.pad_token_id (e.g. to the tokenizer's pad id).")
         return logits[:, -1]
     non_pad = ops.cast(ops.not_equal(input_ids, pad_token_id), "int32")

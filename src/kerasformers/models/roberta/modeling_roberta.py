@@ -302,7 +302,7 @@ class TFRobertaForMultipleChoice(TFRobertaPreTrainedModel):
 
     def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
              output_attentions=None, output_hidden_states=None, labels=None, training=False):
-        self.check_input_ids(input_ids)
+        self.check_input_ids(input_ids, rank=3)
         num_choices = ops.shape(input_ids)[1]
 
         def flat(x):
