@@ -138,8 +138,11 @@ HARD_CHARACTERS = [
     " ", "  ", "\t", "\n", "\r\n", "\x0b", "\x0c", "\u00a0", "\u2028", "\u3000", "\u2003", "\u1680",  # whitespace
     "\ufffd", "\uE000", "\U0010FFFD", "ﬁ", "ǅ", "İ", "ß", "'s", "'ll", "123", "4567",  # odd letters, digits
     "▁", "Ġ", "##", "a", "e", " the", "Hello",
+    "\U00092000",  # its lead byte F2 has no token in SmolLM2: dropped before merging (a bug hypothesis found)
 ]
-characters = st.one_of(st.characters(), st.sampled_from(HARD_CHARACTERS))
+# codec="utf-8" leaves out lone surrogates (U+D800-U+DFFF): they are not text, cannot be encoded as
+# UTF-8 and the tokenizers library itself rejects them (TypeError), so there is no oracle for them
+characters = st.one_of(st.characters(codec="utf-8"), st.sampled_from(HARD_CHARACTERS))
 texts = st.lists(characters, max_size=24).map("".join)
 batches = st.lists(texts, min_size=1, max_size=16)
 

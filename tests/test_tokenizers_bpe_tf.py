@@ -539,3 +539,28 @@ def test_lstrip_rstrip_added_tokens_match_tokenizers(roberta_folder):
         layer = TFByteLevelBPETokenizer.from_spec(spec)
         got = layer(texts, padding="do_not_pad")["input_ids"].to_list()
         assert_same_ids(texts, got, [e.ids for e in library.encode_batch(texts)])
+
+
+def test_bytes_missing_from_the_vocabulary_drop_out_before_merging(smollm2_path):
+    """tokenizers drops a byte that is not in the vocabulary (no unk token) before merging, so its
+    neighbours merge with each other. SmolLM2's vocabulary has no token for the byte F2 (the lead
+    byte of U+80000-U+BFFFF): in U+0308 U+92000 (CC 88 F2 92 80 80) the bytes 88 and 92 merge.
+    Found by tests/test_tokenizer_properties.py."""
+    import json
+
+    from tokenizers.models import BPE
+
+    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+
+    library = tokenizers.Tokenizer.from_file(str(smollm2_path / "tokenizer.json"))
+    layer = TFByteLevelBPETokenizer.from_pretrained(smollm2_path)
+    # "\x16" has no token either: a word of it alone is left with no symbols at all
+    texts = ["\u0308\U00092000", "x\u0308\U00092000y \U00092000\u0308", "\U00092000", "\x1600§0", "a \x16 b\x16"]
+    assert_same_ids(texts, layer.tokenize(tf.constant(texts)).to_list(), library_ids(library, texts))
+
+    # the same on a tiny vocabulary: "é" (bytes C3 A9, "Ã©") has no token, so "a" and "b" meet and merge
+    tiny = tokenizers.Tokenizer(BPE({"a": 0, "b": 1, "ab": 2}, [("a", "b")]))
+    tiny.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    layer = TFByteLevelBPETokenizer.from_spec(json.loads(tiny.to_str()))
+    texts = ["aéb", "aébéa", "éé"]
+    assert_same_ids(texts, layer.tokenize(tf.constant(texts)).to_list(), library_ids(tiny, texts))

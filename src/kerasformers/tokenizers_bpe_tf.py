@@ -459,6 +459,10 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
             repeat = symbols.row_lengths()
             symbols = symbols.with_flat_values(
                 tf.where(tf.repeat(found, repeat), tf.repeat(whole, repeat), symbols.flat_values))
+        if self._unk_id < 0:
+            # as tokenizers' BPE: with no unk token a symbol missing from the vocabulary is dropped
+            # before merging (not after), so its neighbours meet and may merge
+            symbols = tf.ragged.boolean_mask(symbols, tf.ragged.map_flat_values(self._vocab_table.lookup, symbols) >= 0)
         table = self._merge_table
 
         def step(values, splits):
@@ -476,7 +480,8 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
             run = tf.cumsum(tf.cast(start, tf.int64)) - 1
             start_count = tf.gather(tf.concat([tf.boolean_mask(count, start), [0]], axis=0), tf.maximum(run, 0))
             chosen = match & tf.equal((count - start_count) % 2, 0)
-            symbol_index = tf.range(tf.shape(ranks, out_type=tf.int64)[0]) + pair_rows
+            # the left symbol of each pair (rows may be empty: every byte of a word can be missing)
+            symbol_index = tf.gather(splits, pair_rows) + pair_position
             chosen_index = tf.boolean_mask(symbol_index, chosen)[:, None]
             n = tf.shape(values, out_type=tf.int64)[0]
             ones = tf.ones_like(chosen_index[:, 0], tf.int32)
