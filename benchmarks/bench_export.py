@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     from kerasformers import AutoTokenizer, TFAutoModelForSequenceClassification
     from kerasformers.data.sources import minilm_checkpoint
-    from kerasformers.export import export_pipeline
+    from kerasformers.serving import export_pipeline
     from kerasformers.models.bert.tokenization_bert_tf import TFBertTokenizer
 
     checkpoint = minilm_checkpoint()

@@ -52,7 +52,7 @@ def tiny_model():
 
 @pytest.fixture(scope="module")
 def tiny_export(tiny_model, tmp_path_factory):
-    from kerasformers.export import export_saved_model
+    from kerasformers.serving import export_saved_model
 
     return export_saved_model(tiny_model, tmp_path_factory.mktemp("tiny") / "serving")
 
@@ -164,7 +164,7 @@ def task_checkpoints(minilm_path, tmp_path_factory):
 @pytest.fixture(scope="session")
 def exported_tasks(task_checkpoints, tmp_path_factory):
     from kerasformers.cli import main
-    from kerasformers.export import export_pipeline
+    from kerasformers.serving import export_pipeline
 
     root = tmp_path_factory.mktemp("exported")
     exported = {}
@@ -202,7 +202,7 @@ def fresh_outputs(exported_tasks, tmp_path_factory):
 def python_path(task, checkpoint):
     """Our Python path: Python tokenizer + model; returns (batch, outputs)."""
     from kerasformers import AutoTokenizer
-    from kerasformers.export import _auto_class_for
+    from kerasformers.serving.pipeline_export import _auto_class_for
 
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     model = _auto_class_for(task).from_pretrained(checkpoint)

@@ -60,7 +60,7 @@ def hf_tokenizer(smollm2_path):
 @pytest.fixture(scope="module", params=["llama", pytest.param("gpt2", marks=pytest.mark.slow)])
 def exported(request, smollm2_path, hf_tokenizer, tmp_path_factory):
     """(tiny checkpoint, export folder, eos ids, expected ids per batch) for one architecture."""
-    from kerasformers.export import export_pipeline
+    from kerasformers.serving import export_pipeline
 
     folder = tmp_path_factory.mktemp(f"tiny_{request.param}")
     torch_model = tiny_torch_model(request.param, len(hf_tokenizer))
@@ -151,7 +151,7 @@ def test_prompt_limits_are_clear_errors(exported):
 
 def test_export_options_are_checked(hf_tokenizer, tmp_path):
     import kerasformers
-    from kerasformers.export import export_pipeline
+    from kerasformers.serving import export_pipeline
 
     folder = tmp_path / "tiny"
     tiny_torch_model("llama", 128).save_pretrained(folder)
@@ -224,7 +224,7 @@ def test_smollm2_export_matches_transformers_greedy(smollm2_path, hf_tokenizer, 
 @pytest.mark.slow  # one more export of a tiny model (~30 s)
 def test_sampling_options_and_left_truncation(smollm2_path, hf_tokenizer, tmp_path):
     """do_sample with top_k=1 keeps one candidate, so it must equal greedy; long prompts keep their end."""
-    from kerasformers.export import export_pipeline
+    from kerasformers.serving import export_pipeline
 
     torch_model = tiny_torch_model("llama", len(hf_tokenizer))
     torch_model.save_pretrained(tmp_path / "tiny")

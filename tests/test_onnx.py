@@ -1,4 +1,4 @@
-"""ONNX export (kerasformers.onnx) run with onnxruntime, against the Keras model and PyTorch transformers.
+"""ONNX export (kerasformers.serving.onnx) run with onnxruntime, against the Keras model and PyTorch transformers.
 
 Each architecture and head is built by PyTorch transformers on a tiny config (random weights),
 loaded by us, exported, and run by onnxruntime at two batch sizes and sequence lengths (the
@@ -16,7 +16,7 @@ import torch
 import transformers
 
 import kerasformers
-from kerasformers.onnx import export_onnx
+from kerasformers.serving import export_onnx
 from model_tester import ATOL, max_abs_diff, torch_outputs
 from test_minilm import SENTENCES
 
@@ -192,7 +192,7 @@ def tiny_bert():
 def test_clear_errors_for_unsupported_cases(tiny_bert, tmp_path, monkeypatch):
     import keras
 
-    import kerasformers.onnx as kf_onnx
+    import kerasformers.serving.onnx as kf_onnx
 
     plain = keras.Sequential([keras.layers.Dense(2)])
     with pytest.raises(TypeError, match="kerasformers model"):
@@ -213,7 +213,7 @@ def test_ops_without_conversion_at_the_opset_are_named(tmp_path):
     config = test_llama.TestLlama.torch_config
     model = kerasformers.TFLlamaForSequenceClassification(
         kerasformers.AutoConfig.for_model(config.model_type, **config.to_dict()))
-    with pytest.raises(RuntimeError, match=r"no conversion for the TensorFlow op\(s\) GatherV2 at opset 11\. "
+    with pytest.raises(ExportError, match=r"no conversion for the TensorFlow op\(s\) GatherV2 at opset 11\. "
                                            r"Try a higher opset \(up to 18\)"):
         export_onnx(model, tmp_path / "llama.onnx", opset=11)
     assert list(tmp_path.iterdir()) == []
@@ -223,7 +223,7 @@ def test_unconverted_tensorflow_ops_are_reported():
     """An op tf2onnx leaves as TensorFlow would only fail inside onnxruntime; we name it first."""
     from onnx import helper
 
-    from kerasformers.onnx import _unsupported_ops
+    from kerasformers.serving.onnx import _unsupported_ops
 
     node = helper.make_node("Erfc", ["x"], ["y"])
     graph = helper.make_graph([node, helper.make_node("Relu", ["y"], ["z"])], "g",

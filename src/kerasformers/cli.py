@@ -398,9 +398,9 @@ def run_train(args) -> dict:
 
 # ---------------------------------------------------------------------------------- entry point
 def add_export_parser(subparsers) -> None:
-    """Declare ``kerasformers export`` (its flags live beside its code in kerasformers.export,
-    a module that imports TensorFlow only when an export runs)."""
-    from kerasformers.export import add_export_parser as add
+    """Declare ``kerasformers export`` (its flags live beside its code in kerasformers.serving,
+    a package that imports TensorFlow only when an export runs)."""
+    from kerasformers.serving.cli import add_export_parser as add
 
     add(subparsers)
 

@@ -423,7 +423,7 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             self.write_pretrained_files(tmp, max_shard_size=max_shard_size)
         if kwargs.get("saved_model"):
             # As transformers' TF side: a SavedModel in <save_directory>/saved_model/<version>.
-            from kerasformers.export import export_saved_model
+            from kerasformers.serving import export_saved_model
 
             export_saved_model(self, Path(save_directory) / "saved_model", version=kwargs.get("version", 1),
                                overwrite=True)  # a save replaces the folder's earlier save
@@ -441,7 +441,7 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
                input_signature=None, **kwargs: Any):
         """Export for serving. ``tf_saved_model`` (default): a SavedModel at ``filepath`` with
         ``serving_default`` (int32 inputs, dynamic batch and length, named outputs) and
-        ``serving_int64``. ``onnx``: :func:`kerasformers.onnx.export_onnx` (same input names,
+        ``serving_int64``. ``onnx``: :func:`kerasformers.serving.export_onnx` (same input names,
         int64, dynamic axes; ``opset=``). Other formats and an explicit ``input_signature`` go to
         Keras' export.
 
@@ -451,13 +451,13 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             >>> model.export("bert.onnx", format="onnx")
         """
         if format == "onnx" and input_signature is None:
-            from kerasformers.onnx import export_onnx
+            from kerasformers.serving import export_onnx
 
             return export_onnx(self, filepath, **kwargs)
         if format != "tf_saved_model" or input_signature is not None:
             return super().export(filepath, format=format, verbose=verbose, input_signature=input_signature,
                                   **kwargs)
-        from kerasformers.export import export_saved_model
+        from kerasformers.serving import export_saved_model
 
         path = Path(filepath)
         return export_saved_model(self, path.parent, version=path.name, **kwargs)

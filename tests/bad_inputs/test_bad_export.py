@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from kerasformers.cli import main
-from kerasformers.export import export_pipeline, export_saved_model, export_text_generation, next_version
+from kerasformers.serving import export_pipeline, export_saved_model, export_text_generation, next_version
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
 
@@ -126,7 +126,7 @@ def test_export_folder_that_is_a_file(tiny_bert_classifier, tmp_path, where):
 
 # ------------------------------------------------------------------------ ONNX
 def test_onnx_existing_file_is_refused_then_overwritten(tiny_bert_classifier, tmp_path):
-    from kerasformers.onnx import export_onnx
+    from kerasformers.serving import export_onnx
 
     target = tmp_path / "model.onnx"
     target.write_bytes(b"an older export")
@@ -139,7 +139,7 @@ def test_onnx_existing_file_is_refused_then_overwritten(tiny_bert_classifier, tm
 
 
 def test_onnx_path_under_a_file(tiny_bert_classifier, tmp_path):
-    from kerasformers.onnx import export_onnx
+    from kerasformers.serving import export_onnx
 
     (tmp_path / "x").write_bytes(b"keep")
     with pytest.raises(NotADirectoryError, match="is a file"):

@@ -1,0 +1,133 @@
+"""End-to-end SavedModel export: tokenizer + model + the task's post-processing in one graph,
+strings in, predictions out (:func:`export_pipeline`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kerasformers.errors import ExportError, InvalidInputTypeError
+from kerasformers.serving._tensorflow import tf
+from kerasformers.serving.postprocess import task_outputs
+from kerasformers.serving.saved_model import (_Exportable, _write_atomically, check_export_target,
+                                              export_saved_model)
+from kerasformers.serving.signatures import _call_model, load_tokenizer_layer, serving_input_names
+from kerasformers.serving.text_generation import export_text_generation
+
+__all__ = ["TASKS", "normalize_task", "export_pipeline"]
+
+TASKS = ("feature-extraction", "text-classification", "token-classification", "question-answering",
+         "text-generation")
+_TASK_ALIASES = {"sentiment-analysis": "text-classification", "ner": "token-classification",
+                 "sentence-similarity": "feature-extraction", "embeddings": "feature-extraction"}
+
+
+def _auto_class_for(task: str):
+    from kerasformers.models import auto
+
+    return {"feature-extraction": auto.TFAutoModel,
+            "text-classification": auto.TFAutoModelForSequenceClassification,
+            "token-classification": auto.TFAutoModelForTokenClassification,
+            "question-answering": auto.TFAutoModelForQuestionAnswering,
+            "text-generation": auto.TFAutoModelForCausalLM}[task]
+
+
+def normalize_task(task: str) -> str:
+    """Canonical task name (``sentiment-analysis`` -> ``text-classification`` ...).
+
+    Example:
+        >>> normalize_task("ner")
+        'token-classification'
+    """
+    task = _TASK_ALIASES.get(task, task)
+    if task not in TASKS:
+        raise ExportError(f"Unknown task {task!r}. Tasks: {', '.join(TASKS)} "
+                         f"(aliases: {', '.join(sorted(_TASK_ALIASES))}).")
+    return task
+
+
+def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
+                    task: str = "text-classification", tokenizer=None, version: int | None = None,
+                    max_length: int | None = None, max_answer_len: int = 15,
+                    with_tokenizer: bool = True, overwrite: bool = False, **generation_options) -> Path:
+    """Export tokenizer + model + the task's post-processing as one SavedModel.
+
+    ``checkpoint_or_model`` is a checkpoint (then the model class follows ``task``) or a
+    built model (then ``tokenizer`` defaults to the in-graph tokenizer of its checkpoint).
+    With ``with_tokenizer`` the ``serving_default`` signature takes strings:
+
+    - text-classification: ``text`` (and signature ``serving_pair``: ``text``, ``text_pair``)
+      -> ``logits``, ``probabilities``, ``labels`` (id2label names), ``label_ids``, ``scores``.
+    - feature-extraction: ``text`` -> ``embeddings`` (mean-pooled, as sentence-transformers),
+      ``normalized_embeddings``, ``last_hidden_state``.
+    - token-classification: ``text`` -> per-token ``labels``, ``scores``, ``tokens``, ...
+    - question-answering: ``question``, ``context`` -> ``answer``, ``start``, ``end``, ``score``.
+    - text-generation: ``text`` (prompts) -> ``generated_text``, ``generated_ids``, ... (decoder-only
+      models; ``generation_options`` such as ``max_new_tokens``, ``do_sample``, ``temperature``,
+      ``max_prompt_length``: see :func:`export_text_generation`).
+
+    Without ``with_tokenizer`` this is :func:`export_saved_model`. Returns ``export_dir/<version>``;
+    an existing ``version`` is replaced only with ``overwrite=True`` (checked before loading).
+
+    Example:
+        >>> path = export_pipeline("path/to/bert-sst2", "serving/sst2", task="text-classification")
+        >>> tf.saved_model.load(str(path)).signatures["serving_default"](
+        ...     text=tf.constant(["great film"]))["labels"]
+    """
+    task = normalize_task(task)
+    if generation_options and task != "text-generation":
+        raise InvalidInputTypeError(f"{', '.join(sorted(generation_options))}: generation options, for task='text-generation' "
+                        f"only (the task is {task!r}).")
+    if task == "text-generation" and not with_tokenizer:
+        raise ExportError("A text-generation export takes and returns strings, so it needs the tokenizer: pass "
+                         "with_tokenizer=True (--with-tokenizer). For token ids in and logits out, export the "
+                         "model alone with export_saved_model / model.export(dir).")
+    if not isinstance(max_answer_len, int) or max_answer_len < 1:
+        raise ExportError(f"max_answer_len must be a whole number >= 1 (tokens in an answer), got {max_answer_len!r}.")
+    check_export_target(export_dir, version, overwrite)  # before the (slow) load and trace
+    if isinstance(checkpoint_or_model, (str, os.PathLike)):
+        model = _auto_class_for(task).from_pretrained(checkpoint_or_model)
+        source = checkpoint_or_model
+    else:
+        model = checkpoint_or_model
+        source = getattr(model, "name_or_path", None)
+    if not with_tokenizer:
+        return export_saved_model(model, export_dir, version=version, overwrite=overwrite)
+    if task == "text-generation":
+        return export_text_generation(model, export_dir, tokenizer=tokenizer, version=version,
+                                      overwrite=overwrite, **generation_options)
+    if tokenizer is None:
+        if source is None:
+            raise ExportError("Pass tokenizer=... (an in-graph tokenizer layer): the model does not "
+                             "say which checkpoint it came from.")
+        limit = max_length or int(getattr(model.config, "max_position_embeddings", 512) or 512)
+        tokenizer = load_tokenizer_layer(source, max_length=min(limit, 512))
+    model_inputs = serving_input_names(model)
+
+    def run(text, text_pair=None):
+        encoded = tokenizer(text, text_pair, return_special_tokens_mask=True)
+        inputs = {name: tf.cast(encoded[name], tf.int32) for name in model_inputs}
+        outputs = _call_model(model, inputs)
+        return task_outputs(task, model, tokenizer, encoded, outputs, max_answer_len=max_answer_len)
+
+    string = tf.TensorSpec([None], tf.string)
+    signatures = {}
+    if task == "question-answering":
+        signatures["serving_default"] = tf.function(
+            lambda question, context: run(question, context),
+            input_signature=[tf.TensorSpec([None], tf.string, name="question"),
+                             tf.TensorSpec([None], tf.string, name="context")]).get_concrete_function()
+    else:
+        signatures["serving_default"] = tf.function(
+            lambda text: run(text), input_signature=[tf.TensorSpec([None], tf.string, name="text")]
+        ).get_concrete_function()
+        if task == "text-classification":
+            signatures["serving_pair"] = tf.function(
+                lambda text, text_pair: run(text, text_pair),
+                input_signature=[tf.TensorSpec([None], tf.string, name="text"),
+                                 tf.TensorSpec([None], tf.string, name="text_pair")]).get_concrete_function()
+    del string
+    module = _Exportable(model, tokenizer)
+    extra = {"config.json": model.config.to_json_string(), "task.txt": task}
+    return _write_atomically(module, signatures, export_dir, version, extra, overwrite=overwrite)
+
