@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import logging
 import os
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from kerasformers.hub import atomic_folder_write, resolve_checkpoint
 from kerasformers.errors import ConfigError, MissingFileError, UnsupportedModelTypeError  # noqa: F401  (re-exported)
 
 CONFIG_NAME = "config.json"
 
-# Keys every config has, with transformers' defaults.
-_COMMON_DEFAULTS: dict[str, Any] = {
-    "output_hidden_states": False,
-    "output_attentions": False,
-    "problem_type": None,
-    "pad_token_id": None,
-    "bos_token_id": None,
-    "eos_token_id": None,
-    "tie_word_embeddings": True,
-}
+logger = logging.getLogger("kerasformers")
+
+# Keys transformers' PreTrainedConfig itself accepts or writes. A keyword among these is never
+# reported as a typo even when a config class does not declare it: it is kept as an attribute
+# and written back, as transformers does.
+_COMMON_KEYS = frozenset({
+    "architectures", "output_hidden_states", "output_attentions", "return_dict", "problem_type",
+    "id2label", "label2id", "num_labels", "dtype", "torch_dtype", "transformers_version",
+    "name_or_path", "_name_or_path", "_commit_hash", "attn_implementation", "experts_implementation",
+    "chunk_size_feed_forward", "is_encoder_decoder", "is_decoder", "add_cross_attention", "use_cache",
+    "pad_token_id", "bos_token_id", "eos_token_id", "sep_token_id", "decoder_start_token_id",
+    "tie_word_embeddings", "tokenizer_class", "prefix", "task_specific_params", "finetuning_task",
+    "model_type",
+})
 
 _CONFIG_REGISTRY: dict[str, type["PretrainedConfig"]] = {}
-
-
 
 
 def register_config(cls: type["PretrainedConfig"]) -> type["PretrainedConfig"]:
@@ -44,8 +48,10 @@ def supported_model_types() -> list[str]:
 class PretrainedConfig:
     """A model's hyper-parameters, read from and written to Hugging Face ``config.json``.
 
-    Every key of the file becomes an attribute and is written back unchanged, unknown keys
-    included. Subclasses give ``model_type`` and ``defaults``.
+    Subclasses declare their fields as annotated class attributes with transformers' defaults
+    (``hidden_size: int = 768``); class-level settings that are not config.json keys are
+    ``ClassVar``. Every key of a file becomes an attribute and is written back unchanged,
+    unknown keys included.
 
     Example:
         >>> config = AutoConfig.from_pretrained("path/to/bert", num_labels=3)
@@ -53,14 +59,36 @@ class PretrainedConfig:
         (3, 'LABEL_0')
     """
 
-    model_type: str = ""
-    model_type_aliases: tuple[str, ...] = ()
-    defaults: dict[str, Any] = {}
+    model_type: ClassVar[str] = ""
+    model_type_aliases: ClassVar[tuple[str, ...]] = ()
     # attribute aliases: name users ask for -> key in config.json (e.g. GPT-2's n_embd)
-    attribute_map: dict[str, str] = {}
+    attribute_map: ClassVar[dict[str, str]] = {}
+
+    # Fields every config has, with transformers' defaults.
+    output_hidden_states: bool = False
+    output_attentions: bool = False
+    problem_type: str | None = None
+    pad_token_id: int | None = None
+    bos_token_id: int | None = None
+    eos_token_id: int | list[int] | None = None
+    tie_word_embeddings: bool = True
+
+    # name -> default of every declared field, base classes first; filled per class below
+    _field_defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        cls._field_defaults = _collect_fields(cls)
 
     def __init__(self, **kwargs: Any):
-        values = {**_COMMON_DEFAULTS, **copy.deepcopy(self.defaults)}
+        # Keys read from a config.json (passed by from_dict) are never reported as typos:
+        # checkpoints legitimately carry keys we do not declare.
+        quiet_keys = kwargs.pop("_quiet_keys", frozenset())
+        for key in kwargs:
+            if key not in quiet_keys:
+                self._warn_if_unknown(key)
+        # deep copies, so a mutable default (a list, a dict) is never shared between configs
+        values = copy.deepcopy(self._field_defaults)
         num_labels = kwargs.pop("num_labels", None)
         id2label = kwargs.pop("id2label", None)
         label2id = kwargs.pop("label2id", None)
@@ -77,6 +105,28 @@ class PretrainedConfig:
             self.num_labels = 2
         if label2id is not None and id2label is not None:
             self.label2id = {str(k): int(v) for k, v in label2id.items()}
+
+    @classmethod
+    def declared_fields(cls) -> dict[str, Any]:
+        """Every declared field of this config class and its default (a fresh copy).
+
+        Example:
+            >>> BertConfig.declared_fields()["hidden_size"]
+            768
+        """
+        return copy.deepcopy(cls._field_defaults)
+
+    @classmethod
+    def _warn_if_unknown(cls, key: str) -> None:
+        """Log a warning for a keyword that looks like a typo; it is still kept, as in transformers."""
+        if key in cls._field_defaults or key in cls.attribute_map or key in _COMMON_KEYS:
+            return
+        close = difflib.get_close_matches(key, [*cls._field_defaults, *cls.attribute_map], n=1)
+        hint = f"Did you mean {close[0]!r}?" if close else f"Its fields are listed by {cls.__name__}.declared_fields()."
+        logger.warning(
+            f"{cls.__name__} got the keyword {key!r}, which is not one of its fields. {hint} "
+            f"The value is kept as an attribute and written to {CONFIG_NAME} anyway."
+        )
 
     # attribute aliases ------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -126,11 +176,13 @@ class PretrainedConfig:
             >>> BertConfig.from_dict({"hidden_size": 64, "id2label": {"0": "a", "1": "b"}}, num_labels=3).num_labels
             3
         """
+        if not isinstance(config_dict, dict):
+            raise ConfigError(f"A config needs a dict of values, got {type(config_dict).__name__}.")
         values = dict(config_dict)
         values.pop("model_type", None)
         labels = {k: overrides.pop(k) for k in ("num_labels", "id2label", "label2id") if k in overrides}
         values.update(overrides)
-        config = cls(**values)
+        config = cls(**values, _quiet_keys=frozenset(config_dict))
         if labels.get("id2label") is not None:
             config.id2label = labels["id2label"]
         elif labels.get("num_labels") is not None:
@@ -190,7 +242,7 @@ class PretrainedConfig:
         if cls is PretrainedConfig or not cls.model_type:
             cls = config_class_for(config_dict.get("model_type"), path)
         elif config_dict.get("model_type") not in (None, cls.model_type, *cls.model_type_aliases):
-            logging.getLogger("kerasformers").warning(
+            logger.warning(
                 f"You are using a model of type {config_dict['model_type']} to instantiate a model of type "
                 f"{cls.model_type}. This is not supported for all configurations of models and can yield errors."
             )
@@ -212,6 +264,25 @@ def config_class_for(model_type: str | None, where: Any = "config") -> type[Pret
         f"{where} has model_type={model_type!r}, which kerasformers does not support. "
         f"Supported model types: {', '.join(supported_model_types())}."
     )
+
+
+def _collect_fields(cls: type) -> dict[str, Any]:
+    """Name -> default of the annotated (non-ClassVar, public) class attributes of ``cls`` and its bases.
+
+    The default is looked up on ``cls``, so a subclass may change a base's default with a plain
+    assignment (``vocab_size = 30522``) without repeating the annotation.
+    """
+    fields: dict[str, Any] = {}
+    for name, hint in typing.get_type_hints(cls).items():  # base classes first
+        if name.startswith("_") or typing.get_origin(hint) is ClassVar:
+            continue
+        if not hasattr(cls, name):
+            raise TypeError(f"{cls.__name__}.{name} is declared without a default; every config field needs one.")
+        fields[name] = getattr(cls, name)
+    return fields
+
+
+PretrainedConfig._field_defaults = _collect_fields(PretrainedConfig)
 
 
 class AutoConfig:

@@ -1,5 +1,7 @@
 """DistilBERT configuration (transformers' defaults and attribute names)."""
 
+from __future__ import annotations
+
 from kerasformers.configuration import PretrainedConfig, register_config
 
 
@@ -18,19 +20,18 @@ class DistilBertConfig(PretrainedConfig):
 
     model_type = "distilbert"
     attribute_map = {"hidden_size": "dim", "num_attention_heads": "n_heads", "num_hidden_layers": "n_layers"}
-    defaults = {
-        "vocab_size": 30522,
-        "max_position_embeddings": 512,
-        "sinusoidal_pos_embds": False,
-        "n_layers": 6,
-        "n_heads": 12,
-        "dim": 768,
-        "hidden_dim": 4 * 768,
-        "dropout": 0.1,
-        "attention_dropout": 0.1,
-        "activation": "gelu",
-        "initializer_range": 0.02,
-        "qa_dropout": 0.1,
-        "seq_classif_dropout": 0.2,
-        "pad_token_id": 0,
-    }
+
+    vocab_size: int = 30522
+    max_position_embeddings: int = 512
+    sinusoidal_pos_embds: bool = False
+    n_layers: int = 6
+    n_heads: int = 12
+    dim: int = 768
+    hidden_dim: int = 4 * 768
+    dropout: float = 0.1
+    attention_dropout: float = 0.1
+    activation: str = "gelu"
+    initializer_range: float = 0.02
+    qa_dropout: float = 0.1
+    seq_classif_dropout: float = 0.2
+    pad_token_id: int | None = 0

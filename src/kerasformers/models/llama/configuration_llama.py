@@ -8,35 +8,35 @@ switches the model reads: ``attention_bias`` (Qwen2 q/k/v bias), ``sliding_windo
 
 from __future__ import annotations
 
-from kerasformers.configuration import PretrainedConfig, register_config
+from typing import Any, ClassVar
 
-_LLAMA_DEFAULTS = {
-    "vocab_size": 32000,
-    "hidden_size": 4096,
-    "intermediate_size": 11008,
-    "num_hidden_layers": 32,
-    "num_attention_heads": 32,
-    "num_key_value_heads": None,
-    "head_dim": None,
-    "hidden_act": "silu",
-    "max_position_embeddings": 2048,
-    "initializer_range": 0.02,
-    "rms_norm_eps": 1e-6,
-    "use_cache": True,
-    "pad_token_id": None,
-    "bos_token_id": 1,
-    "eos_token_id": 2,
-    "tie_word_embeddings": False,
-    "rope_parameters": None,
-    "attention_bias": False,
-    "attention_dropout": 0.0,
-    "mlp_bias": False,
-}
+from kerasformers.configuration import PretrainedConfig, register_config
 
 
 class _LlamaFamilyConfig(PretrainedConfig):
-    defaults = _LLAMA_DEFAULTS
-    qkv_bias = False  # q/k/v projections carry a bias even without attention_bias
+    # Llama's fields and transformers' LlamaConfig defaults; Mistral and Qwen2 change some.
+    vocab_size: int = 32000
+    hidden_size: int = 4096
+    intermediate_size: int = 11008
+    num_hidden_layers: int = 32
+    num_attention_heads: int = 32
+    num_key_value_heads: int | None = None  # None: num_attention_heads (no grouped-query attention)
+    head_dim: int | None = None  # None: hidden_size // num_attention_heads
+    hidden_act: str = "silu"
+    max_position_embeddings: int = 2048
+    initializer_range: float = 0.02
+    rms_norm_eps: float = 1e-6
+    use_cache: bool = True
+    pad_token_id: int | None = None
+    bos_token_id: int | None = 1
+    eos_token_id: int | list[int] | None = 2
+    tie_word_embeddings: bool = False
+    rope_parameters: dict[str, Any] | None = None  # filled in by __init__ (see below)
+    attention_bias: bool = False
+    attention_dropout: float = 0.0
+    mlp_bias: bool = False
+
+    qkv_bias: ClassVar[bool] = False  # q/k/v projections carry a bias even without attention_bias
 
     def __init__(self, **kwargs):
         rope_scaling = kwargs.pop("rope_scaling", None)
@@ -84,8 +84,11 @@ class MistralConfig(_LlamaFamilyConfig):
     """
 
     model_type = "mistral"
-    defaults = {**_LLAMA_DEFAULTS, "intermediate_size": 14336, "num_key_value_heads": 8,
-                "max_position_embeddings": 4096 * 32, "sliding_window": 4096}
+
+    intermediate_size: int = 14336
+    num_key_value_heads: int | None = 8
+    max_position_embeddings: int = 4096 * 32
+    sliding_window: int | None = 4096
 
 
 @register_config
@@ -97,10 +100,18 @@ class Qwen2Config(_LlamaFamilyConfig):
     """
 
     model_type = "qwen2"
-    defaults = {**_LLAMA_DEFAULTS, "vocab_size": 151936, "intermediate_size": 22016,
-                "num_key_value_heads": 32, "max_position_embeddings": 32768,
-                "use_sliding_window": False, "sliding_window": 4096, "max_window_layers": 28,
-                "layer_types": None, "bos_token_id": None, "eos_token_id": None}
+
+    vocab_size: int = 151936
+    intermediate_size: int = 22016
+    num_key_value_heads: int | None = 32
+    max_position_embeddings: int = 32768
+    use_sliding_window: bool = False
+    sliding_window: int | None = 4096  # used only when use_sliding_window
+    max_window_layers: int = 28  # layers from this index on use the sliding window
+    layer_types: list[str] | None = None  # None: derived from the three fields above
+    bos_token_id: int | None = None
+    eos_token_id: int | list[int] | None = None
+
     qkv_bias = True  # Qwen2 always has q/k/v biases (and no o_proj bias)
 
     def __init__(self, **kwargs):
