@@ -19,6 +19,7 @@ import transformers
 
 import kerasformers
 from kerasformers.models.auto import _MAPPINGS
+from kerasformers.tasks import task_for_registry_key
 
 ATOL = 1e-5  # DESIGN.md: tiny random configs
 
@@ -137,13 +138,7 @@ class ModelTesterMixin:
     def test_auto_class_loads_same_head(self, head, torch_checkpoints):
         folder, _ = torch_checkpoints[head]
         task = next(t for t, mapping in _MAPPINGS.items() if self.our_class(head) in mapping.values())
-        auto = {"base": kerasformers.TFAutoModel,
-                "sequence_classification": kerasformers.TFAutoModelForSequenceClassification,
-                "token_classification": kerasformers.TFAutoModelForTokenClassification,
-                "question_answering": kerasformers.TFAutoModelForQuestionAnswering,
-                "masked_lm": kerasformers.TFAutoModelForMaskedLM,
-                "multiple_choice": kerasformers.TFAutoModelForMultipleChoice,
-                "causal_lm": kerasformers.TFAutoModelForCausalLM}[task]
+        auto = getattr(kerasformers, task_for_registry_key(task).auto_class)  # the task table's auto class
         assert type(auto.from_pretrained(folder)) is self.our_class(head)
 
     def test_saved_by_us_loads_in_pytorch(self, head, tmp_path):

@@ -318,3 +318,33 @@ def test_cli_bad_export_option_is_one_line_and_writes_nothing(minilm_path, tmp_p
     error = capsys.readouterr().err.strip()
     assert error.startswith("kerasformers export: error:") and "model_type 'bert'" in error
     assert "Traceback" not in error and not out.exists()
+
+
+# ------------------------------------------------------------------------ the task table
+def test_task_table_drives_auto_classes_postprocessors_and_cli(capsys):
+    """kerasformers.tasks is the one list of tasks: auto classes, post-processors and --task follow it."""
+    import kerasformers
+    import kerasformers.models  # noqa: F401  (registers every architecture)
+    from kerasformers import tasks
+    from kerasformers.cli import build_parser
+    from kerasformers.errors import UnsupportedModelTypeError
+    from kerasformers.models.auto import _MAPPINGS
+    from kerasformers.serving import POSTPROCESSORS, TASKS, normalize_task
+
+    for task in tasks.TASKS:
+        auto = getattr(kerasformers, task.auto_class)
+        assert auto.__name__ == task.auto_class and auto.task == task.registry_key and auto.task_info is task
+        registered = POSTPROCESSORS.get(task.name)
+        assert (registered.__name__ if registered else None) == task.postprocessor
+        for alias in task.aliases:
+            assert tasks.resolve_task(alias) is task
+    assert set(_MAPPINGS) <= {task.registry_key for task in tasks.TASKS}
+    assert TASKS == tasks.export_task_names() and normalize_task("sentiment-analysis") == "text-classification"
+    with pytest.raises(UnsupportedModelTypeError, match="Unknown task 'summarization'. Tasks: feature-extraction"):
+        tasks.resolve_task("summarization")
+    with pytest.raises(UnsupportedModelTypeError, match="Unknown task 'fill-mask'"):
+        normalize_task("fill-mask")  # in the table, but kerasformers export does not take it
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["export", "--help"])
+    help_text = "".join(capsys.readouterr().out.split())  # argparse wraps lines, at hyphens too
+    assert all(name in help_text for name in TASKS + ("sentiment-analysis",))

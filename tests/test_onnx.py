@@ -16,6 +16,7 @@ import torch
 import transformers
 
 import kerasformers
+from kerasformers.errors import ExportError
 from kerasformers.serving import export_onnx
 from model_tester import ATOL, max_abs_diff, torch_outputs
 from test_minilm import SENTENCES

@@ -1,7 +1,8 @@
 """TFAutoModel*: pick the architecture class from config.json's model_type.
 
 Each architecture registers its classes here with :func:`register_auto_classes`; the auto
-classes then resolve ``model_type`` -> class for their task.
+classes then resolve ``model_type`` -> class for their task. Which auto classes exist, and the
+keyword each registers under, is the task table's (:mod:`kerasformers.tasks`).
 """
 
 from __future__ import annotations
@@ -10,18 +11,25 @@ import os
 from typing import Any
 
 from kerasformers.configuration import PretrainedConfig, UnsupportedModelTypeError
+from kerasformers.tasks import TASKS, Task, task_for_registry_key
 
 _MAPPINGS: dict[str, dict[str, type]] = {}
 
 
 def register_auto_classes(model_type: str, **task_classes: type) -> None:
-    """Register ``model_type``'s classes per task, e.g. ``register_auto_classes("bert", base=TFBertModel)``."""
-    for task, cls in task_classes.items():
-        _MAPPINGS.setdefault(task, {})[model_type] = cls
+    """Register ``model_type``'s classes per task, keyed by the task table's ``registry_key``.
+
+    Example:
+        >>> register_auto_classes("bert", base=TFBertModel, sequence_classification=TFBertForSequenceClassification)
+    """
+    for key, cls in task_classes.items():
+        task_for_registry_key(key)  # an unknown keyword is an error, not a head no auto class finds
+        _MAPPINGS.setdefault(key, {})[model_type] = cls
 
 
 class _AutoModel:
-    task: str = "base"
+    task: str = "base"  # the task table's registry_key
+    task_info: Task | None = None  # the task table's row
 
     def __init__(self, *args, **kwargs):
         raise EnvironmentError(
@@ -74,29 +82,21 @@ _LOADING_ARGUMENTS = {"dtype", "torch_dtype", "ignore_mismatched_sizes", "allow_
                       "output_loading_info", "from_pt", "revision", "cache_dir"}
 
 
-class TFAutoModel(_AutoModel):
-    task = "base"
+def _auto_class(name: str) -> type:
+    """The auto class ``name`` of the task table: a ``_AutoModel`` subclass for its row's task."""
+    task = {task.auto_class: task for task in TASKS}[name]
+    doc = (f"Loads the {task.name} model class for a checkpoint's model_type (registered as "
+           f"``{task.registry_key}``).")
+    return type(name, (_AutoModel,), {"task": task.registry_key, "task_info": task, "__doc__": doc,
+                                      "__module__": __name__, "__qualname__": name})
 
 
-class TFAutoModelForSequenceClassification(_AutoModel):
-    task = "sequence_classification"
-
-
-class TFAutoModelForTokenClassification(_AutoModel):
-    task = "token_classification"
-
-
-class TFAutoModelForQuestionAnswering(_AutoModel):
-    task = "question_answering"
-
-
-class TFAutoModelForMaskedLM(_AutoModel):
-    task = "masked_lm"
-
-
-class TFAutoModelForMultipleChoice(_AutoModel):
-    task = "multiple_choice"
-
-
-class TFAutoModelForCausalLM(_AutoModel):
-    task = "causal_lm"
+# Written out, not generated in a loop, so each name is visible to readers and tools.
+TFAutoModel = _auto_class("TFAutoModel")
+TFAutoModelForSequenceClassification = _auto_class("TFAutoModelForSequenceClassification")
+TFAutoModelForTokenClassification = _auto_class("TFAutoModelForTokenClassification")
+TFAutoModelForQuestionAnswering = _auto_class("TFAutoModelForQuestionAnswering")
+TFAutoModelForMaskedLM = _auto_class("TFAutoModelForMaskedLM")
+TFAutoModelForMultipleChoice = _auto_class("TFAutoModelForMultipleChoice")
+TFAutoModelForCausalLM = _auto_class("TFAutoModelForCausalLM")
+AUTO_CLASSES: dict[str, type] = {task.name: globals()[task.auto_class] for task in TASKS}  # task name -> class

@@ -9,8 +9,9 @@ import argparse
 from pathlib import Path
 
 from kerasformers.serving.onnx import DEFAULT_OPSET, export_checkpoint_onnx
-from kerasformers.serving.pipeline_export import _TASK_ALIASES, TASKS, export_pipeline, normalize_task
+from kerasformers.serving.pipeline_export import export_pipeline, normalize_task
 from kerasformers.serving.text_generation import PROMPT_TRUNCATION
+from kerasformers.tasks import export_task_names, task_aliases
 
 __all__ = ["add_export_parser", "run_export", "run_onnx_export"]
 
@@ -24,8 +25,10 @@ def add_export_parser(subparsers) -> None:
                     "predictions; without it, int32/int64 token ids and the model's outputs.")
     p.add_argument("checkpoint", help="checkpoint folder or name")
     p.add_argument("output_dir", help="export folder; the model goes into OUTPUT_DIR/<version>/")
+    # The choices are the task table's; not argparse choices, so an unknown task is one line from
+    # the run (exit code 2, as every other bad option) and aliases are taken too.
     p.add_argument("--task", default="text-classification",
-                   help=f"one of {', '.join(TASKS)} (aliases: {', '.join(sorted(_TASK_ALIASES))})")
+                   help=f"one of {', '.join(export_task_names())} (aliases: {', '.join(sorted(task_aliases()))})")
     p.add_argument("--with-tokenizer", action="store_true", help="put the tokenizer into the graph")
     p.add_argument("--format", choices=("saved_model", "onnx"), default="saved_model",
                    help="onnx: the model alone as OUTPUT_DIR/model.onnx (needs kerasformers[onnx])")

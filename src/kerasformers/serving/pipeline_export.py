@@ -13,37 +13,30 @@ from kerasformers.serving.saved_model import (_Exportable, _write_atomically, ch
                                               export_saved_model)
 from kerasformers.serving.signatures import _call_model, load_tokenizer_layer, serving_input_names
 from kerasformers.serving.text_generation import export_text_generation
+from kerasformers.tasks import export_task_names, resolve_task
 
 __all__ = ["TASKS", "normalize_task", "export_pipeline"]
 
-TASKS = ("feature-extraction", "text-classification", "token-classification", "question-answering",
-         "text-generation")
-_TASK_ALIASES = {"sentiment-analysis": "text-classification", "ner": "token-classification",
-                 "sentence-similarity": "feature-extraction", "embeddings": "feature-extraction"}
+# The tasks kerasformers export takes, in the task table's order (kerasformers.tasks).
+TASKS = export_task_names()
 
 
 def _auto_class_for(task: str):
+    """The TFAutoModel* class that loads a checkpoint for ``task`` (a name or alias)."""
     from kerasformers.models import auto
 
-    return {"feature-extraction": auto.TFAutoModel,
-            "text-classification": auto.TFAutoModelForSequenceClassification,
-            "token-classification": auto.TFAutoModelForTokenClassification,
-            "question-answering": auto.TFAutoModelForQuestionAnswering,
-            "text-generation": auto.TFAutoModelForCausalLM}[task]
+    return getattr(auto, resolve_task(task).auto_class)
 
 
 def normalize_task(task: str) -> str:
-    """Canonical task name (``sentiment-analysis`` -> ``text-classification`` ...).
+    """Canonical task name (``sentiment-analysis`` -> ``text-classification`` ...); an unknown or
+    non-exportable task raises UnsupportedModelTypeError naming the choices.
 
     Example:
         >>> normalize_task("ner")
         'token-classification'
     """
-    task = _TASK_ALIASES.get(task, task)
-    if task not in TASKS:
-        raise ExportError(f"Unknown task {task!r}. Tasks: {', '.join(TASKS)} "
-                         f"(aliases: {', '.join(sorted(_TASK_ALIASES))}).")
-    return task
+    return resolve_task(task, exportable=True).name
 
 
 def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,

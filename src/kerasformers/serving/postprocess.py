@@ -11,6 +11,7 @@ from typing import Callable
 
 from kerasformers.errors import ExportError
 from kerasformers.serving._tensorflow import tf
+from kerasformers.tasks import resolve_task
 
 __all__ = ["POSTPROCESSORS", "postprocessor", "task_outputs"]
 
@@ -21,15 +22,21 @@ POSTPROCESSORS: dict[str, Callable[..., dict]] = {}
 def postprocessor(task: str) -> Callable:
     """Decorator: register the function as ``task``'s post-processor.
 
-    The function takes ``(model, tokenizer, encoded, outputs, **options)`` (``encoded``: the
-    tokenizer layer's output; ``outputs``: the model's) and returns the signature's named outputs.
+    The task table (:mod:`kerasformers.tasks`) names each task's post-processor; the function
+    must be the one named there, so the table and this registry cannot drift apart. It takes
+    ``(model, tokenizer, encoded, outputs, **options)`` (``encoded``: the tokenizer layer's
+    output; ``outputs``: the model's) and returns the signature's named outputs.
 
-    Example:
+    Example (how this module registers text-classification's):
         >>> @postprocessor("text-classification")
-        ... def classify(model, tokenizer, encoded, outputs, **options):
+        ... def sequence_labels(model, tokenizer, encoded, outputs, **options):
         ...     return {"logits": outputs["logits"]}
     """
     def register(function: Callable) -> Callable:
+        expected = resolve_task(task).postprocessor
+        if function.__name__ != expected:
+            raise ExportError(f"The task table names {expected!r} as {task!r}'s post-processor, not "
+                              f"{function.__name__!r}.")
         if task in POSTPROCESSORS:
             raise ExportError(f"Task {task!r} already has a post-processor ({POSTPROCESSORS[task].__name__}).")
         POSTPROCESSORS[task] = function
@@ -44,8 +51,9 @@ def task_outputs(task: str, model, tokenizer, encoded: dict, outputs, **options)
     Example:
         >>> task_outputs("text-classification", model, tokenizer, encoded, model(inputs))["labels"]
     """
+    task = resolve_task(task).name
     if task not in POSTPROCESSORS:
-        raise ExportError(f"Unknown task {task!r}; choose one of {', '.join(POSTPROCESSORS)}.")
+        raise ExportError(f"Task {task!r} has no post-processor; these do: {', '.join(POSTPROCESSORS)}.")
     return POSTPROCESSORS[task](model, tokenizer, encoded, outputs, **options)
 
 

@@ -1,0 +1,124 @@
+"""The task table: one row per task, the single place that says what a task is.
+
+Each :class:`Task` ties together what used to be spelled out in several places: the
+pipeline name (``"text-classification"``) and its aliases, the auto class that loads a model
+for it (``TFAutoModelForSequenceClassification``, by name), the key architectures register their
+head class under (``register_auto_classes("bert", sequence_classification=...)``), the label
+arguments a head's loss takes, and the end-to-end export's post-processor.
+
+A core module: it imports only the standard library and :mod:`kerasformers.errors`, so the
+models (``kerasformers.models.auto`` builds its auto classes from :data:`TASKS`) and serving
+(``kerasformers.serving`` registers post-processors against task names) both read it without
+importing each other.
+
+Example:
+    >>> resolve_task("sentiment-analysis").auto_class
+    'TFAutoModelForSequenceClassification'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kerasformers.errors import UnsupportedModelTypeError
+
+__all__ = ["Task", "TASKS", "resolve_task", "task_for_registry_key", "export_task_names", "task_aliases"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task.
+
+    ``name``: the pipeline task name, as transformers' ``pipeline(task)``. ``aliases``: other
+    names accepted for it. ``auto_class``: the name of the ``TFAutoModel*`` class for it (a
+    string: this module does not import the models). ``registry_key``: the keyword an
+    architecture registers its head class under in ``register_auto_classes``. ``label_names``:
+    the arguments a head's loss takes (empty: the model has no loss). ``postprocessor``: the
+    name of the function in ``kerasformers.serving.postprocess`` that turns the model's outputs
+    into the end-to-end export's predictions, or None. ``exportable``: ``kerasformers export
+    --task`` takes it.
+
+    Example:
+        >>> Task("text-classification", "TFAutoModelForSequenceClassification", "sequence_classification")
+    """
+
+    name: str
+    auto_class: str
+    registry_key: str
+    aliases: tuple[str, ...] = ()
+    label_names: tuple[str, ...] = ("labels",)
+    postprocessor: str | None = None
+    exportable: bool = False
+
+
+TASKS: tuple[Task, ...] = (
+    Task("feature-extraction", "TFAutoModel", "base",
+         aliases=("sentence-similarity", "embeddings"), label_names=(),
+         postprocessor="mean_pooled_embeddings", exportable=True),
+    Task("text-classification", "TFAutoModelForSequenceClassification", "sequence_classification",
+         aliases=("sentiment-analysis",), postprocessor="sequence_labels", exportable=True),
+    Task("token-classification", "TFAutoModelForTokenClassification", "token_classification",
+         aliases=("ner",), postprocessor="token_labels", exportable=True),
+    Task("question-answering", "TFAutoModelForQuestionAnswering", "question_answering",
+         label_names=("start_positions", "end_positions"), postprocessor="answer_span", exportable=True),
+    # text-generation exports its own graph (the generate loop), not a post-processor
+    Task("text-generation", "TFAutoModelForCausalLM", "causal_lm", exportable=True),
+    Task("fill-mask", "TFAutoModelForMaskedLM", "masked_lm"),
+    Task("multiple-choice", "TFAutoModelForMultipleChoice", "multiple_choice"),
+)
+
+_BY_NAME = {task.name: task for task in TASKS}
+_BY_ALIAS = {alias: task for task in TASKS for alias in task.aliases}
+
+
+def task_aliases() -> dict[str, str]:
+    """Every alias -> its task's name.
+
+    Example:
+        >>> task_aliases()["ner"]
+        'token-classification'
+    """
+    return {alias: task.name for alias, task in _BY_ALIAS.items()}
+
+
+def export_task_names() -> tuple[str, ...]:
+    """The tasks ``kerasformers export --task`` takes, in table order.
+
+    Example:
+        >>> export_task_names()[:2]
+        ('feature-extraction', 'text-classification')
+    """
+    return tuple(task.name for task in TASKS if task.exportable)
+
+
+def resolve_task(name: str, *, exportable: bool = False) -> Task:
+    """The row for a task name or alias (``"ner"`` -> token-classification's row).
+
+    With ``exportable=True`` only the tasks ``kerasformers export`` takes are accepted. An
+    unknown name raises :class:`~kerasformers.errors.UnsupportedModelTypeError` listing the choices.
+
+    Example:
+        >>> resolve_task("ner").name
+        'token-classification'
+    """
+    task = _BY_NAME.get(name) or _BY_ALIAS.get(name)
+    if task is None or (exportable and not task.exportable):
+        choices = [t for t in TASKS if t.exportable or not exportable]
+        aliases = sorted(alias for t in choices for alias in t.aliases)
+        raise UnsupportedModelTypeError(f"Unknown task {name!r}. Tasks: {', '.join(t.name for t in choices)} "
+                                        f"(aliases: {', '.join(aliases)}).")
+    return task
+
+
+def task_for_registry_key(key: str) -> Task:
+    """The row whose ``registry_key`` is ``key`` (``"causal_lm"`` -> text-generation's row).
+
+    Example:
+        >>> task_for_registry_key("sequence_classification").auto_class
+        'TFAutoModelForSequenceClassification'
+    """
+    for task in TASKS:
+        if task.registry_key == key:
+            return task
+    raise UnsupportedModelTypeError(f"Unknown task key {key!r}. Keys: "
+                                    f"{', '.join(task.registry_key for task in TASKS)}.")
