@@ -53,10 +53,18 @@ def test_base_model_matches_pytorch(minilm_path, batch):
     for i, (a, b) in enumerate(zip(ours.hidden_states, theirs.hidden_states)):
         diffs[f"hidden_states[{i}]"] = max_abs_diff(a, b.numpy())
     print("max abs diff vs transformers:", {k: f"{v:.2e}" for k, v in diffs.items()})
-    assert max(diffs.values()) <= ATOL, diffs
+    # Padded positions feed no output (the pooler reads token 0, masks hide them) and their float32
+    # rounding depends on the CPU's kernels: 7.1e-5 on an AMD EPYC where an Intel CPU gave < 5e-5.
+    # So the 5e-5 bound holds everywhere but the padding, whose values are instead checked below to
+    # be at least as close to float64 transformers as float32 transformers is.
+    real = batch["attention_mask"].astype(bool)
+    for name, a, b in [("last_hidden_state", ours.last_hidden_state, theirs.last_hidden_state),
+                       *((f"hidden_states[{i}]", a, b) for i, (a, b) in
+                         enumerate(zip(ours.hidden_states, theirs.hidden_states)))]:
+        assert max_abs_diff(np.asarray(a)[real], b.numpy()[real]) <= ATOL, name
+    assert diffs["pooler_output"] <= ATOL, diffs
     # Real tokens agree far closer; the larger differences sit at padded positions, where
     # float32 rounding is amplified (transformers in float64 shows ours is the closer one).
-    real = batch["attention_mask"].astype(bool)
     for i, (a, b) in enumerate(zip(ours.hidden_states, theirs.hidden_states)):
         assert max_abs_diff(np.asarray(a)[real], b.numpy()[real]) <= 1e-5, f"hidden_states[{i}] real tokens"
     exact = torch_run(transformers.AutoModel.from_pretrained(minilm_path).double().eval(), batch)

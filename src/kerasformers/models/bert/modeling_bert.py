@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 
 import keras
-import ml_dtypes
 from keras import ops
 
 from kerasformers import losses
 from kerasformers.activations import get_activation
+from kerasformers.layers import attention_bias, classifier_dropout_rate, flatten_choices, span_outputs
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.bert.configuration_bert import BertConfig
 from kerasformers.outputs import (
@@ -35,13 +35,6 @@ def dense(units, config, name=None, activation=None):
 
 def layer_norm(config, name="LayerNorm"):
     return keras.layers.LayerNormalization(epsilon=config.layer_norm_eps, name=name)
-
-
-def attention_bias(attention_mask, dtype):
-    """(batch, seq) 1/0 mask -> (batch, 1, 1, seq) additive bias: 0 to keep, the dtype's minimum to drop."""
-    dtype = keras.backend.standardize_dtype(dtype)
-    mask = ops.cast(attention_mask[:, None, None, :], dtype)
-    return (1.0 - mask) * ops.cast(float(ml_dtypes.finfo(dtype).min), dtype)
 
 
 class BertEmbeddings(keras.layers.Layer):
@@ -255,9 +248,7 @@ class TFBertForSequenceClassification(TFBertPreTrainedModel):
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.bert = BertMainLayer(config, name="bert")
-        rate = config.classifier_dropout if config.classifier_dropout is not None \
-            else config.hidden_dropout_prob
-        self.dropout = keras.layers.Dropout(rate)
+        self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
         self.classifier = dense(config.num_labels, config, "classifier")
 
     def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
@@ -280,9 +271,7 @@ class TFBertForTokenClassification(TFBertPreTrainedModel):
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.bert = BertMainLayer(config, add_pooling_layer=False, name="bert")
-        rate = config.classifier_dropout if config.classifier_dropout is not None \
-            else config.hidden_dropout_prob
-        self.dropout = keras.layers.Dropout(rate)
+        self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
         self.classifier = dense(config.num_labels, config, "classifier")
 
     def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
@@ -313,10 +302,7 @@ class TFBertForQuestionAnswering(TFBertPreTrainedModel):
         out = self.encode(input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
                           output_hidden_states, training)
         logits = self.qa_outputs(out.last_hidden_state)
-        start_logits, end_logits = logits[..., 0], logits[..., 1]
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = losses.span_loss(start_positions, end_positions, start_logits, end_logits)
+        start_logits, end_logits, loss = span_outputs(logits, start_positions, end_positions)
         return QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
                                             hidden_states=out.hidden_states, attentions=out.attentions)
 
@@ -397,9 +383,7 @@ class TFBertForMultipleChoice(TFBertPreTrainedModel):
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.bert = BertMainLayer(config, name="bert")
-        rate = config.classifier_dropout if config.classifier_dropout is not None \
-            else config.hidden_dropout_prob
-        self.dropout = keras.layers.Dropout(rate)
+        self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
         self.classifier = dense(1, config, "classifier")
 
     @property
@@ -411,11 +395,8 @@ class TFBertForMultipleChoice(TFBertPreTrainedModel):
         self.check_input_ids(input_ids, rank=3)
         num_choices = ops.shape(input_ids)[1]
 
-        def flat(x):
-            return None if x is None else ops.reshape(x, (-1, ops.shape(x)[-1]))
-
-        out = self.encode(flat(input_ids), flat(attention_mask), flat(token_type_ids),
-                          flat(position_ids), output_attentions, output_hidden_states, training)
+        out = self.encode(flatten_choices(input_ids), flatten_choices(attention_mask), flatten_choices(token_type_ids),
+                          flatten_choices(position_ids), output_attentions, output_hidden_states, training)
         logits = self.classifier(self.dropout(out.pooler_output, training=training))
         logits = ops.reshape(logits, (-1, num_choices))
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)

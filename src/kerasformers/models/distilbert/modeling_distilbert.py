@@ -17,7 +17,7 @@ from keras import ops
 from kerasformers import losses
 from kerasformers.activations import get_activation
 from kerasformers.modeling_utils import TFPreTrainedModel
-from kerasformers.models.bert.modeling_bert import attention_bias
+from kerasformers.layers import attention_bias, flatten_choices, span_outputs
 from kerasformers.models.distilbert.configuration_distilbert import DistilBertConfig
 from kerasformers.outputs import (
     BaseModelOutput,
@@ -298,10 +298,7 @@ class TFDistilBertForQuestionAnswering(TFDistilBertPreTrainedModel):
         out = self.encode(input_ids, attention_mask, position_ids, output_attentions,
                           output_hidden_states, training)
         logits = self.qa_outputs(self.dropout(out.last_hidden_state, training=training))
-        start_logits, end_logits = logits[..., 0], logits[..., 1]
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = losses.span_loss(start_positions, end_positions, start_logits, end_logits)
+        start_logits, end_logits, loss = span_outputs(logits, start_positions, end_positions)
         return QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
                                             hidden_states=out.hidden_states, attentions=out.attentions)
 
@@ -377,10 +374,7 @@ class TFDistilBertForMultipleChoice(TFDistilBertPreTrainedModel):
         self.check_input_ids(input_ids, rank=3)
         num_choices = ops.shape(input_ids)[1]
 
-        def flat(x):
-            return None if x is None else ops.reshape(x, (-1, ops.shape(x)[-1]))
-
-        out = self.encode(flat(input_ids), flat(attention_mask), flat(position_ids), output_attentions,
+        out = self.encode(flatten_choices(input_ids), flatten_choices(attention_mask), flatten_choices(position_ids), output_attentions,
                           output_hidden_states, training)
         pooled = ops.relu(self.pre_classifier(out.last_hidden_state[:, 0]))
         logits = self.classifier(self.dropout(pooled, training=training))

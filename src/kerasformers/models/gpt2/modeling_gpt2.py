@@ -12,7 +12,6 @@ The static KV cache (used by kerasformers.generation) works as in the Llama file
 from __future__ import annotations
 
 import keras
-import ml_dtypes
 from keras import ops
 
 from kerasformers import losses
@@ -26,6 +25,7 @@ from kerasformers.outputs import (
     SequenceClassifierOutputWithPast,
 )
 from kerasformers.errors import InvalidInputError
+from kerasformers.layers import last_non_pad_logits, mask_value
 
 
 class Conv1D(keras.layers.Layer):
@@ -79,7 +79,7 @@ class GPT2Attention(keras.layers.Layer):
             value = ops.slice_update(cache_value, start, ops.cast(value, cache_value.dtype))
         new_cache = (key, value) if cache_key is not None else None
         scores = ops.cast(ops.matmul(query, ops.transpose(key, (0, 1, 3, 2))), "float32") * self.scale
-        scores = ops.where(keep, scores, float(ml_dtypes.finfo("float32").min))
+        scores = ops.where(keep, scores, mask_value("float32"))
         probs = ops.cast(ops.softmax(scores, axis=-1), value.dtype)
         context = ops.matmul(self.attn_dropout(probs, training=training), value)
         batch, length = ops.shape(hidden_states)[0], ops.shape(hidden_states)[1]
@@ -251,19 +251,6 @@ class TFGPT2LMHeadModel(GenerationMixin, TFGPT2PreTrainedModel):
         loss = None if labels is None else losses.causal_lm_loss(labels, logits)
         return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=out.past_key_values,
                                       hidden_states=out.hidden_states, attentions=out.attentions)
-
-
-def last_non_pad_logits(logits, input_ids, pad_token_id):
-    """Each row's logits at its rightmost non-pad token (the last position without a pad_token_id)."""
-    if pad_token_id is None:
-        if input_ids is not None and ops.shape(input_ids)[0] not in (None, 1):
-            raise InvalidInputError("Cannot classify batches of more than one sequence without a pad_token_id: "
-                             "set model.config.pad_token_id (e.g. to the tokenizer's pad id).")
-        return logits[:, -1]
-    non_pad = ops.cast(ops.not_equal(input_ids, pad_token_id), "int32")
-    positions = ops.arange(ops.shape(input_ids)[1], dtype="int32")[None, :]
-    last = ops.cast(ops.argmax(positions * non_pad, axis=-1), "int32")
-    return ops.take_along_axis(logits, last[:, None, None], axis=1)[:, 0]
 
 
 class TFGPT2ForSequenceClassification(TFGPT2PreTrainedModel):

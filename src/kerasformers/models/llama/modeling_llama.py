@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 
 import keras
-import ml_dtypes
 import numpy as np
 from keras import ops
 
@@ -37,15 +36,12 @@ from kerasformers.outputs import (
     SequenceClassifierOutputWithPast,
 )
 from kerasformers.errors import ConfigError, InvalidInputError, NotSupportedError
+from kerasformers.layers import last_non_pad_logits, mask_value
 
 
 def dense(units, config, name, use_bias=False):
     init = keras.initializers.RandomNormal(stddev=config.initializer_range)
     return keras.layers.Dense(units, use_bias=use_bias, kernel_initializer=init, name=name)
-
-
-def _min_value(dtype):
-    return float(ml_dtypes.finfo(keras.backend.standardize_dtype(dtype)).min)
 
 
 class LlamaRMSNorm(keras.layers.Layer):
@@ -192,7 +188,7 @@ class LlamaAttention(keras.layers.Layer):
         scores = ops.matmul(q, ops.transpose(key, (0, 1, 3, 2))) * self.scaling
         scores = ops.reshape(scores, (batch, self.num_kv_heads, groups, length, -1))
         scores = ops.cast(scores, "float32")
-        scores = ops.where(keep[:, :, None], scores, _min_value("float32"))
+        scores = ops.where(keep[:, :, None], scores, mask_value("float32"))
         probs = ops.cast(ops.softmax(scores, axis=-1), value.dtype)
         dropped = ops.reshape(self.dropout(probs, training=training),
                               (batch, self.num_kv_heads, groups * length, -1))
@@ -414,22 +410,6 @@ class TFLlamaForCausalLM(GenerationMixin, TFLlamaPreTrainedModel):
                                       hidden_states=out.hidden_states, attentions=out.attentions)
 
 
-def last_non_pad_logits(logits, input_ids, pad_token_id):
-    """Pick each row's logits at its rightmost non-pad token, as transformers' decoders do.
-
-    Without a pad_token_id the last position is used (transformers then refuses batches > 1).
-    """
-    if pad_token_id is None:
-        if input_ids is not None and ops.shape(input_ids)[0] not in (None, 1):
-            raise InvalidInputError("Cannot classify batches of more than one sequence without a pad_token_id: "
-                             "set model.config.pad_token_id (e.g. to the tokenizer's pad id).")
-        return logits[:, -1]
-    non_pad = ops.cast(ops.not_equal(input_ids, pad_token_id), "int32")
-    positions = ops.arange(ops.shape(input_ids)[1], dtype="int32")[None, :]
-    last = ops.argmax(positions * non_pad, axis=-1)
-    return ops.take_along_axis(logits, ops.cast(last, "int32")[:, None, None], axis=1)[:, 0]
-
-
 class TFLlamaForSequenceClassification(TFLlamaPreTrainedModel):
     """Llama-family decoder scoring the last non-pad token of each sequence.
 
@@ -454,22 +434,47 @@ class TFLlamaForSequenceClassification(TFLlamaPreTrainedModel):
                                                 attentions=out.attentions)
 
 
-def _family(name, config_class):
-    """The same classes under another family's name and config (e.g. TFMistralForCausalLM)."""
-    classes = {}
-    for base in (TFLlamaModel, TFLlamaForCausalLM, TFLlamaForSequenceClassification):
-        cls_name = base.__name__.replace("Llama", name)
-        classes[cls_name] = type(cls_name, (base,), {"config_class": config_class, "__doc__": base.__doc__,
-                                                     "__module__": __name__})
-    return classes
+# Families that run Llama's forward pass: the same classes under their own name and config,
+# made as XLM-RoBERTa is made from RoBERTa.
+class TFMistralModel(TFLlamaModel):
+    """Mistral the bare decoder: Llama's code with Mistral's config (sliding window, biases)."""
+
+    config_class = MistralConfig
 
 
-globals().update(_family("Mistral", MistralConfig))
-globals().update(_family("Qwen2", Qwen2Config))
+class TFMistralForCausalLM(TFLlamaForCausalLM):
+    """Mistral with its language-model head: Llama's code with Mistral's config (sliding window, biases)."""
+
+    config_class = MistralConfig
+
+
+class TFMistralForSequenceClassification(TFLlamaForSequenceClassification):
+    """Mistral scoring the last non-pad token: Llama's code with Mistral's config (sliding window, biases)."""
+
+    config_class = MistralConfig
+
+
+class TFQwen2Model(TFLlamaModel):
+    """Qwen2 the bare decoder: Llama's code with Qwen2's config (sliding window, biases)."""
+
+    config_class = Qwen2Config
+
+
+class TFQwen2ForCausalLM(TFLlamaForCausalLM):
+    """Qwen2 with its language-model head: Llama's code with Qwen2's config (sliding window, biases)."""
+
+    config_class = Qwen2Config
+
+
+class TFQwen2ForSequenceClassification(TFLlamaForSequenceClassification):
+    """Qwen2 scoring the last non-pad token: Llama's code with Qwen2's config (sliding window, biases)."""
+
+    config_class = Qwen2Config
+
 
 __all__ = [
     "LlamaRMSNorm", "LlamaRotaryEmbedding", "LlamaMainLayer", "TFLlamaPreTrainedModel", "TFLlamaModel",
     "TFLlamaForCausalLM", "TFLlamaForSequenceClassification", "TFMistralModel", "TFMistralForCausalLM",
     "TFMistralForSequenceClassification", "TFQwen2Model", "TFQwen2ForCausalLM",
-    "TFQwen2ForSequenceClassification", "rope_inverse_frequencies", "last_non_pad_logits",
+    "TFQwen2ForSequenceClassification", "rope_inverse_frequencies",
 ]

@@ -15,11 +15,11 @@ from keras import ops
 
 from kerasformers import losses
 from kerasformers.activations import get_activation
+from kerasformers.layers import attention_bias, classifier_dropout_rate, flatten_choices, span_outputs
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.bert.modeling_bert import (
     BertEncoder,
     BertPooler,
-    attention_bias,
     dense,
     layer_norm,
 )
@@ -122,11 +122,6 @@ class TFRobertaPreTrainedModel(TFPreTrainedModel):
                             output_hidden_states=output_hidden_states, training=training)
 
 
-def _classifier_dropout(config):
-    rate = config.classifier_dropout
-    return keras.layers.Dropout(config.hidden_dropout_prob if rate is None else rate)
-
-
 class TFRobertaModel(TFRobertaPreTrainedModel):
     """The bare RoBERTa encoder: last_hidden_state and pooler_output.
 
@@ -153,7 +148,7 @@ class RobertaClassificationHead(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         self.dense = dense(config.hidden_size, config, "dense")
-        self.dropout = _classifier_dropout(config)
+        self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
         self.out_proj = dense(config.num_labels, config, "out_proj")
 
     def call(self, hidden_states, training=False):
@@ -196,7 +191,7 @@ class TFRobertaForTokenClassification(TFRobertaPreTrainedModel):
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.roberta = RobertaMainLayer(config, add_pooling_layer=False, name="roberta")
-        self.dropout = _classifier_dropout(config)
+        self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
         self.classifier = dense(config.num_labels, config, "classifier")
 
     def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
@@ -228,10 +223,7 @@ class TFRobertaForQuestionAnswering(TFRobertaPreTrainedModel):
         out = self.encode(input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
                           output_hidden_states, training)
         logits = self.qa_outputs(out.last_hidden_state)
-        start_logits, end_logits = logits[..., 0], logits[..., 1]
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = losses.span_loss(start_positions, end_positions, start_logits, end_logits)
+        start_logits, end_logits, loss = span_outputs(logits, start_positions, end_positions)
         return QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
                                             hidden_states=out.hidden_states, attentions=out.attentions)
 
@@ -305,11 +297,8 @@ class TFRobertaForMultipleChoice(TFRobertaPreTrainedModel):
         self.check_input_ids(input_ids, rank=3)
         num_choices = ops.shape(input_ids)[1]
 
-        def flat(x):
-            return None if x is None else ops.reshape(x, (-1, ops.shape(x)[-1]))
-
-        out = self.encode(flat(input_ids), flat(attention_mask), flat(token_type_ids),
-                          flat(position_ids), output_attentions, output_hidden_states, training)
+        out = self.encode(flatten_choices(input_ids), flatten_choices(attention_mask), flatten_choices(token_type_ids),
+                          flatten_choices(position_ids), output_attentions, output_hidden_states, training)
         logits = self.classifier(self.dropout(out.pooler_output, training=training))
         logits = ops.reshape(logits, (-1, num_choices))
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)
