@@ -1,4 +1,4 @@
-"""The common model tests (DESIGN.md principle 5).
+"""The common model tests (CONTRIBUTING.md: how numerics are checked).
 
 An architecture's test file subclasses :class:`ModelTesterMixin` and supplies a tiny
 PyTorch config, its heads, and nothing else; every head then gets the same checks:
@@ -21,7 +21,7 @@ import kerasformers
 from kerasformers.models.auto import _MAPPINGS
 from kerasformers.tasks import task_for_registry_key
 
-ATOL = 1e-5  # DESIGN.md: tiny random configs
+ATOL = 1e-5  # CONTRIBUTING.md: tiny random configs
 
 
 def max_abs_diff(ours, theirs) -> float:

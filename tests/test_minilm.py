@@ -1,7 +1,7 @@
 """The real all-MiniLM-L6-v2 checkpoint (BERT) against PyTorch transformers on the same folder.
 
 Inputs come from transformers' AutoTokenizer (the oracle), on sentences of different lengths
-padded to the longest. DESIGN.md: outputs and every hidden state within 5e-5.
+padded to the longest. CONTRIBUTING.md: outputs and every hidden state within 5e-5.
 """
 
 import logging
@@ -14,7 +14,7 @@ import transformers
 import kerasformers
 from model_tester import max_abs_diff
 
-ATOL = 5e-5  # DESIGN.md: all-MiniLM-L6-v2
+ATOL = 5e-5  # CONTRIBUTING.md: all-MiniLM-L6-v2
 HEAD_ATOL = 1e-5  # logits of a 3-label head, same weights on both sides
 
 SENTENCES = [

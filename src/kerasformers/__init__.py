@@ -21,6 +21,20 @@ def _check_backend(backend: str | None) -> None:
 _check_backend(_os.environ.get("KERAS_BACKEND"))
 
 
+def fill_registries() -> None:
+    """Register every architecture's config and auto classes (the one place that imports them all).
+
+    Core modules call this when a lookup misses, instead of importing ``kerasformers.models``
+    themselves: the layers point one way (ARCHITECTURE.md).
+
+    Example:
+        >>> kerasformers.fill_registries()
+        >>> "bert" in kerasformers.configuration.supported_model_types()
+        True
+    """
+    import kerasformers.models  # noqa: F401  (each architecture registers itself on import)
+
+
 def _load_public_api() -> None:
     """Import every public name into this module (and so register every architecture)."""
     import keras

@@ -7,6 +7,7 @@ import difflib
 import json
 import logging
 import os
+import sys
 import typing
 from pathlib import Path
 from typing import Any, ClassVar
@@ -41,7 +42,27 @@ def register_config(cls: type["PretrainedConfig"]) -> type["PretrainedConfig"]:
     return cls
 
 
+def fill_registries() -> None:
+    """Have the package register every architecture (its ``__init__`` owns that, see ARCHITECTURE.md).
+
+    Core reaches the package through the already imported package object, so core itself never
+    imports ``kerasformers.models``.
+
+    Example:
+        >>> fill_registries(); "bert" in _CONFIG_REGISTRY
+        True
+    """
+    sys.modules[__name__.rpartition(".")[0]].fill_registries()
+
+
 def supported_model_types() -> list[str]:
+    """Every registered model_type.
+
+    Example:
+        >>> "llama" in supported_model_types()
+        True
+    """
+    fill_registries()
     return sorted(_CONFIG_REGISTRY)
 
 
@@ -256,7 +277,7 @@ class PretrainedConfig:
 
 def config_class_for(model_type: str | None, where: Any = "config") -> type[PretrainedConfig]:
     """The registered config class for ``model_type``, or one clear error."""
-    import kerasformers.models  # noqa: F401  (registers every architecture)
+    fill_registries()
 
     if model_type in _CONFIG_REGISTRY:
         return _CONFIG_REGISTRY[model_type]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from kerasformers.configuration import PretrainedConfig, UnsupportedModelTypeError
+from kerasformers.configuration import PretrainedConfig, UnsupportedModelTypeError, fill_registries
 from kerasformers.tasks import TASKS, Task, task_for_registry_key
 
 _MAPPINGS: dict[str, dict[str, type]] = {}
@@ -39,7 +39,7 @@ class _AutoModel:
 
     @classmethod
     def model_class(cls, config: PretrainedConfig) -> type:
-        import kerasformers.models  # noqa: F401  (registers every architecture)
+        fill_registries()
 
         mapping = _MAPPINGS.get(cls.task, {})
         model_type = config.model_type

@@ -145,6 +145,7 @@ class TransformerBlock(keras.layers.Layer):
         return self.output_layer_norm(self.ffn(attended, training=training) + attended), probs
 
 
+# Copied from kerasformers.models.bert.modeling_bert.BertEncoder with BertEncoder->Transformer, BertLayer->TransformerBlock, num_hidden_layers->n_layers
 class Transformer(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Check that code marked as a deliberate copy still equals its original.
+
+A model file may copy a small block from another one on purpose, so that it reads top to bottom
+on its own. Mark it on the line above the ``def`` or ``class``:
+
+    # Copied from kerasformers.models.bert.modeling_bert.BertSelfOutput with Bert->Roberta
+
+The block must equal the original after the replacements (``A->B``, several separated by
+commas). Run from the repository root: ``python scripts/check_copies.py``; exit code 1 lists
+the copies that drifted.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+MARK = re.compile(r"^\s*# Copied from (kerasformers(?:\.\w+)+)(?: with (.+))?$")
+
+
+def definitions(path: Path) -> dict[str, str]:
+    """Top-level (and class-level) name -> source text of every def and class in ``path``."""
+    text = path.read_text(encoding="utf-8")
+    found = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            found.setdefault(node.name, ast.get_source_segment(text, node))
+    return found
+
+
+def original(dotted: str) -> str | None:
+    module, _, name = dotted.rpartition(".")
+    path = SRC / (module.replace(".", "/") + ".py")
+    return definitions(path).get(name) if path.is_file() else None
+
+
+def check(path: Path) -> tuple[int, list[str]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    here = definitions(path)
+    count, problems = 0, []
+    for number, line in enumerate(lines):
+        match = MARK.match(line)
+        if not match:
+            continue
+        count += 1
+        follow = next((l for l in lines[number + 1:] if l.strip()), "")
+        name = re.match(r"\s*(?:def|class)\s+(\w+)", follow)
+        source = original(match.group(1))
+        if name is None or source is None:
+            problems.append(f"{path}:{number + 1}: cannot find {match.group(1)} or the block it marks")
+            continue
+        for rule in (match.group(2) or "").split(","):
+            if "->" in rule:
+                old, new = (part.strip() for part in rule.split("->"))
+                source = source.replace(old, new)
+        if source != here.get(name.group(1)):
+            problems.append(f"{path}:{number + 1}: {name.group(1)} differs from {match.group(1)}")
+    return count, problems
+
+
+def main() -> int:
+    total, problems = 0, []
+    for path in sorted((SRC / "kerasformers").rglob("*.py")):
+        count, found = check(path)
+        total += count
+        problems += found
+    for problem in problems:
+        print(problem)
+    print(f"{total} copies checked, {len(problems)} drifted")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
