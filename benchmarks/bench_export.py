@@ -40,8 +40,7 @@ def _bpe_tokenizer_ms(batch, texts: list[str], repeats: int) -> dict:
     import tensorflow as tf
 
     from kerasformers.data.sources import llama_cpp_vocab
-    from kerasformers.gguf import tokenizer_from_gguf
-    from kerasformers.tokenizers_tf import TFAutoTokenizer
+    from kerasformers.tokenization import TFAutoTokenizer, tokenizer_from_gguf
 
     python_tokenizer = tokenizer_from_gguf(llama_cpp_vocab("llama-bpe"), pad_token="<|end_of_text|>")
     start = time.perf_counter()

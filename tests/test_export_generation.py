@@ -178,7 +178,7 @@ def test_detokenize_matches_tokenizers_decode_on_a_hard_corpus(smollm2_path):
     """Every split of every text (emoji and CJK cut between tokens included), special tokens skipped."""
     from tokenizers import Tokenizer
 
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     tokenizer = Tokenizer.from_file(str(Path(smollm2_path) / "tokenizer.json"))
     layer = TFByteLevelBPETokenizer.from_pretrained(smollm2_path)

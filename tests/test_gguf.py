@@ -21,14 +21,14 @@ def vocab_name(request):
 
 @pytest.fixture(scope="module")
 def ours(vocab_name):
-    from kerasformers.gguf import tokenizer_from_gguf
+    from kerasformers.tokenization import tokenizer_from_gguf
 
     return tokenizer_from_gguf(llama_cpp_vocab(vocab_name))
 
 
 def test_metadata_equals_the_gguf_package_reader():
     gguf = pytest.importorskip("gguf")
-    from kerasformers.gguf import read_gguf_metadata
+    from kerasformers.tokenization.gguf import read_gguf_metadata
 
     for name in ("gpt-2", "llama-spm"):  # the small ones: the package's reader takes ~15 s on Llama 3's
         path = llama_cpp_vocab(name)
@@ -78,7 +78,7 @@ def test_equals_transformers_gguf_loader(name):
 
 
 def test_special_tokens_follow_the_file(vocab_name, ours):
-    from kerasformers.gguf import read_gguf_vocab
+    from kerasformers.tokenization.gguf import read_gguf_vocab
 
     vocab = read_gguf_vocab(llama_cpp_vocab(vocab_name))
     ids = ours("Hello")["input_ids"]
@@ -91,7 +91,8 @@ def test_special_tokens_follow_the_file(vocab_name, ours):
 
 
 def test_bad_files_are_clear_errors(tmp_path):
-    from kerasformers.gguf import UnsupportedGGUFTokenizerError, gguf_tokenizer_json, read_gguf_metadata, \
+    from kerasformers.errors import UnsupportedGGUFTokenizerError
+    from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_metadata, \
         read_gguf_vocab
 
     not_gguf = tmp_path / "model.gguf"

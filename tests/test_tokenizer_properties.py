@@ -15,7 +15,7 @@ special-token look-alikes ("[CLS]", "[CL", "<|endoftext|>", "<|end", "<s>"...), 
 
 Invalid UTF-8 (only the in-graph tokenizers take bytes): the contract is that each invalid
 sequence becomes U+FFFD exactly as ``raw.decode("utf-8", errors="replace")`` does, so the ids are
-the oracle's ids of that text (``kerasformers.tokenizers_tf.replace_invalid_utf8``).
+the oracle's ids of that text (``kerasformers.tokenization.in_graph.replace_invalid_utf8``).
 
 Reproducible: the "ci" profile (the default) is derandomized, so every run draws the same
 examples. ``HYPOTHESIS_PROFILE=explore`` draws new random examples, ten times as many.
@@ -55,7 +55,7 @@ class Kind:
     """One tokenizer kind: the Python tokenizer, its in-graph layer and the oracle(s)."""
 
     def __init__(self, name, python, oracle, transformers_tokenizer=None):
-        from kerasformers.tokenizers_tf import TFAutoTokenizer
+        from kerasformers.tokenization import TFAutoTokenizer
 
         self.name, self.python, self.oracle, self.transformers = name, python, oracle, transformers_tokenizer
         # no truncation: long strings must come out whole, as from the other two
@@ -82,7 +82,8 @@ def _gguf_kind(name, pad_token) -> Kind:
     import tokenizers
 
     from kerasformers.data.sources import llama_cpp_vocab
-    from kerasformers.gguf import gguf_tokenizer_json, read_gguf_vocab, tokenizer_from_gguf
+    from kerasformers.tokenization import tokenizer_from_gguf
+    from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
 
     path = llama_cpp_vocab(name)
     oracle = tokenizers.Tokenizer.from_str(json.dumps(gguf_tokenizer_json(read_gguf_vocab(path))))

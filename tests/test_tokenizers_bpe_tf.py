@@ -57,7 +57,7 @@ def reference_ids(tokenizer, texts):
 
 @pytest.fixture(scope="module")
 def layer(trained):
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     return TFByteLevelBPETokenizer.from_pretrained(trained[1], pad_token="<|endoftext|>")
 
@@ -72,7 +72,7 @@ def test_ids_match_tokenizers_per_text(trained, layer):
 def test_in_tf_function_and_vocab_merges_files(trained, tmp_path):
     import shutil
 
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     folder, plain = trained[1], tmp_path
     for name in ("vocab.json", "merges.txt"):
@@ -123,7 +123,7 @@ def test_random_strings_match(trained, layer):
 def test_add_prefix_space(trained):
     from tokenizers import Tokenizer, pre_tokenizers
 
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     tokenizer = Tokenizer.from_str(trained[0].to_str())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
@@ -135,7 +135,7 @@ def test_add_prefix_space(trained):
 def test_subclassed_model_predict_config_and_saved_model(trained, layer, tmp_path):
     import keras
 
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     class Ids(keras.Model):
         def __init__(self, tokenizer):
@@ -166,8 +166,8 @@ def test_subclassed_model_predict_config_and_saved_model(trained, layer, tmp_pat
 def test_tf_auto_tokenizer_dispatches_byte_level_bpe(trained):
     import json
 
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
-    from kerasformers.tokenizers_tf import TFAutoTokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
+    from kerasformers.tokenization import TFAutoTokenizer
 
     folder = trained[1]
     (folder / "tokenizer_config.json").write_text(json.dumps({"pad_token": "<|endoftext|>"}))
@@ -181,7 +181,7 @@ def test_tf_auto_tokenizer_dispatches_byte_level_bpe(trained):
 def test_bos_eos_template_and_pairs(trained):
     from tokenizers import Tokenizer, processors
 
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     tokenizer = Tokenizer.from_str(trained[0].to_str())
     eot = tokenizer.token_to_id("<|endoftext|>")
@@ -200,7 +200,7 @@ def test_bos_eos_template_and_pairs(trained):
 
 def test_real_checkpoint_smollm2_matches_transformers(smollm2_path):
     transformers = pytest.importorskip("transformers")
-    from kerasformers.tokenizers_tf import TFAutoTokenizer
+    from kerasformers.tokenization import TFAutoTokenizer
 
     reference = transformers.AutoTokenizer.from_pretrained(str(smollm2_path))
     layer = TFAutoTokenizer.from_pretrained(smollm2_path)
@@ -254,7 +254,7 @@ def random_texts(count: int, seed: int) -> list[str]:
 
 def gguf_spec(name):
     from kerasformers.data.sources import llama_cpp_vocab
-    from kerasformers.gguf import gguf_tokenizer_json, read_gguf_vocab
+    from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
 
     return gguf_tokenizer_json(read_gguf_vocab(llama_cpp_vocab(name)))
 
@@ -264,7 +264,7 @@ def gguf(request):
     """(name, tokenizers.Tokenizer, in-graph layer) for one llama.cpp vocabulary."""
     import json
 
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     spec = gguf_spec(request.param)
     return request.param, tokenizers.Tokenizer.from_str(json.dumps(spec)), TFByteLevelBPETokenizer.from_spec(spec)
@@ -310,8 +310,7 @@ def test_digit_runs_split_per_pattern(gguf):
 def llama3():
     """Llama 3's vocabulary as the Python tokenizer (pad token set: the GGUF file has none) + its layer."""
     from kerasformers.data.sources import llama_cpp_vocab
-    from kerasformers.gguf import tokenizer_from_gguf
-    from kerasformers.tokenizers_tf import TFAutoTokenizer
+    from kerasformers.tokenization import TFAutoTokenizer, tokenizer_from_gguf
 
     gguf_spec("llama-bpe")  # skips when unavailable
     python = tokenizer_from_gguf(llama_cpp_vocab("llama-bpe"), pad_token="<|end_of_text|>")
@@ -319,7 +318,7 @@ def llama3():
 
 
 def test_tf_auto_tokenizer_dispatches_split_byte_level_forms(llama3):
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     python, layer = llama3
     assert isinstance(layer, TFByteLevelBPETokenizer)
@@ -376,8 +375,8 @@ def test_split_form_options_match_tokenizers(trained):
     """add_prefix_space per word, NFKC / NFD normalizers and no ignore_merges, on a small trained vocabulary."""
     from tokenizers import Regex, normalizers, pre_tokenizers
 
-    from kerasformers.gguf import PRE_TOKENIZER_PATTERNS
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.gguf import PRE_TOKENIZER_PATTERNS
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     texts = HARD + random_texts(100, seed=4)
     for prefix, normalizer in ((True, normalizers.NFKC()), (False, normalizers.NFD()), (True, None)):
@@ -397,7 +396,7 @@ def test_a_pattern_with_more_unicode_properties_matches_tokenizers():
     """
     from tokenizers import Regex, models, pre_tokenizers, trainers
 
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     pattern = ("[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
                "(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+"
@@ -417,8 +416,8 @@ def test_a_pattern_with_more_unicode_properties_matches_tokenizers():
 def test_unsupported_pipelines_raise_clear_errors(trained):
     import json
 
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
-    from kerasformers.tokenizers_tf import UnsupportedTokenizerError
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
+    from kerasformers.errors import UnsupportedTokenizerError
 
     base = json.loads(trained[0].to_str())
     byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}
@@ -461,7 +460,7 @@ def test_gguf_vocabularies_equal_transformers(name):
 
     transformers = pytest.importorskip("transformers")
     from kerasformers.data.sources import llama_cpp_vocab, read_vocab_tests
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     layer = TFByteLevelBPETokenizer.from_spec(gguf_spec(name))
     path = llama_cpp_vocab(name)
@@ -488,7 +487,7 @@ def roberta_folder(tmp_path_factory):
     import json
 
     from kerasformers.data.sources import llama_cpp_vocab
-    from kerasformers.gguf import read_gguf_vocab
+    from kerasformers.tokenization.gguf import read_gguf_vocab
 
     gpt2 = read_gguf_vocab(llama_cpp_vocab("gpt-2"))
     vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
@@ -506,7 +505,7 @@ def test_roberta_template_matches_transformers(roberta_folder):
     """RobertaProcessing (<s> A </s></s> B </s>), RoBERTa's pad id, no token_type_ids: as transformers."""
     transformers = pytest.importorskip("transformers")
     from kerasformers import AutoTokenizer
-    from kerasformers.tokenizers_tf import TFAutoTokenizer
+    from kerasformers.tokenization import TFAutoTokenizer
 
     reference = transformers.AutoTokenizer.from_pretrained(str(roberta_folder))
     texts = HARD[:12] + ["Hello <mask>. <s>x</s>", "  spaces  <mask>  around", "a<pad>b"]
@@ -527,7 +526,7 @@ def test_lstrip_rstrip_added_tokens_match_tokenizers(roberta_folder):
     import json
 
     from kerasformers import AutoTokenizer
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     spec = json.loads(AutoTokenizer.from_pretrained(roberta_folder).backend_tokenizer.to_str())
     texts = ["Hello <mask>.", "x \t<mask>\u00a0 y", "<mask>", " <mask> ", "a<mask>b  <mask>", "  <s> </s>  ", ""]
@@ -550,7 +549,7 @@ def test_bytes_missing_from_the_vocabulary_drop_out_before_merging(smollm2_path)
 
     from tokenizers.models import BPE
 
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     library = tokenizers.Tokenizer.from_file(str(smollm2_path / "tokenizer.json"))
     layer = TFByteLevelBPETokenizer.from_pretrained(smollm2_path)

@@ -57,7 +57,7 @@ def name(request):
 
 @pytest.fixture(scope="module")
 def python_tokenizer(name):
-    from kerasformers.gguf import tokenizer_from_gguf
+    from kerasformers.tokenization import tokenizer_from_gguf
 
     tokenizer = tokenizer_from_gguf(llama_cpp_vocab(name))
     if tokenizer.pad_token is None:
@@ -68,7 +68,7 @@ def python_tokenizer(name):
 @pytest.fixture(scope="module")
 def layers(name, python_tokenizer, tmp_path_factory):
     """The three construction paths: GGUF vocabulary, Python tokenizer, tokenizer.model file."""
-    from kerasformers.tokenizers_spm_tf import TFSentencePieceTokenizer
+    from kerasformers.tokenization.sentencepiece import TFSentencePieceTokenizer
 
     from_gguf = TFSentencePieceTokenizer.from_gguf(llama_cpp_vocab(name), pad_id=python_tokenizer.pad_token_id)
     model_file = tmp_path_factory.mktemp("spm") / "tokenizer.model"
@@ -90,8 +90,8 @@ def test_model_proto_is_what_protobuf_reads(name):
     pytest.importorskip("transformers")
     from transformers.utils import sentencepiece_model_pb2_new as pb
 
-    from kerasformers.gguf import read_gguf_vocab
-    from kerasformers.tokenizers_spm_tf import TFSentencePieceTokenizer, read_sentencepiece_model_proto
+    from kerasformers.tokenization.gguf import read_gguf_vocab
+    from kerasformers.tokenization.sentencepiece import TFSentencePieceTokenizer, read_sentencepiece_model_proto
 
     vocab = read_gguf_vocab(llama_cpp_vocab(name))
     proto = TFSentencePieceTokenizer.from_gguf(llama_cpp_vocab(name)).model_proto
@@ -215,7 +215,7 @@ def test_ids_to_tokens(python_tokenizer, layers):
 
 def test_tf_auto_tokenizer_dispatches_sentencepiece(name, python_tokenizer, tmp_path):
     from kerasformers import TFAutoTokenizer, TFSentencePieceTokenizer
-    from kerasformers.tokenizers_tf import UnsupportedTokenizerError
+    from kerasformers.errors import UnsupportedTokenizerError
 
     layer = TFAutoTokenizer.from_tokenizer(python_tokenizer)
     assert isinstance(layer, TFSentencePieceTokenizer)
@@ -266,8 +266,8 @@ def test_metaspace_pre_tokenizer_as_tokenizers_library():
     """The non-legacy Llama form: Metaspace("▁", prepend_scheme, split=False) and no normaliser."""
     from tokenizers import Tokenizer
 
-    from kerasformers.gguf import gguf_tokenizer_json, read_gguf_vocab
-    from kerasformers.tokenizers_spm_tf import TFSentencePieceTokenizer
+    from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
+    from kerasformers.tokenization.sentencepiece import TFSentencePieceTokenizer
 
     spec = gguf_tokenizer_json(read_gguf_vocab(llama_cpp_vocab("llama-spm")))
     spec["normalizer"] = None
@@ -288,9 +288,9 @@ def test_metaspace_pre_tokenizer_as_tokenizers_library():
 def test_unsupported_tokenizers_are_clear_errors(tmp_path):
     from tokenizers import Tokenizer, models
 
-    from kerasformers.gguf import gguf_tokenizer_json, read_gguf_vocab
-    from kerasformers.tokenizers_spm_tf import TFSentencePieceTokenizer
-    from kerasformers.tokenizers_tf import UnsupportedTokenizerError
+    from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
+    from kerasformers.tokenization.sentencepiece import TFSentencePieceTokenizer
+    from kerasformers.errors import UnsupportedTokenizerError
 
     unigram = Tokenizer(models.Unigram([("<unk>", 0.0), ("a", -1.0)], unk_id=0, byte_fallback=False))
     with pytest.raises(UnsupportedTokenizerError, match="'Unigram'"):
@@ -304,7 +304,7 @@ def test_unsupported_tokenizers_are_clear_errors(tmp_path):
     with pytest.raises(UnsupportedTokenizerError, match="Metaspace"):
         TFSentencePieceTokenizer.from_spec(spec)
     spec["pre_tokenizer"]["split"] = False
-    from kerasformers.tokenizers_spm_tf import sentencepiece_model_proto
+    from kerasformers.tokenization.sentencepiece import sentencepiece_model_proto
 
     (tmp_path / "other.model").write_bytes(sentencepiece_model_proto(["<unk>", "a"], [0, 0], [2, 1], unk_id=0))
     with pytest.raises(UnsupportedTokenizerError, match="not the tokenizer's vocabulary"):
@@ -322,7 +322,7 @@ def test_unsupported_tokenizers_are_clear_errors(tmp_path):
 
 
 def test_saved_model_and_config_round_trip(python_tokenizer, layers, tmp_path):
-    from kerasformers.tokenizers_spm_tf import TFSentencePieceTokenizer
+    from kerasformers.tokenization.sentencepiece import TFSentencePieceTokenizer
 
     layer = layers["tokenizer"]
     texts = ["Hello world", " 東京 🤗\n x</s>y", "", "a\x00b"]
@@ -349,7 +349,7 @@ def test_unigram_model_file_runs_as_is(tmp_path):
     Unigram with the equivalent Metaspace pre-tokenizer (``prepend_scheme="always"``, no split)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-    from kerasformers.tokenizers_spm_tf import UNIGRAM, TFSentencePieceTokenizer, sentencepiece_model_proto
+    from kerasformers.tokenization.sentencepiece import UNIGRAM, TFSentencePieceTokenizer, sentencepiece_model_proto
 
     reference = Tokenizer(models.Unigram())
     reference.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=False)

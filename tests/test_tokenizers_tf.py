@@ -135,7 +135,7 @@ def test_end_to_end_model_predict_on_strings(minilm_path):
 def test_unsupported_tokenizer_is_a_clear_error():
     from tokenizers import Tokenizer, models
 
-    from kerasformers.tokenizers_tf import TFAutoTokenizer, UnsupportedTokenizerError
+    from kerasformers.tokenization import TFAutoTokenizer, UnsupportedTokenizerError
 
     with pytest.raises(UnsupportedTokenizerError, match="Unigram"):
         TFAutoTokenizer.from_tokenizer(Tokenizer(models.Unigram()))
@@ -147,7 +147,7 @@ def test_functional_model_on_strings_predicts_saves_and_fits(minilm_path, tmp_pa
     import keras
 
     from kerasformers import AutoTokenizer, TFAutoModelForSequenceClassification
-    from kerasformers.tokenizers_tf import TFAutoTokenizer
+    from kerasformers.tokenization import TFAutoTokenizer
 
     tokenizer = TFAutoTokenizer.from_pretrained(minilm_path, max_length=32)
     classifier = TFAutoModelForSequenceClassification.from_pretrained(minilm_path, num_labels=2)

@@ -65,10 +65,15 @@ def _load_public_api() -> None:
     )
     from kerasformers.models.bert.tokenization_bert_tf import TFBertTokenizer
     from kerasformers.outputs import ModelOutput
-    from kerasformers.tokenization import AutoTokenizer, BatchEncoding, PreTrainedTokenizerFast
-    from kerasformers.tokenizers_bpe_tf import TFByteLevelBPETokenizer
-    from kerasformers.tokenizers_spm_tf import TFSentencePieceTokenizer
-    from kerasformers.tokenizers_tf import TFAutoTokenizer, TFWordPieceTokenizer
+    from kerasformers.tokenization import (
+        AutoTokenizer,
+        BatchEncoding,
+        PreTrainedTokenizerFast,
+        TFAutoTokenizer,
+        TFByteLevelBPETokenizer,
+        TFSentencePieceTokenizer,
+        TFWordPieceTokenizer,
+    )
     from kerasformers.weights import WeightsError
 
     names = {k: v for k, v in locals().items() if not k.startswith("_") and k not in ("keras", "names")}

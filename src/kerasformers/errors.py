@@ -61,6 +61,10 @@ class UnsupportedTokenizerError(KerasformersError, ValueError):
     """A tokenizer kind or setting that this tokenizer class cannot reproduce."""
 
 
+class UnsupportedGGUFTokenizerError(UnsupportedTokenizerError):
+    """A GGUF file whose tokenizer (model, pre-tokenizer, version) cannot be rebuilt as a tokenizer.json."""
+
+
 # ------------------------------------------------------------------ inputs, training, generation
 class InvalidInputError(KerasformersError, ValueError):
     """A model, generate() or fit() input with a bad value or shape (ids out of range, empty, ...)."""

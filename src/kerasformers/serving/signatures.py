@@ -105,7 +105,7 @@ def load_tokenizer_layer(checkpoint: str | os.PathLike, **kwargs):
     Example:
         >>> tokenizer = load_tokenizer_layer("path/to/bert", max_length=128)
     """
-    from kerasformers.tokenizers_tf import TFAutoTokenizer
+    from kerasformers.tokenization import TFAutoTokenizer
 
     return TFAutoTokenizer.from_pretrained(checkpoint, **kwargs)
 

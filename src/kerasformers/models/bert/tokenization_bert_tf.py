@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from kerasformers.tokenizers_tf import TFWordPieceTokenizer
+from kerasformers.tokenization.wordpiece import TFWordPieceTokenizer
 
 __all__ = ["TFBertTokenizer"]
 

@@ -38,7 +38,6 @@ Example:
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import struct
@@ -46,10 +45,14 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from kerasformers.errors import (InvalidInputError, TokenizerFileError, TokenizerFilesNotFoundError,
+                                 UnsupportedTokenizerError)
+from kerasformers.tokenization.fast import load_pretrained_tokenizer
+from kerasformers.tokenization.files import added_token_ids, bos_eos_from_template, post_processors, tokenizer_spec
 # ModelProto.SentencePiece.Type numbers are llama.cpp's token types
-from kerasformers.gguf import BYTE, CONTROL, LLAMA_LEGACY_NORMALIZERS, NORMAL, SPM_SPACE, UNKNOWN, USER_DEFINED
-from kerasformers.tokenizers_tf import (DECODER_LAYER_DEFAULTS, UnsupportedTokenizerError, _InGraphTokenizer, _tf_text,
-                                        replace_invalid_utf8)
+from kerasformers.tokenization.gguf import (BYTE, CONTROL, LLAMA_LEGACY_NORMALIZERS, NORMAL, SPM_SPACE, UNKNOWN,
+                                            USER_DEFINED, read_gguf_vocab)
+from kerasformers.tokenization.in_graph import DECODER_LAYER_DEFAULTS, TFTokenizerLayer, replace_invalid_utf8, tf_text
 
 __all__ = ["TFSentencePieceTokenizer", "sentencepiece_model_proto", "read_sentencepiece_model_proto"]
 
@@ -119,7 +122,7 @@ def _fields(data: bytes):
         elif wire == 5:
             value, offset = data[offset:offset + 4], offset + 4
         else:
-            raise ValueError(f"Not a SentencePiece model: unexpected protobuf wire type {wire}.")
+            raise TokenizerFileError(f"Not a SentencePiece model: unexpected protobuf wire type {wire}.")
         yield number, value
 
 
@@ -145,14 +148,14 @@ def sentencepiece_model_proto(pieces: list[str], scores: list[float], types: lis
         ['<unk>', '▁', 'a', '▁a']
     """
     if not len(pieces) == len(scores) == len(types):
-        raise ValueError(f"pieces, scores and types must have one entry per piece, got {len(pieces)}, "
-                         f"{len(scores)} and {len(types)}.")
+        raise InvalidInputError(f"pieces, scores and types must have one entry per piece, got {len(pieces)}, "
+                                f"{len(scores)} and {len(types)}.")
     if [i for i, kind in enumerate(types) if kind == UNKNOWN] != [unk_id]:
-        raise ValueError(f"Exactly one piece, unk_id={unk_id}, must have the unknown type ({UNKNOWN}).")
+        raise InvalidInputError(f"Exactly one piece, unk_id={unk_id}, must have the unknown type ({UNKNOWN}).")
     seen = set()
     for piece in pieces:
         if piece in seen or not piece:
-            raise ValueError(f"SentencePiece needs distinct, non-empty pieces; {piece!r} is not.")
+            raise InvalidInputError(f"SentencePiece needs distinct, non-empty pieces; {piece!r} is not.")
         seen.add(piece)
     out = bytearray()
     for piece, score, kind in zip(pieces, scores, types):
@@ -210,9 +213,9 @@ def read_sentencepiece_model_proto(data: bytes) -> dict:
                     if n == 3:
                         info["add_dummy_prefix"] = bool(v)
     except (IndexError, UnicodeDecodeError, struct.error) as error:
-        raise ValueError(f"Not a SentencePiece model (a serialized ModelProto): {error}.") from None
+        raise TokenizerFileError(f"Not a SentencePiece model (a serialized ModelProto): {error}.") from None
     if not pieces:
-        raise ValueError("Not a SentencePiece model (a serialized ModelProto): it holds no pieces.")
+        raise TokenizerFileError("Not a SentencePiece model (a serialized ModelProto): it holds no pieces.")
     info.update(pieces=pieces, scores=scores, types=types)
     info["byte_fallback"] = bool(info["byte_fallback"])
     return info
@@ -221,11 +224,11 @@ def read_sentencepiece_model_proto(data: bytes) -> dict:
 # ------------------------------------------------------------------------------- the layer
 
 
-class TFSentencePieceTokenizer(_InGraphTokenizer):
+class TFSentencePieceTokenizer(TFTokenizerLayer):
     """SentencePiece tokenizer (Llama 2 / T5 style) as a Keras layer: strings in, int64 ids out.
 
     ``call`` returns ``input_ids`` and ``attention_mask`` padded to the longest sequence (see
-    :class:`kerasformers.tokenizers_tf._InGraphTokenizer` for padding / truncation / pairs);
+    :class:`kerasformers.tokenization.in_graph.TFTokenizerLayer` for padding / truncation / pairs);
     :meth:`tokenize` gives the unpadded ids as a RaggedTensor, :meth:`detokenize` turns ids back
     into text (special tokens skipped) and :meth:`ids_to_tokens` gives the pieces.
 
@@ -253,10 +256,11 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
             skip_ids = [i for i, kind in enumerate(info["types"]) if kind in (CONTROL, UNKNOWN)]
         self.skip_ids = sorted({int(i) for i in skip_ids})
         if prepend_scheme not in (None, "always", "first", "never"):
-            raise ValueError(f"prepend_scheme must be None, 'always', 'first' or 'never', got {prepend_scheme!r}.")
+            raise InvalidInputError(
+                f"prepend_scheme must be None, 'always', 'first' or 'never', got {prepend_scheme!r}.")
         if prepend_scheme is not None and info["add_dummy_prefix"]:
-            raise ValueError("prepend_scheme adds the leading '▁' itself: it needs a model whose normaliser "
-                             "does not (add_dummy_prefix=False), or prepend_scheme=None.")
+            raise InvalidInputError("prepend_scheme adds the leading '▁' itself: it needs a model whose normaliser "
+                                    "does not (add_dummy_prefix=False), or prepend_scheme=None.")
         self.prepend_scheme = prepend_scheme
         # the decoder drops the one leading space a dummy prefix put there
         self.strip_leading_space = bool(info["add_dummy_prefix"] or prepend_scheme not in (None, "never")) \
@@ -265,8 +269,7 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
         self._build_graph_parts(info)
 
     def _build_graph_parts(self, info: dict):
-        tf_text = _tf_text()
-        self._spm = tf_text.SentencepieceTokenizer(model=self.model_proto, out_type=tf.int32)
+        self._spm = tf_text().SentencepieceTokenizer(model=self.model_proto, out_type=tf.int32)
         # decoding, as the tokenizers library's Llama decoder: skipped ids dropped first, then
         # each id's text ("▁" as a space, a byte piece as its byte), byte runs checked as UTF-8
         skip = set(self.skip_ids)
@@ -278,7 +281,7 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
             surface.append(bytes([int(piece[3:5], 16)]) if byte else piece.replace(_SPM, " ").encode("utf-8"))
         self._surface = tf.constant(surface)
         self._is_byte = tf.constant(is_byte)
-        self._build_special_token_split(self.special_tokens)
+        self.use_special_tokens(self.special_tokens)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -302,8 +305,8 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
         """
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"No SentencePiece model at {os.fspath(path)}; pass the path of a "
-                                    "tokenizer.model file.")
+            raise TokenizerFilesNotFoundError(f"No SentencePiece model at {os.fspath(path)}; pass the path of a "
+                                              "tokenizer.model file.")
         proto = path.read_bytes()
         info = read_sentencepiece_model_proto(proto)
         pieces, types = info["pieces"], info["types"]
@@ -313,8 +316,8 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
             if not on:
                 return []
             if not 0 <= i < len(pieces):
-                raise ValueError(f"{os.fspath(path)} defines no BOS / EOS piece to add; pass add_bos=False / "
-                                 "add_eos=False.")
+                raise InvalidInputError(f"{os.fspath(path)} defines no BOS / EOS piece to add; pass add_bos=False / "
+                                        "add_eos=False.")
             return [i]
 
         options = dict(special_tokens=special, bos_ids=ids(add_bos, info["bos_id"]),
@@ -335,13 +338,11 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
         Example:
             >>> tokenizer = TFSentencePieceTokenizer.from_gguf("ggml-vocab-llama-spm.gguf")  # doctest: +SKIP
         """
-        from kerasformers.gguf import read_gguf_vocab
-
         vocab = read_gguf_vocab(path)
         if vocab.model != "llama":
             raise UnsupportedTokenizerError(
                 f"{os.fspath(path)} holds a {vocab.model!r} tokenizer, not SentencePiece ('llama'); use "
-                "kerasformers.gguf.tokenizer_from_gguf and TFAutoTokenizer.from_tokenizer for it.")
+                "kerasformers.tokenization.tokenizer_from_gguf and TFAutoTokenizer.from_tokenizer for it.")
         if vocab.scores is None:
             raise UnsupportedTokenizerError(f"{os.fspath(path)} has no tokenizer.ggml.scores; SentencePiece "
                                             "needs the piece scores.")
@@ -377,7 +378,7 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
 
         That is a BPE model (byte fallback, or unknown tokens fused) over the whole text, with
         a leading "▁" and spaces as "▁" from either Llama 2's normaliser ``Prepend("▁")`` +
-        ``Replace(" ", "▁")`` (:func:`kerasformers.gguf.tokenizer_from_gguf` too) or a
+        ``Replace(" ", "▁")`` (:func:`kerasformers.tokenization.tokenizer_from_gguf` too) or a
         ``Metaspace(split=False)`` pre-tokenizer (transformers' newer Llama conversion).
         Anything else raises :class:`UnsupportedTokenizerError`.
 
@@ -389,8 +390,7 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
             >>> python_tokenizer = AutoTokenizer.from_pretrained("path/to/llama-2")  # doctest: +SKIP
             >>> layer = TFSentencePieceTokenizer.from_tokenizer(python_tokenizer)  # doctest: +SKIP
         """
-        spec = json.loads(tokenizer.to_str()) if hasattr(tokenizer, "to_str") else \
-            json.loads(tokenizer.backend_tokenizer.to_str())
+        spec = tokenizer_spec(tokenizer)
         options = dict(pad_token=getattr(tokenizer, "pad_token", None), unk_token=getattr(tokenizer, "unk_token", None))
         try:
             return cls.from_spec(spec, **options, **kwargs)
@@ -415,8 +415,6 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
             >>> TFSentencePieceTokenizer.from_spec(spec)  # doctest: +SKIP
         """
         prepend_scheme, strip_leading_space = _check_llama_kind(spec)
-        from kerasformers.tokenizers_bpe_tf import _bos_eos_from_template
-
         model = spec["model"]
         added = spec.get("added_tokens", [])
         vocab = {str(k): int(v) for k, v in model["vocab"].items()}
@@ -430,7 +428,7 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
         for token, i in vocab.items():
             pieces[i] = token
         byte_fallback = bool(model.get("byte_fallback"))
-        special = {t["content"]: int(t["id"]) for t in added}
+        special = added_token_ids(spec)
         unk = model.get("unk_token") or unk_token
         if unk not in vocab and byte_fallback and all(f"<0x{b:02X}>" in vocab for b in range(256)):
             # SentencePiece needs an unknown piece; with every byte a piece it is never produced
@@ -457,19 +455,17 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
                 # the layer adds the "▁" as Metaspace does; protobuf merges a repeated message field,
                 # so this appended normalizer_spec turns off the model's own dummy prefix alone
                 proto += _bytes_field(3, _int_field(3, False))
-        post = spec.get("post_processor") or {}
-        processors = post.get("processors", []) if post.get("type") == "Sequence" else [post] if post else []
         bos_ids, eos_ids = [], []
-        for processor in processors:
+        for processor in post_processors(spec):
             if processor.get("type") != "TemplateProcessing":
                 raise UnsupportedTokenizerError(f"Post-processor {processor.get('type')!r} is not supported in-graph.")
-            bos_ids, eos_ids = _bos_eos_from_template(processor)
+            bos_ids, eos_ids = bos_eos_from_template(processor)
         options = dict(special_tokens=special, skip_ids=[int(t["id"]) for t in added if t.get("special")],
                        prepend_scheme=prepend_scheme, strip_leading_space=strip_leading_space,
                        bos_ids=bos_ids, eos_ids=eos_ids)
         if pad_token is not None:
             if pad_token not in vocab:
-                raise ValueError(f"pad_token {pad_token!r} is not in the vocabulary.")
+                raise InvalidInputError(f"pad_token {pad_token!r} is not in the vocabulary.")
             options["pad_id"] = vocab[pad_token]
         options.update(kwargs)
         return cls(proto, **options)
@@ -484,10 +480,8 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
         Example:
             >>> layer = TFSentencePieceTokenizer.from_pretrained("path/to/llama-2", max_length=512)  # doctest: +SKIP
         """
-        from kerasformers.tokenizers_tf import _load_python_tokenizer
-
         loading = {k: kwargs.pop(k) for k in ("revision", "cache_dir") if k in kwargs}
-        return cls.from_tokenizer(_load_python_tokenizer(pretrained_model_name_or_path, **loading), **kwargs)
+        return cls.from_tokenizer(load_pretrained_tokenizer(pretrained_model_name_or_path, **loading), **kwargs)
 
     # ---------------------------------------------------------------- graph
     def _encode(self, text, at_start):
@@ -508,15 +502,15 @@ class TFSentencePieceTokenizer(_InGraphTokenizer):
             <tf.RaggedTensor [[15043, 3186]]>
         """
         text = replace_invalid_utf8(text)
-        if self._special_pattern is None:
+        if self.special_pattern is None:
             return self._encode(text, True)
         # regex_split ends a string at a NUL byte, which SentencePiece encodes (as <0x00>):
         # NULs are escaped around the split (the escape character first, so it round-trips)
         text = tf.strings.regex_replace(text, _ESCAPE_RE, _ESCAPE + "e")
         text = tf.strings.regex_replace(text, "\\x00", _ESCAPE + "0")
-        segments, starts, _ = _tf_text().regex_split_with_offsets(text, self._special_pattern, self._special_pattern)
+        segments, starts, _ = tf_text().regex_split_with_offsets(text, self.special_pattern, self.special_pattern)
         flat = segments.flat_values
-        special_ids = self._special_table.lookup(flat)
+        special_ids = self.special_table.lookup(flat)
         is_special = special_ids >= 0
         flat = tf.strings.regex_replace(flat, _ESCAPE_RE + "0", "\x00")
         flat = tf.strings.regex_replace(flat, _ESCAPE_RE + "e", _ESCAPE)

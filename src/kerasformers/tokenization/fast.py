@@ -1,10 +1,11 @@
-"""Tokenizers for Hugging Face checkpoints, with ids identical to transformers' ``AutoTokenizer``.
+"""The Python fast tokenizer, with ids identical to transformers' ``AutoTokenizer``.
 
-:class:`AutoTokenizer` reads a checkpoint folder (``tokenizer.json``, or ``vocab.txt`` for
-WordPiece/BERT, or ``vocab.json`` + ``merges.txt`` for byte-level BPE, plus
-``tokenizer_config.json`` and ``special_tokens_map.json``) and returns a
-:class:`PreTrainedTokenizerFast` running on the Rust ``tokenizers`` library. Calling it gives a
-:class:`BatchEncoding`, a ``dict`` that Keras, ``tf.nest`` and ``tf.data`` take as model input.
+:func:`load_pretrained_tokenizer` (what ``AutoTokenizer.from_pretrained`` runs) reads a checkpoint
+folder (``tokenizer.json``, or ``vocab.txt`` for WordPiece/BERT, or ``vocab.json`` + ``merges.txt``
+for byte-level BPE, plus ``tokenizer_config.json`` and ``special_tokens_map.json``) or a GGUF file
+(:func:`tokenizer_from_gguf`) and returns a :class:`PreTrainedTokenizerFast` running on the Rust
+``tokenizers`` library. Calling it gives a :class:`BatchEncoding`, a ``dict`` that Keras,
+``tf.nest`` and ``tf.data`` take as model input. No TensorFlow is imported here.
 
 Example:
     >>> tokenizer = AutoTokenizer.from_pretrained("sentence-transformers/all-MiniLM-L6-v2")
@@ -26,12 +27,16 @@ import numpy as np
 from tokenizers import AddedToken, Encoding, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import BPE, WordPiece
 
+from kerasformers.errors import (InvalidInputError, InvalidInputTypeError, NotAFolderError,
+                                 TokenizerFilesNotFoundError)
 from kerasformers.hub import atomic_folder_write, resolve_checkpoint
+from kerasformers.tokenization.files import (TOKENIZER_FILE, load_tokenizer_file, read_bpe_files,
+                                             read_json_object, read_text_file)
+from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
 
-__all__ = ["AutoTokenizer", "BatchEncoding", "PreTrainedTokenizerFast", "TokenizerFileError",
-           "TokenizerFilesNotFoundError"]
+__all__ = ["BatchEncoding", "PreTrainedTokenizerFast", "load_pretrained_tokenizer", "tokenizer_from_gguf",
+           "clean_up_tokenization"]
 
-TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
 CONFIG_FILE = "config.json"
@@ -92,18 +97,6 @@ _CONFIG_KEYS_NOT_SAVED = {
 # transformers' from_pretrained arguments that mean nothing offline; accepted so code runs unchanged.
 _IGNORED_LOAD_ARGUMENTS = {"use_fast", "local_files_only", "force_download", "token", "trust_remote_code",
                            "proxies", "resume_download", "_from_auto"}
-
-
-class TokenizerFilesNotFoundError(FileNotFoundError):
-    """A checkpoint folder without the files a tokenizer is built from; the message lists them."""
-
-
-class TokenizerFileError(OSError, ValueError):
-    """A tokenizer file is there but unreadable: not UTF-8, not JSON, truncated, empty, or not a tokenizer.
-
-    An ``OSError`` like other unloadable files, and a ``ValueError`` as the invalid-JSON error of
-    ``tokenizer_config.json`` was before it. The message names the file and says what to do.
-    """
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,7 +170,8 @@ class BatchEncoding(dict):
 
     def _encoding(self, batch_index: int) -> Encoding:
         if not self._encodings:
-            raise ValueError("This BatchEncoding holds no tokenizers encodings (it was built from plain values).")
+            raise InvalidInputError(
+                "This BatchEncoding holds no tokenizers encodings (it was built from plain values).")
         return self._encodings[batch_index]
 
     def tokens(self, batch_index: int = 0) -> list[str]:
@@ -207,7 +201,7 @@ class BatchEncoding(dict):
             return self
         tensor_type = getattr(tensor_type, "value", tensor_type)  # accept transformers' TensorType enum
         if tensor_type not in TENSOR_TYPES:
-            raise ValueError(
+            raise InvalidInputError(
                 f"return_tensors={tensor_type!r} is not supported: use 'np' (NumPy int64) or 'tf' "
                 "(TensorFlow int32), or None for Python lists."
             )
@@ -228,7 +222,7 @@ def _as_int64_array(key: str, value) -> np.ndarray:
     try:
         return np.asarray(value, dtype=np.int64)
     except (ValueError, TypeError) as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"Cannot make one tensor of {key!r}: its sequences have different lengths. Pass padding=True "
             "(pad to the longest in the batch) or padding='max_length' with truncation=True so every row "
             "has the same length, or leave return_tensors=None to get Python lists."
@@ -261,7 +255,8 @@ def _special_token_property(name: str) -> property:
 
     def set(self, value: str | AddedToken | None) -> None:
         if value is not None and not isinstance(value, (str, AddedToken)):
-            raise ValueError(f"{name} must be a string, a tokenizers.AddedToken or None, got {type(value).__name__}.")
+            raise InvalidInputError(
+                f"{name} must be a string, a tokenizers.AddedToken or None, got {type(value).__name__}.")
         self._special_tokens[name] = value
 
     return property(get, set, doc=f"The {name.replace('_', ' ')} as a string, or None when the tokenizer has none.")
@@ -324,7 +319,8 @@ class PreTrainedTokenizerFast:
         **special_tokens: str | AddedToken | None,
     ):
         if tokenizer_object is None and tokenizer_file is None:
-            raise ValueError("Pass tokenizer_object (a tokenizers.Tokenizer) or tokenizer_file (a tokenizer.json).")
+            raise InvalidInputError(
+                "Pass tokenizer_object (a tokenizers.Tokenizer) or tokenizer_file (a tokenizer.json).")
         self._tokenizer = tokenizer_object if tokenizer_object is not None else load_tokenizer_file(tokenizer_file)
         # A tokenizer.json may switch on fixed padding/truncation; like transformers, every call
         # sets its own instead.
@@ -334,7 +330,8 @@ class PreTrainedTokenizerFast:
         older_name_for_extras = special_tokens.pop("additional_special_tokens", None)  # transformers v4
         unknown = set(special_tokens) - set(SPECIAL_TOKEN_NAMES)
         if unknown:
-            raise TypeError(f"Unexpected arguments {sorted(unknown)}; special tokens are {SPECIAL_TOKEN_NAMES}.")
+            raise InvalidInputTypeError(
+                f"Unexpected arguments {sorted(unknown)}; special tokens are {SPECIAL_TOKEN_NAMES}.")
         self._special_tokens: dict[str, str | AddedToken | None] = dict.fromkeys(SPECIAL_TOKEN_NAMES)
         for name, value in special_tokens.items():
             setattr(self, name, value)
@@ -359,12 +356,12 @@ class PreTrainedTokenizerFast:
 
     @classmethod
     def from_pretrained(cls, name_or_path, revision=None, cache_dir=None, **kwargs) -> PreTrainedTokenizerFast:
-        """Same as :meth:`AutoTokenizer.from_pretrained`.
+        """Same as :meth:`AutoTokenizer.from_pretrained` (see :func:`load_pretrained_tokenizer`).
 
         Example:
             >>> tokenizer = PreTrainedTokenizerFast.from_pretrained("./my-model")
         """
-        return AutoTokenizer.from_pretrained(name_or_path, revision=revision, cache_dir=cache_dir, **kwargs)
+        return load_pretrained_tokenizer(name_or_path, revision=revision, cache_dir=cache_dir, **kwargs)
 
     def save_pretrained(self, save_directory: str | os.PathLike, **kwargs) -> tuple[str, ...]:
         """Write tokenizer.json, tokenizer_config.json and special_tokens_map.json to a folder.
@@ -379,7 +376,7 @@ class PreTrainedTokenizerFast:
         """
         save_directory = Path(save_directory)
         if save_directory.exists() and not save_directory.is_dir():
-            raise NotADirectoryError(f"save_pretrained needs a folder, but {save_directory} is a file.")
+            raise NotAFolderError(f"save_pretrained needs a folder, but {save_directory} is a file.")
 
         tokenizer_json = json.loads(self._tokenizer.to_str())
         tokenizer_json["padding"] = None  # the state left by the last call, not part of the tokenizer
@@ -449,14 +446,14 @@ class PreTrainedTokenizerFast:
             >>> tokenizer("a question", "a context", truncation="only_second", max_length=8)
         """
         if text is None:
-            raise ValueError("You need to give `text`: a string, a list of strings, or a list of text pairs.")
+            raise InvalidInputError("You need to give `text`: a string, a list of strings, or a list of text pairs.")
         padding_strategy, truncation_strategy, max_length = self._padding_and_truncation(
             padding, truncation, max_length, pad_to_multiple_of, verbose
         )
         for name, value in (("text", text), ("text_pair", text_pair)):
             problem = None if value is None else _text_input_problem(value, f"`{name}`")
             if problem:
-                raise ValueError(
+                raise InvalidInputError(
                     f"`{name}` must be a string (one example), a list of strings (a batch, or one example split "
                     "into words with is_split_into_words=True), a list of lists of strings (a batch of split "
                     f"examples) or a list of (text, text_pair) tuples; got {problem}."
@@ -468,9 +465,10 @@ class PreTrainedTokenizerFast:
             is_batched = isinstance(text, (list, tuple))
         if is_batched:
             if isinstance(text_pair, str):
-                raise TypeError("When `text` is a batch, `text_pair` must be a list of the same length, not a string.")
+                raise InvalidInputTypeError(
+                    "When `text` is a batch, `text_pair` must be a list of the same length, not a string.")
             if text_pair is not None and len(text) != len(text_pair):
-                raise ValueError(f"`text` has {len(text)} examples but `text_pair` has {len(text_pair)}.")
+                raise InvalidInputError(f"`text` has {len(text)} examples but `text_pair` has {len(text_pair)}.")
             inputs = list(zip(text, text_pair)) if text_pair is not None else list(text)
         else:
             # as transformers: an empty second text means no pair
@@ -575,7 +573,7 @@ class PreTrainedTokenizerFast:
             encoded_inputs = {key: [example[key] for example in encoded_inputs] for key in encoded_inputs[0]}
         main_input = self.model_input_names[0]
         if main_input not in encoded_inputs:
-            raise ValueError(f"pad() needs {main_input!r} in its input, got the keys {list(encoded_inputs)}.")
+            raise InvalidInputError(f"pad() needs {main_input!r} in its input, got the keys {list(encoded_inputs)}.")
         if return_tensors is None:  # arrays in, arrays out (as transformers)
             first = encoded_inputs[main_input]
             first = first[0] if isinstance(first, (list, tuple)) and first else first
@@ -640,7 +638,7 @@ class PreTrainedTokenizerFast:
         elif padding in PADDING_STRATEGIES:
             padding_strategy = padding
         else:
-            raise ValueError(f"padding={padding!r} is not one of True, False, {PADDING_STRATEGIES}.")
+            raise InvalidInputError(f"padding={padding!r} is not one of True, False, {PADDING_STRATEGIES}.")
 
         if truncation in (None, False):
             truncation_strategy = "do_not_truncate"
@@ -649,7 +647,7 @@ class PreTrainedTokenizerFast:
         elif truncation in TRUNCATION_STRATEGIES:
             truncation_strategy = truncation
         else:
-            raise ValueError(f"truncation={truncation!r} is not one of True, False, {TRUNCATION_STRATEGIES}.")
+            raise InvalidInputError(f"truncation={truncation!r} is not one of True, False, {TRUNCATION_STRATEGIES}.")
 
         if max_length is None:
             no_limit = self.model_max_length > LARGE_INTEGER
@@ -665,7 +663,7 @@ class PreTrainedTokenizerFast:
                     max_length = self.model_max_length
 
         if padding_strategy != "do_not_pad" and (self.pad_token is None or self.pad_token_id is None):
-            raise ValueError(
+            raise InvalidInputError(
                 "Asking to pad but the tokenizer has no padding token. Set one, e.g. "
                 "`tokenizer.pad_token = tokenizer.eos_token`, or add one with "
                 "`tokenizer.add_special_tokens({'pad_token': '[PAD]'})`."
@@ -677,7 +675,7 @@ class PreTrainedTokenizerFast:
             and max_length is not None
             and max_length % pad_to_multiple_of != 0
         ):
-            raise ValueError(
+            raise InvalidInputError(
                 "Truncation and padding are both activated but "
                 f"truncation length ({max_length}) is not a multiple of pad_to_multiple_of ({pad_to_multiple_of})."
             )
@@ -742,22 +740,25 @@ class PreTrainedTokenizerFast:
         return texts if is_batch else texts[0]
 
     def _check_ids(self, ids, argument: str) -> None:
-        """A TypeError / ValueError naming ``argument`` for ids tokenizers would reject with an opaque
-        message (strings, floats, negatives) or silently drop (ids past the vocabulary)."""
+        """An InvalidInputTypeError / InvalidInputError naming ``argument`` for ids tokenizers would
+        reject with an opaque message (strings, floats, negatives).
+
+        Ids past the vocabulary are let through: the tokenizers library skips them when decoding, as
+        transformers does, and models such as Qwen2 have embedding tables larger than the tokenizer,
+        so generated ids may land there.
+        """
         if not isinstance(ids, list):
-            raise TypeError(f"`{argument}` must be a list of int token ids (or a batch of them, an array or a "
-                            f"tensor), got {type(ids).__name__}{_short_repr(ids)}.")
+            raise InvalidInputTypeError(f"`{argument}` must be a list of int token ids (or a batch of them, an array "
+                                        f"or a tensor), got {type(ids).__name__}{_short_repr(ids)}.")
         for item in ids:
             if not isinstance(item, int):
-                raise TypeError(f"`{argument}` must hold int token ids, but holds a {type(item).__name__}"
-                                f"{_short_repr(item)}; to get ids from text, call the tokenizer on the text.")
-        if ids and (min(ids) < 0 or max(ids) >= len(self)):
+                raise InvalidInputTypeError(f"`{argument}` must hold int token ids, but holds a {type(item).__name__}"
+                                            f"{_short_repr(item)}; to get ids from text, call the tokenizer on the "
+                                            "text.")
+        if ids and min(ids) < 0:
             size = len(self)
-            # a vocabulary with holes may have ids at or past its size: the backend knows them
-            outside = [i for i in ids if i < 0 or (i >= size and self._tokenizer.id_to_token(i) is None)]
-            if outside:
-                raise ValueError(f"`{argument}` holds the id {outside[0]}, outside the vocabulary (ids 0 to "
-                                 f"{size - 1}, {size} tokens); were these ids made by another tokenizer?")
+            raise InvalidInputError(f"`{argument}` holds the id {min(ids)}; token ids are not negative (the "
+                                    f"vocabulary has ids 0 to {size - 1}, {size} tokens).")
 
     def batch_decode(
         self,
@@ -907,7 +908,7 @@ class PreTrainedTokenizerFast:
             [1, 0, 1]
         """
         if not already_has_special_tokens or token_ids_1 is not None:
-            raise ValueError(
+            raise InvalidInputError(
                 "get_special_tokens_mask works on a sequence that already has its special tokens: pass one "
                 "sequence and already_has_special_tokens=True, or call the tokenizer with "
                 "return_special_tokens_mask=True."
@@ -947,8 +948,8 @@ class PreTrainedTokenizerFast:
                 setattr(self, name, value)
                 added += self.add_tokens([value], special_tokens=True)
             else:
-                raise ValueError(f"{name!r} is not a special token name; use one of {SPECIAL_TOKEN_NAMES} "
-                                 "or 'additional_special_tokens'.")
+                raise InvalidInputError(f"{name!r} is not a special token name; use one of {SPECIAL_TOKEN_NAMES} "
+                                        "or 'additional_special_tokens'.")
         return added
 
     def _add_missing_special_tokens(self) -> None:
@@ -986,62 +987,65 @@ def clean_up_tokenization(text: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# AutoTokenizer
+# loading
 # --------------------------------------------------------------------------------------------
 
 
-class AutoTokenizer:
-    """Loads the tokenizer of a checkpoint, choosing its kind as transformers' ``AutoTokenizer`` does.
+def load_pretrained_tokenizer(
+    name_or_path: str | os.PathLike,
+    revision: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    **kwargs,
+) -> PreTrainedTokenizerFast:
+    """The tokenizer of a checkpoint folder, HF cache entry or local-hub name (``AutoTokenizer.from_pretrained``).
+
+    ``kwargs`` override ``tokenizer_config.json``: special tokens (``pad_token="<pad>"``),
+    ``model_max_length``, ``padding_side``, ``truncation_side``, ``model_input_names``,
+    ``do_lower_case``, ``add_prefix_space``... ``subfolder`` reads a folder inside the checkpoint;
+    ``gguf_file`` reads the tokenizer stored in a llama.cpp GGUF file of the folder.
 
     Example:
-        >>> tokenizer = AutoTokenizer.from_pretrained("sentence-transformers/all-MiniLM-L6-v2")
-        >>> tokenizer("Hello world")["input_ids"]
-        [101, 7592, 2088, 102]
+        >>> tokenizer = load_pretrained_tokenizer("./my-bert", padding_side="left")
     """
+    for name in _IGNORED_LOAD_ARGUMENTS:
+        kwargs.pop(name, None)
+    folder = resolve_checkpoint(name_or_path, revision=revision, cache_dir=cache_dir)
+    subfolder = kwargs.pop("subfolder", None)
+    if subfolder:
+        folder = folder / subfolder
+    gguf_file = kwargs.pop("gguf_file", None)
+    if gguf_file is not None:  # as transformers: the tokenizer stored in a llama.cpp GGUF file
+        if not (folder / gguf_file).is_file():
+            raise TokenizerFilesNotFoundError(f"No GGUF file {gguf_file!r} in {folder}.")
+        return tokenizer_from_gguf(folder / gguf_file, **kwargs)
+    return _load_tokenizer(folder, str(name_or_path), kwargs)
 
-    def __init__(self):
-        raise OSError("AutoTokenizer is not instantiated: use AutoTokenizer.from_pretrained(name_or_path).")
 
-    @classmethod
-    def from_pretrained(
-        cls,
-        name_or_path: str | os.PathLike,
-        revision: str | None = None,
-        cache_dir: str | os.PathLike | None = None,
-        **kwargs,
-    ) -> PreTrainedTokenizerFast:
-        """Build the tokenizer of a checkpoint folder, HF cache entry or local-hub name.
+def tokenizer_from_gguf(path: str | os.PathLike, **kwargs) -> PreTrainedTokenizerFast:
+    """A Python tokenizer from a GGUF file's vocabulary (the tokenizer.json it came from, rebuilt).
 
-        ``kwargs`` override ``tokenizer_config.json``: special tokens (``pad_token="<pad>"``),
-        ``model_max_length``, ``padding_side``, ``truncation_side``, ``model_input_names``,
-        ``do_lower_case``, ``add_prefix_space``... ``subfolder`` reads a folder inside the checkpoint;
-        ``gguf_file`` reads the tokenizer stored in a llama.cpp GGUF file of the folder.
+    Keyword arguments are the tokenizer's options (``padding_side``, ``model_max_length``, ...).
 
-        Example:
-            >>> tokenizer = AutoTokenizer.from_pretrained("./my-bert", padding_side="left")
-        """
-        for name in _IGNORED_LOAD_ARGUMENTS:
-            kwargs.pop(name, None)
-        folder = resolve_checkpoint(name_or_path, revision=revision, cache_dir=cache_dir)
-        subfolder = kwargs.pop("subfolder", None)
-        if subfolder:
-            folder = folder / subfolder
-        gguf_file = kwargs.pop("gguf_file", None)
-        if gguf_file is not None:  # as transformers: the tokenizer stored in a llama.cpp GGUF file
-            from kerasformers.gguf import tokenizer_from_gguf
-
-            if not (folder / gguf_file).is_file():
-                raise TokenizerFilesNotFoundError(f"No GGUF file {gguf_file!r} in {folder}.")
-            return tokenizer_from_gguf(folder / gguf_file, **kwargs)
-        return _load_tokenizer(folder, str(name_or_path), kwargs)
+    Example:
+        >>> tokenizer = tokenizer_from_gguf("ggml-vocab-llama-spm.gguf")  # doctest: +SKIP
+        >>> tokenizer.decode(tokenizer("Hello")["input_ids"], skip_special_tokens=True)  # doctest: +SKIP
+        'Hello'
+    """
+    vocab = read_gguf_vocab(path)
+    backend = Tokenizer.from_str(json.dumps(gguf_tokenizer_json(vocab)))
+    special = {"bos_token": vocab.token(vocab.bos_token_id), "eos_token": vocab.token(vocab.eos_token_id),
+               "unk_token": vocab.token(vocab.unknown_token_id), "pad_token": vocab.token(vocab.padding_token_id)}
+    options = {name: token for name, token in special.items() if token is not None}
+    options.update(kwargs)
+    return PreTrainedTokenizerFast(backend, name_or_path=os.fspath(path), **options)
 
 
 def _load_tokenizer(folder: Path, name_or_path: str, overrides: dict) -> PreTrainedTokenizerFast:
-    config = _read_json(folder / TOKENIZER_CONFIG_FILE)
-    model_config = _read_json(folder / CONFIG_FILE)
+    config = read_json_object(folder / TOKENIZER_CONFIG_FILE)
+    model_config = read_json_object(folder / CONFIG_FILE)
     if "added_tokens_decoder" not in config:
         # older checkpoints keep their special tokens in special_tokens_map.json, which wins
-        for name, value in _read_json(folder / SPECIAL_TOKENS_MAP_FILE).items():
+        for name, value in read_json_object(folder / SPECIAL_TOKENS_MAP_FILE).items():
             if name not in overrides:
                 config[name] = value
     options = {**config, **overrides}
@@ -1209,84 +1213,6 @@ def _missing_files_error(folder: Path, tokenizer_class: str | None) -> Tokenizer
 # --------------------------------------------------------------------------------------------
 
 
-# The shared readers of tokenizer files: every loader (Python and in-graph) goes through them, so a
-# damaged file gives one TokenizerFileError naming it instead of a raw tokenizers/json traceback.
-
-_FIX_FILE = ("Re-download the checkpoint's tokenizer files, or write them again with "
-             "tokenizer.save_pretrained(folder) from a tokenizer that loads.")
-
-
-def _file_error(path, problem: str) -> TokenizerFileError:
-    return TokenizerFileError(f"{os.fspath(path)} {problem}. {_FIX_FILE}")
-
-
-def read_text_file(path: str | os.PathLike, allow_empty: bool = False) -> str:
-    """A tokenizer text file (vocab.txt, merges.txt, any JSON file) as text; TokenizerFileError if
-    it is empty (unless ``allow_empty``) or not UTF-8."""
-    data = Path(path).read_bytes()
-    if not data.strip() and not allow_empty:
-        raise _file_error(path, "is empty")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise _file_error(path, f"is not UTF-8 text (byte {error.start} cannot be decoded; a binary or "
-                                "damaged file?)") from None
-
-
-def read_json_file(path: str | os.PathLike, what: str = "JSON object") -> Any:
-    """A JSON file's content; TokenizerFileError naming the file if it is empty, not UTF-8 or not JSON."""
-    text = read_text_file(path)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        # an error at the very end of the text is a file cut short (an interrupted download)
-        cut_short = error.pos >= len(text.rstrip())
-        problem = "is truncated (the JSON ends early)" if cut_short else "is not valid JSON"
-        raise _file_error(path, f"{problem}: {error.msg} at line {error.lineno} column {error.colno}") from None
-
-
-def read_tokenizer_json(path: str | os.PathLike) -> dict:
-    """The content of a ``tokenizer.json``, checked to be a tokenizer (a JSON object with a "model")."""
-    spec = read_json_file(path)
-    if not isinstance(spec, dict) or not isinstance(spec.get("model"), dict):
-        found = f"keys {sorted(spec)[:8]}" if isinstance(spec, dict) else f"a JSON {type(spec).__name__}"
-        raise _file_error(path, f"is JSON but not a tokenizer (a tokenizer.json is an object with a 'model'; "
-                                f"found {found})")
-    return spec
-
-
-def load_tokenizer_file(path: str | os.PathLike) -> Tokenizer:
-    """A ``tokenizers.Tokenizer`` from a ``tokenizer.json``, or a TokenizerFileError saying what is wrong."""
-    try:
-        return Tokenizer.from_file(os.fspath(path))
-    except Exception as error:  # tokenizers raises a bare Exception for every kind of bad file
-        if not Path(path).is_file():
-            raise
-        read_tokenizer_json(path)  # names the problem when it is the text or the JSON
-        raise _file_error(path, f"is a JSON tokenizer the tokenizers library cannot read ({error}); it may come "
-                                "from a newer tokenizers version or be damaged") from None
-
-
-def read_bpe_files(vocab_json: str | os.PathLike, merges_txt: str | os.PathLike) -> tuple[dict[str, int], list[str]]:
-    """(token -> id, merge lines) of a byte-level BPE ``vocab.json`` + ``merges.txt``, checked."""
-    vocab = read_json_file(vocab_json)
-    if not isinstance(vocab, dict) or not all(isinstance(i, int) for i in vocab.values()):
-        raise _file_error(vocab_json, "is JSON but not a vocabulary (a vocab.json maps token -> id)")
-    lines = read_text_file(merges_txt, allow_empty=True).splitlines()  # no merges: a character-level BPE
-    merges = [line for line in lines if line and not line.startswith("#version")]
-    return vocab, merges
-
-
-def _read_json(path: Path) -> dict:
-    """An optional JSON object file (tokenizer_config.json, config.json...): {} when absent."""
-    if not path.is_file():
-        return {}
-    content = read_json_file(path)
-    if not isinstance(content, dict):
-        raise _file_error(path, f"should hold a JSON object, but holds a JSON {type(content).__name__}")
-    return content
-
-
 def _as_token(value) -> str | AddedToken | None:
     """A special token from a config value: a string, an AddedToken, or its JSON dict form."""
     if value is None or isinstance(value, (str, AddedToken)):
@@ -1295,7 +1221,7 @@ def _as_token(value) -> str | AddedToken | None:
         fields = {key: value[key] for key in ("content", "single_word", "lstrip", "rstrip", "normalized")
                   if key in value}
         return AddedToken(**fields, special=True)
-    raise ValueError(f"A special token must be a string or a dict with 'content', got {value!r}.")
+    raise InvalidInputError(f"A special token must be a string or a dict with 'content', got {value!r}.")
 
 
 def _special_added_token(token: str | AddedToken) -> AddedToken:
@@ -1307,7 +1233,7 @@ def _special_added_token(token: str | AddedToken) -> AddedToken:
 
 def _check_side(name: str, value: str) -> str:
     if value not in ("right", "left"):
-        raise ValueError(f"{name} must be 'right' or 'left', got {value!r}.")
+        raise InvalidInputError(f"{name} must be 'right' or 'left', got {value!r}.")
     return value
 
 

@@ -7,11 +7,13 @@ pre-tokeniser (``tokenizer.ggml.pre``). :func:`read_gguf_vocab` reads those fiel
 checkpoint shipped, so that the ``tokenizers`` library (and the in-graph tokenizers built
 from it) give the ids the original tokenizer gave, those in llama.cpp's reference files.
 
+This module reads the format only; :func:`kerasformers.tokenization.tokenizer_from_gguf` (in
+``fast.py``) makes the Python tokenizer and ``TFSentencePieceTokenizer.from_gguf`` the in-graph one.
+
 Example:
-    >>> from kerasformers.gguf import tokenizer_from_gguf
-    >>> tokenizer = tokenizer_from_gguf("ggml-vocab-llama-bpe.gguf")  # doctest: +SKIP
-    >>> tokenizer("Hello world")["input_ids"]  # doctest: +SKIP
-    [128000, 9906, 1917]
+    >>> spec = gguf_tokenizer_json(read_gguf_vocab("ggml-vocab-llama-bpe.gguf"))  # doctest: +SKIP
+    >>> spec["pre_tokenizer"]["type"]  # doctest: +SKIP
+    'Sequence'
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["GGUFVocab", "read_gguf_metadata", "read_gguf_vocab", "gguf_tokenizer_json", "tokenizer_from_gguf", "PRE_TOKENIZER_PATTERNS"]
+from kerasformers.errors import TokenizerFileError, UnsupportedGGUFTokenizerError
+
+__all__ = ["GGUFVocab", "read_gguf_metadata", "read_gguf_vocab", "gguf_tokenizer_json", "sentencepiece_merges",
+           "PRE_TOKENIZER_PATTERNS"]
 
 # llama.cpp token types (llama_token_type), the same numbers as SentencePiece's piece types
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
@@ -42,10 +47,6 @@ SPM_SPACE = "\u2581"  # SentencePiece's visible space
 # Llama 2's (legacy) normaliser in tokenizer.json: a leading "▁", every space as "▁"
 LLAMA_LEGACY_NORMALIZERS = [{"type": "Prepend", "prepend": SPM_SPACE},
                             {"type": "Replace", "pattern": {"String": " "}, "content": SPM_SPACE}]
-
-
-class UnsupportedGGUFTokenizerError(ValueError):
-    """The GGUF file's tokenizer is of a kind that cannot be rebuilt here."""
 
 
 @dataclasses.dataclass
@@ -67,6 +68,12 @@ class GGUFVocab:
     chat_template: str | None
 
     def token(self, token_id: int | None) -> str | None:
+        """The token string of an id, None for None.
+
+        Example:
+            >>> read_gguf_vocab("ggml-vocab-gpt-2.gguf").token(0)  # doctest: +SKIP
+            '!'
+        """
         return None if token_id is None else self.tokens[token_id]
 
 
@@ -87,15 +94,14 @@ def read_gguf_metadata(path: str | os.PathLike) -> dict:
     """
     data = memoryview(Path(path).read_bytes())
     if bytes(data[:4]) != b"GGUF":
-        raise ValueError(f"{os.fspath(path)} is not a GGUF file (it does not start with b'GGUF').")
+        raise TokenizerFileError(f"{os.fspath(path)} is not a GGUF file (it does not start with b'GGUF').")
     if len(data) < 24:
-        from kerasformers.tokenization import TokenizerFileError
-
         raise TokenizerFileError(f"{os.fspath(path)} is truncated ({len(data)} bytes, shorter than a GGUF "
                                  "header). Re-download the GGUF file.")
     version, _, count = struct.unpack_from("<IQQ", data, 4)
     if version not in (2, 3):
-        raise ValueError(f"{os.fspath(path)} is GGUF version {version}; versions 2 and 3 are supported.")
+        raise UnsupportedGGUFTokenizerError(
+            f"{os.fspath(path)} is GGUF version {version}; versions 2 and 3 are supported.")
     offset = 24
 
     def string():
@@ -129,13 +135,11 @@ def read_gguf_metadata(path: str | os.PathLike) -> dict:
             offset += 4
             metadata[key] = value(kind)
     except (struct.error, ValueError, KeyError) as error:  # ValueError: np.frombuffer past the end, bad UTF-8
-        from kerasformers.tokenization import TokenizerFileError
-
         cut_short = offset >= len(data) or isinstance(error, struct.error) or "smaller" in str(error)
         problem = "is truncated" if cut_short else "is damaged"
         raise TokenizerFileError(
-            f"{os.fspath(path)} {problem}: its metadata stops making sense at byte {min(offset, len(data))} of {len(data)} "
-            f"({error}). Re-download the GGUF file.") from None
+            f"{os.fspath(path)} {problem}: its metadata stops making sense at byte {min(offset, len(data))} of "
+            f"{len(data)} ({error}). Re-download the GGUF file.") from None
     return metadata
 
 
@@ -208,29 +212,6 @@ def gguf_tokenizer_json(vocab: GGUFVocab) -> dict:
     return spec
 
 
-def tokenizer_from_gguf(path: str | os.PathLike, **kwargs):
-    """A Python tokenizer (:class:`kerasformers.PreTrainedTokenizerFast`) from a GGUF file's vocabulary.
-
-    Keyword arguments are the tokenizer's options (``padding_side``, ``model_max_length``, ...).
-
-    Example:
-        >>> tokenizer = tokenizer_from_gguf("ggml-vocab-llama-spm.gguf")  # doctest: +SKIP
-        >>> tokenizer.decode(tokenizer("Hello")["input_ids"], skip_special_tokens=True)  # doctest: +SKIP
-        'Hello'
-    """
-    from tokenizers import Tokenizer
-
-    from kerasformers.tokenization import PreTrainedTokenizerFast
-
-    vocab = read_gguf_vocab(path)
-    backend = Tokenizer.from_str(json.dumps(gguf_tokenizer_json(vocab)))
-    special = {"bos_token": vocab.token(vocab.bos_token_id), "eos_token": vocab.token(vocab.eos_token_id),
-               "unk_token": vocab.token(vocab.unknown_token_id), "pad_token": vocab.token(vocab.padding_token_id)}
-    options = {name: token for name, token in special.items() if token is not None}
-    options.update(kwargs)
-    return PreTrainedTokenizerFast(backend, name_or_path=os.fspath(path), **options)
-
-
 # ------------------------------------------------------------------------------ builders
 def _byte_level_bpe_json(vocab: GGUFVocab) -> dict:
     if vocab.merges is None:
@@ -261,7 +242,12 @@ def _byte_level_bpe_json(vocab: GGUFVocab) -> dict:
 
 def sentencepiece_merges(pieces: dict[str, int], scores: dict[str, float]) -> list[list[str]]:
     """BPE merges equivalent to SentencePiece BPE scores: every split of a piece into two
-    pieces is a merge, higher-scored results first (ties: vocabulary order, then ids)."""
+    pieces is a merge, higher-scored results first (ties: vocabulary order, then ids).
+
+    Example:
+        >>> sentencepiece_merges({"a": 0, "b": 1, "ab": 2}, {"ab": -1.0})
+        [['a', 'b']]
+    """
     merges = []
     for piece, score in scores.items():
         local = [(piece[:cut], piece[cut:]) for cut in range(1, len(piece))

@@ -25,15 +25,17 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 
 import tensorflow as tf
 
-from kerasformers.tokenizers_tf import (DECODER_LAYER_DEFAULTS, UNICODE_WHITESPACE, UnsupportedTokenizerError,
-                                        _InGraphTokenizer, _tf_text, replace_invalid_utf8)
+from kerasformers.errors import InvalidInputError, UnsupportedTokenizerError
+from kerasformers.tokenization.files import (added_token_ids, bos_eos_from_template, post_processors, read_bpe_files,
+                                             read_tokenizer_json, tokenizer_spec)
+from kerasformers.tokenization.in_graph import (DECODER_LAYER_DEFAULTS, UNICODE_WHITESPACE, TFTokenizerLayer,
+                                                cached_json, re2_class, replace_invalid_utf8, tf_text)
 
 __all__ = ["TFByteLevelBPETokenizer", "bytes_to_unicode"]
 
@@ -81,8 +83,6 @@ def oniguruma_property_extras(name: str) -> list[int]:
         >>> 0x1C89 in oniguruma_property_extras("L")  # a Unicode 16 letter
         True
     """
-    from kerasformers.tokenizers_tf import _cached_json
-
     def build():
         from tokenizers import Regex, pre_tokenizers
 
@@ -94,7 +94,7 @@ def oniguruma_property_extras(name: str) -> list[int]:
                 "missing": sorted(ord(c) for c in onig_rest - re2_rest)}
 
     try:
-        tables = _cached_json(f"oniguruma-property-{re.sub(r'[^A-Za-z0-9_]', '_', name)}", build)
+        tables = cached_json(f"oniguruma-property-{re.sub(r'[^A-Za-z0-9_]', '_', name)}", build)
     except Exception as error:  # an unknown property name in either engine
         raise UnsupportedTokenizerError(f"Cannot read the Unicode property \\p{{{name}}}: {error}") from error
     if tables["missing"]:
@@ -141,9 +141,7 @@ def split_pattern_to_re2(pattern: str) -> tuple[str, bool]:
         if not re.fullmatch(r"[A-Za-z_]+", name):
             unsupported(f"the property \\p{{{name}}}")
         extras = oniguruma_property_extras(name)
-        from kerasformers.tokenizers_tf import _re2_class
-
-        return f"\\p{{{name}}}" + _re2_class(extras)[1:-1], negated, i
+        return f"\\p{{{name}}}" + re2_class(extras)[1:-1], negated, i
 
     def escape(i: int, in_class: bool) -> tuple[str, int]:
         """The escape at ``pattern[i]`` == '\\' -> (RE2 text: a class body inside a class, else an atom)."""
@@ -268,11 +266,11 @@ def split_pattern_to_re2(pattern: str) -> tuple[str, bool]:
     return regex, marks
 
 
-class TFByteLevelBPETokenizer(_InGraphTokenizer):
+class TFByteLevelBPETokenizer(TFTokenizerLayer):
     """Byte-level BPE tokenizer (GPT-2, Llama 3, Qwen2) as a Keras layer: strings in, int64 ids out.
 
     ``call`` returns ``input_ids`` and ``attention_mask`` padded to the longest sequence (see
-    :class:`kerasformers.tokenizers_tf._InGraphTokenizer` for padding / truncation options);
+    :class:`kerasformers.tokenization.in_graph.TFTokenizerLayer` for padding / truncation options);
     :meth:`tokenize` gives the unpadded ids as a RaggedTensor.
 
     ``split_pattern=None`` is GPT-2's ``ByteLevel`` pre-tokenizer (its regex, ``add_prefix_space``
@@ -292,12 +290,13 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
                  normalization_form: str | None = None, ignore_merges: bool = False, lstrip_tokens=(),
                  rstrip_tokens=(), **kwargs):
         if normalization_form is not None and normalization_form.upper() not in ("NFC", "NFKC", "NFD", "NFKD"):
-            raise ValueError(f"normalization_form must be NFC, NFKC, NFD, NFKD or None, got {normalization_form!r}.")
+            raise InvalidInputError(
+                f"normalization_form must be NFC, NFKC, NFD, NFKD or None, got {normalization_form!r}.")
         vocab = {str(k): int(v) for k, v in vocab.items()}
         special_tokens = dict(special_tokens or {})
         ids = {**vocab, **special_tokens}
         if pad_token is not None and pad_token not in ids:
-            raise ValueError(f"pad_token {pad_token!r} is not in the vocabulary.")
+            raise InvalidInputError(f"pad_token {pad_token!r} is not in the vocabulary.")
         kwargs.setdefault("pad_id", ids[pad_token] if pad_token is not None else 0)
         for option, value in DECODER_LAYER_DEFAULTS.items():
             kwargs.setdefault(option, value)
@@ -336,17 +335,13 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         for token, i in {**self.vocab, **self.special_tokens}.items():
             inverse[i] = token
         self._id_to_token = tf.constant(inverse or [""])
-        self._build_special_token_split(self.special_tokens, self.lstrip_tokens, self.rstrip_tokens)
+        self.use_special_tokens(self.special_tokens, self.lstrip_tokens, self.rstrip_tokens)
 
     # ---------------------------------------------------------------- construction
     @classmethod
     def from_tokenizer(cls, tokenizer, **kwargs) -> "TFByteLevelBPETokenizer":
         """Build from a ``tokenizers.Tokenizer`` or a Python tokenizer with a ``tokenizers`` backend."""
-        if hasattr(tokenizer, "to_str"):
-            spec = json.loads(tokenizer.to_str())
-        else:
-            spec = json.loads(tokenizer.backend_tokenizer.to_str())
-        return cls.from_spec(spec, pad_token=getattr(tokenizer, "pad_token", None), **kwargs)
+        return cls.from_spec(tokenizer_spec(tokenizer), pad_token=getattr(tokenizer, "pad_token", None), **kwargs)
 
     @classmethod
     def from_spec(cls, spec: dict, pad_token: str | None = None, **kwargs) -> "TFByteLevelBPETokenizer":
@@ -360,12 +355,10 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
             raise UnsupportedTokenizerError("BPE byte_fallback is not supported by the byte-level BPE layer.")
         form = _normalization_form(spec.get("normalizer"))
         split_pattern, add_prefix_space = _byte_level_pre_tokenizer(spec.get("pre_tokenizer"))
-        post = spec.get("post_processor") or {}
-        processors = post.get("processors", []) if post.get("type") == "Sequence" else [post] if post else []
         bos_ids, eos_ids, template = [], [], {}
-        for processor in processors:
+        for processor in post_processors(spec):
             if processor.get("type") == "TemplateProcessing":
-                bos_ids, eos_ids = _bos_eos_from_template(processor)
+                bos_ids, eos_ids = bos_eos_from_template(processor)
             elif processor.get("type") == "RobertaProcessing":  # <s> A </s></s> B </s>
                 template = dict(pair_template="roberta", cls_id=int(processor["cls"][1]),
                                 sep_id=int(processor["sep"][1]))
@@ -380,7 +373,7 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
                 f"Added tokens with normalized: true are matched after the {form} normalizer in the tokenizers "
                 "library; the in-graph layer matches added tokens before normalising (set normalized: false "
                 "when the tokens are plain ASCII).")
-        special = {t["content"]: int(t["id"]) for t in added}
+        special = added_token_ids(spec)
         options = dict(add_prefix_space=add_prefix_space, special_tokens=special,
                        unk_token=model.get("unk_token"), pad_token=pad_token, bos_ids=bos_ids, eos_ids=eos_ids,
                        split_pattern=split_pattern, normalization_form=form,
@@ -396,8 +389,6 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
 
         Keyword arguments are layer options (``padding``, ``max_length``, ``pad_token``, ...).
         """
-        from kerasformers.tokenization import read_bpe_files, read_tokenizer_json
-
         folder = Path(folder)
         if (folder / "tokenizer.json").is_file():
             return cls.from_spec(read_tokenizer_json(folder / "tokenizer.json"), **kwargs)
@@ -437,7 +428,7 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
         if self._marks:
             # a lead before each whitespace character followed by a non-whitespace one: `\s+(?!\S)` stops there
             text = tf.strings.regex_replace(text, f"({_WS_CLASS})([^{_WS}])", _LEAD + "\\1\\2")
-        words = _tf_text().regex_split(text, self._split_regex, self._split_regex)
+        words = tf_text().regex_split(text, self._split_regex, self._split_regex)
         flat = words.flat_values
         if self._marks:
             flat = tf.strings.regex_replace(flat, f"{_LEAD_RE}({_WS_CLASS})", "\\1")
@@ -502,11 +493,12 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
             shape_invariants=(tf.TensorShape([None]), tf.TensorShape([None]), tf.TensorShape([])))
         return tf.RaggedTensor.from_row_splits(values, splits, validate=False)
 
-    def _tokenize_plain(self, text):
+    def tokenize_plain(self, text):
+        """Escaped strings [N] without special tokens (see :meth:`tokenize`) -> int64 RaggedTensor [N, tokens]."""
         # `text` is escaped (tokenize does it before added tokens are split off); NFC & co leave
         # the noncharacter leads and control stand-ins alone
         if self.normalization_form:
-            text = _tf_text().normalize_utf8(text, self.normalization_form)
+            text = tf_text().normalize_utf8(text, self.normalization_form)
         words = self._pre_tokenize_escaped(text)
         unique, index = tf.unique(words.flat_values)  # words repeat: merge each distinct one once
         tokens = self.bpe(unique)
@@ -523,9 +515,9 @@ class TFByteLevelBPETokenizer(_InGraphTokenizer):
             >>> tokenizer.tokenize(tf.constant(["Hello world!", ""])).to_list()
         """
         text = self._escape(replace_invalid_utf8(text))
-        if self._special_pattern is None:
-            return self._tokenize_plain(text)
-        return self._tokenize_around_special_tokens(text)
+        if self.special_pattern is None:
+            return self.tokenize_plain(text)
+        return self.tokenize_with_special_tokens(text)
 
     def ids_to_tokens(self, ids):
         """int ids -> token strings (same shape)."""
@@ -597,26 +589,3 @@ def _byte_level_pre_tokenizer(pre: dict | None) -> tuple[str | None, bool]:
             f"Split behavior {split.get('behavior')!r} (invert={split.get('invert')}) is not supported in-graph; "
             "only Isolated with invert false is.")
     return split["pattern"]["Regex"], bool(steps[1].get("add_prefix_space", False))
-
-
-def _bos_eos_from_template(processor: dict) -> tuple[list[int], list[int]]:
-    """(bos ids, eos ids) of a TemplateProcessing ``[bos] $A [eos]`` (pairs: ``[bos] $A [eos] [bos] $B [eos]``)."""
-
-    def layout(items):
-        return [item["SpecialToken"]["id"] if "SpecialToken" in item else "$" + item["Sequence"]["id"]
-                for item in items]
-
-    single = layout(processor.get("single", []))
-    if single.count("$A") != 1 or any(p.startswith("$") and p != "$A" for p in single):
-        raise UnsupportedTokenizerError(f"Cannot read the template {single!r} in-graph.")
-    cut = single.index("$A")
-    bos, eos = single[:cut], single[cut + 1:]
-    pair = layout(processor.get("pair", []))
-    if pair and pair != bos + ["$A"] + eos + bos + ["$B"] + eos:
-        raise UnsupportedTokenizerError(f"Cannot reproduce the pair template {pair!r} in-graph.")
-    specials = processor.get("special_tokens", {})
-
-    def ids(tokens):
-        return [i for token in tokens for i in specials[token]["ids"]]
-
-    return ids(bos), ids(eos)
