@@ -162,13 +162,117 @@ def test_seeded_sampling_repeats_and_seeds_differ(tiny):
 
 def test_sampled_tokens_follow_the_warped_distribution():
     """Gumbel-max sampling from logits reproduces softmax(logits) frequencies."""
-    from kerasformers.generation.utils import GenerationMixin
+    from kerasformers.generation import choose_tokens
 
     logits = tf.constant(np.log([[0.5, 0.3, 0.2, 1e-9]]), tf.float32)
-    draws = [int(GenerationMixin._gen_choose(None, logits, None, None, kf.LogitsProcessorList(), True,
-                                         tf.constant([7, 7]), tf.constant(step))[0]) for step in range(2000)]
+    draws = [int(choose_tokens(logits, True, tf.constant([7, 7]), tf.constant(step))[0]) for step in range(2000)]
     frequencies = np.bincount(draws, minlength=4) / len(draws)
     np.testing.assert_allclose(frequencies, [0.5, 0.3, 0.2, 0.0], atol=0.04)
+
+
+def test_decode_settings_are_frozen_hashable_and_normalised():
+    import dataclasses
+
+    from kerasformers.generation import DecodeSettings, GenerationConfig
+
+    config = GenerationConfig(max_new_tokens=4, eos_token_id=[2, 4], bad_words_ids=[[5], [7, 8]], temperature=0.3)
+    settings = DecodeSettings.resolve(config, prompt_length=7)
+    assert (settings.strategy, settings.bucket, settings.max_new_tokens) == ("greedy", 16, 4)
+    assert settings.eos_token_ids == (2, 4) and settings.pad_token_id == 2  # pad falls back to eos[0]
+    assert settings.bad_words_ids == ((5,), (7, 8))  # lists frozen, so the settings hash
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.max_new_tokens = 5
+    # greedy ignores the sampling warpers: settings that make the same loop are equal (one cache key)
+    same = DecodeSettings.resolve(config.update(temperature=0.9), prompt_length=9)
+    assert same == settings and hash(same) == hash(settings)
+    sampled = DecodeSettings.resolve(config.update(do_sample=True, num_return_sequences=3), prompt_length=7)
+    assert (sampled.strategy, sampled.rows, sampled.temperature) == ("sample", 3, 0.3) and sampled != settings
+    beam = DecodeSettings.resolve(config.update(num_beams=3, max_new_tokens=None, max_length=20), prompt_length=17)
+    assert (beam.strategy, beam.rows, beam.bucket, beam.max_new_tokens) == ("beam", 3, 32, 3)
+    assert dataclasses.replace(beam, bucket=64).bucket == 64
+
+
+def test_generate_resolves_settings_once_and_runs_build_decode_loop(tiny, monkeypatch):
+    from kerasformers.generation import decoding, utils
+
+    model, _ = tiny
+    model._compiled_generate_functions().clear()
+    resolved, built = [], []
+    real_resolve, real_build = decoding.DecodeSettings.resolve.__func__, decoding.build_decode_loop
+
+    def resolve(cls, *args, **kwargs):
+        resolved.append(real_resolve(cls, *args, **kwargs))
+        return resolved[-1]
+
+    def build(*args, **kwargs):
+        built.append(args[1])
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(decoding.DecodeSettings, "resolve", classmethod(resolve))
+    monkeypatch.setattr(utils, "build_decode_loop", build)
+    ids, mask = _prompts()
+    model.generate(ids, attention_mask=mask, max_new_tokens=3, num_beams=2)
+    assert len(resolved) == 1 and built == resolved  # one resolution, handed to the one builder
+    assert not [name for name in dir(model) if name.startswith("_gen_")]  # no private loop API left
+
+
+def test_build_decode_loop_with_a_dynamic_batch_matches_generate(tiny):
+    """Called as the export calls it (batch left dynamic, new columns sliced off): generate()'s tokens."""
+    from kerasformers.generation import DecodeSettings, build_decode_loop
+
+    model, _ = tiny
+    ids, mask = _prompts()
+    expected = model.generate(ids, attention_mask=mask, max_new_tokens=6, do_sample=True, seed=(3, 4), top_k=5)
+    settings = DecodeSettings.resolve(model.generation_config.update(max_new_tokens=6, do_sample=True, top_k=5),
+                                      prompt_length=ids.shape[1])
+    loop = build_decode_loop(model, settings)  # batch_size=None
+    extra = settings.bucket - ids.shape[1]
+    padded = np.concatenate([np.full((3, extra), settings.pad_token_id), ids], axis=1).astype(np.int32)
+    padded_mask = np.concatenate([np.zeros((3, extra)), mask], axis=1).astype(np.int32)
+    sequences, steps = loop(tf.constant(padded), tf.constant(padded_mask), tf.constant(ids.shape[1]),
+                            tf.constant([3, 4]))
+    assert loop.get_concrete_function().structured_input_signature[0][0].shape.as_list() == [None, settings.bucket]
+    np.testing.assert_array_equal(np.asarray(sequences)[:, extra:ids.shape[1] + extra + int(steps)], expected)
+
+
+def test_text_generation_export_builds_its_loops_with_build_decode_loop(tiny, tmp_path, monkeypatch):
+    """The export resolves generate()'s DecodeSettings and hands them, per bucket, to the same builder."""
+    import dataclasses
+
+    import kerasformers.generation as generation
+    from kerasformers.serving.text_generation import export_text_generation
+
+    model, _ = tiny
+    calls = []
+
+    class Built(Exception):
+        pass
+
+    def spy(model_, settings, *args, **kwargs):
+        calls.append((model_, settings))
+        raise Built  # the call is all this test needs; no SavedModel gets written
+
+    class Tokenizer:
+        def detokenize(self, ids):
+            return ids
+
+    monkeypatch.setattr(generation, "build_decode_loop", spy)
+    with pytest.raises(Built):
+        export_text_generation(model, tmp_path / "export", tokenizer=Tokenizer(), max_new_tokens=5,
+                               max_prompt_length=40, do_sample=True, top_p=0.8)
+    ((used, settings),) = calls
+    config = model.generation_config.update(max_new_tokens=5, do_sample=True, top_p=0.8)
+    assert used is model
+    assert settings == dataclasses.replace(generation.DecodeSettings.resolve(config, prompt_length=3), bucket=16)
+
+
+def test_streamed_sampling_takes_the_compiled_loops_tokens(tiny):
+    """Streaming and the compiled loop share one token step, so a seeded sample streams identically."""
+    model, _ = tiny
+    ids, mask = _prompts()
+    kwargs = dict(attention_mask=mask, max_new_tokens=6, do_sample=True, temperature=1.3, seed=(5, 6))
+    compiled = model.generate(ids, **kwargs)
+    np.testing.assert_array_equal(model.generate(ids, streamer=TokenCollector(), **kwargs), compiled)
 
 
 def test_generation_config_from_checkpoint_and_overrides(tiny, tmp_path):

@@ -1,6 +1,8 @@
-"""Text generation: GenerationConfig, logits processors, streamers and the XLA-compiled generate()."""
+"""Text generation: GenerationConfig, logits processors, streamers, the XLA-compiled generate()
+and the decode loop it runs (DecodeSettings, build_decode_loop), which exports reuse."""
 
 from kerasformers.generation.configuration_utils import GenerationConfig
+from kerasformers.generation.decoding import BeamState, DecodeSettings, build_decode_loop, choose_tokens
 from kerasformers.generation.logits_process import (
     DecodeContext,
     ForcedBOSTokenLogitsProcessor,

@@ -330,6 +330,9 @@ def _force(scores, tokens, condition):
 def build_logits_processors(config, prompt_length, max_length, sampling: bool) -> LogitsProcessorList:
     """The processors (and, when sampling, warpers) a GenerationConfig asks for, in transformers' order.
 
+    ``config`` may also be a :class:`~kerasformers.generation.decoding.DecodeSettings` (same field
+    names), which is how the decode loop calls it.
+
     Example:
         >>> build_logits_processors(GenerationConfig(repetition_penalty=1.2), 5, 25, False)
         [<...RepetitionPenaltyLogitsProcessor ...>]
