@@ -3,6 +3,7 @@ XLA-compiled loop inside the SavedModel graph."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -84,9 +85,10 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
         >>> serve = tf.saved_model.load(str(path)).signatures["serving_default"]
         >>> serve(text=tf.constant(["The capital of France is"]))["generated_text"]
     """
+    from kerasformers.generation import DecodeSettings, GenerationMixin, build_decode_loop
     from kerasformers.generation.configuration_utils import _DEFAULTS
 
-    if not hasattr(model, "_gen_sample_loop"):
+    if not isinstance(model, GenerationMixin):
         raise ExportError(f"text-generation needs a decoder-only language model with generate() "
                          f"(TFAutoModelForCausalLM), got {type(model).__name__}.")
     unknown = sorted(set(generate_kwargs) - set(_DEFAULTS))
@@ -123,21 +125,18 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
     if not model.built:
         model.build_with_dummy_inputs()
 
-    eos = config.eos_token_ids
-    pad = config.pad_token_id
-    if pad is None and eos:
-        pad = eos[0]  # as generate() does
-    strategy = "sample" if config.do_sample else "greedy"
+    # generate()'s settings and loop builder; the loops differ only in their prompt bucket
+    settings = DecodeSettings.resolve(config, prompt_length=max_prompt_length)
+    eos, pad = settings.eos_token_ids, settings.pad_token_id
     buckets = _prompt_buckets(max_prompt_length)
 
     def loop_for(bucket):
-        settings = dict(config=config, eos=tuple(eos), pad=pad, max_new_tokens=max_new, bucket=bucket)
+        # batch size stays dynamic: XLA compiles per batch size when it runs
+        decode = build_decode_loop(model, dataclasses.replace(settings, bucket=bucket))
 
-        # generate()'s own loop; batch size stays dynamic, XLA compiles per batch size when it runs
-        @tf.function(jit_compile=True)
         def loop(ids, mask, prompt_length, seed):
-            buffer, steps = model._gen_sample_loop(ids, mask, prompt_length, seed, settings, strategy)
-            return buffer[:, bucket:], steps
+            sequences, steps = decode(ids, mask, prompt_length, seed)
+            return sequences[:, bucket:], steps  # the new tokens only
 
         return loop
 
