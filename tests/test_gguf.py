@@ -92,8 +92,7 @@ def test_special_tokens_follow_the_file(vocab_name, ours):
 
 def test_bad_files_are_clear_errors(tmp_path):
     from kerasformers.errors import UnsupportedGGUFTokenizerError
-    from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_metadata, \
-        read_gguf_vocab
+    from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_metadata, read_gguf_vocab
 
     not_gguf = tmp_path / "model.gguf"
     not_gguf.write_bytes(b"PK\x03\x04 a zip file")

@@ -166,8 +166,8 @@ def test_subclassed_model_predict_config_and_saved_model(trained, layer, tmp_pat
 def test_tf_auto_tokenizer_dispatches_byte_level_bpe(trained):
     import json
 
-    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
     from kerasformers.tokenization import TFAutoTokenizer
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     folder = trained[1]
     (folder / "tokenizer_config.json").write_text(json.dumps({"pad_token": "<|endoftext|>"}))
@@ -375,8 +375,8 @@ def test_split_form_options_match_tokenizers(trained):
     """add_prefix_space per word, NFKC / NFD normalizers and no ignore_merges, on a small trained vocabulary."""
     from tokenizers import Regex, normalizers, pre_tokenizers
 
-    from kerasformers.tokenization.gguf import PRE_TOKENIZER_PATTERNS
     from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
+    from kerasformers.tokenization.gguf import PRE_TOKENIZER_PATTERNS
 
     texts = HARD + random_texts(100, seed=4)
     for prefix, normalizer in ((True, normalizers.NFKC()), (False, normalizers.NFD()), (True, None)):
@@ -416,8 +416,8 @@ def test_a_pattern_with_more_unicode_properties_matches_tokenizers():
 def test_unsupported_pipelines_raise_clear_errors(trained):
     import json
 
-    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
     from kerasformers.errors import UnsupportedTokenizerError
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     base = json.loads(trained[0].to_str())
     byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}

@@ -288,9 +288,9 @@ def test_metaspace_pre_tokenizer_as_tokenizers_library():
 def test_unsupported_tokenizers_are_clear_errors(tmp_path):
     from tokenizers import Tokenizer, models
 
+    from kerasformers.errors import UnsupportedTokenizerError
     from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
     from kerasformers.tokenization.sentencepiece import TFSentencePieceTokenizer
-    from kerasformers.errors import UnsupportedTokenizerError
 
     unigram = Tokenizer(models.Unigram([("<unk>", 0.0), ("a", -1.0)], unk_id=0, byte_fallback=False))
     with pytest.raises(UnsupportedTokenizerError, match="'Unigram'"):

@@ -54,9 +54,9 @@ def checkpoint_with(tmp_path: Path, minilm_path, **files: bytes) -> Path:
 
 
 def loaders():
+    from kerasformers.tokenization import TFAutoTokenizer, TFWordPieceTokenizer
     from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
     from kerasformers.tokenization.sentencepiece import TFSentencePieceTokenizer
-    from kerasformers.tokenization import TFAutoTokenizer, TFWordPieceTokenizer
 
     return {
         "AutoTokenizer": AutoTokenizer.from_pretrained,

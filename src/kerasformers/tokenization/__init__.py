@@ -18,8 +18,12 @@ Example:
 
 from __future__ import annotations
 
-from kerasformers.errors import (TokenizerFileError, TokenizerFilesNotFoundError, UnsupportedGGUFTokenizerError,
-                                 UnsupportedTokenizerError)
+from kerasformers.errors import (
+    TokenizerFileError,
+    TokenizerFilesNotFoundError,
+    UnsupportedGGUFTokenizerError,
+    UnsupportedTokenizerError,
+)
 from kerasformers.tokenization.auto import AutoTokenizer, TFAutoTokenizer
 from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 from kerasformers.tokenization.fast import BatchEncoding, PreTrainedTokenizerFast, tokenizer_from_gguf

@@ -32,10 +32,23 @@ from pathlib import Path
 import tensorflow as tf
 
 from kerasformers.errors import InvalidInputError, UnsupportedTokenizerError
-from kerasformers.tokenization.files import (added_token_ids, bos_eos_from_template, post_processors, read_bpe_files,
-                                             read_tokenizer_json, tokenizer_spec)
-from kerasformers.tokenization.in_graph import (DECODER_LAYER_DEFAULTS, UNICODE_WHITESPACE, TFTokenizerLayer,
-                                                cached_json, re2_class, replace_invalid_utf8, tf_text)
+from kerasformers.tokenization.files import (
+    added_token_ids,
+    bos_eos_from_template,
+    post_processors,
+    read_bpe_files,
+    read_tokenizer_json,
+    tokenizer_spec,
+)
+from kerasformers.tokenization.in_graph import (
+    DECODER_LAYER_DEFAULTS,
+    UNICODE_WHITESPACE,
+    TFTokenizerLayer,
+    cached_json,
+    re2_class,
+    replace_invalid_utf8,
+    tf_text,
+)
 
 __all__ = ["TFByteLevelBPETokenizer", "bytes_to_unicode"]
 

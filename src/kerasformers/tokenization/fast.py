@@ -27,11 +27,15 @@ import numpy as np
 from tokenizers import AddedToken, Encoding, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import BPE, WordPiece
 
-from kerasformers.errors import (InvalidInputError, InvalidInputTypeError, NotAFolderError,
-                                 TokenizerFilesNotFoundError)
+from kerasformers.errors import InvalidInputError, InvalidInputTypeError, NotAFolderError, TokenizerFilesNotFoundError
 from kerasformers.hub import atomic_folder_write, resolve_checkpoint
-from kerasformers.tokenization.files import (TOKENIZER_FILE, load_tokenizer_file, read_bpe_files,
-                                             read_json_object, read_text_file)
+from kerasformers.tokenization.files import (
+    TOKENIZER_FILE,
+    load_tokenizer_file,
+    read_bpe_files,
+    read_json_object,
+    read_text_file,
+)
 from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
 
 __all__ = ["BatchEncoding", "PreTrainedTokenizerFast", "load_pretrained_tokenizer", "tokenizer_from_gguf",

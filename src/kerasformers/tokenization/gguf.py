@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import struct
 from pathlib import Path
@@ -36,8 +35,8 @@ NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 
 # The Split regexes of the original tokenizer.json files, by llama.cpp's ``tokenizer.ggml.pre`` name
 PRE_TOKENIZER_PATTERNS = {
-    "llama-bpe": ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
-                  "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"),
+    "llama-bpe": ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
+                  "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"),
     "qwen2": ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
               "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"),
 }

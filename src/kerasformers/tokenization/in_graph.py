@@ -34,7 +34,6 @@ import tensorflow as tf
 
 from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 
-
 __all__ = ["TFTokenizerLayer", "UNICODE_WHITESPACE", "DECODER_LAYER_DEFAULTS", "replace_invalid_utf8",
            "special_token_pattern", "special_token_table", "split_special_tokens", "allow_string_batches_in_keras",
            "tf_text", "re2_class", "cached_json", "ragged_prefix"]
@@ -126,9 +125,10 @@ def re2_class(codepoints) -> str:
 def _table_cache_file(name: str) -> Path:
     import tokenizers
 
-    from kerasformers.data.sources import cache_dir
-
-    folder = cache_dir() / "tokenizer_tables"
+    # kerasformers' cache folder, the one kerasformers.data.sources.cache_dir() gives; read here
+    # because tokenization may not import data (the layer contract, ARCHITECTURE.md)
+    cache = Path(os.environ.get("KERASFORMERS_CACHE") or Path.home() / ".cache" / "kerasformers").expanduser()
+    folder = cache / "tokenizer_tables"
     folder.mkdir(parents=True, exist_ok=True)
     # the tables are read off the tokenizers library: a new version may change them
     return folder / f"{name}-tokenizers{tokenizers.__version__}.json"
@@ -380,7 +380,7 @@ class TFTokenizerLayer(keras.layers.Layer):
             keep1 = n1
         else:  # longest_first, as tokenizers' truncate_encodings
             swap = n1 > n2
-            short, long_ = tf.minimum(n1, n2), tf.maximum(n1, n2)
+            short = tf.minimum(n1, n2)
             long_target = tf.where(short > budget64, short, tf.maximum(short, budget64 - short))
             short_target = short
             both = short_target + long_target > budget64

@@ -45,13 +45,26 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from kerasformers.errors import (InvalidInputError, TokenizerFileError, TokenizerFilesNotFoundError,
-                                 UnsupportedTokenizerError)
+from kerasformers.errors import (
+    InvalidInputError,
+    TokenizerFileError,
+    TokenizerFilesNotFoundError,
+    UnsupportedTokenizerError,
+)
 from kerasformers.tokenization.fast import load_pretrained_tokenizer
 from kerasformers.tokenization.files import added_token_ids, bos_eos_from_template, post_processors, tokenizer_spec
+
 # ModelProto.SentencePiece.Type numbers are llama.cpp's token types
-from kerasformers.tokenization.gguf import (BYTE, CONTROL, LLAMA_LEGACY_NORMALIZERS, NORMAL, SPM_SPACE, UNKNOWN,
-                                            USER_DEFINED, read_gguf_vocab)
+from kerasformers.tokenization.gguf import (
+    BYTE,
+    CONTROL,
+    LLAMA_LEGACY_NORMALIZERS,
+    NORMAL,
+    SPM_SPACE,
+    UNKNOWN,
+    USER_DEFINED,
+    read_gguf_vocab,
+)
 from kerasformers.tokenization.in_graph import DECODER_LAYER_DEFAULTS, TFTokenizerLayer, replace_invalid_utf8, tf_text
 
 __all__ = ["TFSentencePieceTokenizer", "sentencepiece_model_proto", "read_sentencepiece_model_proto"]
