@@ -28,6 +28,9 @@ import time
 import traceback
 from pathlib import Path
 
+# The test-only real data (SmolLM2, llama.cpp vocabularies) are built by tests/fixture_data.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORKER = HERE / "worker.py"
@@ -296,7 +299,7 @@ def run_loading(name: str, path: str, kind: str, *, threads: int, reps: int, log
 def sentences(n: int = 1000) -> tuple[list[str], str]:
     """The first ``n`` movie-review sentences if their archive is at hand, else made-up text."""
     try:
-        from kerasformers.data.sources import cache_dir, read_movie_review_scores
+        from kerasformers.data.embedded import cache_dir, read_movie_review_scores
 
         sdist = cache_dir() / "downloads" / "vaderSentiment-3.3.2.tar.gz"
         if sdist.is_file():
@@ -390,7 +393,7 @@ def bert_base_random(cache: Path) -> Path:
 
 
 def bench_cache() -> Path:
-    from kerasformers.data.sources import cache_dir
+    from kerasformers.data.embedded import cache_dir
 
     path = cache_dir() / "benchmarks"
     path.mkdir(parents=True, exist_ok=True)
@@ -663,7 +666,8 @@ def main(argv=None) -> dict:
 
         if "peak" in groups:
             results["peak"] = attempt("fp32 GEMM peak", lambda: measure_gemm_peak(args.threads)) or results["peak"]
-        from kerasformers.data.sources import minilm_checkpoint, smollm2_checkpoint
+        from kerasformers.data.embedded import minilm_checkpoint
+        from fixture_data import smollm2_checkpoint
 
         minilm = minilm_checkpoint()
         if "minilm" in groups:

@@ -20,9 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import statistics
 import tempfile
 import time
+from pathlib import Path
+
+# The test-only real data (SmolLM2, llama.cpp vocabularies) are built by tests/fixture_data.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 
 def _median_ms(fn, repeats: int) -> float:
@@ -39,7 +44,7 @@ def _bpe_tokenizer_ms(batch, texts: list[str], repeats: int) -> dict:
     """Llama 3's byte-level BPE: the in-graph layer (tf.function) vs the Python tokenizer, same texts."""
     import tensorflow as tf
 
-    from kerasformers.data.sources import llama_cpp_vocab
+    from fixture_data import llama_cpp_vocab
     from kerasformers.tokenization import TFAutoTokenizer, tokenizer_from_gguf
 
     python_tokenizer = tokenizer_from_gguf(llama_cpp_vocab("llama-bpe"), pad_token="<|end_of_text|>")
@@ -63,7 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
     import tensorflow as tf
 
     from kerasformers import AutoTokenizer, TFAutoModelForSequenceClassification
-    from kerasformers.data.sources import minilm_checkpoint
+    from kerasformers.data.embedded import minilm_checkpoint
     from kerasformers.serving import export_pipeline
     from kerasformers.models.bert.tokenization_bert_tf import TFBertTokenizer
 

@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import os
 import time
+from pathlib import Path
+
+# The test-only real data (SmolLM2, llama.cpp vocabularies) are built by tests/fixture_data.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -44,7 +49,7 @@ def main(argv=None) -> dict:
     import transformers
 
     import kerasformers
-    from kerasformers.data.sources import smollm2_checkpoint
+    from fixture_data import smollm2_checkpoint
 
     folder = smollm2_checkpoint()
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder, padding_side="left")

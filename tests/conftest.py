@@ -16,13 +16,13 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def minilm_path():
-    from kerasformers.data.sources import minilm_checkpoint
+    from kerasformers.data.embedded import minilm_checkpoint
 
     return minilm_checkpoint()
 
 
 @pytest.fixture(scope="session")
 def smollm2_path():
-    from kerasformers.data.sources import smollm2_checkpoint
+    from fixture_data import smollm2_checkpoint
 
     return smollm2_checkpoint()

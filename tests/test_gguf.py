@@ -6,7 +6,7 @@ Hugging Face tokenizers), the ``gguf`` package's reader, and transformers' own G
 
 import pytest
 
-from kerasformers.data.sources import LLAMA_CPP_VOCABS, llama_cpp_vocab, read_vocab_tests
+from fixture_data import LLAMA_CPP_VOCABS, llama_cpp_vocab, read_vocab_tests
 
 EXTRA_TEXTS = [
     "Hello world", "", " ", "  leading and trailing  ", "Café naïve 東京 🤗🦙 \t\n\n x", "12345 1234567",

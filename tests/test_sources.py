@@ -1,4 +1,4 @@
-"""Tests for kerasformers.data.sources: real checkpoints and data shipped by pip packages."""
+"""Real checkpoints and data shipped by pip packages: the main job's (kerasformers.data.embedded) and the tests' own (fixture_data)."""
 
 import io
 import json
@@ -6,8 +6,9 @@ import tarfile
 
 import pytest
 
-from kerasformers.data import sources
-from kerasformers.data.sources import SourceUnavailableError
+import fixture_data
+from kerasformers.data import embedded as sources
+from kerasformers.errors import SourceUnavailableError
 
 
 def _or_skip(function):
@@ -29,23 +30,23 @@ def test_cache_dir_follows_environment(tmp_path, monkeypatch):
 
 def test_missing_package_error_names_the_pip_command():
     with pytest.raises(SourceUnavailableError, match=r"pip install --no-deps some-pkg==1\.0"):
-        sources._package_dir("kerasformers_no_such_package", "some-pkg==1.0")
+        sources.package_dir("kerasformers_no_such_package", "some-pkg==1.0")
 
 
 def test_building_is_atomic_and_reused(tmp_path, monkeypatch):
     monkeypatch.setenv("KERASFORMERS_CACHE", str(tmp_path))
     with pytest.raises(ZeroDivisionError):
-        with sources._building("thing") as tmp:
+        with sources.building("thing") as tmp:
             (tmp / "half.txt").write_text("half")
             1 / 0
     assert not (tmp_path / "thing").exists()
     assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == []  # no temp folder left
 
-    with sources._building("thing") as tmp:
+    with sources.building("thing") as tmp:
         (tmp / "whole.txt").write_text("whole")
     assert (tmp_path / "thing" / "whole.txt").read_text() == "whole"
 
-    with sources._building("thing") as tmp:
+    with sources.building("thing") as tmp:
         assert tmp is None  # already built: nothing to do
 
 
@@ -132,7 +133,7 @@ def test_movie_reviews_split_is_deterministic(reviews):
 
 @pytest.fixture(scope="module")
 def smollm2():
-    return _or_skip(sources.smollm2_checkpoint)
+    return _or_skip(fixture_data.smollm2_checkpoint)
 
 
 @pytest.mark.slow

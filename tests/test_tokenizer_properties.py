@@ -81,7 +81,7 @@ def _folder_kind(name, folder) -> Kind:
 def _gguf_kind(name, pad_token) -> Kind:
     import tokenizers
 
-    from kerasformers.data.sources import llama_cpp_vocab
+    from fixture_data import llama_cpp_vocab
     from kerasformers.tokenization import tokenizer_from_gguf
     from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
 

@@ -253,7 +253,7 @@ def random_texts(count: int, seed: int) -> list[str]:
 
 
 def gguf_spec(name):
-    from kerasformers.data.sources import llama_cpp_vocab
+    from fixture_data import llama_cpp_vocab
     from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
 
     return gguf_tokenizer_json(read_gguf_vocab(llama_cpp_vocab(name)))
@@ -280,7 +280,7 @@ def assert_same_ids(texts, got, want):
 
 
 def test_gguf_vocabularies_equal_llama_cpp_reference_ids(gguf):
-    from kerasformers.data.sources import read_vocab_tests
+    from fixture_data import read_vocab_tests
 
     name, _, layer = gguf
     cases = read_vocab_tests(name)
@@ -309,7 +309,7 @@ def test_digit_runs_split_per_pattern(gguf):
 @pytest.fixture(scope="module")
 def llama3():
     """Llama 3's vocabulary as the Python tokenizer (pad token set: the GGUF file has none) + its layer."""
-    from kerasformers.data.sources import llama_cpp_vocab
+    from fixture_data import llama_cpp_vocab
     from kerasformers.tokenization import TFAutoTokenizer, tokenizer_from_gguf
 
     gguf_spec("llama-bpe")  # skips when unavailable
@@ -459,7 +459,7 @@ def test_gguf_vocabularies_equal_transformers(name):
     import unicodedata
 
     transformers = pytest.importorskip("transformers")
-    from kerasformers.data.sources import llama_cpp_vocab, read_vocab_tests
+    from fixture_data import llama_cpp_vocab, read_vocab_tests
     from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     layer = TFByteLevelBPETokenizer.from_spec(gguf_spec(name))
@@ -486,7 +486,7 @@ def roberta_folder(tmp_path_factory):
     RoBERTa's special tokens first, GPT-2's tokens after, <mask> last, as roberta-base lays them out."""
     import json
 
-    from kerasformers.data.sources import llama_cpp_vocab
+    from fixture_data import llama_cpp_vocab
     from kerasformers.tokenization.gguf import read_gguf_vocab
 
     gpt2 = read_gguf_vocab(llama_cpp_vocab("gpt-2"))

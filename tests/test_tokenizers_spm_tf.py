@@ -15,7 +15,7 @@ import tensorflow as tf
 
 pytest.importorskip("tensorflow_text")
 
-from kerasformers.data.sources import llama_cpp_vocab, read_vocab_tests  # noqa: E402
+from fixture_data import llama_cpp_vocab, read_vocab_tests  # noqa: E402
 
 NAMES = ["llama-spm", "phi-3"]
 CONTROL_TEXT = {"llama-spm": ["<s>", "</s>", "<unk>"], "phi-3": ["<s>", "</s>", "<|endoftext|>", "<|user|>", "<|end|>"]}

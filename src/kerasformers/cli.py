@@ -78,7 +78,7 @@ def load_text_dataset(data: str | None, seed: int = 42, test_size: float = 0.1, 
     import datasets
 
     if data is None:
-        from kerasformers.data.sources import movie_reviews
+        from kerasformers.data.embedded import movie_reviews
 
         loaded = movie_reviews()
     else:
@@ -333,7 +333,7 @@ def run_train(args) -> dict:
     num_labels = len(names)
 
     if args.model is None:
-        from kerasformers.data.sources import minilm_checkpoint
+        from kerasformers.data.embedded import minilm_checkpoint
 
         model_path = str(minilm_checkpoint())
     else:

@@ -29,6 +29,20 @@ _local_hub_root: str | None = None
 
 
 
+def cache_dir() -> Path:
+    """The folder kerasformers builds into (converted checkpoints, data sets, tokenizer tables).
+
+    ``$KERASFORMERS_CACHE`` if set, else ``~/.cache/kerasformers``; created on demand.
+
+    Example:
+        >>> cache_dir()  # doctest: +SKIP
+        PosixPath('/home/me/.cache/kerasformers')
+    """
+    path = Path(os.environ.get("KERASFORMERS_CACHE") or Path.home() / ".cache" / "kerasformers").expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def set_local_hub(path: str | os.PathLike | None) -> None:
     """Set the root of the local hub (overrides the ``KERASFORMERS_HUB`` environment variable).
 

@@ -159,7 +159,7 @@ def test_garbage_tokenizer_config(data, problem, minilm_path, tmp_path):
 
 
 def test_truncated_gguf(tmp_path):
-    from kerasformers.data.sources import llama_cpp_vocab
+    from fixture_data import llama_cpp_vocab
 
     whole = Path(llama_cpp_vocab("gpt-2")).read_bytes()
     (tmp_path / "vocab.gguf").write_bytes(whole[: len(whole) // 3])

@@ -33,6 +33,7 @@ import keras
 import tensorflow as tf
 
 from kerasformers.errors import InvalidInputError, InvalidInputTypeError
+from kerasformers.hub import cache_dir
 
 __all__ = ["TFTokenizerLayer", "UNICODE_WHITESPACE", "DECODER_LAYER_DEFAULTS", "replace_invalid_utf8",
            "special_token_pattern", "special_token_table", "split_special_tokens", "allow_string_batches_in_keras",
@@ -125,10 +126,7 @@ def re2_class(codepoints) -> str:
 def _table_cache_file(name: str) -> Path:
     import tokenizers
 
-    # kerasformers' cache folder, the one kerasformers.data.sources.cache_dir() gives; read here
-    # because tokenization may not import data (the layer contract, ARCHITECTURE.md)
-    cache = Path(os.environ.get("KERASFORMERS_CACHE") or Path.home() / ".cache" / "kerasformers").expanduser()
-    folder = cache / "tokenizer_tables"
+    folder = cache_dir() / "tokenizer_tables"
     folder.mkdir(parents=True, exist_ok=True)
     # the tables are read off the tokenizers library: a new version may change them
     return folder / f"{name}-tokenizers{tokenizers.__version__}.json"
