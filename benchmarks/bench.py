@@ -48,15 +48,24 @@ BEFORE_PATHS = {  # --before: the same calls as they ran before the inference gr
 }
 ALL_PATHS = {**OUR_PATHS, **BEFORE_PATHS}
 # other issues' scripts and the arguments that keep them inside this run's time budget
-EXTRA_SCRIPTS = {"generation": ("bench_generate.py", ["--new-tokens", "32", "--repeats", "1"]),
-                 "export": ("bench_export.py", [])}
+EXTRA_SCRIPTS = {
+    "generation": ("bench_generate.py", ["--new-tokens", "32", "--repeats", "1"]),
+    "export": ("bench_export.py", []),
+}
 
 
 # ------------------------------------------------------------------------------ workers
 def thread_env(threads: int) -> dict:
     env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS",
-                "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "BENCH_THREADS"):
+    for var in (
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "RAYON_NUM_THREADS",
+        "TF_NUM_INTRAOP_THREADS",
+        "TF_NUM_INTEROP_THREADS",
+        "BENCH_THREADS",
+    ):
         env[var] = str(threads)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
@@ -74,8 +83,13 @@ class Worker:
         self.side, self.kind = side, kind
         self.process = subprocess.Popen(
             [sys.executable, "-u", str(WORKER), side, kind, str(threads)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
-            env=thread_env(threads), cwd=str(ROOT))
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=thread_env(threads),
+            cwd=str(ROOT),
+        )
 
     def request(self, cmd: str, **args) -> dict:
         self.process.stdin.write(json.dumps({"cmd": cmd, **args}) + "\n")
@@ -150,17 +164,18 @@ def versions() -> dict:
     from importlib import metadata
 
     out = {"python": platform.python_version()}
-    for name in ("kerasformers", "tensorflow", "keras", "torch", "transformers", "tokenizers",
-                 "onnxruntime", "numpy"):
+    for name in ("kerasformers", "tensorflow", "keras", "torch", "transformers", "tokenizers", "onnxruntime", "numpy"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
         out["git"] = commit + (" (+ uncommitted changes)" if dirty else "")
     except OSError:
         pass
@@ -193,8 +208,13 @@ print(json.dumps(out))
 
 def measure_gemm_peak(threads: int, n: int = 2048, reps: int = 5) -> dict:
     """fp32 GEMM GFLOP/s of a big square matmul in numpy, TensorFlow and torch: the best is the peak."""
-    result = subprocess.run([sys.executable, "-c", GEMM_SCRIPT, str(n), str(reps), str(threads)],
-                            capture_output=True, text=True, env=thread_env(threads), timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", GEMM_SCRIPT, str(n), str(reps), str(threads)],
+        capture_output=True,
+        text=True,
+        env=thread_env(threads),
+        timeout=300,
+    )
     rates = json.loads(result.stdout.strip().splitlines()[-1])
     return {"gflops": max(rates.values()), "by_library": rates, "n": n}
 
@@ -216,13 +236,23 @@ def max_abs_diff(a, b) -> float:
     return float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
 
 
-def run_encoder(name: str, path: str, shapes=ENCODER_SHAPES, *, threads: int, log, rounds: int = 15,
-                budget_s: float = 30.0, warmup: int = 1, onnx_path: str | None = None,
-                our_variants=tuple(OUR_PATHS), min_rounds: int = 3) -> list[dict]:
+def run_encoder(
+    name: str,
+    path: str,
+    shapes=ENCODER_SHAPES,
+    *,
+    threads: int,
+    log,
+    rounds: int = 15,
+    budget_s: float = 30.0,
+    warmup: int = 1,
+    onnx_path: str | None = None,
+    our_variants=tuple(OUR_PATHS),
+    min_rounds: int = 3,
+) -> list[dict]:
     """Encoder inference of the checkpoint at ``path``, ours (every variant) vs PyTorch (vs ORT)."""
     config = json.loads((Path(path) / "config.json").read_text())
-    workers = {"ours": Worker("ours", "encoder", threads, log),
-               "torch": Worker("torch", "encoder", threads, log)}
+    workers = {"ours": Worker("ours", "encoder", threads, log), "torch": Worker("torch", "encoder", threads, log)}
     rows = []
     try:
         load = {side: w.request("load", path=str(path)) for side, w in workers.items()}
@@ -232,15 +262,23 @@ def run_encoder(name: str, path: str, shapes=ENCODER_SHAPES, *, threads: int, lo
                     print(f"  exporting {name} to ONNX with torch.onnx.export ...", flush=True)
                     workers["torch"].request("export_onnx", out=str(onnx_path))
                 workers["onnx"] = Worker("onnx", "encoder", threads, log)
-                workers["onnx"].request("load", path=str(path), onnx_path=str(onnx_path),
-                                        vocab_size=config["vocab_size"])
+                workers["onnx"].request(
+                    "load", path=str(path), onnx_path=str(onnx_path), vocab_size=config["vocab_size"]
+                )
             except WorkerError as error:
                 print(f"  ONNX Runtime not available: {error}", flush=True)
                 workers.pop("onnx", None)
         for batch, seq in shapes:
-            prepared = {side: w.request("prepare", batch=batch, seq=seq, warmup=warmup,
-                                        variants=list(our_variants) if side == "ours" else None)
-                        for side, w in workers.items()}
+            prepared = {
+                side: w.request(
+                    "prepare",
+                    batch=batch,
+                    seq=seq,
+                    warmup=warmup,
+                    variants=list(our_variants) if side == "ours" else None,
+                )
+                for side, w in workers.items()
+            }
             entries = [(workers["ours"], v) for v in our_variants] + [(workers["torch"], "call")]
             if "onnx" in workers:
                 entries.append((workers["onnx"], "run"))
@@ -248,21 +286,34 @@ def run_encoder(name: str, path: str, shapes=ENCODER_SHAPES, *, threads: int, lo
             med = {(w.side, v): median(ts) for (w, v), ts in times.items()}
             reference = prepared["torch"]["samples"]["call"]
             row = {
-                "model": name, "batch": batch, "seq": seq, "gflop": bert_flops(config, batch, seq) / 1e9,
-                "torch_s": med[("torch", "call")], "samples": len(times[entries[0]]),
-                "ours": {v: {"seconds": med[("ours", v)], "speedup": med[("torch", "call")] / med[("ours", v)],
-                             "first_call_s": prepared["ours"]["first_call_s"][v],
-                             "max_abs_diff": max_abs_diff(prepared["ours"]["samples"][v], reference)}
-                         for v in our_variants},
+                "model": name,
+                "batch": batch,
+                "seq": seq,
+                "gflop": bert_flops(config, batch, seq) / 1e9,
+                "torch_s": med[("torch", "call")],
+                "samples": len(times[entries[0]]),
+                "ours": {
+                    v: {
+                        "seconds": med[("ours", v)],
+                        "speedup": med[("torch", "call")] / med[("ours", v)],
+                        "first_call_s": prepared["ours"]["first_call_s"][v],
+                        "max_abs_diff": max_abs_diff(prepared["ours"]["samples"][v], reference),
+                    }
+                    for v in our_variants
+                },
                 "onnx_s": med.get(("onnx", "run")),
-                "onnx_max_abs_diff": (max_abs_diff(prepared["onnx"]["samples"]["run"], reference)
-                                      if "onnx" in prepared else None),
+                "onnx_max_abs_diff": (
+                    max_abs_diff(prepared["onnx"]["samples"]["run"], reference) if "onnx" in prepared else None
+                ),
                 "raw": {f"{w.side}.{v}": ts for (w, v), ts in times.items()},
             }
             rows.append(row)
-            print(f"  {name} {batch}x{seq}: torch {row['torch_s'] * 1e3:.1f} ms; "
-                  + ", ".join(f"{v} {r['seconds'] * 1e3:.1f} ms ({r['speedup']:.2f}x)" for v, r in row["ours"].items())
-                  + (f", onnx {row['onnx_s'] * 1e3:.1f} ms" if row["onnx_s"] else ""), flush=True)
+            print(
+                f"  {name} {batch}x{seq}: torch {row['torch_s'] * 1e3:.1f} ms; "
+                + ", ".join(f"{v} {r['seconds'] * 1e3:.1f} ms ({r['speedup']:.2f}x)" for v, r in row["ours"].items())
+                + (f", onnx {row['onnx_s'] * 1e3:.1f} ms" if row["onnx_s"] else ""),
+                flush=True,
+            )
         rows[0]["load_s"] = {side: r["seconds"] for side, r in load.items()}
     finally:
         for w in workers.values():
@@ -275,24 +326,35 @@ def run_loading(name: str, path: str, kind: str, *, threads: int, reps: int, log
     results = {"ours": [], "torch": []}
     for _ in range(reps):
         for side in results:
-            proc = subprocess.run([sys.executable, str(WORKER), "load-once", side, kind, str(path)],
-                                  capture_output=True, text=True, env=thread_env(threads), cwd=str(ROOT),
-                                  timeout=600)
+            proc = subprocess.run(
+                [sys.executable, str(WORKER), "load-once", side, kind, str(path)],
+                capture_output=True,
+                text=True,
+                env=thread_env(threads),
+                cwd=str(ROOT),
+                timeout=600,
+            )
             log.write(proc.stderr)
             lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
             if proc.returncode != 0 or not lines:
-                raise WorkerError(f"{side} from_pretrained({name}) failed: "
-                                  f"{(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+                raise WorkerError(
+                    f"{side} from_pretrained({name}) failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}"
+                )
             results[side].append(json.loads(lines[-1]))
     summary = {"model": name, "reps": reps}
     for side, runs in results.items():
-        summary[side] = {key: median([r[key] for r in runs])
-                         for key in ("import_s", "load_s", "rss_before_mb", "peak_rss_mb", "parameters")}
+        summary[side] = {
+            key: median([r[key] for r in runs])
+            for key in ("import_s", "load_s", "rss_before_mb", "peak_rss_mb", "parameters")
+        }
     summary["load_speedup"] = summary["torch"]["load_s"] / summary["ours"]["load_s"]
     summary["rss_ratio"] = summary["ours"]["peak_rss_mb"] / summary["torch"]["peak_rss_mb"]
-    print(f"  from_pretrained {name}: ours {summary['ours']['load_s']:.2f} s / "
-          f"{summary['ours']['peak_rss_mb']:.0f} MB, torch {summary['torch']['load_s']:.2f} s / "
-          f"{summary['torch']['peak_rss_mb']:.0f} MB", flush=True)
+    print(
+        f"  from_pretrained {name}: ours {summary['ours']['load_s']:.2f} s / "
+        f"{summary['ours']['peak_rss_mb']:.0f} MB, torch {summary['torch']['load_s']:.2f} s / "
+        f"{summary['torch']['peak_rss_mb']:.0f} MB",
+        flush=True,
+    )
     return summary
 
 
@@ -310,17 +372,17 @@ def sentences(n: int = 1000) -> tuple[list[str], str]:
     import random
 
     rng = random.Random(0)
-    words = ("the movie was a surprisingly good and heartfelt story about friendship loss and hope "
-             "although its second act drags with too many clichés, it's worth watching").split()
-    made = [" ".join(rng.choice(words) for _ in range(rng.randint(5, 40))).capitalize() + "."
-            for _ in range(n)]
+    words = (
+        "the movie was a surprisingly good and heartfelt story about friendship loss and hope "
+        "although its second act drags with too many clichés, it's worth watching"
+    ).split()
+    made = [" ".join(rng.choice(words) for _ in range(rng.randint(5, 40))).capitalize() + "." for _ in range(n)]
     return made, "1,000 generated sentences (5-40 words)"
 
 
 def run_tokenizer(path: str, *, threads: int, rounds: int, log) -> dict:
     texts, source = sentences()
-    workers = {"ours": Worker("ours", "tokenizer", threads, log),
-               "torch": Worker("torch", "tokenizer", threads, log)}
+    workers = {"ours": Worker("ours", "tokenizer", threads, log), "torch": Worker("torch", "tokenizer", threads, log)}
     try:
         for w in workers.values():
             w.request("load", path=str(path))
@@ -330,8 +392,14 @@ def run_tokenizer(path: str, *, threads: int, rounds: int, log) -> dict:
         for w in workers.values():
             w.close()
     med = {w.side: median(ts) for (w, _), ts in times.items()}
-    result = {"sentences": len(texts), "source": source, "ours_s": med["ours"], "torch_s": med["torch"],
-              "speedup": med["torch"] / med["ours"], "samples": len(next(iter(times.values())))}
+    result = {
+        "sentences": len(texts),
+        "source": source,
+        "ours_s": med["ours"],
+        "torch_s": med["torch"],
+        "speedup": med["torch"] / med["ours"],
+        "samples": len(next(iter(times.values()))),
+    }
     print(f"  tokenizer: ours {result['ours_s'] * 1e3:.1f} ms, torch {result['torch_s'] * 1e3:.1f} ms", flush=True)
     return result
 
@@ -360,9 +428,14 @@ def run_extra(script: str, *, threads: int, timeout_s: int, log, args=()) -> dic
     if not path.is_file():
         return {"status": "not available", "detail": f"benchmarks/{script} does not exist yet"}
     try:
-        proc = subprocess.run([sys.executable, "-c", EXTRA_RUNNER, str(path), json.dumps(list(args))],
-                              capture_output=True,
-                              text=True, env=thread_env(threads), cwd=str(ROOT), timeout=timeout_s)
+        proc = subprocess.run(
+            [sys.executable, "-c", EXTRA_RUNNER, str(path), json.dumps(list(args))],
+            capture_output=True,
+            text=True,
+            env=thread_env(threads),
+            cwd=str(ROOT),
+            timeout=timeout_s,
+        )
     except subprocess.TimeoutExpired:
         return {"status": "not available", "detail": f"benchmarks/{script} ran past {timeout_s} s"}
     log.write(proc.stderr)
@@ -382,10 +455,12 @@ def bert_base_random(cache: Path) -> Path:
     folder = cache / "bert-base-random"
     if (folder / "model.safetensors").is_file():
         return folder
-    script = ("import sys, torch, transformers\n"
-              "torch.manual_seed(0)\n"
-              "model = transformers.BertModel(transformers.BertConfig())\n"  # 12 x 768, 30522 vocab
-              "model.save_pretrained(sys.argv[1])\n")
+    script = (
+        "import sys, torch, transformers\n"
+        "torch.manual_seed(0)\n"
+        "model = transformers.BertModel(transformers.BertConfig())\n"  # 12 x 768, 30522 vocab
+        "model.save_pretrained(sys.argv[1])\n"
+    )
     tmp = cache / "bert-base-random.tmp"
     subprocess.run([sys.executable, "-c", script, str(tmp)], check=True, capture_output=True)
     os.replace(tmp, folder)
@@ -415,9 +490,11 @@ def pct_peak(gflop: float, seconds, peak: float) -> str:
 
 
 def encoder_table(rows: list[dict], peak: float) -> list[str]:
-    lines = ["| model | batch x seq | GFLOP | our path | ours ms | PyTorch ms | ONNX Runtime ms | "
-             "speed vs PyTorch | ours % peak | PyTorch % peak | ORT % peak | max abs diff |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | batch x seq | GFLOP | our path | ours ms | PyTorch ms | ONNX Runtime ms | "
+        "speed vs PyTorch | ours % peak | PyTorch % peak | ORT % peak | max abs diff |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
         for variant, r in row["ours"].items():
             lines.append(
@@ -425,7 +502,8 @@ def encoder_table(rows: list[dict], peak: float) -> list[str]:
                 f"| {fmt_ms(r['seconds'])} | {fmt_ms(row['torch_s'])} | {fmt_ms(row['onnx_s'])} "
                 f"| **{r['speedup']:.2f}x** | {pct_peak(row['gflop'], r['seconds'], peak)} "
                 f"| {pct_peak(row['gflop'], row['torch_s'], peak)} | {pct_peak(row['gflop'], row['onnx_s'], peak)} "
-                f"| {r['max_abs_diff']:.1e} |")
+                f"| {r['max_abs_diff']:.1e} |"
+            )
     return lines
 
 
@@ -460,8 +538,9 @@ def extra_section(title: str, extra: dict) -> list[str]:
         lines += ["| metric | value |", "|---|---|"] + [f"| {k} | {_cell(v)} |" for k, v in scalars.items()] + [""]
     named = {k: v for k, v in result.items() if _flat(v)}
     if named:
-        lines += _table([{"_name": k, **{c: x for c, x in v.items() if c != "_name"}} for k, v in named.items()],
-                        first="scenario")
+        lines += _table(
+            [{"_name": k, **{c: x for c, x in v.items() if c != "_name"}} for k, v in named.items()], first="scenario"
+        )
     for key, value in result.items():
         if key in scalars or key in named:
             continue
@@ -477,80 +556,116 @@ def extra_section(title: str, extra: dict) -> list[str]:
 def render_markdown(results: dict, plot_name: str | None = "BENCHMARKS.png") -> str:
     m, peak = results["machine"], results["peak"]["gflops"]
     m.setdefault("load_end", m["load_start"])
-    lines = ["# Benchmarks: kerasformers vs PyTorch transformers", "",
-             f"Made by `{results['command']}` on {results['date']} in {results['wall_s'] / 60:.1f} minutes.",
-             "Every number below comes from that one run; rerun the command to refresh this file.", ""]
+    lines = [
+        "# Benchmarks: kerasformers vs PyTorch transformers",
+        "",
+        f"Made by `{results['command']}` on {results['date']} in {results['wall_s'] / 60:.1f} minutes.",
+        "Every number below comes from that one run; rerun the command to refresh this file.",
+        "",
+    ]
     encoder = results.get("encoder", [])
-    headline = [r for r in encoder if r["model"] == "all-MiniLM-L6-v2" and (r["batch"], r["seq"]) in ((1, 16), (32, 128))]
+    headline = [
+        r for r in encoder if r["model"] == "all-MiniLM-L6-v2" and (r["batch"], r["seq"]) in ((1, 16), (32, 128))
+    ]
     if headline:
         lines += ["**Headline** (speed vs PyTorch = PyTorch time / our time; above 1 means we are faster):", ""]
         for r in headline:
             kind = "latency" if r["batch"] == 1 else "throughput"
-            lines.append(f"- MiniLM {r['batch']} x {r['seq']} ({kind}): "
-                         + ", ".join(f"{ALL_PATHS[v]} **{x['speedup']:.2f}x**" for v, x in r["ours"].items()))
+            lines.append(
+                f"- MiniLM {r['batch']} x {r['seq']} ({kind}): "
+                + ", ".join(f"{ALL_PATHS[v]} **{x['speedup']:.2f}x**" for v, x in r["ours"].items())
+            )
         lines.append("")
     if plot_name:
         lines += [f"![speed vs PyTorch]({plot_name})", ""]
-    lines += ["## Machine", "",
-              "| | |", "|---|---|",
-              f"| CPU | {m['cpu_model']} |",
-              f"| cores | {m['cores']} (threads per side: {m['threads']}) |",
-              f"| memory | {m['memory_gib']:.1f} GiB |",
-              f"| load average (1/5/15 min) at start | {' / '.join(f'{x:.2f}' for x in m['load_start'])} |",
-              f"| load average at end | {' / '.join(f'{x:.2f}' for x in m['load_end'])} |",
-              f"| fp32 GEMM peak ({results['peak']['n']}^3 matmul) | {peak:.1f} GFLOP/s "
-              f"({', '.join(f'{k} {v:.1f}' for k, v in results['peak']['by_library'].items())}) |",
-              f"| OS | {m['os']} |", ""]
+    lines += [
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| CPU | {m['cpu_model']} |",
+        f"| cores | {m['cores']} (threads per side: {m['threads']}) |",
+        f"| memory | {m['memory_gib']:.1f} GiB |",
+        f"| load average (1/5/15 min) at start | {' / '.join(f'{x:.2f}' for x in m['load_start'])} |",
+        f"| load average at end | {' / '.join(f'{x:.2f}' for x in m['load_end'])} |",
+        f"| fp32 GEMM peak ({results['peak']['n']}^3 matmul) | {peak:.1f} GFLOP/s "
+        f"({', '.join(f'{k} {v:.1f}' for k, v in results['peak']['by_library'].items())}) |",
+        f"| OS | {m['os']} |",
+        "",
+    ]
     if max(m["load_start"][0], m["load_end"][0]) > 0.5 * m["cores"]:
-        lines += [f"> The machine was shared during this run (load average up to "
-                  f"{max(m['load_start'][0], m['load_end'][0]):.1f} on {m['cores']} cores). Both sides are "
-                  "timed alternately, so the ratios hold better than the absolute times; PyTorch's OpenMP "
-                  "threads wait for each other at every op and lose the most when cores are shared, so its "
-                  "small-batch latencies here are worse than on an idle machine.", ""]
+        lines += [
+            f"> The machine was shared during this run (load average up to "
+            f"{max(m['load_start'][0], m['load_end'][0]):.1f} on {m['cores']} cores). Both sides are "
+            "timed alternately, so the ratios hold better than the absolute times; PyTorch's OpenMP "
+            "threads wait for each other at every op and lose the most when cores are shared, so its "
+            "small-batch latencies here are worse than on an idle machine.",
+            "",
+        ]
     lines += ["| library | version |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in results["versions"].items()]
     lines.append("")
     if encoder:
-        lines += ["## Encoder inference", "",
-                  "Inputs as a tokenizer returns them (int64 numpy: input_ids, attention_mask, token_type_ids; "
-                  "no padding). PyTorch: `model(**batch)` under `torch.inference_mode()` (sdpa attention). "
-                  "ONNX Runtime: the PyTorch model exported with `torch.onnx.export(dynamo=True)`, CPU provider, "
-                  "all graph optimisations. Times are medians per batch after warm-up; % peak is the model's "
-                  "matmul FLOPs per second over the GEMM peak above; max abs diff compares a corner of "
-                  "last_hidden_state with PyTorch's.", ""]
+        lines += [
+            "## Encoder inference",
+            "",
+            "Inputs as a tokenizer returns them (int64 numpy: input_ids, attention_mask, token_type_ids; "
+            "no padding). PyTorch: `model(**batch)` under `torch.inference_mode()` (sdpa attention). "
+            "ONNX Runtime: the PyTorch model exported with `torch.onnx.export(dynamo=True)`, CPU provider, "
+            "all graph optimisations. Times are medians per batch after warm-up; % peak is the model's "
+            "matmul FLOPs per second over the GEMM peak above; max abs diff compares a corner of "
+            "last_hidden_state with PyTorch's.",
+            "",
+        ]
         lines += encoder_table(encoder, peak) + [""]
-        firsts = [f"{r['model']} {r['batch']}x{r['seq']}: " + ", ".join(
-            f"{v} {x['first_call_s']:.2f} s" for v, x in r["ours"].items()) for r in encoder]
-        lines += ["First call per new shape (ours; tracing/compilation, not in the medians): "
-                  + "; ".join(firsts) + ".", ""]
+        firsts = [
+            f"{r['model']} {r['batch']}x{r['seq']}: "
+            + ", ".join(f"{v} {x['first_call_s']:.2f} s" for v, x in r["ours"].items())
+            for r in encoder
+        ]
+        lines += [
+            "First call per new shape (ours; tracing/compilation, not in the medians): " + "; ".join(firsts) + ".",
+            "",
+        ]
     if results.get("loading"):
-        lines += ["## from_pretrained", "",
-                  "One load per fresh process (sides alternated, median of the loads). Wall time of the "
-                  "from_pretrained call alone; peak RSS is the whole process's (imports included, VmHWM), "
-                  "RSS before is after the imports. PyTorch memory-maps safetensors: pages of weights not "
-                  "yet read count only once touched.", "",
-                  "| model | parameters | ours s | PyTorch s | speed vs PyTorch | ours peak RSS MB "
-                  "| PyTorch peak RSS MB | ours RSS before MB | PyTorch RSS before MB |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "## from_pretrained",
+            "",
+            "One load per fresh process (sides alternated, median of the loads). Wall time of the "
+            "from_pretrained call alone; peak RSS is the whole process's (imports included, VmHWM), "
+            "RSS before is after the imports. PyTorch memory-maps safetensors: pages of weights not "
+            "yet read count only once touched.",
+            "",
+            "| model | parameters | ours s | PyTorch s | speed vs PyTorch | ours peak RSS MB "
+            "| PyTorch peak RSS MB | ours RSS before MB | PyTorch RSS before MB |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for r in results["loading"]:
             if "error" in r:
                 lines.append(f"| {r['model']} | failed: {r['error']} ||||||||")
                 continue
             o, t = r["ours"], r["torch"]
-            lines.append(f"| {r['model']} | {o['parameters'] / 1e6:.1f} M | {o['load_s']:.2f} | {t['load_s']:.2f} "
-                         f"| **{r['load_speedup']:.2f}x** | {o['peak_rss_mb']:.0f} | {t['peak_rss_mb']:.0f} "
-                         f"| {o['rss_before_mb']:.0f} | {t['rss_before_mb']:.0f} |")
+            lines.append(
+                f"| {r['model']} | {o['parameters'] / 1e6:.1f} M | {o['load_s']:.2f} | {t['load_s']:.2f} "
+                f"| **{r['load_speedup']:.2f}x** | {o['peak_rss_mb']:.0f} | {t['peak_rss_mb']:.0f} "
+                f"| {o['rss_before_mb']:.0f} | {t['rss_before_mb']:.0f} |"
+            )
         lines.append("")
     tok = results.get("tokenizer")
     if tok:
-        lines += ["## Tokenizer", "",
-                  f"{tok['source']}, one call with `padding=True, truncation=True, return_tensors=\"np\"`, "
-                  "all-MiniLM-L6-v2's tokenizer; ours is `kerasformers.AutoTokenizer`, theirs "
-                  "`transformers.AutoTokenizer`.", "",
-                  "| sentences | ours ms | transformers ms | ours sentences/s | speed vs transformers |",
-                  "|---|---|---|---|---|",
-                  f"| {tok['sentences']} | {fmt_ms(tok['ours_s'])} | {fmt_ms(tok['torch_s'])} "
-                  f"| {tok['sentences'] / tok['ours_s']:.0f} | **{tok['speedup']:.2f}x** |", ""]
+        lines += [
+            "## Tokenizer",
+            "",
+            f'{tok["source"]}, one call with `padding=True, truncation=True, return_tensors="np"`, '
+            "all-MiniLM-L6-v2's tokenizer; ours is `kerasformers.AutoTokenizer`, theirs "
+            "`transformers.AutoTokenizer`.",
+            "",
+            "| sentences | ours ms | transformers ms | ours sentences/s | speed vs transformers |",
+            "|---|---|---|---|---|",
+            f"| {tok['sentences']} | {fmt_ms(tok['ours_s'])} | {fmt_ms(tok['torch_s'])} "
+            f"| {tok['sentences'] / tok['ours_s']:.0f} | **{tok['speedup']:.2f}x** |",
+            "",
+        ]
     for key, extra in results.get("extras", {}).items():
         lines += extra_section({"generation": "Generation", "export": "Export"}.get(key, key), extra)
     if results.get("errors"):
@@ -594,8 +709,7 @@ def plot(results: dict, path: Path) -> None:
         return
     labels, values = zip(*points)
     fig, ax = plt.subplots(figsize=(8, 0.28 * len(points) + 1.2))
-    colors = ["#999999" if "ONNX" in label else "#2a7ab9" if v >= 1 else "#d9534f"
-              for label, v in zip(labels, values)]
+    colors = ["#999999" if "ONNX" in label else "#2a7ab9" if v >= 1 else "#d9534f" for label, v in zip(labels, values)]
     ax.barh(range(len(points)), values, color=colors)
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_yticks(range(len(points)), labels, fontsize=8)
@@ -623,11 +737,21 @@ def new_results(command: str, threads: int) -> dict:
     return {
         "command": command,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": {"cpu_model": cpu_model(), "cores": os.cpu_count(), "threads": threads,
-                    "memory_gib": memory_gib(), "load_start": list(os.getloadavg()),
-                    "os": f"{platform.system()} {platform.release()}"},
-        "versions": versions(), "peak": {"gflops": float("nan"), "by_library": {}, "n": 0},
-        "encoder": [], "loading": [], "errors": [], "extras": {}, "wall_s": 0.0,
+        "machine": {
+            "cpu_model": cpu_model(),
+            "cores": os.cpu_count(),
+            "threads": threads,
+            "memory_gib": memory_gib(),
+            "load_start": list(os.getloadavg()),
+            "os": f"{platform.system()} {platform.release()}",
+        },
+        "versions": versions(),
+        "peak": {"gflops": float("nan"), "by_library": {}, "n": 0},
+        "encoder": [],
+        "loading": [],
+        "errors": [],
+        "extras": {},
+        "wall_s": 0.0,
     }
 
 
@@ -635,12 +759,16 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--quick", action="store_true", help="fewer rounds and loads; still every scenario")
-    parser.add_argument("--only", nargs="*", default=None,
-                        help="scenario groups: peak minilm bert-base loading tokenizer extras")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="scenario groups: peak minilm bert-base loading tokenizer extras"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
-    parser.add_argument("--before", action="store_true",
-                        help="MiniLM only: today's model(...) and predict next to their eager / Keras-pipeline "
-                             "versions (the effect of the fast inference paths)")
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="MiniLM only: today's model(...) and predict next to their eager / Keras-pipeline "
+        "versions (the effect of the fast inference paths)",
+    )
     parser.add_argument("--log", type=Path, default=None, help="workers' stderr (default: <out>.log in the cache)")
     args = parser.parse_args(argv)
     groups = set(args.only or ["peak", "minilm", "bert-base", "loading", "tokenizer", "extras"])
@@ -651,9 +779,9 @@ def main(argv=None) -> dict:
     rounds, budget, load_reps = (4, 8.0, 1) if args.quick else (15, 25.0, 3)
     cache = bench_cache()
     log_path = args.log or cache / "bench.log"
-    results = new_results(COMMAND + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip(),
-                          args.threads)
+    results = new_results(COMMAND + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip(), args.threads)
     with open(log_path, "w") as log:
+
         def attempt(label, fn):
             print(f"[{time.perf_counter() - started:5.0f} s] {label}", flush=True)
             try:
@@ -666,35 +794,66 @@ def main(argv=None) -> dict:
 
         if "peak" in groups:
             results["peak"] = attempt("fp32 GEMM peak", lambda: measure_gemm_peak(args.threads)) or results["peak"]
-        from kerasformers.data.embedded import minilm_checkpoint
         from fixture_data import smollm2_checkpoint
+
+        from kerasformers.data.embedded import minilm_checkpoint
 
         minilm = minilm_checkpoint()
         if "minilm" in groups:
-            results["encoder"] += attempt("encoder: all-MiniLM-L6-v2", lambda: run_encoder(
-                "all-MiniLM-L6-v2", minilm, threads=args.threads, log=log, rounds=rounds, budget_s=budget,
-                onnx_path=None if args.before else str(cache / "all-MiniLM-L6-v2.onnx"),
-                our_variants=variants)) or []
+            results["encoder"] += (
+                attempt(
+                    "encoder: all-MiniLM-L6-v2",
+                    lambda: run_encoder(
+                        "all-MiniLM-L6-v2",
+                        minilm,
+                        threads=args.threads,
+                        log=log,
+                        rounds=rounds,
+                        budget_s=budget,
+                        onnx_path=None if args.before else str(cache / "all-MiniLM-L6-v2.onnx"),
+                        our_variants=variants,
+                    ),
+                )
+                or []
+            )
         if "bert-base" in groups:
             base = attempt("BERT-base random checkpoint", lambda: bert_base_random(cache))
             if base:
-                results["encoder"] += attempt("encoder: BERT-base (random)", lambda: run_encoder(
-                    "BERT-base (random)", base, threads=args.threads, log=log, rounds=rounds,
-                    budget_s=budget, min_rounds=2)) or []
+                results["encoder"] += (
+                    attempt(
+                        "encoder: BERT-base (random)",
+                        lambda: run_encoder(
+                            "BERT-base (random)",
+                            base,
+                            threads=args.threads,
+                            log=log,
+                            rounds=rounds,
+                            budget_s=budget,
+                            min_rounds=2,
+                        ),
+                    )
+                    or []
+                )
         if "loading" in groups:
-            for name, get_path, kind in (("all-MiniLM-L6-v2", lambda: minilm, "base"),
-                                         ("SmolLM2-135M", smollm2_checkpoint, "causal_lm")):
-                r = attempt(f"from_pretrained: {name}", lambda: run_loading(
-                    name, get_path(), kind, threads=args.threads, reps=load_reps, log=log))
+            for name, get_path, kind in (
+                ("all-MiniLM-L6-v2", lambda: minilm, "base"),
+                ("SmolLM2-135M", smollm2_checkpoint, "causal_lm"),
+            ):
+                r = attempt(
+                    f"from_pretrained: {name}",
+                    lambda: run_loading(name, get_path(), kind, threads=args.threads, reps=load_reps, log=log),
+                )
                 results["loading"].append(r or {"model": name, "error": results["errors"][-1]})
         if "tokenizer" in groups:
-            results["tokenizer"] = attempt("tokenizer", lambda: run_tokenizer(
-                minilm, threads=args.threads, rounds=rounds, log=log))
+            results["tokenizer"] = attempt(
+                "tokenizer", lambda: run_tokenizer(minilm, threads=args.threads, rounds=rounds, log=log)
+            )
         if "extras" in groups:
             for key, (script, script_args) in EXTRA_SCRIPTS.items():
                 print(f"[{time.perf_counter() - started:5.0f} s] extra: {script} {' '.join(script_args)}", flush=True)
-                results["extras"][key] = run_extra(script, threads=args.threads, timeout_s=240, log=log,
-                                                   args=script_args)
+                results["extras"][key] = run_extra(
+                    script, threads=args.threads, timeout_s=240, log=log, args=script_args
+                )
                 print(f"  {results['extras'][key]['status']}", flush=True)
     results["machine"]["load_end"] = list(os.getloadavg())
     results["wall_s"] = time.perf_counter() - started

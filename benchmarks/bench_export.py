@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -43,18 +43,21 @@ def _median_ms(fn, repeats: int) -> float:
 def _bpe_tokenizer_ms(batch, texts: list[str], repeats: int) -> dict:
     """Llama 3's byte-level BPE: the in-graph layer (tf.function) vs the Python tokenizer, same texts."""
     import tensorflow as tf
-
     from fixture_data import llama_cpp_vocab
+
     from kerasformers.tokenization import TFAutoTokenizer, tokenizer_from_gguf
 
     python_tokenizer = tokenizer_from_gguf(llama_cpp_vocab("llama-bpe"), pad_token="<|end_of_text|>")
     start = time.perf_counter()
     graph_tokenizer = TFAutoTokenizer.from_tokenizer(python_tokenizer, truncation=True, max_length=128)
     build_s = time.perf_counter() - start
-    tokenize = tf.function(lambda t: graph_tokenizer(t)["input_ids"], input_signature=[tf.TensorSpec([None], tf.string)])
+    tokenize = tf.function(
+        lambda t: graph_tokenizer(t)["input_ids"], input_signature=[tf.TensorSpec([None], tf.string)]
+    )
     in_graph_ms = _median_ms(lambda: tokenize(batch).numpy(), repeats)
-    library_ms = _median_ms(lambda: python_tokenizer(texts, padding=True, truncation=True, max_length=128,
-                                                     return_tensors="np"), repeats)
+    library_ms = _median_ms(
+        lambda: python_tokenizer(texts, padding=True, truncation=True, max_length=128, return_tensors="np"), repeats
+    )
     return {"build_s": build_s, "in_graph_ms": in_graph_ms, "library_ms": library_ms}
 
 
@@ -69,21 +72,27 @@ def main(argv: list[str] | None = None) -> dict:
 
     from kerasformers import AutoTokenizer, TFAutoModelForSequenceClassification
     from kerasformers.data.embedded import minilm_checkpoint
-    from kerasformers.serving import export_pipeline
     from kerasformers.models.bert.tokenization_bert_tf import TFBertTokenizer
+    from kerasformers.serving import export_pipeline
 
     checkpoint = minilm_checkpoint()
-    base = ["The film is a charming, funny and moving portrait of a family.",
-            "Café scenes, naïve heroes and a plot that never quite lands 😀",
-            "An utterly forgettable sequel with none of the original's wit."]
+    base = [
+        "The film is a charming, funny and moving portrait of a family.",
+        "Café scenes, naïve heroes and a plot that never quite lands 😀",
+        "An utterly forgettable sequel with none of the original's wit.",
+    ]
     texts = [base[i % len(base)] + f" #{i}" for i in range(args.batch)]
     python_tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     graph_tokenizer = TFBertTokenizer.from_pretrained(checkpoint, max_length=128)
-    tokenize = tf.function(lambda t: graph_tokenizer(t)["input_ids"], input_signature=[tf.TensorSpec([None], tf.string)])
+    tokenize = tf.function(
+        lambda t: graph_tokenizer(t)["input_ids"], input_signature=[tf.TensorSpec([None], tf.string)]
+    )
     batch = tf.constant(texts)
     in_graph_ms = _median_ms(lambda: tokenize(batch).numpy(), args.repeats)
-    library_ms = _median_ms(lambda: python_tokenizer(texts, padding=True, truncation=True, max_length=128,
-                                                     return_tensors="np"), args.repeats)
+    library_ms = _median_ms(
+        lambda: python_tokenizer(texts, padding=True, truncation=True, max_length=128, return_tensors="np"),
+        args.repeats,
+    )
     bpe = _bpe_tokenizer_ms(batch, texts, args.repeats)
 
     model = TFAutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=2)

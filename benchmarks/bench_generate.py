@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -21,11 +21,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-PROMPTS = ["TensorFlow is", "The capital of France is",
-           "Write a short poem about the sea and the wind that blows over",
-           "Keras 3 runs on several backends; the one we use here", "Once upon a time",
-           "List three uses of a large language model:", "def fibonacci(n):",
-           "The quick brown fox jumps over the lazy dog because"]
+PROMPTS = [
+    "TensorFlow is",
+    "The capital of France is",
+    "Write a short poem about the sea and the wind that blows over",
+    "Keras 3 runs on several backends; the one we use here",
+    "Once upon a time",
+    "List three uses of a large language model:",
+    "def fibonacci(n):",
+    "The quick brown fox jumps over the lazy dog because",
+]
 
 
 def _best_time(function, repeats):
@@ -47,9 +52,9 @@ def main(argv=None) -> dict:
 
     import torch
     import transformers
+    from fixture_data import smollm2_checkpoint
 
     import kerasformers
-    from fixture_data import smollm2_checkpoint
 
     folder = smollm2_checkpoint()
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder, padding_side="left")
@@ -58,8 +63,12 @@ def main(argv=None) -> dict:
     new = args.new_tokens
     # min_new_tokens keeps both sides generating exactly `new` tokens (no early EOS)
     settings = dict(max_new_tokens=new, min_new_tokens=new, do_sample=False)
-    results = {"model": "SmolLM2-135M-Instruct", "new_tokens": new, "torch_threads": torch.get_num_threads(),
-               "runs": []}
+    results = {
+        "model": "SmolLM2-135M-Instruct",
+        "new_tokens": new,
+        "torch_threads": torch.get_num_threads(),
+        "runs": [],
+    }
     for batch in args.batches:
         prompts = (PROMPTS * ((batch + len(PROMPTS) - 1) // len(PROMPTS)))[:batch]
         inputs = dict(tokenizer(prompts, return_tensors="np", padding=True))
@@ -70,18 +79,21 @@ def main(argv=None) -> dict:
         pt_inputs = {k: torch.tensor(v) for k, v in inputs.items()}
         with torch.no_grad():
             torch_model.generate(**pt_inputs, max_new_tokens=4, do_sample=False)  # warm-up
-            torch_time, torch_out = _best_time(lambda: torch_model.generate(**pt_inputs, **settings).numpy(),
-                                               args.repeats)
+            torch_time, torch_out = _best_time(
+                lambda: torch_model.generate(**pt_inputs, **settings).numpy(), args.repeats
+            )
         ours_tps = batch * new / ours_time
         torch_tps = batch * new / torch_time
-        results["runs"].append({
-            "batch": batch,
-            "kerasformers_tokens_per_s": round(ours_tps, 1),
-            "transformers_tokens_per_s": round(torch_tps, 1),
-            "speedup": round(ours_tps / torch_tps, 2),
-            "kerasformers_compile_s": round(first_call - ours_time, 1),
-            "identical_tokens": bool((ours_out == torch_out).all()) if ours_out.shape == torch_out.shape else False,
-        })
+        results["runs"].append(
+            {
+                "batch": batch,
+                "kerasformers_tokens_per_s": round(ours_tps, 1),
+                "transformers_tokens_per_s": round(torch_tps, 1),
+                "speedup": round(ours_tps / torch_tps, 2),
+                "kerasformers_compile_s": round(first_call - ours_time, 1),
+                "identical_tokens": bool((ours_out == torch_out).all()) if ours_out.shape == torch_out.shape else False,
+            }
+        )
     print(json.dumps(results, indent=2))
     return results
 

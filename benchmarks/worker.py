@@ -27,8 +27,14 @@ SIDES = ("ours", "torch", "onnx")
 
 def set_thread_env(threads: int) -> None:
     """Thread counts that libraries read at import time (set before importing them)."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS",
-                "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+    for var in (
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "RAYON_NUM_THREADS",
+        "TF_NUM_INTRAOP_THREADS",
+        "TF_NUM_INTEROP_THREADS",
+    ):
         os.environ[var] = str(threads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
@@ -125,8 +131,9 @@ class OursEncoder:
         if variant == "predict_keras":
             import keras
 
-            return keras.Model.predict(self.model, self.inputs, batch_size=self.batch_size,
-                                       verbose=0)["last_hidden_state"]
+            return keras.Model.predict(self.model, self.inputs, batch_size=self.batch_size, verbose=0)[
+                "last_hidden_state"
+            ]
         raise ValueError(variant)
 
 
@@ -146,8 +153,7 @@ class TorchEncoder:
         self.vocab_size = self.model.config.vocab_size
 
     def prepare(self, batch: int, seq: int):
-        self.inputs = {k: self.torch.from_numpy(v) for k, v in
-                       encoder_inputs(batch, seq, self.vocab_size).items()}
+        self.inputs = {k: self.torch.from_numpy(v) for k, v in encoder_inputs(batch, seq, self.vocab_size).items()}
 
     def run(self, variant: str):
         with self.torch.inference_mode():
@@ -164,8 +170,7 @@ class TorchEncoder:
                 self.model = model
 
             def forward(self, input_ids, attention_mask, token_type_ids):
-                out = self.model(input_ids=input_ids, attention_mask=attention_mask,
-                                 token_type_ids=token_type_ids)
+                out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
                 return out.last_hidden_state, out.pooler_output
 
         example = {k: torch.from_numpy(v) for k, v in encoder_inputs(2, 8, self.vocab_size).items()}
@@ -173,10 +178,16 @@ class TorchEncoder:
         dims = {k: {0: torch.export.Dim("batch"), 1: torch.export.Dim("sequence")} for k in names}
         tmp = out + ".tmp"
         os.makedirs(tmp, exist_ok=True)
-        torch.onnx.export(Wrapper(), tuple(example.values()), os.path.join(tmp, "model.onnx"),
-                          dynamo=True, input_names=names,
-                          output_names=["last_hidden_state", "pooler_output"],
-                          dynamic_shapes=dims, external_data=True)
+        torch.onnx.export(
+            Wrapper(),
+            tuple(example.values()),
+            os.path.join(tmp, "model.onnx"),
+            dynamo=True,
+            input_names=names,
+            output_names=["last_hidden_state", "pooler_output"],
+            dynamic_shapes=dims,
+            external_data=True,
+        )
         os.replace(tmp, out)  # a folder: model.onnx (+ its external weights), complete or absent
 
 
@@ -195,8 +206,9 @@ class OnnxEncoder:
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(os.path.join(onnx_path, "model.onnx"), options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            os.path.join(onnx_path, "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
         self.vocab_size = vocab_size
 
     def prepare(self, batch: int, seq: int):
@@ -234,9 +246,11 @@ class TorchTokenizer(OursTokenizer):
 
 
 HANDLERS = {
-    ("ours", "encoder"): OursEncoder, ("torch", "encoder"): TorchEncoder,
+    ("ours", "encoder"): OursEncoder,
+    ("torch", "encoder"): TorchEncoder,
     ("onnx", "encoder"): OnnxEncoder,
-    ("ours", "tokenizer"): OursTokenizer, ("torch", "tokenizer"): TorchTokenizer,
+    ("ours", "tokenizer"): OursTokenizer,
+    ("torch", "tokenizer"): TorchTokenizer,
 }
 
 
@@ -277,8 +291,7 @@ def serve(side: str, kind: str, threads: int) -> None:
                     for _ in range(max(0, warmup - 1)):
                         materialize(handler.run(variant))
                     samples[variant] = sample_of(out) if out.ndim == 3 else None
-                reply = {"ok": True, "variants": list(variants), "first_call_s": first,
-                         "samples": samples}
+                reply = {"ok": True, "variants": list(variants), "first_call_s": first, "samples": samples}
             elif cmd == "time":
                 variant, repeat = request["variant"], request.get("repeat", 1)
                 start = time.perf_counter()
@@ -318,8 +331,18 @@ def load_once(side: str, kind: str, path: str) -> None:
     model = cls.from_pretrained(path)
     load_s = time.perf_counter() - start
     params = model.num_parameters()
-    print(json.dumps({"ok": True, "import_s": import_s, "load_s": load_s, "rss_before_mb": rss_before,
-                      "peak_rss_mb": peak_rss_mb(), "parameters": int(params)}))
+    print(
+        json.dumps(
+            {
+                "ok": True,
+                "import_s": import_s,
+                "load_s": load_s,
+                "rss_before_mb": rss_before,
+                "peak_rss_mb": peak_rss_mb(),
+                "parameters": int(params),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-MARK = re.compile(r"^\s*# Copied from (kerasformers(?:\.\w+)+)(?: with (.+))?$")
+MARK = re.compile(r"^\s*# Copied from (kerasformers(?:\.\w+)+)(?: with (.+?))?(?:\s+# noqa.*)?$")
 
 
 def definitions(path: Path) -> dict[str, str]:
@@ -47,7 +47,7 @@ def check(path: Path) -> tuple[int, list[str]]:
         if not match:
             continue
         count += 1
-        follow = next((l for l in lines[number + 1:] if l.strip()), "")
+        follow = next((text for text in lines[number + 1 :] if text.strip()), "")
         name = re.match(r"\s*(?:def|class)\s+(\w+)", follow)
         source = original(match.group(1))
         if name is None or source is None:

@@ -3,5 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
+# The shape of the code first (seconds): layer contract, lint and format, marked copies in sync.
+.venv/bin/lint-imports
+.venv/bin/ruff check src tests benchmarks scripts
+.venv/bin/ruff format --check src tests benchmarks scripts
+.venv/bin/python scripts/check_copies.py
 # Tests marked slow (SmolLM2 64-token generation, end-to-end exports) run with: bash scripts/test.sh -m slow
 exec .venv/bin/python -m pytest -q -m "not slow" "$@"

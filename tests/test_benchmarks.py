@@ -24,8 +24,14 @@ def bench():
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory):
     torch.manual_seed(0)
-    config = transformers.BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                                     intermediate_size=37, max_position_embeddings=64)
+    config = transformers.BertConfig(
+        vocab_size=99,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=64,
+    )
     folder = tmp_path_factory.mktemp("tiny_bert")
     transformers.BertModel(config).save_pretrained(folder)
     return folder
@@ -33,8 +39,9 @@ def tiny_bert(tmp_path_factory):
 
 def test_tiny_encoder_scenario_end_to_end(bench, tiny_bert, tmp_path):
     with open(tmp_path / "workers.log", "w") as log:
-        rows = bench.run_encoder("tiny-bert", tiny_bert, shapes=((2, 8),), threads=1, log=log, rounds=2,
-                                 budget_s=None, warmup=1)
+        rows = bench.run_encoder(
+            "tiny-bert", tiny_bert, shapes=((2, 8),), threads=1, log=log, rounds=2, budget_s=None, warmup=1
+        )
     assert len(rows) == 1
     row = rows[0]
     assert (row["batch"], row["seq"]) == (2, 8) and row["gflop"] > 0
@@ -48,12 +55,25 @@ def test_tiny_encoder_scenario_end_to_end(bench, tiny_bert, tmp_path):
 
     results = bench.new_results("pytest", threads=1)
     results["encoder"] = rows
-    results["tokenizer"] = {"sentences": 3, "source": "test", "ours_s": 0.01, "torch_s": 0.02,
-                            "speedup": 2.0, "samples": 2}
-    results["extras"] = {"generation": {"status": "not available", "detail": "missing"},
-                         "export": {"status": "ok", "result": {"saved_model": {"ours_s": 1.5, "ratio": 0.9},
-                                                               "runs": [{"batch": 1, "speedup": 1.25}],
-                                                               "latency_ms": 3.5}}}
+    results["tokenizer"] = {
+        "sentences": 3,
+        "source": "test",
+        "ours_s": 0.01,
+        "torch_s": 0.02,
+        "speedup": 2.0,
+        "samples": 2,
+    }
+    results["extras"] = {
+        "generation": {"status": "not available", "detail": "missing"},
+        "export": {
+            "status": "ok",
+            "result": {
+                "saved_model": {"ours_s": 1.5, "ratio": 0.9},
+                "runs": [{"batch": 1, "speedup": 1.25}],
+                "latency_ms": 3.5,
+            },
+        },
+    }
     text = bench.render_markdown(results, plot_name="BENCHMARKS.png")
     table = [line for line in text.splitlines() if line.startswith("| tiny-bert | 2 x 8 |")]
     assert len(table) == len(bench.OUR_PATHS)

@@ -8,8 +8,12 @@ import transformers
 from kerasformers import AutoTokenizer
 from kerasformers.data import collators as ours
 
-TEXTS = ["A fine film.", "The plot drags, but the acting is superb and the music is lovely.",
-         "Dull.", "Not my kind of movie, though I can see why people like it."]
+TEXTS = [
+    "A fine film.",
+    "The plot drags, but the acting is superb and the music is lovely.",
+    "Dull.",
+    "Not my kind of movie, though I can see why people like it.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +38,9 @@ def assert_same(a: dict, b: dict):
 def test_padding_matches_transformers(tokenizers, features, pad_to_multiple_of):
     mine, theirs = tokenizers
     a = ours.DataCollatorWithPadding(mine, pad_to_multiple_of=pad_to_multiple_of)([dict(f) for f in features])
-    b = transformers.DataCollatorWithPadding(theirs, pad_to_multiple_of=pad_to_multiple_of,
-                                             return_tensors="np")([dict(f) for f in features])
+    b = transformers.DataCollatorWithPadding(theirs, pad_to_multiple_of=pad_to_multiple_of, return_tensors="np")(
+        [dict(f) for f in features]
+    )
     assert_same(a, b)
     longest = max(len(f["input_ids"]) for f in features)
     assert a["input_ids"].shape[1] == (longest if pad_to_multiple_of is None else -(-longest // 8) * 8)
@@ -64,12 +69,15 @@ def test_token_classification_matches_transformers(tokenizers, features):
 
 def test_seq2seq_matches_transformers(tokenizers, features):
     mine, theirs = tokenizers
-    rows = [{"input_ids": f["input_ids"], "attention_mask": f["attention_mask"],
-             "labels": f["input_ids"][1:][: 3 + 2 * i]} for i, f in enumerate(features)]
+    rows = [
+        {"input_ids": f["input_ids"], "attention_mask": f["attention_mask"], "labels": f["input_ids"][1:][: 3 + 2 * i]}
+        for i, f in enumerate(features)
+    ]
     for multiple in (None, 4):
         a = ours.DataCollatorForSeq2Seq(mine, pad_to_multiple_of=multiple)([dict(r) for r in rows])
-        b = transformers.DataCollatorForSeq2Seq(theirs, pad_to_multiple_of=multiple,
-                                                return_tensors="np")([dict(r) for r in rows])
+        b = transformers.DataCollatorForSeq2Seq(theirs, pad_to_multiple_of=multiple, return_tensors="np")(
+            [dict(r) for r in rows]
+        )
         assert_same(a, b)
 
 
@@ -111,8 +119,10 @@ def test_length_buckets(tokenizers, features):
 
 def mlm_batch(tokenizer, seed, rows=64, length=60):
     rng = np.random.RandomState(0)
-    ids = [[tokenizer.cls_token_id] + rng.randint(1000, 20000, length - 2 - i % 7).tolist()
-           + [tokenizer.sep_token_id] for i in range(rows)]
+    ids = [
+        [tokenizer.cls_token_id] + rng.randint(1000, 20000, length - 2 - i % 7).tolist() + [tokenizer.sep_token_id]
+        for i in range(rows)
+    ]
     collator = ours.DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15, seed=seed)
     return ids, collator([{"input_ids": row} for row in ids])
 

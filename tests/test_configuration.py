@@ -33,8 +33,10 @@ INSTANCE_DIFFERENCES = {("qwen2", "sliding_window")}
 def transformers_field_defaults(model_type):
     """Name -> declared default of transformers' config class for ``model_type`` (a dataclass in v5)."""
     cls = type(transformers.AutoConfig.for_model(model_type))
-    return {f.name: f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
-            for f in dataclasses.fields(cls)}
+    return {
+        f.name: f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+        for f in dataclasses.fields(cls)
+    }
 
 
 @pytest.mark.parametrize("model_type", MODEL_TYPES)
@@ -89,16 +91,26 @@ def test_mutable_defaults_are_not_shared():
 
 def test_field_without_default_is_refused():
     with pytest.raises(TypeError, match="without a default"):
+
         class Broken(PretrainedConfig):  # noqa: F841
             size: int
 
 
 UNKNOWN_FILE = {
-    "model_type": "bert", "vocab_size": 99, "hidden_size": 32, "num_hidden_layers": 2,
-    "num_attention_heads": 4, "intermediate_size": 37, "architectures": ["BertForMaskedLM"],
-    "id2label": {"0": "neg", "1": "pos"}, "label2id": {"neg": 0, "pos": 1},
-    "my_custom_key": {"nested": [1, 2.5, None, "x"]}, "gradient_checkpointing": False,
-    "transformers_version": "4.6.0.dev0", "torch_dtype": "float32", "position_embedding_type": "absolute",
+    "model_type": "bert",
+    "vocab_size": 99,
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "intermediate_size": 37,
+    "architectures": ["BertForMaskedLM"],
+    "id2label": {"0": "neg", "1": "pos"},
+    "label2id": {"neg": 0, "pos": 1},
+    "my_custom_key": {"nested": [1, 2.5, None, "x"]},
+    "gradient_checkpointing": False,
+    "transformers_version": "4.6.0.dev0",
+    "torch_dtype": "float32",
+    "position_embedding_type": "absolute",
 }
 
 
@@ -142,9 +154,19 @@ def test_suggestion_includes_aliases(caplog):
 
 def test_known_keywords_do_not_warn(caplog):
     with caplog.at_level(logging.WARNING, logger="kerasformers"):
-        GPT2Config(hidden_size=32, num_hidden_layers=2, output_hidden_states=True, return_dict=True,
-                   problem_type="regression", architectures=["GPT2LMHeadModel"], num_labels=3,
-                   torch_dtype="float32", dtype="float32", pad_token_id=0, tie_word_embeddings=False)
+        GPT2Config(
+            hidden_size=32,
+            num_hidden_layers=2,
+            output_hidden_states=True,
+            return_dict=True,
+            problem_type="regression",
+            architectures=["GPT2LMHeadModel"],
+            num_labels=3,
+            torch_dtype="float32",
+            dtype="float32",
+            pad_token_id=0,
+            tie_word_embeddings=False,
+        )
         LlamaConfig(rope_scaling={"rope_type": "linear", "factor": 2.0}, rope_theta=5e5)
         BertConfig(id2label={0: "a", 1: "b"}, label2id={"a": 0, "b": 1})
     assert not caplog.records

@@ -65,8 +65,13 @@ def visible_entries(folder):
 
 
 def start_child(target):
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(target)], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, env=ENV, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+        text=True,
+    )
     assert child.stdout.readline().strip() == "1", "the child could not save"
     return child
 

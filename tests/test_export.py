@@ -17,11 +17,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-TEXTS = ["This is a test sentence!", "Café au lait, s'il vous plaît. 😀", "", "Tokyo 東京 is big.",
-         "Hamburg and Berlin are cities in Germany"]
+TEXTS = [
+    "This is a test sentence!",
+    "Café au lait, s'il vous plaît. 😀",
+    "",
+    "Tokyo 東京 is big.",
+    "Hamburg and Berlin are cities in Germany",
+]
 QUESTIONS = ["Where is the station?", "Who wrote the book?"]
-CONTEXTS = ["The station is next to the old market square in the city centre, near the river.",
-            "The book was written by Jane Austen in 1813 and published in London."]
+CONTEXTS = [
+    "The station is next to the old market square in the city centre, near the river.",
+    "The book was written by Jane Austen in 1813 and published in London.",
+]
 LABELS = {0: "negative", 1: "positive"}
 NER_LABELS = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
@@ -29,8 +36,9 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 def run_fresh(script: str, *args: str) -> subprocess.CompletedProcess:
     """Run python code in a new process (it must not import kerasformers)."""
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(script), *args], capture_output=True,
-                            text=True, env=ENV, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *args], capture_output=True, text=True, env=ENV, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -43,8 +51,9 @@ def tiny_model():
     from kerasformers import TFBertForSequenceClassification
     from kerasformers.models.bert.configuration_bert import BertConfig
 
-    config = BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=37, num_labels=3)
+    config = BertConfig(
+        vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37, num_labels=3
+    )
     model = TFBertForSequenceClassification(config)
     model.build_with_dummy_inputs()
     return model
@@ -61,7 +70,7 @@ def tiny_inputs(batch, length, seed=0):
     rng = np.random.default_rng(seed)
     ids = rng.integers(1, 99, size=(batch, length)).astype(np.int32)
     mask = np.ones_like(ids)
-    mask[0, length // 2:] = 0
+    mask[0, length // 2 :] = 0
     return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
 
 
@@ -91,20 +100,26 @@ def test_reloaded_outputs_match_python_path(tiny_model, tiny_export, batch, leng
 def test_fresh_process_without_kerasformers(tiny_model, tiny_export, tmp_path):
     inputs = tiny_inputs(2, 7)
     np.savez(tmp_path / "inputs.npz", **inputs)
-    run_fresh("""
+    run_fresh(
+        """
         import sys, numpy as np, tensorflow as tf, tensorflow_text
         inputs = dict(np.load(sys.argv[2]))
         serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
         np.save(sys.argv[3], serve(**{k: tf.constant(v) for k, v in inputs.items()})["logits"].numpy())
         assert not any(m.startswith("kerasformers") for m in sys.modules), "kerasformers was imported"
-    """, str(tiny_export), str(tmp_path / "inputs.npz"), str(tmp_path / "out.npy"))
+    """,
+        str(tiny_export),
+        str(tmp_path / "inputs.npz"),
+        str(tmp_path / "out.npy"),
+    )
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), tiny_model(inputs).logits.numpy(), atol=1e-5)
 
 
 def test_saved_model_cli_show_and_run(tiny_model, tiny_export, tmp_path):
     cli = shutil.which("saved_model_cli") or pytest.skip("saved_model_cli is not on PATH")
-    shown = subprocess.run([cli, "show", "--dir", str(tiny_export), "--all"], capture_output=True, text=True,
-                           env=ENV, timeout=300)
+    shown = subprocess.run(
+        [cli, "show", "--dir", str(tiny_export), "--all"], capture_output=True, text=True, env=ENV, timeout=300
+    )
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert "serving_default" in shown.stdout and "serving_int64" in shown.stdout
     assert "shape: (-1, -1)" in shown.stdout and "outputs['logits']" in shown.stdout
@@ -112,12 +127,28 @@ def test_saved_model_cli_show_and_run(tiny_model, tiny_export, tmp_path):
     for key, value in inputs.items():
         np.save(tmp_path / f"{key}.npy", value)
     files = ";".join(f"{key}={tmp_path / key}.npy" for key in inputs)
-    ran = subprocess.run([cli, "run", "--dir", str(tiny_export), "--tag_set", "serve", "--signature_def",
-                          "serving_default", "--inputs", files, "--outdir", str(tmp_path / "out")],
-                         capture_output=True, text=True, env=ENV, timeout=300)
+    ran = subprocess.run(
+        [
+            cli,
+            "run",
+            "--dir",
+            str(tiny_export),
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "serving_default",
+            "--inputs",
+            files,
+            "--outdir",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=300,
+    )
     assert ran.returncode == 0, ran.stderr[-2000:]
-    np.testing.assert_allclose(np.load(tmp_path / "out" / "logits.npy"), tiny_model(inputs).logits.numpy(),
-                               atol=1e-5)
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "logits.npy"), tiny_model(inputs).logits.numpy(), atol=1e-5)
 
 
 def test_save_pretrained_saved_model_and_model_export(tiny_model, tmp_path):
@@ -137,12 +168,18 @@ def test_save_pretrained_saved_model_and_model_export(tiny_model, tmp_path):
 @pytest.fixture(scope="session")
 def task_checkpoints(minilm_path, tmp_path_factory):
     """all-MiniLM-L6-v2 with (random, saved) heads for each task, readable by us and transformers."""
-    from kerasformers import (TFAutoModelForQuestionAnswering, TFAutoModelForSequenceClassification,
-                              TFAutoModelForTokenClassification)
+    from kerasformers import (
+        TFAutoModelForQuestionAnswering,
+        TFAutoModelForSequenceClassification,
+        TFAutoModelForTokenClassification,
+    )
 
     root = tmp_path_factory.mktemp("checkpoints")
-    tokenizer_files = [p for p in Path(minilm_path).iterdir()
-                       if p.name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")]
+    tokenizer_files = [
+        p
+        for p in Path(minilm_path).iterdir()
+        if p.name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
+    ]
     heads = {
         "text-classification": (TFAutoModelForSequenceClassification, {"id2label": LABELS}),
         "token-classification": (TFAutoModelForTokenClassification, {"id2label": NER_LABELS}),
@@ -151,8 +188,11 @@ def task_checkpoints(minilm_path, tmp_path_factory):
     paths = {"feature-extraction": Path(minilm_path)}
     for task, (auto, overrides) in heads.items():
         if overrides:
-            overrides = {**overrides, "label2id": {v: k for k, v in overrides["id2label"].items()},
-                         "num_labels": len(overrides["id2label"])}
+            overrides = {
+                **overrides,
+                "label2id": {v: k for k, v in overrides["id2label"].items()},
+                "num_labels": len(overrides["id2label"]),
+            }
         model = auto.from_pretrained(minilm_path, **overrides)
         model.save_pretrained(root / task)
         for file in tokenizer_files:
@@ -181,10 +221,18 @@ def exported_tasks(task_checkpoints, tmp_path_factory):
 def fresh_outputs(exported_tasks, tmp_path_factory):
     """Every exported task run in one new process that imports TF and tensorflow-text only."""
     out = tmp_path_factory.mktemp("fresh")
-    (out / "spec.json").write_text(json.dumps({
-        "paths": {task: str(path) for task, path in exported_tasks.items()},
-        "texts": TEXTS, "questions": QUESTIONS, "contexts": CONTEXTS}))
-    run_fresh("""
+    (out / "spec.json").write_text(
+        json.dumps(
+            {
+                "paths": {task: str(path) for task, path in exported_tasks.items()},
+                "texts": TEXTS,
+                "questions": QUESTIONS,
+                "contexts": CONTEXTS,
+            }
+        )
+    )
+    run_fresh(
+        """
         import json, sys, numpy as np, tensorflow as tf, tensorflow_text
         spec = json.load(open(sys.argv[1]))
         for task, path in spec["paths"].items():
@@ -195,7 +243,10 @@ def fresh_outputs(exported_tasks, tmp_path_factory):
                 result = serve(text=tf.constant(spec["texts"]))
             np.savez(sys.argv[2] + "/" + task + ".npz", **{k: v.numpy() for k, v in result.items()})
         assert not any(m.startswith("kerasformers") for m in sys.modules), "kerasformers was imported"
-    """, str(out / "spec.json"), str(out))
+    """,
+        str(out / "spec.json"),
+        str(out),
+    )
     return {task: dict(np.load(out / f"{task}.npz", allow_pickle=True)) for task in exported_tasks}
 
 
@@ -222,8 +273,9 @@ def test_text_classification_end_to_end(task_checkpoints, fresh_outputs):
     probabilities = tf.nn.softmax(outputs.logits).numpy()
     np.testing.assert_allclose(got["probabilities"], probabilities, atol=1e-5)
     assert [label.decode() for label in got["labels"]] == [LABELS[i] for i in probabilities.argmax(-1)]
-    pipe = transformers.pipeline("text-classification", model=str(task_checkpoints["text-classification"]),
-                                 top_k=None, device="cpu")
+    pipe = transformers.pipeline(
+        "text-classification", model=str(task_checkpoints["text-classification"]), top_k=None, device="cpu"
+    )
     for row, scores in zip(got["probabilities"], pipe(TEXTS)):
         for item in scores:
             assert abs(row[[k for k, v in LABELS.items() if v == item["label"]][0]] - item["score"]) < 5e-5
@@ -237,8 +289,7 @@ def test_feature_extraction_end_to_end(task_checkpoints, fresh_outputs):
     mask = batch["attention_mask"][:, :, None].astype(np.float32)
     expected = (outputs.last_hidden_state.numpy() * mask).sum(1) / mask.sum(1)
     np.testing.assert_allclose(got["embeddings"], expected, atol=1e-5)
-    pipe = transformers.pipeline("feature-extraction", model=str(task_checkpoints["feature-extraction"]),
-                                 device="cpu")
+    pipe = transformers.pipeline("feature-extraction", model=str(task_checkpoints["feature-extraction"]), device="cpu")
     for row, tokens in zip(got["embeddings"], pipe(TEXTS)):
         np.testing.assert_allclose(row, np.asarray(tokens[0]).mean(0), atol=5e-5)
     norms = np.linalg.norm(got["normalized_embeddings"], axis=-1)
@@ -251,8 +302,9 @@ def test_token_classification_end_to_end(task_checkpoints, fresh_outputs):
     got = fresh_outputs["token-classification"]
     _, outputs = python_path("token-classification", task_checkpoints["token-classification"])
     np.testing.assert_allclose(got["logits"], outputs.logits.numpy(), atol=1e-5)
-    pipe = transformers.pipeline("token-classification", model=str(task_checkpoints["token-classification"]),
-                                 ignore_labels=[], device="cpu")
+    pipe = transformers.pipeline(
+        "token-classification", model=str(task_checkpoints["token-classification"]), ignore_labels=[], device="cpu"
+    )
     for row, (labels, scores, tokens) in enumerate(zip(got["labels"], got["scores"], got["tokens"])):
         entities = pipe(TEXTS[row])
         real = (got["attention_mask"][row] == 1) & (got["special_tokens_mask"][row] == 0)
@@ -282,13 +334,14 @@ def test_question_answering_end_to_end(task_checkpoints, fresh_outputs):
             output = model(**encoded)
         keep = np.array([s == 1 for s in encoded.sequence_ids(0)])
         keep[0] = True  # [CLS]
-        start, end = (np.where(keep, logits[0].numpy(), -10000.0) for logits in (output.start_logits,
-                                                                                   output.end_logits))
+        start, end = (
+            np.where(keep, logits[0].numpy(), -10000.0) for logits in (output.start_logits, output.end_logits)
+        )
         start, end = (np.exp(x - x.max()) / np.exp(x - x.max()).sum() for x in (start, end))
         start[0] = end[0] = 0.0
         scores = np.tril(np.triu(start[:, None] * end[None, :]), 14)
         best_start, best_end = np.unravel_index(scores.argmax(), scores.shape)
-        answer = context[offsets[best_start][0]:offsets[best_end][1]]
+        answer = context[offsets[best_start][0] : offsets[best_end][1]]
         assert (got["start"][row], got["end"][row]) == (best_start, best_end)
         assert abs(got["score"][row] - scores.max()) < 5e-5
         squash = lambda text: "".join(text.lower().split())  # noqa: E731  (ours is lower-cased word pieces)
@@ -298,14 +351,18 @@ def test_question_answering_end_to_end(task_checkpoints, fresh_outputs):
 @pytest.mark.slow  # shares one ~2-5 min session fixture: four exports and a fresh process
 def test_saved_model_cli_runs_string_signature(exported_tasks, tmp_path):
     # saved_model_cli itself, with tensorflow-text's ops registered first
-    run_fresh("""
+    run_fresh(
+        """
         import sys, tensorflow_text
         from tensorflow.python.tools import saved_model_cli
         sys.argv = ["saved_model_cli", "run", "--dir", sys.argv[1], "--tag_set", "serve",
                     "--signature_def", "serving_default", "--input_exprs", "text=['I loved it']",
                     "--outdir", sys.argv[2]]
         saved_model_cli.main()
-    """, str(exported_tasks["text-classification"]), str(tmp_path))
+    """,
+        str(exported_tasks["text-classification"]),
+        str(tmp_path),
+    )
     assert np.load(tmp_path / "labels.npy", allow_pickle=True)[0].decode() in LABELS.values()
     assert np.load(tmp_path / "probabilities.npy").shape == (1, 2)
 

@@ -18,27 +18,45 @@ import pytest
 import tensorflow as tf
 import torch
 import transformers
-
 from test_export import run_fresh
 
 MAX_NEW = 8
 MAX_PROMPT = 32  # buckets 16 and 32
 # two batches: the longest prompt of the first fits bucket 16, of the second bucket 32
-BATCHES = [["Hello", "The quick brown fox jumps over", "Café 😀 東京 is", "a"],
-           ["Once upon a time, in a land far away, there lived a king who loved to count his gold coins",
-            "Short one", "  spaces\tand\ttabs  "]]
-HARD_CORPUS = ["Café au lait, s'il vous plaît. 😀", "Tokyo 東京 is big. 日本語のテキスト、句読点。",
-               "  leading  spaces\n\ttabs ", "👩‍👩‍👧‍👦 family 🇫🇷", "naïve résumé Ångström",
-               "<|im_start|>user hi<|im_end|>", "a\u00a0b\u3000c", ""]
+BATCHES = [
+    ["Hello", "The quick brown fox jumps over", "Café 😀 東京 is", "a"],
+    [
+        "Once upon a time, in a land far away, there lived a king who loved to count his gold coins",
+        "Short one",
+        "  spaces\tand\ttabs  ",
+    ],
+]
+HARD_CORPUS = [
+    "Café au lait, s'il vous plaît. 😀",
+    "Tokyo 東京 is big. 日本語のテキスト、句読点。",
+    "  leading  spaces\n\ttabs ",
+    "👩‍👩‍👧‍👦 family 🇫🇷",
+    "naïve résumé Ångström",
+    "<|im_start|>user hi<|im_end|>",
+    "a\u00a0b\u3000c",
+    "",
+]
 
 
 def tiny_torch_model(kind: str, vocab_size: int):
     torch.manual_seed(0)
     ids = dict(bos_token_id=1, eos_token_id=2, pad_token_id=2)
     if kind == "llama":
-        config = transformers.LlamaConfig(vocab_size=vocab_size, hidden_size=32, intermediate_size=37,
-                                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                                          max_position_embeddings=64, **ids)
+        config = transformers.LlamaConfig(
+            vocab_size=vocab_size,
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=64,
+            **ids,
+        )
         return transformers.LlamaForCausalLM(config).eval()
     config = transformers.GPT2Config(vocab_size=vocab_size, n_embd=32, n_layer=2, n_head=4, n_positions=64, **ids)
     return transformers.GPT2LMHeadModel(config).eval()
@@ -48,7 +66,7 @@ def torch_generate(model, tokenizer, prompts, **kwargs):
     batch = tokenizer(prompts, return_tensors="pt", padding=True)
     with torch.no_grad():
         out = model.generate(**batch, do_sample=False, **{"max_new_tokens": MAX_NEW, **kwargs})
-    return batch, out[:, batch["input_ids"].shape[1]:].numpy()
+    return batch, out[:, batch["input_ids"].shape[1] :].numpy()
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +89,14 @@ def exported(request, smollm2_path, hf_tokenizer, tmp_path_factory):
     _, first = torch_generate(torch_model, hf_tokenizer, BATCHES[0])
     eos = [2, int(first[0, 2])]
     expected = [torch_generate(torch_model, hf_tokenizer, prompts, eos_token_id=eos) for prompts in BATCHES]
-    path = export_pipeline(folder, tmp_path_factory.mktemp("served") / "gen", task="text-generation",
-                           max_new_tokens=MAX_NEW, max_prompt_length=MAX_PROMPT, eos_token_id=eos)
+    path = export_pipeline(
+        folder,
+        tmp_path_factory.mktemp("served") / "gen",
+        task="text-generation",
+        max_new_tokens=MAX_NEW,
+        max_prompt_length=MAX_PROMPT,
+        eos_token_id=eos,
+    )
     return folder, path, eos, expected
 
 
@@ -82,7 +106,8 @@ def fresh(exported, tmp_path_factory):
     _, path, _, _ = exported
     out = tmp_path_factory.mktemp("fresh")
     (out / "batches.json").write_text(json.dumps(BATCHES))
-    run_fresh("""
+    run_fresh(
+        """
         import json, sys, numpy as np, tensorflow as tf, tensorflow_text
         from tensorflow.python.tools import saved_model_cli
         path, out = sys.argv[1], sys.argv[2]
@@ -97,7 +122,10 @@ def fresh(exported, tmp_path_factory):
             saved_model_cli.main()
         except SystemExit as stop:
             assert not stop.code, stop.code
-    """, str(path), str(out))
+    """,
+        str(path),
+        str(out),
+    )
     return out
 
 
@@ -126,7 +154,7 @@ def test_exported_generation_matches_our_generate(exported, fresh, hf_tokenizer)
         batch = hf_tokenizer(prompts, return_tensors="np", padding=True)
         ours = model.generate(**batch, max_new_tokens=MAX_NEW, eos_token_id=eos)
         got = np.load(fresh / f"batch{i}.npz", allow_pickle=True)["generated_ids"]
-        np.testing.assert_array_equal(got, ours[:, batch["input_ids"].shape[1]:])
+        np.testing.assert_array_equal(got, ours[:, batch["input_ids"].shape[1] :])
 
 
 def test_saved_model_cli_runs_the_generation_signature(exported, fresh, hf_tokenizer):
@@ -135,7 +163,7 @@ def test_saved_model_cli_runs_the_generation_signature(exported, fresh, hf_token
     ids = np.load(fresh / "cli" / "generated_ids.npy")
     # "Hello" alone is the first prompt of the first batch, without its left padding
     theirs = expected[0][1][0]
-    np.testing.assert_array_equal(ids[0], theirs[:ids.shape[1]])
+    np.testing.assert_array_equal(ids[0], theirs[: ids.shape[1]])
     assert got[0].decode() == hf_tokenizer.decode(ids[0], skip_special_tokens=True)
 
 
@@ -205,17 +233,37 @@ SMOLLM2_PROMPTS = ["The capital of France is", "Write a short poem about the sea
 def test_smollm2_export_matches_transformers_greedy(smollm2_path, hf_tokenizer, tmp_path):
     from kerasformers.cli import main
 
-    assert main(["export", str(smollm2_path), str(tmp_path / "served"), "--task", "text-generation",
-                 "--with-tokenizer", "--max-new-tokens", "12", "--max-prompt-length", "64"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                str(smollm2_path),
+                str(tmp_path / "served"),
+                "--task",
+                "text-generation",
+                "--with-tokenizer",
+                "--max-new-tokens",
+                "12",
+                "--max-prompt-length",
+                "64",
+            ]
+        )
+        == 0
+    )
     torch_model = transformers.AutoModelForCausalLM.from_pretrained(smollm2_path, dtype=torch.float32).eval()
     batch, theirs = torch_generate(torch_model, hf_tokenizer, SMOLLM2_PROMPTS, max_new_tokens=12)
     assert batch["attention_mask"].numpy().min() == 0
-    run_fresh("""
+    run_fresh(
+        """
         import json, sys, numpy as np, tensorflow as tf, tensorflow_text
         serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
         result = serve(text=tf.constant(json.loads(sys.argv[2])))
         np.savez(sys.argv[3], **{k: v.numpy() for k, v in result.items()})
-    """, str(tmp_path / "served" / "1"), json.dumps(SMOLLM2_PROMPTS), str(tmp_path / "out.npz"))
+    """,
+        str(tmp_path / "served" / "1"),
+        json.dumps(SMOLLM2_PROMPTS),
+        str(tmp_path / "out.npz"),
+    )
     got = dict(np.load(tmp_path / "out.npz", allow_pickle=True))
     np.testing.assert_array_equal(got["generated_ids"], theirs)
     assert [t.decode() for t in got["generated_text"]] == hf_tokenizer.batch_decode(theirs, skip_special_tokens=True)
@@ -230,17 +278,28 @@ def test_sampling_options_and_left_truncation(smollm2_path, hf_tokenizer, tmp_pa
     torch_model.save_pretrained(tmp_path / "tiny")
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(Path(smollm2_path) / name, tmp_path / "tiny" / name)
-    path = export_pipeline(tmp_path / "tiny", tmp_path / "served", task="text-generation", max_new_tokens=MAX_NEW,
-                           max_prompt_length=16, prompt_truncation="left", do_sample=True, top_k=1)
+    path = export_pipeline(
+        tmp_path / "tiny",
+        tmp_path / "served",
+        task="text-generation",
+        max_new_tokens=MAX_NEW,
+        max_prompt_length=16,
+        prompt_truncation="left",
+        do_sample=True,
+        top_k=1,
+    )
     assert json.loads((path / "assets.extra" / "generation_config.json").read_text())["do_sample"] is True
     prompts = [BATCHES[1][0], "Short one"]  # the first has more than 16 tokens
     ids = [hf_tokenizer(p)["input_ids"][-16:] for p in prompts]
     assert len(hf_tokenizer(prompts[0])["input_ids"]) > 16
     width = max(map(len, ids))
     with torch.no_grad():  # the truncated ids, left-padded, straight to the oracle
-        out = torch_model.generate(torch.tensor([[2] * (width - len(i)) + i for i in ids]),
-                                   attention_mask=torch.tensor([[0] * (width - len(i)) + [1] * len(i) for i in ids]),
-                                   do_sample=False, max_new_tokens=MAX_NEW)
+        out = torch_model.generate(
+            torch.tensor([[2] * (width - len(i)) + i for i in ids]),
+            attention_mask=torch.tensor([[0] * (width - len(i)) + [1] * len(i) for i in ids]),
+            do_sample=False,
+            max_new_tokens=MAX_NEW,
+        )
     theirs = out[:, width:].numpy()
     got = tf.saved_model.load(str(path)).signatures["serving_default"](text=tf.constant(prompts))
     np.testing.assert_array_equal(got["generated_ids"].numpy(), theirs)

@@ -17,8 +17,13 @@ COMMIT = "c" * 40
 
 
 def run_fresh(script: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
-                          env={**ENV, **(env or {})}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        env={**ENV, **(env or {})},
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +39,8 @@ def minilm_in_hf_cache(minilm_path, tmp_path_factory):
 
 def test_model_and_tokenizer_by_hub_name_in_a_fresh_process(minilm_in_hf_cache, minilm_path):
     """Loading by name reads huggingface_hub.constants: it must be imported by us, not by luck."""
-    result = run_fresh("""
+    result = run_fresh(
+        """
         import numpy as np
         from kerasformers import AutoTokenizer, TFAutoModel, TFAutoTokenizer
         name = "sentence-transformers/minilm"
@@ -44,7 +50,9 @@ def test_model_and_tokenizer_by_hub_name_in_a_fresh_process(minilm_in_hf_cache, 
         print(batch["input_ids"][0].tolist())
         print(np.asarray(model(batch).last_hidden_state).shape)
         print(np.asarray(TFAutoTokenizer.from_pretrained(name)(["A fresh process."])["input_ids"][0]).tolist())
-    """, env={"HF_HUB_CACHE": str(minilm_in_hf_cache), "HF_HUB_OFFLINE": "1"})
+    """,
+        env={"HF_HUB_CACHE": str(minilm_in_hf_cache), "HF_HUB_OFFLINE": "1"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     from tokenizers import Tokenizer
 

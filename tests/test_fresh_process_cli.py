@@ -31,8 +31,13 @@ def fresh_env(**changes) -> dict:
 
 
 def python(script: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(script), *args], capture_output=True, text=True,
-                          env=env or fresh_env(), timeout=600)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        capture_output=True,
+        text=True,
+        env=env or fresh_env(),
+        timeout=600,
+    )
 
 
 def kerasformers(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -89,11 +94,19 @@ def tiny_checkpoints(minilm_path, tmp_path_factory) -> dict[str, Path]:
     from kerasformers.models.bert.configuration_bert import BertConfig
 
     vocab = sum(1 for _ in open(Path(minilm_path) / "vocab.txt", encoding="utf-8"))
-    sizes = dict(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                 intermediate_size=37, max_position_embeddings=64)
+    sizes = dict(
+        vocab_size=vocab,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=64,
+    )
     folders = {}
-    for name, model in (("base", TFBertModel(BertConfig(**sizes))),
-                        ("classifier", TFBertForSequenceClassification(BertConfig(**sizes, num_labels=3)))):
+    for name, model in (
+        ("base", TFBertModel(BertConfig(**sizes))),
+        ("classifier", TFBertForSequenceClassification(BertConfig(**sizes, num_labels=3))),
+    ):
         model.build_with_dummy_inputs()
         folders[name] = tmp_path_factory.mktemp(f"tiny-{name}")
         model.save_pretrained(folders[name])
@@ -110,9 +123,26 @@ def test_train_command(tiny_checkpoints, tmp_path):
         writer.writerow(["review", "stars"])
         writer.writerows((f"review {i} {'great' if i % 2 else 'awful'}", 5 if i % 2 else 1) for i in range(24))
     out = tmp_path / "out"
-    result = kerasformers("train", "--data", str(tmp_path / "stars.csv"), "--text-column", "review",
-                          "--label-column", "stars", "--model", str(base), "--output-dir", str(out),
-                          "--epochs", "1", "--max-length", "16", "--batch-size", "8", "--quiet")
+    result = kerasformers(
+        "train",
+        "--data",
+        str(tmp_path / "stars.csv"),
+        "--text-column",
+        "review",
+        "--label-column",
+        "stars",
+        "--model",
+        str(base),
+        "--output-dir",
+        str(out),
+        "--epochs",
+        "1",
+        "--max-length",
+        "16",
+        "--batch-size",
+        "8",
+        "--quiet",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Held-out accuracy" in result.stdout and "Traceback" not in result.stderr
     assert json.loads((out / "config.json").read_text())["id2label"] == {"0": "1", "1": "5"}

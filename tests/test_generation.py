@@ -12,11 +12,21 @@ import transformers
 from transformers.generation import logits_process as hf
 
 import kerasformers
-from kerasformers.generation import logits_process as kf
 from kerasformers.generation import TokenCollector, prompt_bucket
+from kerasformers.generation import logits_process as kf
 
-TINY = dict(vocab_size=99, hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-            num_key_value_heads=2, max_position_embeddings=128, pad_token_id=0, bos_token_id=1, eos_token_id=2)
+TINY = dict(
+    vocab_size=99,
+    hidden_size=32,
+    intermediate_size=37,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=128,
+    pad_token_id=0,
+    bos_token_id=1,
+    eos_token_id=2,
+)
 
 
 # ---------------------------------------------------------------------------- processors
@@ -39,8 +49,10 @@ PROCESSORS = [
     (lambda: hf.MinLengthLogitsProcessor(12, [3, 4]), lambda: kf.MinLengthLogitsProcessor(12, [3, 4])),
     (lambda: hf.MinLengthLogitsProcessor(5, 3), lambda: kf.MinLengthLogitsProcessor(5, 3)),
     (lambda: hf.MinNewTokensLengthLogitsProcessor(7, 3, 4), lambda: kf.MinNewTokensLengthLogitsProcessor(7, 3, 4)),
-    (lambda: hf.NoBadWordsLogitsProcessor([[5], [1, 2, 7], [9, 11]], eos_token_id=3),
-     lambda: kf.NoBadWordsLogitsProcessor([[5], [1, 2, 7], [9, 11]], eos_token_id=3)),
+    (
+        lambda: hf.NoBadWordsLogitsProcessor([[5], [1, 2, 7], [9, 11]], eos_token_id=3),
+        lambda: kf.NoBadWordsLogitsProcessor([[5], [1, 2, 7], [9, 11]], eos_token_id=3),
+    ),
     (lambda: hf.ForcedBOSTokenLogitsProcessor(1), lambda: kf.ForcedBOSTokenLogitsProcessor(1)),
     (lambda: hf.ForcedEOSTokenLogitsProcessor(10, [3, 4]), lambda: kf.ForcedEOSTokenLogitsProcessor(10, [3, 4])),
     (lambda: hf.TemperatureLogitsWarper(0.7), lambda: kf.TemperatureLogitsWarper(0.7)),
@@ -67,8 +79,9 @@ def test_processors_see_only_the_written_columns_of_a_static_buffer():
     """Inside generate() the ids sit in a wider buffer behind bucket padding; results must not change."""
     ids, scores = _case()
     buffer = np.concatenate([np.full((3, 5), 7), ids, np.full((3, 4), 9)], axis=1)
-    context = kf.DecodeContext(length=tf.constant(14), offset=tf.constant(5), first_token=tf.constant([5, 5, 5]),
-                               prompt_length=tf.constant(9))
+    context = kf.DecodeContext(
+        length=tf.constant(14), offset=tf.constant(5), first_token=tf.constant([5, 5, 5]), prompt_length=tf.constant(9)
+    )
     for make_theirs, make_ours in PROCESSORS:
         theirs = make_theirs()(torch.tensor(ids), torch.tensor(scores)).numpy()
         ours = make_ours()(tf.constant(buffer, tf.int32), tf.constant(scores), context).numpy()
@@ -104,14 +117,30 @@ def _torch_generate(torch_model, ids, mask, **kwargs):
         return torch_model.generate(torch.tensor(ids), attention_mask=torch.tensor(mask), **kwargs).numpy()
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(max_new_tokens=8),
-    dict(max_new_tokens=8, num_beams=3, num_return_sequences=2),
-    dict(max_new_tokens=8, repetition_penalty=1.5, no_repeat_ngram_size=2, min_new_tokens=3,
-         bad_words_ids=[[5], [7, 8]], eos_token_id=[4, 12]),
-    dict(max_new_tokens=6, num_beams=2, length_penalty=0.5, early_stopping=True, eos_token_id=4,
-         forced_eos_token_id=4),
-], ids=["greedy", "beam", "processors", "beam_early_stopping"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(max_new_tokens=8),
+        dict(max_new_tokens=8, num_beams=3, num_return_sequences=2),
+        dict(
+            max_new_tokens=8,
+            repetition_penalty=1.5,
+            no_repeat_ngram_size=2,
+            min_new_tokens=3,
+            bad_words_ids=[[5], [7, 8]],
+            eos_token_id=[4, 12],
+        ),
+        dict(
+            max_new_tokens=6,
+            num_beams=2,
+            length_penalty=0.5,
+            early_stopping=True,
+            eos_token_id=4,
+            forced_eos_token_id=4,
+        ),
+    ],
+    ids=["greedy", "beam", "processors", "beam_early_stopping"],
+)
 def test_generate_matches_transformers(tiny, kwargs):
     model, torch_model = tiny
     ids, mask = _prompts()
@@ -124,8 +153,9 @@ def test_eager_fallback_and_streaming_match_compiled(tiny):
     model, _ = tiny
     ids, mask = _prompts()
     compiled = model.generate(ids, attention_mask=mask, max_new_tokens=5)
-    np.testing.assert_array_equal(model.generate(ids, attention_mask=mask, max_new_tokens=5, jit_compile=False),
-                                  compiled)
+    np.testing.assert_array_equal(
+        model.generate(ids, attention_mask=mask, max_new_tokens=5, jit_compile=False), compiled
+    )
     collector = TokenCollector()
     streamed = model.generate(ids[:1], attention_mask=mask[:1], max_new_tokens=5, streamer=collector)
     np.testing.assert_array_equal(streamed, compiled[:1])
@@ -157,7 +187,8 @@ def test_seeded_sampling_repeats_and_seeds_differ(tiny):
     # top_k=1 leaves one candidate: sampling then equals greedy
     greedy = model.generate(ids, attention_mask=mask, max_new_tokens=12)
     np.testing.assert_array_equal(
-        model.generate(ids, attention_mask=mask, max_new_tokens=12, do_sample=True, top_k=1, seed=(1, 2)), greedy)
+        model.generate(ids, attention_mask=mask, max_new_tokens=12, do_sample=True, top_k=1, seed=(1, 2)), greedy
+    )
 
 
 def test_sampled_tokens_follow_the_warped_distribution():
@@ -223,16 +254,18 @@ def test_build_decode_loop_with_a_dynamic_batch_matches_generate(tiny):
     model, _ = tiny
     ids, mask = _prompts()
     expected = model.generate(ids, attention_mask=mask, max_new_tokens=6, do_sample=True, seed=(3, 4), top_k=5)
-    settings = DecodeSettings.resolve(model.generation_config.update(max_new_tokens=6, do_sample=True, top_k=5),
-                                      prompt_length=ids.shape[1])
+    settings = DecodeSettings.resolve(
+        model.generation_config.update(max_new_tokens=6, do_sample=True, top_k=5), prompt_length=ids.shape[1]
+    )
     loop = build_decode_loop(model, settings)  # batch_size=None
     extra = settings.bucket - ids.shape[1]
     padded = np.concatenate([np.full((3, extra), settings.pad_token_id), ids], axis=1).astype(np.int32)
     padded_mask = np.concatenate([np.zeros((3, extra)), mask], axis=1).astype(np.int32)
-    sequences, steps = loop(tf.constant(padded), tf.constant(padded_mask), tf.constant(ids.shape[1]),
-                            tf.constant([3, 4]))
+    sequences, steps = loop(
+        tf.constant(padded), tf.constant(padded_mask), tf.constant(ids.shape[1]), tf.constant([3, 4])
+    )
     assert loop.get_concrete_function().structured_input_signature[0][0].shape.as_list() == [None, settings.bucket]
-    np.testing.assert_array_equal(np.asarray(sequences)[:, extra:ids.shape[1] + extra + int(steps)], expected)
+    np.testing.assert_array_equal(np.asarray(sequences)[:, extra : ids.shape[1] + extra + int(steps)], expected)
 
 
 def test_text_generation_export_builds_its_loops_with_build_decode_loop(tiny, tmp_path, monkeypatch):
@@ -258,8 +291,15 @@ def test_text_generation_export_builds_its_loops_with_build_decode_loop(tiny, tm
 
     monkeypatch.setattr(generation, "build_decode_loop", spy)
     with pytest.raises(Built):
-        export_text_generation(model, tmp_path / "export", tokenizer=Tokenizer(), max_new_tokens=5,
-                               max_prompt_length=40, do_sample=True, top_p=0.8)
+        export_text_generation(
+            model,
+            tmp_path / "export",
+            tokenizer=Tokenizer(),
+            max_new_tokens=5,
+            max_prompt_length=40,
+            do_sample=True,
+            top_p=0.8,
+        )
     ((used, settings),) = calls
     config = model.generation_config.update(max_new_tokens=5, do_sample=True, top_p=0.8)
     assert used is model
@@ -290,9 +330,12 @@ def test_generation_config_from_checkpoint_and_overrides(tiny, tmp_path):
 
 
 # ---------------------------------------------------------------------------- SmolLM2-135M-Instruct
-PROMPTS = ["TensorFlow is", "The capital of France is",
-           "Write a short poem about the sea and the wind that blows over",
-           "Keras 3 runs on several backends; the one we use here"]
+PROMPTS = [
+    "TensorFlow is",
+    "The capital of France is",
+    "Write a short poem about the sea and the wind that blows over",
+    "Keras 3 runs on several backends; the one we use here",
+]
 
 
 @pytest.fixture(scope="module")
@@ -307,8 +350,9 @@ def smollm2(smollm2_path):
 def test_smollm2_greedy_64_tokens_left_padded_batch_matches_transformers(smollm2):
     model, torch_model, inputs = smollm2
     assert inputs["attention_mask"].min() == 0  # the batch really is left-padded
-    theirs = _torch_generate(torch_model, inputs["input_ids"], inputs["attention_mask"], max_new_tokens=64,
-                             do_sample=False)
+    theirs = _torch_generate(
+        torch_model, inputs["input_ids"], inputs["attention_mask"], max_new_tokens=64, do_sample=False
+    )
     ours = model.generate(**inputs, max_new_tokens=64)
     np.testing.assert_array_equal(ours, theirs)
 

@@ -5,12 +5,19 @@ Hugging Face tokenizers), the ``gguf`` package's reader, and transformers' own G
 """
 
 import pytest
-
 from fixture_data import LLAMA_CPP_VOCABS, llama_cpp_vocab, read_vocab_tests
 
 EXTRA_TEXTS = [
-    "Hello world", "", " ", "  leading and trailing  ", "Café naïve 東京 🤗🦙 \t\n\n x", "12345 1234567",
-    "I'm You'RE they'll", "a\u00a0b\u3000c", "<s>control</s> in text", "<|endoftext|> gpt2 end",
+    "Hello world",
+    "",
+    " ",
+    "  leading and trailing  ",
+    "Café naïve 東京 🤗🦙 \t\n\n x",
+    "12345 1234567",
+    "I'm You'RE they'll",
+    "a\u00a0b\u3000c",
+    "<s>control</s> in text",
+    "<|endoftext|> gpt2 end",
 ]
 
 
@@ -32,8 +39,11 @@ def test_metadata_equals_the_gguf_package_reader():
 
     for name in ("gpt-2", "llama-spm"):  # the small ones: the package's reader takes ~15 s on Llama 3's
         path = llama_cpp_vocab(name)
-        reference = {key: field.contents() for key, field in gguf.GGUFReader(str(path)).fields.items()
-                     if not key.startswith("GGUF.")}
+        reference = {
+            key: field.contents()
+            for key, field in gguf.GGUFReader(str(path)).fields.items()
+            if not key.startswith("GGUF.")
+        }
         assert read_gguf_metadata(path) == reference
 
 
@@ -82,8 +92,9 @@ def test_special_tokens_follow_the_file(vocab_name, ours):
 
     vocab = read_gguf_vocab(llama_cpp_vocab(vocab_name))
     ids = ours("Hello")["input_ids"]
-    adds_bos = vocab.add_bos_token if vocab.add_bos_token is not None else vocab_name in (
-        "llama-bpe", "llama-spm", "phi-3")
+    adds_bos = (
+        vocab.add_bos_token if vocab.add_bos_token is not None else vocab_name in ("llama-bpe", "llama-spm", "phi-3")
+    )
     assert (ids[0] == vocab.bos_token_id) == adds_bos
     # a control token written in the text is one id
     control = vocab.tokens[vocab.eos_token_id]

@@ -3,7 +3,6 @@
 import numpy as np
 import torch
 import transformers
-
 from model_tester import ModelTesterMixin
 
 import kerasformers
@@ -11,8 +10,16 @@ import kerasformers
 
 class TestGPT2(ModelTesterMixin):
     torch_config = transformers.GPT2Config(
-        vocab_size=99, n_embd=32, n_layer=2, n_head=4, n_positions=64, pad_token_id=0, bos_token_id=1,
-        eos_token_id=2, num_labels=3, scale_attn_by_inverse_layer_idx=True,
+        vocab_size=99,
+        n_embd=32,
+        n_layer=2,
+        n_head=4,
+        n_positions=64,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+        num_labels=3,
+        scale_attn_by_inverse_layer_idx=True,
     )
     heads = {
         "TFGPT2Model": "GPT2Model",
@@ -41,6 +48,7 @@ def test_gpt2_greedy_and_beam_match_transformers(tmp_path):
     ids[1, :2] = 0
     for kwargs in (dict(max_new_tokens=6), dict(max_new_tokens=6, num_beams=2)):
         with torch.no_grad():
-            theirs = torch_model.generate(torch.tensor(ids), attention_mask=torch.tensor(mask), do_sample=False,
-                                          **kwargs).numpy()
+            theirs = torch_model.generate(
+                torch.tensor(ids), attention_mask=torch.tensor(mask), do_sample=False, **kwargs
+            ).numpy()
         np.testing.assert_array_equal(model.generate(ids, attention_mask=mask, **kwargs), theirs)

@@ -4,22 +4,39 @@ import numpy as np
 import pytest
 import torch
 import transformers
-
 from model_tester import ModelTesterMixin, max_abs_diff, torch_outputs
 
 import kerasformers
 
-TINY = dict(vocab_size=99, hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-            num_key_value_heads=2, max_position_embeddings=64, pad_token_id=0, bos_token_id=1, eos_token_id=2)
+TINY = dict(
+    vocab_size=99,
+    hidden_size=32,
+    intermediate_size=37,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=64,
+    pad_token_id=0,
+    bos_token_id=1,
+    eos_token_id=2,
+)
 
 
 class TestLlama(ModelTesterMixin):
     """Grouped-query attention (4 query heads, 2 key/value heads), untied head, Llama 3 RoPE scaling."""
 
     torch_config = transformers.LlamaConfig(
-        **TINY, num_labels=3, tie_word_embeddings=False,
-        rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-                      "original_max_position_embeddings": 16})
+        **TINY,
+        num_labels=3,
+        tie_word_embeddings=False,
+        rope_scaling={
+            "rope_type": "llama3",
+            "factor": 8.0,
+            "low_freq_factor": 1.0,
+            "high_freq_factor": 4.0,
+            "original_max_position_embeddings": 16,
+        },
+    )
     heads = {
         "TFLlamaModel": "LlamaModel",
         "TFLlamaForCausalLM": "LlamaForCausalLM",
@@ -40,8 +57,9 @@ class TestMistral(ModelTesterMixin):
 class TestQwen2(ModelTesterMixin):
     """q/k/v biases; sliding windows on the layers past max_window_layers."""
 
-    torch_config = transformers.Qwen2Config(**TINY, use_sliding_window=True, sliding_window=4, max_window_layers=1,
-                                            tie_word_embeddings=False, num_labels=2)
+    torch_config = transformers.Qwen2Config(
+        **TINY, use_sliding_window=True, sliding_window=4, max_window_layers=1, tie_word_embeddings=False, num_labels=2
+    )
     heads = {"TFQwen2ForCausalLM": "Qwen2ForCausalLM"}
 
     def trainable_heads(self):
@@ -58,11 +76,14 @@ def _left_padded(vocab, seed=0):
     return ids, mask
 
 
-@pytest.mark.parametrize("rope", [
-    {"rope_type": "linear", "factor": 2.0},
-    {"rope_type": "dynamic", "factor": 2.0},  # max_position_embeddings 8 < 12 tokens: the base grows
-    {"rope_type": "default", "rope_theta": 500.0},
-])
+@pytest.mark.parametrize(
+    "rope",
+    [
+        {"rope_type": "linear", "factor": 2.0},
+        {"rope_type": "dynamic", "factor": 2.0},  # max_position_embeddings 8 < 12 tokens: the base grows
+        {"rope_type": "default", "rope_theta": 500.0},
+    ],
+)
 def test_rope_scaling_matches_pytorch(rope, tmp_path):
     config = transformers.LlamaConfig(**{**TINY, "max_position_embeddings": 8}, rope_scaling=dict(rope))
     torch.manual_seed(0)
@@ -105,7 +126,7 @@ def test_static_cache_step_by_step_matches_full_forward(tmp_path):
     assert max_abs_diff(out.logits, full[:, :6]) <= 1e-5
     cache = out.past_key_values
     for t in range(6, 10):
-        out = model(ids[:, t:t + 1], attention_mask=slots, past_key_values=cache, cache_position=t)
+        out = model(ids[:, t : t + 1], attention_mask=slots, past_key_values=cache, cache_position=t)
         cache = out.past_key_values
         assert max_abs_diff(out.logits[:, 0], full[:, t]) <= 1e-5
 
@@ -117,9 +138,12 @@ def smollm2(smollm2_path):
     return kerasformers.TFAutoModelForCausalLM.from_pretrained(smollm2_path), torch_model, tokenizer
 
 
-PROMPTS = ["TensorFlow is", "The capital of France is",
-           "Write a short poem about the sea and the wind that blows over",
-           "Keras 3 runs on several backends; the one we use here"]
+PROMPTS = [
+    "TensorFlow is",
+    "The capital of France is",
+    "Write a short poem about the sea and the wind that blows over",
+    "Keras 3 runs on several backends; the one we use here",
+]
 
 
 def test_smollm2_logits_match_pytorch(smollm2):

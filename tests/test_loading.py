@@ -14,14 +14,21 @@ import numpy as np
 import pytest
 import torch
 import transformers
+from model_tester import max_abs_diff
 
 import kerasformers
 from kerasformers import CheckpointNotFoundError, WeightsError
 from kerasformers.configuration import UnsupportedModelTypeError
-from model_tester import max_abs_diff
 
-TINY_BERT = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                 intermediate_size=37, max_position_embeddings=64, type_vocab_size=2)
+TINY_BERT = dict(
+    vocab_size=99,
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=37,
+    max_position_embeddings=64,
+    type_vocab_size=2,
+)
 TINY_DISTILBERT = dict(vocab_size=99, dim=32, n_layers=2, n_heads=4, hidden_dim=37, max_position_embeddings=64)
 
 
@@ -57,8 +64,9 @@ def bert_base(tmp_path_factory):
 def bert_classifier(tmp_path_factory):
     """(folder, torch model): BertForSequenceClassification with 3 labels, "bert." prefix."""
     torch.manual_seed(1)
-    config = transformers.BertConfig(**TINY_BERT, num_labels=3, id2label={0: "a", 1: "b", 2: "c"},
-                                     label2id={"a": 0, "b": 1, "c": 2})
+    config = transformers.BertConfig(
+        **TINY_BERT, num_labels=3, id2label={0: "a", 1: "b", 2: "c"}, label2id={"a": 0, "b": 1, "c": 2}
+    )
     model = transformers.BertForSequenceClassification(config).eval()
     return save_torch(tmp_path_factory, "bert_classifier", model), model
 
@@ -96,7 +104,8 @@ def test_config_label_overrides(bert_classifier):
     config = kerasformers.AutoConfig.from_pretrained(folder, id2label={0: "neg", 1: "pos"})
     assert config.num_labels == 2 and config.label2id == {"neg": 0, "pos": 1}
     config = kerasformers.AutoConfig.from_pretrained(
-        folder, id2label={"0": "x", "1": "y"}, label2id={"x": "0", "y": "1"}, hidden_dropout_prob=0.3)
+        folder, id2label={"0": "x", "1": "y"}, label2id={"x": "0", "y": "1"}, hidden_dropout_prob=0.3
+    )
     assert config.id2label == {0: "x", 1: "y"} and config.label2id == {"x": 0, "y": 1}
     assert config.hidden_dropout_prob == 0.3
 
@@ -158,10 +167,13 @@ def test_hf_cache_with_cache_dir_and_revisions(hf_cache, local_hub):
     assert config.architectures == ["BertModel"]
     config = kerasformers.AutoConfig.from_pretrained("org/tiny", cache_dir=hf_cache, revision="v2")
     assert config.architectures == ["BertForSequenceClassification"]
-    assert kerasformers.hub.resolve_checkpoint("org/tiny", revision=V2_COMMIT, cache_dir=hf_cache) \
+    assert (
+        kerasformers.hub.resolve_checkpoint("org/tiny", revision=V2_COMMIT, cache_dir=hf_cache)
         == hf_cache / "models--org--tiny" / "snapshots" / V2_COMMIT
+    )
     model = kerasformers.TFAutoModelForSequenceClassification.from_pretrained(
-        "org/tiny", cache_dir=hf_cache, revision="v2")
+        "org/tiny", cache_dir=hf_cache, revision="v2"
+    )
     assert model.config.num_labels == 3
     with pytest.raises(CheckpointNotFoundError, match="revision 'v3'"):
         kerasformers.TFAutoModel.from_pretrained("org/tiny", cache_dir=hf_cache, revision="v3")
@@ -175,8 +187,10 @@ def test_hf_cache_default_location(hf_cache, local_hub, monkeypatch):
 
 def test_local_hub_in_hf_cache_layout(hf_cache, local_hub):
     kerasformers.set_local_hub(hf_cache)
-    assert kerasformers.hub.resolve_checkpoint("org/tiny", revision="v2") \
+    assert (
+        kerasformers.hub.resolve_checkpoint("org/tiny", revision="v2")
         == hf_cache / "models--org--tiny" / "snapshots" / V2_COMMIT
+    )
 
 
 def test_unknown_name_lists_where_it_looked(local_hub, tmp_path, monkeypatch):
@@ -227,7 +241,8 @@ def test_pickle_weights_need_opt_in(bert_classifier, tmp_path, inputs):
     with pytest.raises(WeightsError, match="allow_pickle=True"):
         kerasformers.TFBertForSequenceClassification.from_pretrained(tmp_path)
     model, info = kerasformers.TFBertForSequenceClassification.from_pretrained(
-        tmp_path, allow_pickle=True, output_loading_info=True)
+        tmp_path, allow_pickle=True, output_loading_info=True
+    )
     assert not info["missing_keys"] and not info["mismatched_keys"]
     expected = torch_run(torch_model, inputs).logits.numpy()
     assert max_abs_diff(model(inputs).logits, expected) <= 1e-5
@@ -240,7 +255,8 @@ def test_base_checkpoint_into_head_model(bert_base, inputs, caplog):
     folder, torch_model = bert_base
     with caplog.at_level(logging.WARNING, logger="kerasformers"):
         model, info = kerasformers.TFBertForSequenceClassification.from_pretrained(
-            folder, num_labels=2, output_loading_info=True)
+            folder, num_labels=2, output_loading_info=True
+        )
     assert info["missing_keys"] == ["classifier.bias", "classifier.weight"]
     assert info["unexpected_keys"] == [] and info["mismatched_keys"] == []
     assert any("newly initialized" in r.getMessage() for r in caplog.records)
@@ -258,14 +274,20 @@ def test_head_checkpoint_into_base_model(bert_classifier, inputs):
     assert max_abs_diff(model(inputs).last_hidden_state, expected) <= 1e-5
 
 
-@pytest.mark.parametrize("ours, theirs, base", [
-    ("TFDistilBertForMaskedLM", "DistilBertForMaskedLM", "TFDistilBertModel"),
-    ("TFRobertaForTokenClassification", "RobertaForTokenClassification", "TFRobertaModel"),
-])
+@pytest.mark.parametrize(
+    "ours, theirs, base",
+    [
+        ("TFDistilBertForMaskedLM", "DistilBertForMaskedLM", "TFDistilBertModel"),
+        ("TFRobertaForTokenClassification", "RobertaForTokenClassification", "TFRobertaModel"),
+    ],
+)
 def test_prefixes_of_other_architectures(ours, theirs, base, tmp_path, inputs):
-    config_cls = getattr(transformers, theirs.replace("ForMaskedLM", "Config").replace("ForTokenClassification", "Config"))
-    config = config_cls(**(TINY_DISTILBERT if "Distil" in theirs else
-                           {**TINY_BERT, "max_position_embeddings": 66, "pad_token_id": 1}))
+    config_cls = getattr(
+        transformers, theirs.replace("ForMaskedLM", "Config").replace("ForTokenClassification", "Config")
+    )
+    config = config_cls(
+        **(TINY_DISTILBERT if "Distil" in theirs else {**TINY_BERT, "max_position_embeddings": 66, "pad_token_id": 1})
+    )
     torch.manual_seed(0)
     head = getattr(transformers, theirs)(config).eval()
     head.save_pretrained(tmp_path / "head")
@@ -289,10 +311,14 @@ def test_ignore_mismatched_sizes(bert_classifier, inputs, caplog):
         kerasformers.TFBertForSequenceClassification.from_pretrained(folder, num_labels=5)
     with caplog.at_level(logging.WARNING, logger="kerasformers"):
         model, info = kerasformers.TFBertForSequenceClassification.from_pretrained(
-            folder, num_labels=5, ignore_mismatched_sizes=True, output_loading_info=True)
+            folder, num_labels=5, ignore_mismatched_sizes=True, output_loading_info=True
+        )
     assert sorted(k for k, _, _ in info["mismatched_keys"]) == ["classifier.bias", "classifier.weight"]
-    assert ("classifier.weight", (3, 32), (5, 32)) in [tuple(m) for m in info["mismatched_keys"]] or \
-        ("classifier.weight", (32, 3), (32, 5)) in [tuple(m) for m in info["mismatched_keys"]]
+    assert ("classifier.weight", (3, 32), (5, 32)) in [tuple(m) for m in info["mismatched_keys"]] or (
+        "classifier.weight",
+        (32, 3),
+        (32, 5),
+    ) in [tuple(m) for m in info["mismatched_keys"]]
     assert any("shapes did not match" in r.getMessage() for r in caplog.records)
     assert model(inputs).logits.shape == (2, 5)
     pooled = model.bert(inputs["input_ids"], attention_mask=inputs["attention_mask"]).pooler_output
@@ -335,8 +361,7 @@ def test_other_model_type_warns(bert_base, caplog):
     with caplog.at_level(logging.WARNING, logger="kerasformers"):
         config = kerasformers.DistilBertConfig.from_pretrained(bert_base[0])
     assert type(config) is kerasformers.DistilBertConfig
-    assert any("model of type bert to instantiate a model of type distilbert" in r.getMessage()
-               for r in caplog.records)
+    assert any("model of type bert to instantiate a model of type distilbert" in r.getMessage() for r in caplog.records)
 
 
 def test_auto_class_without_that_task(tmp_path):

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 import transformers
+from model_tester import max_abs_diff
 
 import kerasformers
-from model_tester import max_abs_diff
 
 ATOL = 5e-5  # CONTRIBUTING.md: all-MiniLM-L6-v2
 HEAD_ATOL = 1e-5  # logits of a 3-label head, same weights on both sides
@@ -58,9 +58,10 @@ def test_base_model_matches_pytorch(minilm_path, batch):
     # So the 5e-5 bound holds everywhere but the padding, whose values are instead checked below to
     # be at least as close to float64 transformers as float32 transformers is.
     real = batch["attention_mask"].astype(bool)
-    for name, a, b in [("last_hidden_state", ours.last_hidden_state, theirs.last_hidden_state),
-                       *((f"hidden_states[{i}]", a, b) for i, (a, b) in
-                         enumerate(zip(ours.hidden_states, theirs.hidden_states)))]:
+    for name, a, b in [
+        ("last_hidden_state", ours.last_hidden_state, theirs.last_hidden_state),
+        *((f"hidden_states[{i}]", a, b) for i, (a, b) in enumerate(zip(ours.hidden_states, theirs.hidden_states))),
+    ]:
         assert max_abs_diff(np.asarray(a)[real], b.numpy()[real]) <= ATOL, name
     assert diffs["pooler_output"] <= ATOL, diffs
     # Real tokens agree far closer; the larger differences sit at padded positions, where
@@ -78,20 +79,21 @@ def test_base_model_matches_pytorch(minilm_path, batch):
 def test_new_head_warns_and_pytorch_loads_what_we_save(minilm_path, batch, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="kerasformers"):
         model = kerasformers.TFAutoModelForSequenceClassification.from_pretrained(
-            minilm_path, num_labels=3, id2label=ID2LABEL)
+            minilm_path, num_labels=3, id2label=ID2LABEL
+        )
     assert type(model) is kerasformers.TFBertForSequenceClassification
     warnings = [r.getMessage() for r in caplog.records if r.name == "kerasformers"]
     newly = [w for w in warnings if "newly initialized" in w]
     assert len(newly) == 1, warnings
-    assert "Some weights of TFBertForSequenceClassification were not initialized from the model checkpoint" \
-        in newly[0]
+    assert "Some weights of TFBertForSequenceClassification were not initialized from the model checkpoint" in newly[0]
     assert "['classifier.bias', 'classifier.weight']" in newly[0]
     assert "You should probably TRAIN this model" in newly[0]
     assert model.config.id2label == ID2LABEL and model.config.label2id == {"neg": 0, "neu": 1, "pos": 2}
 
     model.save_pretrained(tmp_path)
     torch_model, info = transformers.AutoModelForSequenceClassification.from_pretrained(
-        tmp_path, output_loading_info=True)
+        tmp_path, output_loading_info=True
+    )
     assert type(torch_model).__name__ == "BertForSequenceClassification"
     assert not info["missing_keys"] and not info["mismatched_keys"] and not info["unexpected_keys"], info
     assert torch_model.config.id2label == ID2LABEL
@@ -103,14 +105,16 @@ def test_new_head_warns_and_pytorch_loads_what_we_save(minilm_path, batch, tmp_p
 def test_pytorch_trained_head_loads_with_its_weights(minilm_path, batch, tmp_path, caplog):
     torch.manual_seed(0)
     torch_model = transformers.AutoModelForSequenceClassification.from_pretrained(
-        minilm_path, num_labels=3, id2label=ID2LABEL).eval()
+        minilm_path, num_labels=3, id2label=ID2LABEL
+    ).eval()
     with torch.no_grad():  # a "trained" head: anything but the initial values
         torch_model.classifier.weight.normal_(0.0, 0.5)
         torch_model.classifier.bias.uniform_(-1.0, 1.0)
     torch_model.save_pretrained(tmp_path)
     with caplog.at_level(logging.WARNING, logger="kerasformers"):
         model, info = kerasformers.TFAutoModelForSequenceClassification.from_pretrained(
-            tmp_path, output_loading_info=True)
+            tmp_path, output_loading_info=True
+        )
     assert info == {"missing_keys": [], "unexpected_keys": [], "mismatched_keys": []}
     assert not [r for r in caplog.records if r.name == "kerasformers" and r.levelno >= logging.WARNING]
     assert model.config.id2label == ID2LABEL

@@ -1,11 +1,15 @@
 import transformers
-
 from model_tester import ModelTesterMixin
 
 
 class TestDistilBert(ModelTesterMixin):
     torch_config = transformers.DistilBertConfig(
-        vocab_size=99, dim=32, n_layers=2, n_heads=4, hidden_dim=37, max_position_embeddings=64,
+        vocab_size=99,
+        dim=32,
+        n_layers=2,
+        n_heads=4,
+        hidden_dim=37,
+        max_position_embeddings=64,
         num_labels=3,
     )
     pad_with_pad_token_id = True
@@ -22,8 +26,14 @@ class TestDistilBert(ModelTesterMixin):
 class TestDistilBertSinusoidal(ModelTesterMixin):
     # fixed sin/cos position table (sinusoidal_pos_embds): only the base model and one head
     torch_config = transformers.DistilBertConfig(
-        vocab_size=99, dim=32, n_layers=1, n_heads=4, hidden_dim=37, max_position_embeddings=64,
-        sinusoidal_pos_embds=True, activation="relu",
+        vocab_size=99,
+        dim=32,
+        n_layers=1,
+        n_heads=4,
+        hidden_dim=37,
+        max_position_embeddings=64,
+        sinusoidal_pos_embds=True,
+        activation="relu",
     )
     pad_with_pad_token_id = True
     heads = {

@@ -2,16 +2,21 @@ import numpy as np
 import pytest
 import torch
 import transformers
+from model_tester import ModelTesterMixin
 
 import kerasformers
-
-from model_tester import ModelTesterMixin
 
 
 class TestRoberta(ModelTesterMixin):
     torch_config = transformers.RobertaConfig(
-        vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-        intermediate_size=37, max_position_embeddings=64, type_vocab_size=2, num_labels=3,
+        vocab_size=99,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        type_vocab_size=2,
+        num_labels=3,
     )
     input_names = ("input_ids", "attention_mask", "token_type_ids")
     pad_with_pad_token_id = True
@@ -28,8 +33,14 @@ class TestRoberta(ModelTesterMixin):
 class TestXLMRoberta(ModelTesterMixin):
     # XLM-R checkpoints have one token type and no token_type_ids from their tokenizer
     torch_config = transformers.XLMRobertaConfig(
-        vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-        intermediate_size=37, max_position_embeddings=66, type_vocab_size=1, num_labels=2,
+        vocab_size=99,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=66,
+        type_vocab_size=1,
+        num_labels=2,
     )
     pad_with_pad_token_id = True
     heads = {
@@ -40,14 +51,17 @@ class TestXLMRoberta(ModelTesterMixin):
     }
 
 
-@pytest.mark.parametrize("auto_name, ours", [
-    ("TFAutoModel", "TFXLMRobertaModel"),
-    ("TFAutoModelForSequenceClassification", "TFXLMRobertaForSequenceClassification"),
-    ("TFAutoModelForTokenClassification", "TFXLMRobertaForTokenClassification"),
-    ("TFAutoModelForQuestionAnswering", "TFXLMRobertaForQuestionAnswering"),
-    ("TFAutoModelForMaskedLM", "TFXLMRobertaForMaskedLM"),
-    ("TFAutoModelForMultipleChoice", "TFXLMRobertaForMultipleChoice"),
-])
+@pytest.mark.parametrize(
+    "auto_name, ours",
+    [
+        ("TFAutoModel", "TFXLMRobertaModel"),
+        ("TFAutoModelForSequenceClassification", "TFXLMRobertaForSequenceClassification"),
+        ("TFAutoModelForTokenClassification", "TFXLMRobertaForTokenClassification"),
+        ("TFAutoModelForQuestionAnswering", "TFXLMRobertaForQuestionAnswering"),
+        ("TFAutoModelForMaskedLM", "TFXLMRobertaForMaskedLM"),
+        ("TFAutoModelForMultipleChoice", "TFXLMRobertaForMultipleChoice"),
+    ],
+)
 def test_xlm_roberta_auto_classes(auto_name, ours):
     """model_type "xlm-roberta" gets the XLM-R classes, which transformers' names on save."""
     config = kerasformers.AutoConfig.for_model("xlm-roberta", **TestXLMRoberta.torch_config.to_dict())
@@ -71,8 +85,9 @@ def test_position_ids_skip_padding():
 
 def test_longest_input_is_two_less_than_position_table():
     """RoBERTa reserves positions 0..pad_token_id: 64 positions hold 62 tokens."""
-    model = kerasformers.TFRobertaModel(kerasformers.AutoConfig.for_model(
-        "roberta", **TestRoberta.torch_config.to_dict()))
+    model = kerasformers.TFRobertaModel(
+        kerasformers.AutoConfig.for_model("roberta", **TestRoberta.torch_config.to_dict())
+    )
     model.build_with_dummy_inputs()
     assert model.max_input_length == 62
     model(np.full((1, 62), 5))

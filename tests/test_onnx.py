@@ -12,14 +12,6 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-import torch
-import transformers
-
-import kerasformers
-from kerasformers.errors import ExportError
-from kerasformers.serving import export_onnx
-from model_tester import ATOL, max_abs_diff, torch_outputs
-from test_minilm import SENTENCES
 
 # Modules, not their Test* classes: a class imported here would be collected (and run) again.
 import test_gpt2
@@ -27,6 +19,14 @@ import test_llama
 import test_modeling_bert
 import test_modeling_distilbert
 import test_modeling_roberta
+import torch
+import transformers
+from model_tester import ATOL, max_abs_diff, torch_outputs
+from test_minilm import SENTENCES
+
+import kerasformers
+from kerasformers.errors import ExportError
+from kerasformers.serving import export_onnx
 
 BERT = test_modeling_bert.TestBert
 
@@ -35,13 +35,17 @@ BERT = test_modeling_bert.TestBert
 ROBERTA, DISTILBERT = test_modeling_roberta.TestRoberta, test_modeling_distilbert.TestDistilBert
 CASES = [
     *[(BERT, head) for head in BERT.heads],
-    (ROBERTA, "TFRobertaModel"), (ROBERTA, "TFRobertaForMaskedLM"), (ROBERTA, "TFRobertaForMultipleChoice"),
+    (ROBERTA, "TFRobertaModel"),
+    (ROBERTA, "TFRobertaForMaskedLM"),
+    (ROBERTA, "TFRobertaForMultipleChoice"),
     (test_modeling_roberta.TestXLMRoberta, "TFXLMRobertaForSequenceClassification"),
-    (DISTILBERT, "TFDistilBertModel"), (DISTILBERT, "TFDistilBertForQuestionAnswering"),
+    (DISTILBERT, "TFDistilBertModel"),
+    (DISTILBERT, "TFDistilBertForQuestionAnswering"),
     (DISTILBERT, "TFDistilBertForMultipleChoice"),
     *[(test_gpt2.TestGPT2, head) for head in test_gpt2.TestGPT2.heads],
     *[(test_llama.TestLlama, head) for head in test_llama.TestLlama.heads],
-    (test_llama.TestMistral, "TFMistralForCausalLM"), (test_llama.TestQwen2, "TFQwen2ForCausalLM"),
+    (test_llama.TestMistral, "TFMistralForCausalLM"),
+    (test_llama.TestQwen2, "TFQwen2ForCausalLM"),
 ]
 SHAPES = [(3, 9), (2, 5)]  # (batch, sequence): one exported file serves both
 
@@ -52,13 +56,13 @@ def make_inputs(tester, head: str, batch: int, length: int, seed: int) -> dict[s
     rng = np.random.RandomState(seed)
     ids = rng.randint(3, config.vocab_size, (batch, length)).astype(np.int64)
     mask = np.ones_like(ids)
-    mask[-1, length // 2 + 1:] = 0
+    mask[-1, length // 2 + 1 :] = 0
     if tester.pad_with_pad_token_id:
         ids[mask == 0] = config.pad_token_id
     inputs = {"input_ids": ids, "attention_mask": mask}
     if "token_type_ids" in tester.input_names:
         types = np.zeros_like(ids)
-        types[:, length // 2:] = 1
+        types[:, length // 2 :] = 1
         inputs["token_type_ids"] = types
     if "MultipleChoice" in head:
         inputs = {k: np.stack([v, np.roll(v, 1, axis=0)], axis=1) for k, v in inputs.items()}
@@ -87,8 +91,7 @@ def test_onnx_matches_keras_and_pytorch(tester_cls, head, tmp_path):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     rank = 3 if "MultipleChoice" in head else 2
     axes = ["batch", "num_choices", "sequence"] if rank == 3 else ["batch", "sequence"]
-    expected_inputs = [n for n in ("input_ids", "attention_mask", "token_type_ids")
-                       if n in model._call_parameters()]
+    expected_inputs = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in model._call_parameters()]
     assert [i.name for i in session.get_inputs()] == expected_inputs
     assert all(i.shape == axes and i.type == "tensor(int64)" for i in session.get_inputs())
 
@@ -131,8 +134,12 @@ def test_hidden_states_and_attentions_are_named_outputs(tmp_path):
     ours = run_onnx(session, inputs)
     keras_out = model(inputs, output_hidden_states=True, output_attentions=True)
     layers = config.num_hidden_layers
-    assert set(ours) == {"last_hidden_state", "pooler_output", *[f"hidden_states_{i}" for i in range(layers + 1)],
-                         *[f"attentions_{i}" for i in range(layers)]}
+    assert set(ours) == {
+        "last_hidden_state",
+        "pooler_output",
+        *[f"hidden_states_{i}" for i in range(layers + 1)],
+        *[f"attentions_{i}" for i in range(layers)],
+    }
     for i in range(layers):
         assert max_abs_diff(ours[f"attentions_{i}"], keras_out.attentions[i]) <= ATOL
         assert max_abs_diff(ours[f"hidden_states_{i + 1}"], keras_out.hidden_states[i + 1]) <= ATOL
@@ -149,8 +156,22 @@ def test_cli_exports_onnx(tmp_path, capsys):
     torch_model = transformers.BertModel(BERT.torch_config).eval()
     torch_model.save_pretrained(tmp_path / "checkpoint")
     out = tmp_path / "onnx"
-    assert main(["export", str(tmp_path / "checkpoint"), str(out), "--format", "onnx", "--task",
-                 "feature-extraction", "--opset", "15"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                str(tmp_path / "checkpoint"),
+                str(out),
+                "--format",
+                "onnx",
+                "--task",
+                "feature-extraction",
+                "--opset",
+                "15",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.strip() == str(out / "model.onnx")
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.onnx"]
     assert transformers.AutoConfig.from_pretrained(out).hidden_size == BERT.torch_config.hidden_size
@@ -213,9 +234,13 @@ def test_ops_without_conversion_at_the_opset_are_named(tmp_path):
     """Llama's last-token pooling gathers with batch_dims, which tf2onnx converts from opset 12 on."""
     config = test_llama.TestLlama.torch_config
     model = kerasformers.TFLlamaForSequenceClassification(
-        kerasformers.AutoConfig.for_model(config.model_type, **config.to_dict()))
-    with pytest.raises(ExportError, match=r"no conversion for the TensorFlow op\(s\) GatherV2 at opset 11\. "
-                                           r"Try a higher opset \(up to 18\)"):
+        kerasformers.AutoConfig.for_model(config.model_type, **config.to_dict())
+    )
+    with pytest.raises(
+        ExportError,
+        match=r"no conversion for the TensorFlow op\(s\) GatherV2 at opset 11\. "
+        r"Try a higher opset \(up to 18\)",
+    ):
         export_onnx(model, tmp_path / "llama.onnx", opset=11)
     assert list(tmp_path.iterdir()) == []
 
@@ -227,9 +252,12 @@ def test_unconverted_tensorflow_ops_are_reported():
     from kerasformers.serving.onnx import _unsupported_ops
 
     node = helper.make_node("Erfc", ["x"], ["y"])
-    graph = helper.make_graph([node, helper.make_node("Relu", ["y"], ["z"])], "g",
-                              [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2])],
-                              [helper.make_tensor_value_info("z", onnx.TensorProto.FLOAT, [2])])
+    graph = helper.make_graph(
+        [node, helper.make_node("Relu", ["y"], ["z"])],
+        "g",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("z", onnx.TensorProto.FLOAT, [2])],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     assert _unsupported_ops(model) == ["Erfc"]
 

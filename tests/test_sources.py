@@ -1,12 +1,15 @@
-"""Real checkpoints and data shipped by pip packages: the main job's (kerasformers.data.embedded) and the tests' own (fixture_data)."""
+"""Real checkpoints and data shipped by pip packages.
+
+The main job's come from kerasformers.data.embedded, the tests' own from fixture_data.
+"""
 
 import io
 import json
 import tarfile
 
+import fixture_data
 import pytest
 
-import fixture_data
 from kerasformers.data import embedded as sources
 from kerasformers.errors import SourceUnavailableError
 
@@ -138,15 +141,24 @@ def smollm2():
 
 @pytest.mark.slow
 def test_smollm2_checkpoint_files(smollm2):
-    for name in ("config.json", "generation_config.json", "model.safetensors",
-                 "tokenizer.json", "tokenizer_config.json"):
+    for name in (
+        "config.json",
+        "generation_config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ):
         assert (smollm2 / name).is_file(), name
     config = json.loads((smollm2 / "config.json").read_text())
     assert config["model_type"] == "llama"
     assert "quantization_config" not in config
     assert config["tie_word_embeddings"] is True
-    assert (config["num_hidden_layers"], config["num_attention_heads"],
-            config["num_key_value_heads"], config["vocab_size"]) == (30, 9, 3, 49152)
+    assert (
+        config["num_hidden_layers"],
+        config["num_attention_heads"],
+        config["num_key_value_heads"],
+        config["vocab_size"],
+    ) == (30, 9, 3, 49152)
 
     from safetensors import safe_open
 
@@ -163,10 +175,12 @@ def test_smollm2_generates_in_transformers(smollm2):
     model = transformers.AutoModelForCausalLM.from_pretrained(str(smollm2))
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(smollm2))
     assert (tokenizer.bos_token, tokenizer.eos_token, tokenizer.pad_token) == (
-        "<|im_start|>", "<|im_end|>", "<|im_end|>")
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|im_end|>",
+    )
     messages = [{"role": "user", "content": "What is the capital of France?"}]
-    inputs = tokenizer.apply_chat_template(
-        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
     output = model.generate(**inputs, max_new_tokens=20, do_sample=False)
-    answer = tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+    answer = tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
     assert "Paris" in answer

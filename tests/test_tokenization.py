@@ -12,13 +12,13 @@ import pickle
 import shutil
 import warnings
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import transformers
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-import keras
-import transformers
 from kerasformers.hub import CheckpointNotFoundError
 from kerasformers.tokenization import AutoTokenizer, BatchEncoding, PreTrainedTokenizerFast, TokenizerFilesNotFoundError
 
@@ -67,8 +67,10 @@ def folders(minilm_path, tmp_path_factory):
     paths["wordpiece"] = root / "wordpiece"
     paths["wordpiece"].mkdir()
     shutil.copy(minilm_path / "vocab.txt", paths["wordpiece"])
-    _write_json(paths["wordpiece"] / "tokenizer_config.json",
-                {"tokenizer_class": "BertTokenizer", "do_lower_case": False, "model_max_length": 32})
+    _write_json(
+        paths["wordpiece"] / "tokenizer_config.json",
+        {"tokenizer_class": "BertTokenizer", "do_lower_case": False, "model_max_length": 32},
+    )
 
     # vocab.txt + config.json only: class from model_type, defaults everywhere, no length limit
     paths["wordpiece_bare"] = root / "wordpiece_bare"
@@ -79,15 +81,18 @@ def folders(minilm_path, tmp_path_factory):
     paths["distilbert"] = root / "distilbert"
     paths["distilbert"].mkdir()
     shutil.copy(minilm_path / "vocab.txt", paths["distilbert"])
-    _write_json(paths["distilbert"] / "tokenizer_config.json",
-                {"tokenizer_class": "DistilBertTokenizer", "model_max_length": 64, "strip_accents": True})
+    _write_json(
+        paths["distilbert"] / "tokenizer_config.json",
+        {"tokenizer_class": "DistilBertTokenizer", "model_max_length": 64, "strip_accents": True},
+    )
 
     bpe = _train_byte_level_bpe()
     paths["roberta"] = root / "roberta"
     paths["roberta"].mkdir()
     bpe.model.save(str(paths["roberta"]))
-    _write_json(paths["roberta"] / "tokenizer_config.json",
-                {"tokenizer_class": "RobertaTokenizer", "model_max_length": 64})
+    _write_json(
+        paths["roberta"] / "tokenizer_config.json", {"tokenizer_class": "RobertaTokenizer", "model_max_length": 64}
+    )
     mask = {"content": "<mask>", "lstrip": True, "rstrip": False, "normalized": False, "single_word": False}
     _write_json(paths["roberta"] / "special_tokens_map.json", {"mask_token": mask, "pad_token": "<pad>"})
 
@@ -95,8 +100,10 @@ def folders(minilm_path, tmp_path_factory):
     paths["gpt2"].mkdir()
     bpe.model.save(str(paths["gpt2"]))
     _write_json(paths["gpt2"] / "config.json", {"model_type": "gpt2"})
-    _write_json(paths["gpt2"] / "tokenizer_config.json",
-                {"model_max_length": 48, "bos_token": "</s>", "eos_token": "</s>", "unk_token": "</s>"})
+    _write_json(
+        paths["gpt2"] / "tokenizer_config.json",
+        {"model_max_length": 48, "bos_token": "</s>", "eos_token": "</s>", "unk_token": "</s>"},
+    )
 
     # the same BPE tokenizers as transformers saves them: tokenizer.json + tokenizer_config.json
     for name in ("roberta", "gpt2"):
@@ -111,8 +118,10 @@ _loaded = {}
 def load_both(folders, name):
     """(ours, transformers') tokenizers of one folder, loaded once per session."""
     if name not in _loaded:
-        _loaded[name] = (AutoTokenizer.from_pretrained(folders[name]),
-                         transformers.AutoTokenizer.from_pretrained(folders[name]))
+        _loaded[name] = (
+            AutoTokenizer.from_pretrained(folders[name]),
+            transformers.AutoTokenizer.from_pretrained(folders[name]),
+        )
     return _loaded[name]
 
 
@@ -277,7 +286,10 @@ def test_save_pretrained_round_trip(folders, folder, tmp_path):
     ours(TEXTS, padding="max_length", truncation=True, max_length=16) if ours.pad_token else None  # leave state
     written = ours.save_pretrained(tmp_path / "saved")
     assert sorted(p.rsplit("/", 1)[-1] for p in written) == [
-        "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"]
+        "special_tokens_map.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ]
     saved_json = json.loads((tmp_path / "saved" / "tokenizer.json").read_text())
     assert saved_json["padding"] is None and saved_json["truncation"] is None
     assert not [p for p in (tmp_path / "saved").iterdir() if p.name.startswith(".tmp")]
@@ -307,8 +319,13 @@ def test_minilm_fixed_padding_in_file_is_ignored(folders):
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"padding_side": "left", "truncation_side": "left"}, {"model_max_length": 20}, {"do_lower_case": False},
-     {"pad_token": "[MASK]"}, {"model_input_names": ["input_ids", "attention_mask"]}],
+    [
+        {"padding_side": "left", "truncation_side": "left"},
+        {"model_max_length": 20},
+        {"do_lower_case": False},
+        {"pad_token": "[MASK]"},
+        {"model_input_names": ["input_ids", "attention_mask"]},
+    ],
 )
 def test_load_overrides_match_transformers(folders, overrides):
     ours = AutoTokenizer.from_pretrained(folders["minilm"], **overrides)
@@ -440,8 +457,14 @@ def test_wrap_a_tokenizers_object(folders, tmp_path):
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"padding": "max_length", "max_length": 40}, {"pad_to_multiple_of": 8, "padding_side": "left"},
-     {"padding": False, "return_attention_mask": True}, {"return_tensors": "np"}, {"return_attention_mask": False}],
+    [
+        {},
+        {"padding": "max_length", "max_length": 40},
+        {"pad_to_multiple_of": 8, "padding_side": "left"},
+        {"padding": False, "return_attention_mask": True},
+        {"return_tensors": "np"},
+        {"return_attention_mask": False},
+    ],
 )
 @pytest.mark.parametrize("folder", ["minilm", "roberta"])
 def test_pad_matches_transformers(folders, folder, options):

@@ -41,8 +41,12 @@ def trained(tmp_path_factory):
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=256 + 400, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=256 + 400,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tokenizer.train_from_iterator(TRAIN, trainer)
     folder = tmp_path_factory.mktemp("bpe")
     tokenizer.save(str(folder / "tokenizer.json"))
@@ -93,8 +97,8 @@ def test_padding_and_attention_mask(trained, layer):
     want_ids = np.full((len(CORPUS), longest), pad_id)
     want_mask = np.zeros((len(CORPUS), longest), int)
     for i, ids in enumerate(reference):
-        want_ids[i, :len(ids)] = ids
-        want_mask[i, :len(ids)] = 1
+        want_ids[i, : len(ids)] = ids
+        want_mask[i, : len(ids)] = 1
     np.testing.assert_array_equal(outputs["input_ids"].numpy(), want_ids)
     np.testing.assert_array_equal(outputs["attention_mask"].numpy(), want_mask)
     tokenizer.enable_padding(pad_id=pad_id, pad_token="<|endoftext|>")
@@ -148,15 +152,16 @@ def test_subclassed_model_predict_config_and_saved_model(trained, layer, tmp_pat
     texts = ["Hello world!", "don't stop   now", "中文 😀"]
     reference = reference_ids(trained[0], texts)
     got = Ids(layer).predict(texts, verbose=0)
-    assert [row[:len(want)].tolist() for row, want in zip(got, reference)] == reference
+    assert [row[: len(want)].tolist() for row, want in zip(got, reference)] == reference
 
     clone = TFByteLevelBPETokenizer.from_config(layer.get_config())
     assert clone.tokenize(tf.constant(texts)).to_list() == reference
 
     module = tf.Module()
     module.tokenizer = layer
-    module.serve = tf.function(lambda x: layer.tokenize(x).to_tensor(-1),
-                               input_signature=[tf.TensorSpec([None], tf.string)])
+    module.serve = tf.function(
+        lambda x: layer.tokenize(x).to_tensor(-1), input_signature=[tf.TensorSpec([None], tf.string)]
+    )
     tf.saved_model.save(module, str(tmp_path / "saved"))
     loaded = tf.saved_model.load(str(tmp_path / "saved"))
     out = loaded.serve(tf.constant(texts)).numpy()
@@ -188,7 +193,8 @@ def test_bos_eos_template_and_pairs(trained):
     tokenizer.post_processor = processors.TemplateProcessing(
         single="<|endoftext|> $A <|endoftext|>",
         pair="<|endoftext|> $A <|endoftext|> <|endoftext|>:1 $B:1 <|endoftext|>:1",
-        special_tokens=[("<|endoftext|>", eot)])
+        special_tokens=[("<|endoftext|>", eot)],
+    )
     layer = TFByteLevelBPETokenizer.from_tokenizer(tokenizer, padding=False)
     firsts, seconds = ["Hello world!", "", "don't  stop"], ["a b", "中文 😀", ""]
     assert layer(firsts)["input_ids"].to_list() == reference_ids(tokenizer, firsts)
@@ -227,7 +233,14 @@ HARD = CORPUS + [
     "I'M YOU'RE they'LL We'Ve it'S he'D DON'T ca'n't 'ſ 'S",
     "\n\n\nparagraphs\n\n  \n\t\tindented\tcode()\n    return x  \n",
     "space before newline \n and\u00a0\nnbsp\u3000\n\u2028\u2029 \u205f\u1680x",
-    " leading", "  two leading", "\t", "\n", "\r\n", "a\n", "word!!!\n\n", "??\r\n\r\nok",
+    " leading",
+    "  two leading",
+    "\t",
+    "\n",
+    "\r\n",
+    "a\n",
+    "word!!!\n\n",
+    "??\r\n\r\nok",
     "Cửa Việt Hà Nội Tiếng Việt phở",
     "e\u0301 cafe\u0301 n\u0303 A\u030a \u212b \uff21\uff22 \u2460",  # combining marks: NFC composes them
     "🇺🇸 👨‍👩‍👧‍👦 ❤️ 👍🏽👍🏿",
@@ -245,7 +258,7 @@ def random_texts(count: int, seed: int) -> list[str]:
     """Seeded strings over a varied alphabet (scripts, whitespace kinds, digits, contractions)."""
     rng = np.random.default_rng(seed)
     pool = list("abcXYZ eéèEÉ'sStTrRvVmMlLdD") + list(" \t\n\r\u00a0\u3000\u2028\x0b\x85\u205f") * 2
-    pool += list("0123456789٣.,!?-_()\"#$%&*+/:;<=>@[]^`{|}~") + list("中文日本語한국어ßſKİıÅ")
+    pool += list('0123456789٣.,!?-_()"#$%&*+/:;<=>@[]^`{|}~') + list("中文日本語한국어ßſKİıÅ")
     pool += ["e\u0301", "n\u0303", "\u212b", "😀", "👍🏽", "👨‍👩‍👧", "\x00", "\ufdd0", "\ufdd1", "\x01", "\u1c89"]
     pool += ["'s", "'S", "'re", "'VE", "'m", "'ll", "'D", "  ", "\n\n", " \n", "the", " the", "123", "4567"]
     pool += ["<|endoftext|>", "<|begin_of_text|>", "<|im_start|>", "Việt", "Cửa"]
@@ -254,6 +267,7 @@ def random_texts(count: int, seed: int) -> list[str]:
 
 def gguf_spec(name):
     from fixture_data import llama_cpp_vocab
+
     from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
 
     return gguf_tokenizer_json(read_gguf_vocab(llama_cpp_vocab(name)))
@@ -310,6 +324,7 @@ def test_digit_runs_split_per_pattern(gguf):
 def llama3():
     """Llama 3's vocabulary as the Python tokenizer (pad token set: the GGUF file has none) + its layer."""
     from fixture_data import llama_cpp_vocab
+
     from kerasformers.tokenization import TFAutoTokenizer, tokenizer_from_gguf
 
     gguf_spec("llama-bpe")  # skips when unavailable
@@ -344,17 +359,39 @@ def test_llama3_call_matches_python_tokenizer(llama3):
         layer.add_special_tokens = True
     long, short = ["The quick brown fox jumps " * 4, HARD[4] * 2, "Cửa Việt 1234567 " * 3], ["a b", "", "x"]
     # only_first / only_second: the library refuses when the named sequence cannot absorb the cut
-    for truncation, a, b in (("longest_first", firsts, seconds), ("only_first", long, short),
-                             ("only_second", short, long)):
-        got = layer(a, b, padding="max_length", truncation=truncation, max_length=16,
-                    return_token_type_ids=True, return_special_tokens_mask=True)
-        want = python(a, b, padding="max_length", truncation=truncation, max_length=16,
-                      return_token_type_ids=True, return_special_tokens_mask=True, return_tensors="np")
+    for truncation, a, b in (
+        ("longest_first", firsts, seconds),
+        ("only_first", long, short),
+        ("only_second", short, long),
+    ):
+        got = layer(
+            a,
+            b,
+            padding="max_length",
+            truncation=truncation,
+            max_length=16,
+            return_token_type_ids=True,
+            return_special_tokens_mask=True,
+        )
+        want = python(
+            a,
+            b,
+            padding="max_length",
+            truncation=truncation,
+            max_length=16,
+            return_token_type_ids=True,
+            return_special_tokens_mask=True,
+            return_tensors="np",
+        )
         compare(got, want, ("input_ids", "attention_mask", "token_type_ids", "special_tokens_mask"))
-    compare(layer(firsts, padding="longest", truncation=True, max_length=5),
-            python(firsts, padding="longest", truncation=True, max_length=5, return_tensors="np"))
-    compare(layer(firsts[:3], pad_to_multiple_of=8),
-            python(firsts[:3], padding="longest", pad_to_multiple_of=8, return_tensors="np"))
+    compare(
+        layer(firsts, padding="longest", truncation=True, max_length=5),
+        python(firsts, padding="longest", truncation=True, max_length=5, return_tensors="np"),
+    )
+    compare(
+        layer(firsts[:3], pad_to_multiple_of=8),
+        python(firsts[:3], padding="longest", pad_to_multiple_of=8, return_tensors="np"),
+    )
 
 
 def test_llama3_saved_model_round_trip(llama3, tmp_path):
@@ -381,9 +418,12 @@ def test_split_form_options_match_tokenizers(trained):
     texts = HARD + random_texts(100, seed=4)
     for prefix, normalizer in ((True, normalizers.NFKC()), (False, normalizers.NFD()), (True, None)):
         tokenizer = tokenizers.Tokenizer.from_str(trained[0].to_str())
-        tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
-            pre_tokenizers.Split(Regex(PRE_TOKENIZER_PATTERNS["qwen2"]), behavior="isolated"),
-            pre_tokenizers.ByteLevel(add_prefix_space=prefix, use_regex=False)])
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+            [
+                pre_tokenizers.Split(Regex(PRE_TOKENIZER_PATTERNS["qwen2"]), behavior="isolated"),
+                pre_tokenizers.ByteLevel(add_prefix_space=prefix, use_regex=False),
+            ]
+        )
         tokenizer.normalizer = normalizer
         layer = TFByteLevelBPETokenizer.from_tokenizer(tokenizer)
         assert_same_ids(texts, layer.tokenize(tf.constant(texts)).to_list(), library_ids(tokenizer, texts))
@@ -398,16 +438,23 @@ def test_a_pattern_with_more_unicode_properties_matches_tokenizers():
 
     from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
-    pattern = ("[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
-               "(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+"
-               "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*"
-               "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")
+    pattern = (
+        "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
+        "(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+"
+        "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*"
+        "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+    )
     tokenizer = tokenizers.Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
-    tokenizer.train_from_iterator(TRAIN, trainers.BpeTrainer(
-        vocab_size=600, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    tokenizer.train_from_iterator(
+        TRAIN,
+        trainers.BpeTrainer(vocab_size=600, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False),
+    )
     layer = TFByteLevelBPETokenizer.from_tokenizer(tokenizer)
     texts = HARD + random_texts(200, seed=6) + ["HelloWorld CamelCASE ÉcoleNormale ǅungla x\u0301y a/b\n/"]
     assert_same_ids(texts, layer.tokenize(tf.constant(texts)).to_list(), library_ids(tokenizer, texts))
@@ -423,8 +470,13 @@ def test_unsupported_pipelines_raise_clear_errors(trained):
     byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}
 
     def split(pattern, behavior="Isolated", invert=False):
-        return {"type": "Sequence", "pretokenizers": [
-            {"type": "Split", "pattern": pattern, "behavior": behavior, "invert": invert}, byte_level]}
+        return {
+            "type": "Sequence",
+            "pretokenizers": [
+                {"type": "Split", "pattern": pattern, "behavior": behavior, "invert": invert},
+                byte_level,
+            ],
+        }
 
     cases = [
         (split({"Regex": "(?<=a)b|\\s+"}), None, "(?<"),
@@ -460,6 +512,7 @@ def test_gguf_vocabularies_equal_transformers(name):
 
     transformers = pytest.importorskip("transformers")
     from fixture_data import llama_cpp_vocab, read_vocab_tests
+
     from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
 
     layer = TFByteLevelBPETokenizer.from_spec(gguf_spec(name))
@@ -487,6 +540,7 @@ def roberta_folder(tmp_path_factory):
     import json
 
     from fixture_data import llama_cpp_vocab
+
     from kerasformers.tokenization.gguf import read_gguf_vocab
 
     gpt2 = read_gguf_vocab(llama_cpp_vocab("gpt-2"))
@@ -509,7 +563,7 @@ def test_roberta_template_matches_transformers(roberta_folder):
 
     reference = transformers.AutoTokenizer.from_pretrained(str(roberta_folder))
     texts = HARD[:12] + ["Hello <mask>. <s>x</s>", "  spaces  <mask>  around", "a<pad>b"]
-    pairs = (["pair  <mask>", "", "q?"] * 5)[:len(texts)]
+    pairs = (["pair  <mask>", "", "q?"] * 5)[: len(texts)]
     expected = reference(texts, pairs, padding=True, return_tensors="np")
     for python_tokenizer in (reference, AutoTokenizer.from_pretrained(roberta_folder)):
         layer = TFAutoTokenizer.from_tokenizer(python_tokenizer)

@@ -20,24 +20,73 @@ from fixture_data import llama_cpp_vocab, read_vocab_tests  # noqa: E402
 NAMES = ["llama-spm", "phi-3"]
 CONTROL_TEXT = {"llama-spm": ["<s>", "</s>", "<unk>"], "phi-3": ["<s>", "</s>", "<|endoftext|>", "<|user|>", "<|end|>"]}
 HARD = [
-    "", " ", "  ", "\n", "\t", " \n ", "Hello world", " Hello world", "Hello world ", "  leading and trailing  ",
-    "Café naïve résumé ÀÉÎÕÜ İstanbul Straße ǅ ﬁ", "emoji 😀🎉👍🏽 🤗🦙 and 🥲 🫠 🧙‍♂️",
-    "中文字符测试，日本語のテキスト、한국어 東京", "tabs\tand\nnewlines\r\n  runs     of   spaces",
-    "\n\n\nleading newlines", "odd spaces\u00a0\u00a0nbsp\u3000ideo\u2028ls\u200bzw",
-    "don't stop-believing... (really?) #1 @user $5.00 we're I'm", "Numbers 1234567890 3.14159 ١٢٣",
-    "the the the aaaa aaaaaaa banana bandana", "▁already▁escaped ▁", "a\x00b", "\x00", "\x01\x7f\x1b[0m",
+    "",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+    " \n ",
+    "Hello world",
+    " Hello world",
+    "Hello world ",
+    "  leading and trailing  ",
+    "Café naïve résumé ÀÉÎÕÜ İstanbul Straße ǅ ﬁ",
+    "emoji 😀🎉👍🏽 🤗🦙 and 🥲 🫠 🧙‍♂️",
+    "中文字符测试，日本語のテキスト、한국어 東京",
+    "tabs\tand\nnewlines\r\n  runs     of   spaces",
+    "\n\n\nleading newlines",
+    "odd spaces\u00a0\u00a0nbsp\u3000ideo\u2028ls\u200bzw",
+    "don't stop-believing... (really?) #1 @user $5.00 we're I'm",
+    "Numbers 1234567890 3.14159 ١٢٣",
+    "the the the aaaa aaaaaaa banana bandana",
+    "▁already▁escaped ▁",
+    "a\x00b",
+    "\x00",
+    "\x01\x7f\x1b[0m",
     "a\U0010fffe0b\x00\U0010fffee",  # the layer's escape character for NULs round-trips
-    "rare \U0001D518\U0001D52B\U0001D526 \U00010348 \uE000 \uFFFD ꙮ", "x" * 300,
+    "rare \U0001d518\U0001d52b\U0001d526 \U00010348 \ue000 \ufffd ꙮ",
+    "x" * 300,
     "The quick brown fox jumps over the lazy dog. " * 12,
 ]
-RANDOM_ALPHABET = ["a", "b", "e", "Hello", "the", " ", "  ", "\t", "\n", "é", "東", "🤗", "\x00", "▁", "ǅ", "\u00a0",
-                   "\u200b", "\U0001F9D9", "'", ".", "1", "ab"]
+RANDOM_ALPHABET = [
+    "a",
+    "b",
+    "e",
+    "Hello",
+    "the",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "é",
+    "東",
+    "🤗",
+    "\x00",
+    "▁",
+    "ǅ",
+    "\u00a0",
+    "\u200b",
+    "\U0001f9d9",
+    "'",
+    ".",
+    "1",
+    "ab",
+]
 
 
 def control_corpus(name):
     tokens = CONTROL_TEXT[name]
-    return [f"{tokens[0]}start", f"a{tokens[1]}b", f" {tokens[-1]} spaced {tokens[0]}", "".join(tokens),
-            f"{tokens[1]}\x00{tokens[1]}", f"x{tokens[0]} ", "<s", "</s", "<<s>>"]
+    return [
+        f"{tokens[0]}start",
+        f"a{tokens[1]}b",
+        f" {tokens[-1]} spaced {tokens[0]}",
+        "".join(tokens),
+        f"{tokens[1]}\x00{tokens[1]}",
+        f"x{tokens[0]} ",
+        "<s",
+        "</s",
+        "<<s>>",
+    ]
 
 
 def random_texts(name, count=300, seed=0):
@@ -73,9 +122,11 @@ def layers(name, python_tokenizer, tmp_path_factory):
     from_gguf = TFSentencePieceTokenizer.from_gguf(llama_cpp_vocab(name), pad_id=python_tokenizer.pad_token_id)
     model_file = tmp_path_factory.mktemp("spm") / "tokenizer.model"
     model_file.write_bytes(from_gguf.model_proto)
-    return {"gguf": from_gguf,
-            "tokenizer": TFSentencePieceTokenizer.from_tokenizer(python_tokenizer),
-            "model_file": TFSentencePieceTokenizer.from_model_file(model_file, pad_id=python_tokenizer.pad_token_id)}
+    return {
+        "gguf": from_gguf,
+        "tokenizer": TFSentencePieceTokenizer.from_tokenizer(python_tokenizer),
+        "model_file": TFSentencePieceTokenizer.from_model_file(model_file, pad_id=python_tokenizer.pad_token_id),
+    }
 
 
 def python_ids(tokenizer, texts):
@@ -102,15 +153,22 @@ def test_model_proto_is_what_protobuf_reads(name):
     types = [p.type for p in parsed.pieces]
     # one unknown piece (SentencePiece allows no more); llama.cpp's other "unknown" slots become control
     assert [i for i, t in enumerate(types) if t == pb.ModelProto.SentencePiece.UNKNOWN] == [vocab.unknown_token_id]
-    assert all(t == (k if k != 2 else 3) for i, (t, k) in enumerate(zip(types, vocab.token_types))
-               if i != vocab.unknown_token_id)
+    assert all(
+        t == (k if k != 2 else 3)
+        for i, (t, k) in enumerate(zip(types, vocab.token_types))
+        if i != vocab.unknown_token_id
+    )
     spec, norm = parsed.trainer_spec, parsed.normalizer_spec
     assert spec.model_type == pb.TrainerSpec.BPE and spec.byte_fallback and spec.vocab_size == len(vocab.tokens)
-    assert (spec.unk_id, spec.bos_id, spec.eos_id) == (vocab.unknown_token_id, vocab.bos_token_id,
-                                                       vocab.eos_token_id)
+    assert (spec.unk_id, spec.bos_id, spec.eos_id) == (vocab.unknown_token_id, vocab.bos_token_id, vocab.eos_token_id)
     assert spec.pad_id == (-1 if vocab.padding_token_id is None else vocab.padding_token_id)
-    assert norm.name == "identity" and norm.add_dummy_prefix and not norm.remove_extra_whitespaces \
-        and norm.escape_whitespaces and not norm.precompiled_charsmap
+    assert (
+        norm.name == "identity"
+        and norm.add_dummy_prefix
+        and not norm.remove_extra_whitespaces
+        and norm.escape_whitespaces
+        and not norm.precompiled_charsmap
+    )
 
     # and our reader reads what protobuf writes
     parsed.normalizer_spec.add_dummy_prefix = False
@@ -164,9 +222,14 @@ def test_special_tokens_pairs_padding_truncation_as_python(name, python_tokenize
     layer = layers["tokenizer"]
     first = ["Hello world", "", "  x  y ", "東京 🤗 a</s>b", "x" * 40]
     second = ["a b c d e f g", "Hello", "", " z", "中文字符测试"]
-    cases = [dict(), dict(padding="max_length", max_length=24), dict(truncation=True, max_length=6),
-             dict(padding="max_length", truncation="longest_first", max_length=9),
-             dict(truncation="only_second", max_length=16), dict(padding=True, pad_to_multiple_of=8)]
+    cases = [
+        dict(),
+        dict(padding="max_length", max_length=24),
+        dict(truncation=True, max_length=6),
+        dict(padding="max_length", truncation="longest_first", max_length=9),
+        dict(truncation="only_second", max_length=16),
+        dict(padding=True, pad_to_multiple_of=8),
+    ]
     for options in cases:
         for pair in (None, second):
             want = python_tokenizer(first, pair, **({"padding": True} | options))
@@ -177,8 +240,10 @@ def test_special_tokens_pairs_padding_truncation_as_python(name, python_tokenize
     assert layer(["Hello"])["input_ids"].numpy()[0, 0] == python_tokenizer.bos_token_id
     plain = layers["tokenizer"].__class__.from_tokenizer(python_tokenizer, add_special_tokens=False)
     assert plain.tokenize(tf.constant(first)).to_list() == python_ids(python_tokenizer, first)
-    assert plain(first)["input_ids"][0].numpy().tolist() == python_tokenizer(first, add_special_tokens=False,
-                                                                            padding=True)["input_ids"][0]
+    assert (
+        plain(first)["input_ids"][0].numpy().tolist()
+        == python_tokenizer(first, add_special_tokens=False, padding=True)["input_ids"][0]
+    )
 
 
 # ----------------------------------------------------------------------------- decoding
@@ -191,9 +256,17 @@ def test_detokenize_equals_python_decode(name, python_tokenizer, layers):
     # byte, a run mixing a valid character with an invalid byte (all of the run becomes U+FFFD)
     e5, x97, xa5, xff = (python_tokenizer.convert_tokens_to_ids(f"<0x{b:02X}>") for b in (0xE5, 0x97, 0xA5, 0xFF))
     hello = python_tokenizer.encode("Hello", add_special_tokens=False)
-    sequences += [[e5, x97], [xff], [e5, x97, xa5, xff], hello + [e5, x97, xa5] + hello + [xff, e5], [],
-                  [python_tokenizer.bos_token_id], hello + [python_tokenizer.eos_token_id] + hello,
-                  [e5, python_tokenizer.bos_token_id, x97, xa5], [e5, x97, python_tokenizer.bos_token_id]]
+    sequences += [
+        [e5, x97],
+        [xff],
+        [e5, x97, xa5, xff],
+        hello + [e5, x97, xa5] + hello + [xff, e5],
+        [],
+        [python_tokenizer.bos_token_id],
+        hello + [python_tokenizer.eos_token_id] + hello,
+        [e5, python_tokenizer.bos_token_id, x97, xa5],
+        [e5, x97, python_tokenizer.bos_token_id],
+    ]
     for path, layer in layers.items():
         got = layer.detokenize(tf.ragged.constant(sequences, dtype=tf.int64, row_splits_dtype=tf.int64)).numpy()
         for ids, text in zip(sequences, got):
@@ -223,8 +296,9 @@ def test_tf_auto_tokenizer_dispatches_sentencepiece(name, python_tokenizer, tmp_
     assert layer.tokenize(tf.constant(texts)).to_list() == python_ids(python_tokenizer, texts)
     # a checkpoint folder with a tokenizer.json
     python_tokenizer.backend_tokenizer.save(str(tmp_path / "tokenizer.json"))
-    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"bos_token": "<s>", "eos_token": "</s>",
-                                                                      "pad_token": python_tokenizer.pad_token}))
+    (tmp_path / "tokenizer_config.json").write_text(
+        json.dumps({"bos_token": "<s>", "eos_token": "</s>", "pad_token": python_tokenizer.pad_token})
+    )
     from_folder = TFAutoTokenizer.from_pretrained(tmp_path)
     assert isinstance(from_folder, TFSentencePieceTokenizer)
     assert from_folder(texts)["input_ids"].numpy().tolist() == layer(texts)["input_ids"].numpy().tolist()
@@ -334,8 +408,9 @@ def test_saved_model_and_config_round_trip(python_tokenizer, layers, tmp_path):
     module = tf.Module()
     module.tokenizer = layer
     module.encode = tf.function(lambda x: layer(x)["input_ids"], input_signature=[tf.TensorSpec([None], tf.string)])
-    module.decode = tf.function(lambda ids: layer.detokenize(ids),
-                                input_signature=[tf.TensorSpec([None, None], tf.int64)])
+    module.decode = tf.function(
+        lambda ids: layer.detokenize(ids), input_signature=[tf.TensorSpec([None, None], tf.int64)]
+    )
     tf.saved_model.save(module, str(tmp_path / "saved"))
     loaded = tf.saved_model.load(str(tmp_path / "saved"))
     ids = loaded.encode(tf.constant(texts))
@@ -354,21 +429,28 @@ def test_unigram_model_file_runs_as_is(tmp_path):
     reference = Tokenizer(models.Unigram())
     reference.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=False)
     reference.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=False)
-    train = ["The quick brown fox jumps over the lazy dog.", "Café naïve résumé", "中文字符测试 日本語",
-             "hello hello world"] * 20
-    trainer = trainers.UnigramTrainer(vocab_size=120, special_tokens=["<unk>", "<s>", "</s>"], unk_token="<unk>",
-                                      show_progress=False)
+    train = [
+        "The quick brown fox jumps over the lazy dog.",
+        "Café naïve résumé",
+        "中文字符测试 日本語",
+        "hello hello world",
+    ] * 20
+    trainer = trainers.UnigramTrainer(
+        vocab_size=120, special_tokens=["<unk>", "<s>", "</s>"], unk_token="<unk>", show_progress=False
+    )
     reference.train_from_iterator(train, trainer)
     vocab = json.loads(reference.to_str())["model"]["vocab"]
     pieces, scores = [p for p, _ in vocab], [s for _, s in vocab]
     types = [2 if p == "<unk>" else 3 if p in ("<s>", "</s>") else 1 for p in pieces]
     texts = train[:4] + ["quick fox", "  spaces  ", "zzz unknown ☃☃ x", "", "brown\tdog\n", "▁x", "a</s>b"]
     for add_dummy_prefix, scheme in ((True, None), (False, "always")):
-        proto = sentencepiece_model_proto(pieces, scores, types, unk_id=0, bos_id=1, eos_id=2, model_type=UNIGRAM,
-                                          add_dummy_prefix=add_dummy_prefix)
+        proto = sentencepiece_model_proto(
+            pieces, scores, types, unk_id=0, bos_id=1, eos_id=2, model_type=UNIGRAM, add_dummy_prefix=add_dummy_prefix
+        )
         (tmp_path / "spiece.model").write_bytes(proto)
-        layer = TFSentencePieceTokenizer.from_model_file(tmp_path / "spiece.model", add_bos=False, add_eos=True,
-                                                         prepend_scheme=scheme)
+        layer = TFSentencePieceTokenizer.from_model_file(
+            tmp_path / "spiece.model", add_bos=False, add_eos=True, prepend_scheme=scheme
+        )
         got = layer(texts, padding=False)["input_ids"]
         for text, ids in zip(texts, got):
             # SentencePiece's own dummy prefix is added even before a leading space; Metaspace's is not

@@ -25,8 +25,10 @@ CORPUS = [
     "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 math",
     "Ωmega ǈ ß ẞ",
 ]
-PAIRS = (["short q", "a much longer question " * 30, "", "Où est la gare?"],
-         ["context " * 100, "c d", "only ctx", "La gare est là-bas, près du café."])
+PAIRS = (
+    ["short q", "a much longer question " * 30, "", "Où est la gare?"],
+    ["context " * 100, "c d", "only ctx", "La gare est là-bas, près du café."],
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,23 +64,38 @@ def test_matches_our_python_tokenizer(tf_tokenizer, minilm_path):
     assert_same(tf_tokenizer(CORPUS), reference)
 
 
-@pytest.mark.parametrize("max_length,strategy", [(16, "longest_first"), (17, "longest_first"),
-                                                 (64, "longest_first"), (32, "only_second")])
+@pytest.mark.parametrize(
+    "max_length,strategy", [(16, "longest_first"), (17, "longest_first"), (64, "longest_first"), (32, "only_second")]
+)
 def test_pairs_truncation_and_max_length_padding(tf_tokenizer, hf_tokenizer, max_length, strategy):
     first, second = PAIRS
     if strategy == "only_second":  # transformers refuses pairs whose second part cannot absorb the cut
         first, second = [first[0], first[3]], [second[0], second[3] * 5]
-    ours = tf_tokenizer(tf.constant(first), tf.constant(second), max_length=max_length,
-                        padding="max_length", truncation=strategy, return_special_tokens_mask=True)
-    reference = hf_tokenizer(first, second, padding="max_length", truncation=strategy,
-                             max_length=max_length, return_special_tokens_mask=True, return_tensors="np")
+    ours = tf_tokenizer(
+        tf.constant(first),
+        tf.constant(second),
+        max_length=max_length,
+        padding="max_length",
+        truncation=strategy,
+        return_special_tokens_mask=True,
+    )
+    reference = hf_tokenizer(
+        first,
+        second,
+        padding="max_length",
+        truncation=strategy,
+        max_length=max_length,
+        return_special_tokens_mask=True,
+        return_tensors="np",
+    )
     assert_same(ours, reference, keys=("input_ids", "token_type_ids", "attention_mask", "special_tokens_mask"))
 
 
 def test_single_truncation_and_pad_to_multiple(tf_tokenizer, hf_tokenizer):
     ours = tf_tokenizer(CORPUS[:12], max_length=24, pad_to_multiple_of=8)
-    reference = hf_tokenizer(CORPUS[:12], padding=True, truncation=True, max_length=24, pad_to_multiple_of=8,
-                             return_tensors="np")
+    reference = hf_tokenizer(
+        CORPUS[:12], padding=True, truncation=True, max_length=24, pad_to_multiple_of=8, return_tensors="np"
+    )
     assert ours["input_ids"].shape[1] == 24
     assert_same(ours, reference)
     assert tf_tokenizer(CORPUS[:2], pad_to_multiple_of=8)["input_ids"].shape[1] == 8
@@ -92,8 +109,7 @@ def test_no_padding_gives_ragged_and_flags(tf_tokenizer, hf_tokenizer):
 
 
 def test_inside_tf_function_and_dataset(tf_tokenizer, hf_tokenizer):
-    run = tf.function(lambda text: tf_tokenizer(text)["input_ids"],
-                      input_signature=[tf.TensorSpec([None], tf.string)])
+    run = tf.function(lambda text: tf_tokenizer(text)["input_ids"], input_signature=[tf.TensorSpec([None], tf.string)])
     reference = hf_tokenizer(CORPUS[:6], padding=True, return_tensors="np")["input_ids"]
     np.testing.assert_array_equal(run(tf.constant(CORPUS[:6])).numpy(), reference)
     dataset = tf.data.Dataset.from_tensor_slices(CORPUS[:6]).batch(3).map(lambda t: tf_tokenizer(t)["input_ids"])
@@ -164,8 +180,9 @@ def test_functional_model_on_strings_predicts_saves_and_fits(minilm_path, tmp_pa
     reloaded = keras.saving.load_model(tmp_path / "model.keras")
     np.testing.assert_allclose(reloaded.predict(tf.constant(texts), verbose=0), expected, atol=1e-5)
 
-    model.compile(optimizer=keras.optimizers.SGD(0.1),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     before = classifier.classifier.kernel.numpy().copy()
     history = model.fit(tf.data.Dataset.from_tensor_slices((texts, [0, 1])).batch(2), epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])

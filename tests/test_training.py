@@ -11,15 +11,20 @@ import datasets
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 import transformers
 
 import kerasformers
 from kerasformers import TFBertForQuestionAnswering, TFBertForSequenceClassification
 from kerasformers.cli import main
 
-TINY = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-            intermediate_size=37, max_position_embeddings=64)
+TINY = dict(
+    vocab_size=99,
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=37,
+    max_position_embeddings=64,
+)
 
 
 def tiny(cls=TFBertForSequenceClassification, **overrides):
@@ -31,8 +36,10 @@ def tiny(cls=TFBertForSequenceClassification, **overrides):
 
 def batch(n=8, length=7, seed=0):
     rng = np.random.RandomState(seed)
-    return {"input_ids": rng.randint(3, 99, (n, length)).astype(np.int32),
-            "attention_mask": np.ones((n, length), np.int32)}, rng.randint(0, 2, n)
+    return {
+        "input_ids": rng.randint(3, 99, (n, length)).astype(np.int32),
+        "attention_mask": np.ones((n, length), np.int32),
+    }, rng.randint(0, 2, n)
 
 
 # ------------------------------------------------------------------------- losses and metrics
@@ -139,10 +146,16 @@ def token_dataset(n=37, seed=0):
         length = 3 + rng.randint(0, 20)
         ids.append([2, 10 + i] + rng.randint(3, 99, length - 3).tolist() + [3])
         types.append([0] * length)
-    return datasets.Dataset.from_dict({
-        "text": [f"row {i}" for i in range(n)], "input_ids": ids, "token_type_ids": types,
-        "attention_mask": [[1] * len(r) for r in ids], "label": [i % 2 for i in range(n)],
-        "extra": list(range(n))})
+    return datasets.Dataset.from_dict(
+        {
+            "text": [f"row {i}" for i in range(n)],
+            "input_ids": ids,
+            "token_type_ids": types,
+            "attention_mask": [[1] * len(r) for r in ids],
+            "label": [i % 2 for i in range(n)],
+            "extra": list(range(n)),
+        }
+    )
 
 
 class PadOnly:
@@ -175,8 +188,7 @@ def test_prepare_tf_dataset_pads_per_batch_keeps_model_columns():
 
 def test_prepare_tf_dataset_trains_with_fit_and_default_loss():
     model = tiny()
-    tf_ds = model.prepare_tf_dataset(token_dataset(), batch_size=8, tokenizer=PadOnly(), seed=1,
-                                     group_by_length=True)
+    tf_ds = model.prepare_tf_dataset(token_dataset(), batch_size=8, tokenizer=PadOnly(), seed=1, group_by_length=True)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"], run_eagerly=True)
     history = model.fit(tf_ds, epochs=2, verbose=0)
     assert set(history.history) == {"loss", "accuracy"}
@@ -185,8 +197,9 @@ def test_prepare_tf_dataset_trains_with_fit_and_default_loss():
 def test_length_buckets_bound_the_compiled_shapes():
     model = tiny()
     buckets = (8, 16, 24)
-    tf_ds = model.prepare_tf_dataset(token_dataset(60), batch_size=4, tokenizer=PadOnly(), seed=0,
-                                     length_buckets=buckets, drop_remainder=True)
+    tf_ds = model.prepare_tf_dataset(
+        token_dataset(60), batch_size=4, tokenizer=PadOnly(), seed=0, length_buckets=buckets, drop_remainder=True
+    )
     shapes = {tuple(x["input_ids"].shape) for _ in range(3) for x, _ in tf_ds}
     # docstring: at most len(buckets) shapes with drop_remainder=True
     assert {s[1] for s in shapes} <= set(buckets) and len(shapes) <= len(buckets)
@@ -217,9 +230,13 @@ def test_prepare_tf_dataset_stays_on_disk(tmp_path):
         for i in range(rows):
             yield {"input_ids": block, "attention_mask": np.ones(length, np.int8), "label": i % 2}
 
-    features = datasets.Features({"input_ids": datasets.Sequence(datasets.Value("int32")),
-                                  "attention_mask": datasets.Sequence(datasets.Value("int8")),
-                                  "label": datasets.Value("int64")})
+    features = datasets.Features(
+        {
+            "input_ids": datasets.Sequence(datasets.Value("int32")),
+            "attention_mask": datasets.Sequence(datasets.Value("int8")),
+            "label": datasets.Value("int64"),
+        }
+    )
     data = datasets.Dataset.from_generator(generate, features=features, cache_dir=str(tmp_path))
     arrow_files = [f["filename"] for f in data.cache_files]
     assert arrow_files and sum(os.path.getsize(f) for f in arrow_files) > 200e6
@@ -247,12 +264,18 @@ def write_csv(path, rows):
     return str(path)
 
 
-@pytest.mark.parametrize("rows, flags, message", [
-    ([("good", 0, 1), ("bad", 1, 2), ("meh", -1, 3)], ["--label-column", "stars"], "out of range"),
-    ([("good", 0, 1), ("bad", 1, 2), ("meh", 1, 3)], ["--label-column", "rating"], "no column 'rating'"),
-    ([("good", 0, 1), ("bad", 1, 2), ("meh", 1, 3)], ["--label-column", "stars", "--text-column", "count"],
-     "not text"),
-])
+@pytest.mark.parametrize(
+    "rows, flags, message",
+    [
+        ([("good", 0, 1), ("bad", 1, 2), ("meh", -1, 3)], ["--label-column", "stars"], "out of range"),
+        ([("good", 0, 1), ("bad", 1, 2), ("meh", 1, 3)], ["--label-column", "rating"], "no column 'rating'"),
+        (
+            [("good", 0, 1), ("bad", 1, 2), ("meh", 1, 3)],
+            ["--label-column", "stars", "--text-column", "count"],
+            "not text",
+        ),
+    ],
+)
 def test_cli_bad_input_fails_before_training(tmp_path, capsys, rows, flags, message):
     path = write_csv(tmp_path / "data.csv", rows * 4)
     out = tmp_path / "out"
@@ -275,8 +298,24 @@ def test_cli_eval_label_out_of_range(tmp_path, capsys):
 def test_cli_main_job_shortened(tmp_path, capsys):
     """The README's first command on a small subset: trains, evaluates, saves a loadable model."""
     out = tmp_path / "run"
-    code = main(["train", "--max-train-samples", "96", "--max-eval-samples", "48", "--epochs", "1",
-                 "--batch-size", "16", "--max-length", "32", "--output-dir", str(out), "--quiet"])
+    code = main(
+        [
+            "train",
+            "--max-train-samples",
+            "96",
+            "--max-eval-samples",
+            "48",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--max-length",
+            "32",
+            "--output-dir",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "Held-out accuracy" in printed and "macro F1" in printed and "true:" in printed

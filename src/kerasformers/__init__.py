@@ -15,7 +15,8 @@ def _check_backend(backend: str | None) -> None:
     if backend is not None and backend not in _SUPPORTED_BACKENDS:
         raise ImportError(
             f"kerasformers runs on Keras' TensorFlow backend; KERAS_BACKEND={backend} is not supported. "
-            "Unset KERAS_BACKEND or set KERAS_BACKEND=tensorflow.")
+            "Unset KERAS_BACKEND or set KERAS_BACKEND=tensorflow."
+        )
 
 
 _check_backend(_os.environ.get("KERAS_BACKEND"))

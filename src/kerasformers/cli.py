@@ -18,8 +18,9 @@ import json
 import os
 import sys
 import time
-from kerasformers.errors import InvalidInputError, KerasformersError, TrainingDataError  # noqa: F401  (re-exported)
 from pathlib import Path
+
+from kerasformers.errors import InvalidInputError, KerasformersError, TrainingDataError  # noqa: F401  (re-exported)
 
 # Before anything imports TensorFlow (this module imports nothing heavy; the commands do, when run):
 # no C++ INFO/WARNING lines (CUDA probing on a CPU machine) around the command's own output.
@@ -30,40 +31,53 @@ DEFAULT_OUTPUT_DIR = "outputs/text-classifier"
 DEFAULTS = {"epochs": 1, "batch_size": 32, "learning_rate": 1e-4, "max_length": 64}
 
 
-
-
 # ---------------------------------------------------------------------------------- train
 def add_train_parser(subparsers) -> None:
     """Declare ``kerasformers train`` and its flags."""
     p = subparsers.add_parser(
-        "train", help="fine-tune a pretrained model on a labelled text dataset",
+        "train",
+        help="fine-tune a pretrained model on a labelled text dataset",
         description="Fine-tune a pretrained checkpoint for text classification, evaluate accuracy "
-                    "and macro F1 on held-out data, and save model and tokenizer. With no arguments: "
-                    "all-MiniLM-L6-v2 on movie-review sentiment.")
-    p.add_argument("--data", help="a CSV, JSON/JSONL or parquet file, or a datasets.save_to_disk folder "
-                                  "(default: the embedded movie-review sentences)")
+        "and macro F1 on held-out data, and save model and tokenizer. With no arguments: "
+        "all-MiniLM-L6-v2 on movie-review sentiment.",
+    )
+    p.add_argument(
+        "--data",
+        help="a CSV, JSON/JSONL or parquet file, or a datasets.save_to_disk folder "
+        "(default: the embedded movie-review sentences)",
+    )
     p.add_argument("--model", help="checkpoint folder or name (default: the embedded all-MiniLM-L6-v2)")
     p.add_argument("--text-column", default="text")
     p.add_argument("--label-column", default="label")
     p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     p.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
-    p.add_argument("--max-length", type=int, default=DEFAULTS["max_length"],
-                   help="truncate texts to this many tokens")
+    p.add_argument("--max-length", type=int, default=DEFAULTS["max_length"], help="truncate texts to this many tokens")
     p.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR)
-    p.add_argument("--eval-split", help="split of a DatasetDict to evaluate on (default: test, "
-                                        "validation, or a --test-size split of the training data)")
-    p.add_argument("--test-size", type=float, default=0.1,
-                   help="fraction held out for evaluation when the data has no eval split")
+    p.add_argument(
+        "--eval-split",
+        help="split of a DatasetDict to evaluate on (default: test, "
+        "validation, or a --test-size split of the training data)",
+    )
+    p.add_argument(
+        "--test-size", type=float, default=0.1, help="fraction held out for evaluation when the data has no eval split"
+    )
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--max-train-samples", type=int, help="train on the first N examples (quick runs)")
     p.add_argument("--max-eval-samples", type=int, help="evaluate on the first N held-out examples")
-    p.add_argument("--jit-compile", action=argparse.BooleanOptionalAction, default=False,
-                   help="XLA-compile the train step (batches padded to length buckets); on a small "
-                        "CPU the compile time outweighs the gain")
-    p.add_argument("--train-embeddings", action="store_true",
-                   help="also train the word-embedding matrix (off by default: it doubles the cost "
-                        "of a step on CPU for little gain)")
+    p.add_argument(
+        "--jit-compile",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="XLA-compile the train step (batches padded to length buckets); on a small "
+        "CPU the compile time outweighs the gain",
+    )
+    p.add_argument(
+        "--train-embeddings",
+        action="store_true",
+        help="also train the word-embedding matrix (off by default: it doubles the cost "
+        "of a step on CPU for little gain)",
+    )
     p.add_argument("--num-predictions", type=int, default=5, help="held-out predictions to print")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run_train)
@@ -89,15 +103,19 @@ def load_text_dataset(data: str | None, seed: int = 42, test_size: float = 0.1, 
             try:
                 loaded = datasets.load_from_disk(str(path))
             except FileNotFoundError as error:
-                raise TrainingDataError(f"--data {data!r} is a folder but not a datasets.save_to_disk folder "
-                                        f"({error}).") from None
+                raise TrainingDataError(
+                    f"--data {data!r} is a folder but not a datasets.save_to_disk folder ({error})."
+                ) from None
         else:
             suffix = path.suffix.lower()
-            builder = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json",
-                       ".parquet": "parquet"}.get(suffix)
+            builder = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}.get(
+                suffix
+            )
             if builder is None:
-                raise TrainingDataError(f"--data {data!r}: unknown file type {suffix!r}; use .csv, .tsv, "
-                                        ".json, .jsonl or .parquet, or a datasets.save_to_disk folder.")
+                raise TrainingDataError(
+                    f"--data {data!r}: unknown file type {suffix!r}; use .csv, .tsv, "
+                    ".json, .jsonl or .parquet, or a datasets.save_to_disk folder."
+                )
             _check_data_file(path, data, builder)
             options = {"delimiter": "\t"} if suffix == ".tsv" else {}
             try:
@@ -105,11 +123,13 @@ def load_text_dataset(data: str | None, seed: int = 42, test_size: float = 0.1, 
             except Exception as error:  # datasets wraps the parser's error; show the parser's
                 cause = error.__cause__ or error
                 if "corresponds to no data" in str(cause):  # datasets' words for zero rows
-                    raise TrainingDataError(f"--data {data!r} has no rows (only a header?): add labelled "
-                                            "examples.") from None
-                raise TrainingDataError(f"--data {data!r} could not be read as {suffix[1:]}: "
-                                        f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
-                                        ) from None
+                    raise TrainingDataError(
+                        f"--data {data!r} has no rows (only a header?): add labelled examples."
+                    ) from None
+                raise TrainingDataError(
+                    f"--data {data!r} could not be read as {suffix[1:]}: "
+                    f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
+                ) from None
             if len(loaded) == 0:
                 raise TrainingDataError(f"--data {data!r} has no rows (only a header?): add labelled examples.")
     if isinstance(loaded, datasets.DatasetDict):
@@ -122,8 +142,10 @@ def load_text_dataset(data: str | None, seed: int = 42, test_size: float = 0.1, 
             return loaded[train_name], loaded[eval_name]
         loaded = loaded[train_name]
     elif eval_split is not None:
-        raise TrainingDataError(f"--eval-split {eval_split!r} given but the data has a single split; "
-                                "use --test-size to hold out a fraction of it.")
+        raise TrainingDataError(
+            f"--eval-split {eval_split!r} given but the data has a single split; "
+            "use --test-size to hold out a fraction of it."
+        )
     if not 0 < test_size < 1:
         raise TrainingDataError(f"--test-size must be between 0 and 1, got {test_size}.")
     if len(loaded) < 2:
@@ -135,21 +157,23 @@ def load_text_dataset(data: str | None, seed: int = 42, test_size: float = 0.1, 
 def _check_data_file(path: Path, data: str, builder: str) -> None:
     """Refuse an empty or binary data file before datasets' parsers fail on it with a traceback."""
     if path.stat().st_size == 0:
-        raise TrainingDataError(f"--data {data!r} is an empty file: give a file with a header and "
-                                "labelled examples.")
+        raise TrainingDataError(f"--data {data!r} is an empty file: give a file with a header and labelled examples.")
     if builder == "parquet":
         return
     with open(path, "rb") as file:
         head = file.read(8192)
     if b"\0" in head:  # a NUL byte never occurs in CSV or JSON text
-        raise TrainingDataError(f"--data {data!r} is a binary file, not {builder.upper()} text: give a "
-                                f"UTF-8 text file with a header row and labelled examples.")
+        raise TrainingDataError(
+            f"--data {data!r} is a binary file, not {builder.upper()} text: give a "
+            f"UTF-8 text file with a header row and labelled examples."
+        )
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as error:
         if not (len(head) == 8192 and error.start >= 8192 - 3):  # not just a character cut by the sample
-            raise TrainingDataError(f"--data {data!r} is not UTF-8 text (byte {error.start}: {error.reason}); "
-                                    "save it with UTF-8 encoding.") from None
+            raise TrainingDataError(
+                f"--data {data!r} is not UTF-8 text (byte {error.start}: {error.reason}); save it with UTF-8 encoding."
+            ) from None
 
 
 def check_output_dir(output_dir: str) -> Path:
@@ -163,17 +187,23 @@ def check_output_dir(output_dir: str) -> Path:
     """
     path = Path(output_dir)
     if path.exists() and not path.is_dir():
-        raise TrainingDataError(f"--output-dir {output_dir!r} is an existing file, not a folder: "
-                                "give a folder path (it is created if missing).")
+        raise TrainingDataError(
+            f"--output-dir {output_dir!r} is an existing file, not a folder: "
+            "give a folder path (it is created if missing)."
+        )
     existing = path
     while not existing.exists():  # the nearest ancestor that exists is where the folder gets made
         existing = existing.parent
     if not existing.is_dir():
-        raise TrainingDataError(f"--output-dir {output_dir!r} cannot be created: {str(existing)!r} is a "
-                                "file, not a folder. Give a folder path.")
+        raise TrainingDataError(
+            f"--output-dir {output_dir!r} cannot be created: {str(existing)!r} is a "
+            "file, not a folder. Give a folder path."
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise TrainingDataError(f"--output-dir {output_dir!r} is not writable ({str(existing)!r} does not "
-                                "allow this user to write): give a folder you can write to.")
+        raise TrainingDataError(
+            f"--output-dir {output_dir!r} is not writable ({str(existing)!r} does not "
+            "allow this user to write): give a folder you can write to."
+        )
     return path
 
 
@@ -192,13 +222,17 @@ def check_columns(train, held_out, text_column: str, label_column: str):
     for split_name, split in (("training", train), ("evaluation", held_out)):
         for flag, column in (("--text-column", text_column), ("--label-column", label_column)):
             if column not in split.column_names:
-                raise TrainingDataError(f"The {split_name} data has no column {column!r} (set with {flag}); "
-                                        f"its columns are {split.column_names}.")
+                raise TrainingDataError(
+                    f"The {split_name} data has no column {column!r} (set with {flag}); "
+                    f"its columns are {split.column_names}."
+                )
     feature = train.features[text_column]
     if not (isinstance(feature, datasets.Value) and feature.dtype in ("string", "large_string")):
         kind = getattr(feature, "dtype", type(feature).__name__)
-        raise TrainingDataError(f"The text column {text_column!r} holds {kind}, not text. Name the column "
-                                f"with the texts using --text-column (columns: {train.column_names}).")
+        raise TrainingDataError(
+            f"The text column {text_column!r} holds {kind}, not text. Name the column "
+            f"with the texts using --text-column (columns: {train.column_names})."
+        )
     label_feature = train.features[label_column]
     names = list(label_feature.names) if isinstance(label_feature, datasets.ClassLabel) else None
     raw_train, raw_eval = train[label_column], held_out[label_column]
@@ -212,42 +246,51 @@ def check_columns(train, held_out, text_column: str, label_column: str):
         index = {n: i for i, n in enumerate(names)}
         unknown = sorted(set(raw_eval) - set(index))
         if unknown:
-            raise TrainingDataError(f"Held-out labels {unknown[:5]} never occur in the training data "
-                                    f"(training labels: {names[:20]}).")
+            raise TrainingDataError(
+                f"Held-out labels {unknown[:5]} never occur in the training data (training labels: {names[:20]})."
+            )
         if len(names) < 2:
-            raise TrainingDataError(f"Column {label_column!r} has a single class ({names[0]!r}); "
-                                    "classification needs two or more.")
+            raise TrainingDataError(
+                f"Column {label_column!r} has a single class ({names[0]!r}); classification needs two or more."
+            )
         return (np.array([index[v] for v in raw_train]), np.array([index[v] for v in raw_eval]), names)
     arrays = []
     for split_name, raw in (("training", raw_train), ("evaluation", raw_eval)):
         values = np.asarray(raw)
         if values.dtype.kind == "f":
             if not np.all(np.mod(values, 1) == 0):
-                raise TrainingDataError(f"The {split_name} labels in {label_column!r} are not class ids "
-                                        f"(e.g. {values[np.mod(values, 1) != 0][0]}); classification "
-                                        "needs integer or string labels.")
+                raise TrainingDataError(
+                    f"The {split_name} labels in {label_column!r} are not class ids "
+                    f"(e.g. {values[np.mod(values, 1) != 0][0]}); classification "
+                    "needs integer or string labels."
+                )
             values = values.astype(np.int64)
         elif values.dtype.kind not in "iu":
-            raise TrainingDataError(f"The label column {label_column!r} holds {values.dtype}; "
-                                    "use integer class ids or strings.")
+            raise TrainingDataError(
+                f"The label column {label_column!r} holds {values.dtype}; use integer class ids or strings."
+            )
         arrays.append(values)
     for split_name, values in zip(("training", "evaluation"), arrays):
         bad = values[values < 0]
         if bad.size:  # -1 marks unlabelled rows in Hugging Face datasets (GLUE's test splits)
             raise TrainingDataError(
                 f"{split_name.capitalize()} label {int(bad[0])} in column {label_column!r} is out of range: "
-                "class ids are 0 or more (-1 marks an unlabelled example); drop those rows.")
+                "class ids are 0 or more (-1 marks an unlabelled example); drop those rows."
+            )
     present = np.unique(arrays[0])
     if names is None and not np.array_equal(present, np.arange(len(present))):
         # Labels such as 1 and 5 (star ratings): the values that occur, sorted, become classes
         # 0..k-1 named after them, so there are no classes that never occur (nor their F1 of 0).
         unknown = np.setdiff1d(np.unique(arrays[1]), present)
         if unknown.size:
-            raise TrainingDataError(f"Held-out labels {unknown[:5].tolist()} in column {label_column!r} never "
-                                    f"occur in the training data (training labels: {present[:20].tolist()}).")
+            raise TrainingDataError(
+                f"Held-out labels {unknown[:5].tolist()} in column {label_column!r} never "
+                f"occur in the training data (training labels: {present[:20].tolist()})."
+            )
         if len(present) < 2:
-            raise TrainingDataError(f"Column {label_column!r} has a single class ({int(present[0])}); "
-                                    "classification needs two or more.")
+            raise TrainingDataError(
+                f"Column {label_column!r} has a single class ({int(present[0])}); classification needs two or more."
+            )
         names = [str(int(v)) for v in present]
         return np.searchsorted(present, arrays[0]), np.searchsorted(present, arrays[1]), names
     num_labels = len(names) if names is not None else len(present)
@@ -257,7 +300,8 @@ def check_columns(train, held_out, text_column: str, label_column: str):
             raise TrainingDataError(
                 f"{split_name.capitalize()} label {int(bad[0])} in column {label_column!r} is out of range: "
                 f"labels must be class ids 0..{num_labels - 1}"
-                + (f" ({names})." if names else f" (the training labels span 0..{num_labels - 1})."))
+                + (f" ({names})." if names else f" (the training labels span 0..{num_labels - 1}).")
+            )
     if num_labels < 2:
         raise TrainingDataError(f"Column {label_column!r} has a single class; classification needs two or more.")
     if names is None:
@@ -268,6 +312,7 @@ def check_columns(train, held_out, text_column: str, label_column: str):
 def _refuse_mixed_label_types(label_column: str, values: list) -> None:
     """A CSV label column of numbers with one stray word is read as text: refuse it rather than
     train on the stray word as one more class."""
+
     def is_number(value) -> bool:
         try:
             float(str(value).strip())
@@ -278,9 +323,11 @@ def _refuse_mixed_label_types(label_column: str, values: list) -> None:
     number = next((v for v in values if is_number(v)), None)
     text = next((v for v in values if not is_number(v)), None)
     if number is not None and text is not None:
-        raise TrainingDataError(f"The label column {label_column!r} mixes label types: numbers (e.g. "
-                                f"{number!r}) and text (e.g. {text!r}). Use one type for every label: "
-                                "fix or drop the rows with the other type.")
+        raise TrainingDataError(
+            f"The label column {label_column!r} mixes label types: numbers (e.g. "
+            f"{number!r}) and text (e.g. {text!r}). Use one type for every label: "
+            "fix or drop the rows with the other type."
+        )
 
 
 def classification_metrics(labels, predictions, num_labels: int) -> dict[str, float]:
@@ -309,8 +356,11 @@ def classification_metrics(labels, predictions, num_labels: int) -> dict[str, fl
 def run_train(args) -> dict:
     """``kerasformers train``: fine-tune, evaluate, save, show predictions; returns the metrics."""
     start = time.perf_counter()
-    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size),
-                        ("--max-length", args.max_length)):
+    for flag, value in (
+        ("--epochs", args.epochs),
+        ("--batch-size", args.batch_size),
+        ("--max-length", args.max_length),
+    ):
         if value < 1:
             raise TrainingDataError(f"{flag} must be at least 1, got {value}.")
     if args.learning_rate <= 0:
@@ -352,24 +402,38 @@ def run_train(args) -> dict:
     train_enc, eval_enc = encode(train, train_labels), encode(held_out, eval_labels)
 
     model = TFAutoModelForSequenceClassification.from_pretrained(
-        model_path, num_labels=num_labels, id2label=dict(enumerate(names)),
-        label2id={n: i for i, n in enumerate(names)})
+        model_path, num_labels=num_labels, id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)}
+    )
     buckets = tuple(b for b in (16, 32, 48, 64, 96, 128, 256, 512) if b < args.max_length) + (args.max_length,)
     options = {"length_buckets": buckets} if args.jit_compile else {}
     if not args.train_embeddings:
         model.get_input_embeddings().trainable = False
-    train_ds = model.prepare_tf_dataset(train_enc, batch_size=args.batch_size, shuffle=True,
-                                        tokenizer=tokenizer, seed=args.seed, group_by_length=True,
-                                        **options)
-    eval_ds = model.prepare_tf_dataset(eval_enc, batch_size=args.batch_size * 2, shuffle=False,
-                                       tokenizer=tokenizer, **options)
+    train_ds = model.prepare_tf_dataset(
+        train_enc,
+        batch_size=args.batch_size,
+        shuffle=True,
+        tokenizer=tokenizer,
+        seed=args.seed,
+        group_by_length=True,
+        **options,
+    )
+    eval_ds = model.prepare_tf_dataset(
+        eval_enc, batch_size=args.batch_size * 2, shuffle=False, tokenizer=tokenizer, **options
+    )
     steps = int(train_ds.cardinality()) * args.epochs
     schedule = keras.optimizers.schedules.PolynomialDecay(
-        args.learning_rate, decay_steps=max(steps, 1), end_learning_rate=0.0)
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.01), metrics=["accuracy"],
-                  jit_compile=args.jit_compile)
-    print(f"Fine-tuning {Path(model_path).parent.name if Path(model_path).name == 'model' else Path(model_path).name} for {args.epochs} epoch(s), {steps} steps "
-          f"(batch {args.batch_size}, learning rate {args.learning_rate}, max length {args.max_length})")
+        args.learning_rate, decay_steps=max(steps, 1), end_learning_rate=0.0
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.01),
+        metrics=["accuracy"],
+        jit_compile=args.jit_compile,
+    )
+    model_name = Path(model_path).parent.name if Path(model_path).name == "model" else Path(model_path).name
+    print(
+        f"Fine-tuning {model_name} for {args.epochs} epoch(s), {steps} steps "
+        f"(batch {args.batch_size}, learning rate {args.learning_rate}, max length {args.max_length})"
+    )
     model.fit(train_ds, epochs=args.epochs, verbose=0 if args.quiet else 1)
 
     logits = model.predict(eval_ds, verbose=0)["logits"]
@@ -383,8 +447,10 @@ def run_train(args) -> dict:
     metrics.update(wall_time_s=round(wall, 1), train_examples=len(train), eval_examples=len(held_out))
     (output_dir / "eval_results.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
 
-    print(f"\nHeld-out accuracy: {metrics['accuracy']:.4f}   macro F1: {metrics['macro_f1']:.4f}   "
-          f"({len(held_out)} examples)")
+    print(
+        f"\nHeld-out accuracy: {metrics['accuracy']:.4f}   macro F1: {metrics['macro_f1']:.4f}   "
+        f"({len(held_out)} examples)"
+    )
     print(f"Saved model and tokenizer to {output_dir}")
     probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
     texts = held_out[args.text_column]

@@ -12,8 +12,8 @@ import typing
 from pathlib import Path
 from typing import Any, ClassVar
 
-from kerasformers.hub import atomic_folder_write, resolve_checkpoint
 from kerasformers.errors import ConfigError, MissingFileError, UnsupportedModelTypeError  # noqa: F401  (re-exported)
+from kerasformers.hub import atomic_folder_write, resolve_checkpoint
 
 CONFIG_NAME = "config.json"
 
@@ -22,15 +22,42 @@ logger = logging.getLogger("kerasformers")
 # Keys transformers' PreTrainedConfig itself accepts or writes. A keyword among these is never
 # reported as a typo even when a config class does not declare it: it is kept as an attribute
 # and written back, as transformers does.
-_COMMON_KEYS = frozenset({
-    "architectures", "output_hidden_states", "output_attentions", "return_dict", "problem_type",
-    "id2label", "label2id", "num_labels", "dtype", "torch_dtype", "transformers_version",
-    "name_or_path", "_name_or_path", "_commit_hash", "attn_implementation", "experts_implementation",
-    "chunk_size_feed_forward", "is_encoder_decoder", "is_decoder", "add_cross_attention", "use_cache",
-    "pad_token_id", "bos_token_id", "eos_token_id", "sep_token_id", "decoder_start_token_id",
-    "tie_word_embeddings", "tokenizer_class", "prefix", "task_specific_params", "finetuning_task",
-    "model_type",
-})
+_COMMON_KEYS = frozenset(
+    {
+        "architectures",
+        "output_hidden_states",
+        "output_attentions",
+        "return_dict",
+        "problem_type",
+        "id2label",
+        "label2id",
+        "num_labels",
+        "dtype",
+        "torch_dtype",
+        "transformers_version",
+        "name_or_path",
+        "_name_or_path",
+        "_commit_hash",
+        "attn_implementation",
+        "experts_implementation",
+        "chunk_size_feed_forward",
+        "is_encoder_decoder",
+        "is_decoder",
+        "add_cross_attention",
+        "use_cache",
+        "pad_token_id",
+        "bos_token_id",
+        "eos_token_id",
+        "sep_token_id",
+        "decoder_start_token_id",
+        "tie_word_embeddings",
+        "tokenizer_class",
+        "prefix",
+        "task_specific_params",
+        "finetuning_task",
+        "model_type",
+    }
+)
 
 _CONFIG_REGISTRY: dict[str, type["PretrainedConfig"]] = {}
 
@@ -240,13 +267,20 @@ class PretrainedConfig:
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise ConfigError(f"{path} is not valid JSON ({error}). Re-download or re-save it.") from None
         if not isinstance(values, dict):
-            raise ConfigError(f"{path} holds a JSON {type(values).__name__}, not an object of config values. "
-                             "Re-download or re-save it.")
+            raise ConfigError(
+                f"{path} holds a JSON {type(values).__name__}, not an object of config values. "
+                "Re-download or re-save it."
+            )
         return values
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | os.PathLike, revision: str | None = None,
-                        cache_dir: str | None = None, **overrides: Any) -> "PretrainedConfig":
+    def from_pretrained(
+        cls,
+        name_or_path: str | os.PathLike,
+        revision: str | None = None,
+        cache_dir: str | None = None,
+        **overrides: Any,
+    ) -> "PretrainedConfig":
         """Read ``config.json`` from a checkpoint; keyword arguments override its values.
 
         Example:

@@ -21,12 +21,11 @@ from pathlib import Path
 
 import huggingface_hub
 import huggingface_hub.constants  # a submodule: `import huggingface_hub` alone does not load it
-from kerasformers.errors import CheckpointNotFoundError, FolderNotWritableError, InvalidInputError, NotAFolderError  # noqa: F401  (re-exported)
 from huggingface_hub.errors import LocalEntryNotFoundError, RevisionNotFoundError
 
+from kerasformers.errors import CheckpointNotFoundError, FolderNotWritableError, InvalidInputError, NotAFolderError  # noqa: F401  (re-exported)
+
 _local_hub_root: str | None = None
-
-
 
 
 def cache_dir() -> Path:
@@ -91,7 +90,8 @@ def resolve_checkpoint(
 
     if not _is_repo_id(name):
         raise CheckpointNotFoundError(
-            f"Could not find checkpoint {name!r}. Looked in:\n  - " + "\n  - ".join(looked)
+            f"Could not find checkpoint {name!r}. Looked in:\n  - "
+            + "\n  - ".join(looked)
             + "\nIt is neither an existing folder nor a hub name like 'org/name'."
         )
 
@@ -114,7 +114,8 @@ def resolve_checkpoint(
     raise CheckpointNotFoundError(
         f"Could not find checkpoint {name!r}"
         + (f" at revision {revision!r}" if revision else "")
-        + ". Looked in:\n  - " + "\n  - ".join(looked)
+        + ". Looked in:\n  - "
+        + "\n  - ".join(looked)
         + "\nkerasformers works offline: pass a local folder, put the checkpoint in the Hugging Face "
         "cache (huggingface-cli download on a machine with network), or set KERASFORMERS_HUB."
     )
@@ -123,9 +124,7 @@ def resolve_checkpoint(
 def _from_hf_cache(name, revision, cache_dir, looked, label) -> Path | None:
     where = cache_dir or huggingface_hub.constants.HF_HUB_CACHE
     try:
-        path = huggingface_hub.snapshot_download(
-            name, revision=revision, cache_dir=cache_dir, local_files_only=True
-        )
+        path = huggingface_hub.snapshot_download(name, revision=revision, cache_dir=cache_dir, local_files_only=True)
         return Path(path)
     except (LocalEntryNotFoundError, RevisionNotFoundError, FileNotFoundError, ValueError) as error:
         looked.append(f"{label} {where} ({type(error).__name__})")
@@ -158,15 +157,19 @@ def check_writable_folder(path: str | os.PathLike, what: str = "save_directory")
     """
     path = Path(path).expanduser()
     if path.exists() and not path.is_dir():
-        raise NotAFolderError(f"{what}={os.fspath(path)!r} is an existing file, not a folder. "
-                                 "Pass a folder path (it is created if missing).")
+        raise NotAFolderError(
+            f"{what}={os.fspath(path)!r} is an existing file, not a folder. "
+            "Pass a folder path (it is created if missing)."
+        )
     parent = next((p for p in (path, *path.parents) if p.exists()), Path("."))
     if not parent.is_dir():
-        raise NotAFolderError(f"{what}={os.fspath(path)!r}: {parent} is a file, so no folder can be made "
-                                 "under it. Pass another path.")
+        raise NotAFolderError(
+            f"{what}={os.fspath(path)!r}: {parent} is a file, so no folder can be made under it. Pass another path."
+        )
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise FolderNotWritableError(f"{what}={os.fspath(path)!r}: {parent} is not writable. Pass a folder you "
-                              "can write to.")
+        raise FolderNotWritableError(
+            f"{what}={os.fspath(path)!r}: {parent} is not writable. Pass a folder you can write to."
+        )
     return path
 
 
@@ -238,8 +241,9 @@ class _AtomicFolder:
     def __enter__(self) -> Path:
         self.destination.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(self.destination)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.destination.name}{_TMP_MARK}{os.getpid()}-",
-                                         dir=self.destination.parent))
+        self.tmp = Path(
+            tempfile.mkdtemp(prefix=f".{self.destination.name}{_TMP_MARK}{os.getpid()}-", dir=self.destination.parent)
+        )
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb):
@@ -277,8 +281,7 @@ def push_to_local_hub(folder: str | os.PathLike, repo_id: str) -> Path:
     root = local_hub_root()
     if root is None:
         raise InvalidInputError(
-            "No local hub is set: set KERASFORMERS_HUB or call kerasformers.set_local_hub(path) "
-            "before pushing."
+            "No local hub is set: set KERASFORMERS_HUB or call kerasformers.set_local_hub(path) before pushing."
         )
     if not _is_repo_id(repo_id):
         raise InvalidInputError(f"repo_id must look like 'org/name', got {repo_id!r}.")

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+
 from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 
 # How to get valid ids for each input that indexes an embedding table.
@@ -44,8 +45,10 @@ def as_concrete_array(value: Any, name: str) -> np.ndarray | None:
         try:
             array = np.asarray(value)
         except ValueError:
-            raise InvalidInputError(f"{name} is a ragged list (rows of different lengths). Pad the rows to one "
-                             "length: tokenizer(texts, padding=True, return_tensors='np').") from None
+            raise InvalidInputError(
+                f"{name} is a ragged list (rows of different lengths). Pad the rows to one "
+                "length: tokenizer(texts, padding=True, return_tensors='np')."
+            ) from None
     elif isinstance(value, np.ndarray):
         array = value
     elif type(value).__name__ == "EagerTensor":  # a concrete TensorFlow tensor
@@ -53,14 +56,20 @@ def as_concrete_array(value: Any, name: str) -> np.ndarray | None:
     else:
         return None  # symbolic tensors, variables, ragged or sparse tensors: nothing to read
     if array.dtype.kind in "USO":
-        raise InvalidInputTypeError(f"{name} holds {'strings' if array.dtype.kind != 'O' else 'Python objects'} "
-                        f"({array.dtype}), not token ids. Tokenize the text first: "
-                        "tokenizer(texts, return_tensors='np'), then pass its output to the model.")
+        raise InvalidInputTypeError(
+            f"{name} holds {'strings' if array.dtype.kind != 'O' else 'Python objects'} "
+            f"({array.dtype}), not token ids. Tokenize the text first: "
+            "tokenizer(texts, return_tensors='np'), then pass its output to the model."
+        )
     return array
 
 
-def validate_model_inputs(inputs: Mapping[str, Any], id_limits: Mapping[str, tuple[int, str]],
-                          main_input_name: str = "input_ids", caller: str = "the model") -> None:
+def validate_model_inputs(
+    inputs: Mapping[str, Any],
+    id_limits: Mapping[str, tuple[int, str]],
+    main_input_name: str = "input_ids",
+    caller: str = "the model",
+) -> None:
     """Raise one clear error for inputs that would fail deep in the backend or give wrong results.
 
     Checks dtypes (integer ids), value ranges (``id_limits``: input name -> (table size, config
@@ -73,17 +82,23 @@ def validate_model_inputs(inputs: Mapping[str, Any], id_limits: Mapping[str, tup
         Traceback (most recent call last):
         ValueError: input_ids holds -1 at position (0, 1), outside [0, 99) ...
     """
-    arrays = {name: as_concrete_array(value, name) for name, value in inputs.items()
-              if name in ID_FIXES or name in _SAME_SHAPE_INPUTS}
+    arrays = {
+        name: as_concrete_array(value, name)
+        for name, value in inputs.items()
+        if name in ID_FIXES or name in _SAME_SHAPE_INPUTS
+    }
     main = arrays.get(main_input_name)
     if main is not None:
         if main.ndim >= 1 and main.shape[-1] == 0:
-            raise InvalidInputError(f"{main_input_name} has no tokens (shape {main.shape}): {caller} needs at least "
-                             "one token per row. Tokenize non-empty text (add_special_tokens=True adds the "
-                             "model's special tokens).")
+            raise InvalidInputError(
+                f"{main_input_name} has no tokens (shape {main.shape}): {caller} needs at least "
+                "one token per row. Tokenize non-empty text (add_special_tokens=True adds the "
+                "model's special tokens)."
+            )
         if main.ndim >= 1 and main.shape[0] == 0:
-            raise InvalidInputError(f"{main_input_name} has an empty batch (shape {main.shape}): give {caller} at "
-                             "least one example.")
+            raise InvalidInputError(
+                f"{main_input_name} has an empty batch (shape {main.shape}): give {caller} at least one example."
+            )
     for name, array in arrays.items():
         if array is None:
             continue
@@ -92,14 +107,21 @@ def validate_model_inputs(inputs: Mapping[str, Any], id_limits: Mapping[str, tup
         elif array.dtype.kind not in "iubf":
             raise InvalidInputTypeError(f"{name} must be numeric (0/1 integers or floats), got {array.dtype}.")
         if main is not None and name in _SAME_SHAPE_INPUTS:
-            _check_same_shape(name, array, main, main_input_name, "past_key_values" in inputs
-                              and inputs["past_key_values"] is not None)
+            _check_same_shape(
+                name,
+                array,
+                main,
+                main_input_name,
+                "past_key_values" in inputs and inputs["past_key_values"] is not None,
+            )
 
 
 def _check_ids(name: str, array: np.ndarray, limit: tuple[int, str] | None) -> None:
     if array.dtype.kind == "f":
-        raise InvalidInputTypeError(f"{name} must hold integer ids, got {array.dtype}. Floats would be truncated "
-                        f"silently: pass integers ({name}.astype('int32')), as the tokenizer returns them.")
+        raise InvalidInputTypeError(
+            f"{name} must hold integer ids, got {array.dtype}. Floats would be truncated "
+            f"silently: pass integers ({name}.astype('int32')), as the tokenizer returns them."
+        )
     if array.dtype.kind not in "iu":
         raise InvalidInputTypeError(f"{name} must hold integer ids, got {array.dtype}.")
     if array.size == 0 or limit is None:
@@ -110,13 +132,13 @@ def _check_ids(name: str, array: np.ndarray, limit: tuple[int, str] | None) -> N
         return
     bad = low if low < 0 else high
     where = tuple(int(i) for i in np.argwhere(array == bad)[0])
-    raise InvalidInputError(f"{name} holds {int(bad)} at position {where}, outside [0, {size}) ({size_field}="
-                     f"{size}). Use {ID_FIXES[name]}.")
+    raise InvalidInputError(
+        f"{name} holds {int(bad)} at position {where}, outside [0, {size}) ({size_field}={size}). Use {ID_FIXES[name]}."
+    )
 
 
 def _check_same_shape(name: str, array: np.ndarray, main: np.ndarray, main_name: str, cached: bool) -> None:
-    if name == "position_ids" and array.ndim == main.ndim and array.shape[0] == 1 \
-            and array.shape[1:] == main.shape[1:]:
+    if name == "position_ids" and array.ndim == main.ndim and array.shape[0] == 1 and array.shape[1:] == main.shape[1:]:
         return  # one row of positions for every example, as transformers allows
     if cached and name == "attention_mask":
         # with a KV cache the mask also covers the cached positions: only the batch must match
@@ -124,8 +146,10 @@ def _check_same_shape(name: str, array: np.ndarray, main: np.ndarray, main_name:
             return
     elif array.shape == main.shape:
         return
-    raise InvalidInputError(f"{name} has shape {array.shape} but {main_name} has shape {main.shape}; they must match "
-                     "exactly (a mask is not broadcast over the batch). Pass the tokenizer's output for both.")
+    raise InvalidInputError(
+        f"{name} has shape {array.shape} but {main_name} has shape {main.shape}; they must match "
+        "exactly (a mask is not broadcast over the batch). Pass the tokenizer's output for both."
+    )
 
 
 def validate_labels_dtype(labels: Mapping[str, Any]) -> None:
@@ -144,6 +168,8 @@ def validate_labels_dtype(labels: Mapping[str, Any]) -> None:
             except ValueError:
                 continue
         if array is not None and array.dtype.kind in "USO":
-            raise InvalidInputTypeError(f"{name} holds strings ({array.dtype}), not class ids. Map them to integers "
-                            "first (e.g. label2id = {name: i for i, name in enumerate(sorted(set(labels)))}) "
-                            "and pass id2label / label2id to from_pretrained.")
+            raise InvalidInputTypeError(
+                f"{name} holds strings ({array.dtype}), not class ids. Map them to integers "
+                "first (e.g. label2id = {name: i for i, name in enumerate(sorted(set(labels)))}) "
+                "and pass id2label / label2id to from_pretrained."
+            )

@@ -6,8 +6,9 @@ Labels equal to -100 are ignored, as in transformers.
 from __future__ import annotations
 
 import keras
-from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 from keras import ops
+
+from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 
 IGNORE_INDEX = -100
 
@@ -19,9 +20,11 @@ def masked_sparse_categorical_crossentropy(labels, logits, ignore_index: int = I
         >>> masked_sparse_categorical_crossentropy([[1, -100]], logits)  # logits (1, 2, vocab)
     """
     if "float" in str(labels.dtype):  # casting would truncate 0.7 to class 0 without a word
-        raise InvalidInputTypeError(f"Class labels must be integer ids, got {labels.dtype} labels. Pass integers "
-                        "(labels.astype('int32')); for multi-label classification give float 0/1 labels of "
-                        "shape (batch, num_labels) to a sequence-classification head.")
+        raise InvalidInputTypeError(
+            f"Class labels must be integer ids, got {labels.dtype} labels. Pass integers "
+            "(labels.astype('int32')); for multi-label classification give float 0/1 labels of "
+            "shape (batch, num_labels) to a sequence-classification head."
+        )
     labels = ops.cast(labels, "int32")
     logits = ops.cast(logits, "float32")
     keep = ops.not_equal(labels, ignore_index)
@@ -42,7 +45,7 @@ def binary_crossentropy_from_logits(labels, logits):
     """Multi-label loss, as transformers' BCEWithLogitsLoss."""
     logits = ops.cast(logits, "float32")
     labels = ops.cast(labels, "float32")
-    return ops.mean(keras.losses.binary_crossentropy(labels, logits, from_logits=True) )
+    return ops.mean(keras.losses.binary_crossentropy(labels, logits, from_logits=True))
 
 
 def sequence_classification_loss(config, labels, logits):
@@ -62,7 +65,8 @@ def sequence_classification_loss(config, labels, logits):
             raise InvalidInputError(
                 f"Float labels of shape {tuple(labels.shape)} mean multi-label classification, which needs "
                 f"one 0/1 column per class: shape (batch, {config.num_labels}). For single-label "
-                "classification pass integer class ids (labels.astype('int32')).")
+                "classification pass integer class ids (labels.astype('int32'))."
+            )
         return binary_crossentropy_from_logits(labels, logits)
     return masked_sparse_categorical_crossentropy(labels, logits)
 
@@ -75,8 +79,10 @@ def span_loss(start_positions, end_positions, start_logits, end_logits):
     # transformers ignores positions clamped to `length` (ignore_index=length)
     start = ops.where(ops.equal(start, length), IGNORE_INDEX, start)
     end = ops.where(ops.equal(end, length), IGNORE_INDEX, end)
-    return (masked_sparse_categorical_crossentropy(start, start_logits)
-            + masked_sparse_categorical_crossentropy(end, end_logits)) / 2.0
+    return (
+        masked_sparse_categorical_crossentropy(start, start_logits)
+        + masked_sparse_categorical_crossentropy(end, end_logits)
+    ) / 2.0
 
 
 def causal_lm_loss(labels, logits, ignore_index: int = IGNORE_INDEX):

@@ -19,17 +19,23 @@ import keras
 import numpy as np
 
 from kerasformers.configuration import PretrainedConfig, config_class_for
+from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 from kerasformers.hub import atomic_folder_write, check_writable_folder, resolve_checkpoint
 from kerasformers.input_checks import as_concrete_array, validate_model_inputs
 from kerasformers.outputs import ModelOutput
 from kerasformers.training import KerasTrainingMixin
 from kerasformers.weights import is_weights_file, load_checkpoint_into_model, save_model_weights
-from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 
 logger = logging.getLogger("kerasformers")
 
-_DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
-           "float16": "float16", "fp16": "float16"}
+_DTYPES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+}
 
 
 @contextlib.contextmanager
@@ -186,10 +192,16 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             >>> model.input_id_limits()["input_ids"]
             (30522, 'vocab_size')
         """
-        fields = {"input_ids": "vocab_size", "token_type_ids": "type_vocab_size",
-                  "position_ids": "max_position_embeddings"}
-        return {name: (getattr(self.config, field), field) for name, field in fields.items()
-                if isinstance(getattr(self.config, field, None), int)}
+        fields = {
+            "input_ids": "vocab_size",
+            "token_type_ids": "type_vocab_size",
+            "position_ids": "max_position_embeddings",
+        }
+        return {
+            name: (getattr(self.config, field), field)
+            for name, field in fields.items()
+            if isinstance(getattr(self.config, field, None), int)
+        }
 
     # ---------------------------------------------------------------- fast inference
     # Eager inference calls run as a cached TensorFlow graph once the model has been called
@@ -227,14 +239,18 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
 
     def _inference_graph_key(self) -> tuple:
         # config values steer the forward pass (output_hidden_states, ...): one graph per setting
-        return tuple((k, v) for k, v in sorted(vars(self.config).items())
-                     if isinstance(v, (bool, int, float, str, type(None))))
+        return tuple(
+            (k, v) for k, v in sorted(vars(self.config).items()) if isinstance(v, (bool, int, float, str, type(None)))
+        )
 
     def _call_inference_graph(self, main, kwargs):
         """The outputs of the cached graph, or None when this call must run eagerly."""
         state = self._inference_graph_state()
-        if (state["disabled"] or state["eager_calls"] < self._EAGER_CALLS_BEFORE_GRAPH
-                or not self._inference_graph_eligible(main, kwargs)):
+        if (
+            state["disabled"]
+            or state["eager_calls"] < self._EAGER_CALLS_BEFORE_GRAPH
+            or not self._inference_graph_eligible(main, kwargs)
+        ):
             return None
         key = self._inference_graph_key()
         graph = state["graphs"].get(key)
@@ -252,8 +268,9 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         except Exception:  # noqa: BLE001 - the eager call below decides what the error is
             outputs = super().__call__(main, **kwargs)  # raises exactly what eager raises
             state["disabled"] = True  # eager works but the graph does not: stay eager
-            logger.info("%s runs eagerly: its forward pass could not run as a graph.", type(self).__name__,
-                        exc_info=True)
+            logger.info(
+                "%s runs eagerly: its forward pass could not run as a graph.", type(self).__name__, exc_info=True
+            )
             return outputs
 
     def make_inference_function(self, jit_compile: bool = True, **call_kwargs: Any):
@@ -289,8 +306,7 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             self.validate_inputs(x)
         batch = self._single_predict_batch(x, batch_size, steps, callbacks)
         if batch is None:
-            return super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps,
-                                   callbacks=callbacks)
+            return super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
         progbar = None
         if verbose != 0:
             progbar = keras.utils.Progbar(1, verbose=1 if verbose == "auto" else verbose, unit_name="step")
@@ -323,8 +339,11 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
                 if value.dtype.kind == "f":
                     value = value.astype(keras.config.floatx())
                 value = tf.convert_to_tensor(value)
-            elif not (isinstance(value, tf.Tensor) and value.shape.rank and (
-                    value.dtype.is_integer or value.dtype.is_floating or value.dtype.is_bool)):
+            elif not (
+                isinstance(value, tf.Tensor)
+                and value.shape.rank
+                and (value.dtype.is_integer or value.dtype.is_floating or value.dtype.is_bool)
+            ):
                 return None
             sizes.add(value.shape[0])
             converted[name] = value
@@ -346,8 +365,7 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         """Raise one clear error for inputs of the wrong rank or longer than the model allows."""
         shape = tuple(input_ids.shape)
         if len(shape) != rank:
-            expected = "(batch_size, sequence_length)" if rank == 2 else \
-                "(batch_size, num_choices, sequence_length)"
+            expected = "(batch_size, sequence_length)" if rank == 2 else "(batch_size, num_choices, sequence_length)"
             raise InvalidInputError(
                 f"{name} must have shape {expected}, got shape {shape}. "
                 + ("Wrap a single sequence in a list: [ids]." if len(shape) == rank - 1 else "")
@@ -397,7 +415,10 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             model = cls(config)
             model.build_with_dummy_inputs()
         info = load_checkpoint_into_model(
-            model, folder, allow_pickle=allow_pickle, ignore_mismatched_sizes=ignore_mismatched_sizes,
+            model,
+            folder,
+            allow_pickle=allow_pickle,
+            ignore_mismatched_sizes=ignore_mismatched_sizes,
             source=os.fspath(pretrained_model_name_or_path),
         )
         model.name_or_path = os.fspath(pretrained_model_name_or_path)
@@ -405,8 +426,9 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             return model, info.as_dict()
         return model
 
-    def save_pretrained(self, save_directory: str | os.PathLike, max_shard_size: int | str = "5GB",
-                        **kwargs: Any) -> None:
+    def save_pretrained(
+        self, save_directory: str | os.PathLike, max_shard_size: int | str = "5GB", **kwargs: Any
+    ) -> None:
         """Write ``config.json`` and ``model.safetensors`` (Hugging Face layout, PyTorch names).
 
         PyTorch transformers' ``AutoModel*.from_pretrained(save_directory)`` reads the result.
@@ -425,8 +447,9 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             # As transformers' TF side: a SavedModel in <save_directory>/saved_model/<version>.
             from kerasformers.serving import export_saved_model
 
-            export_saved_model(self, Path(save_directory) / "saved_model", version=kwargs.get("version", 1),
-                               overwrite=True)  # a save replaces the folder's earlier save
+            export_saved_model(
+                self, Path(save_directory) / "saved_model", version=kwargs.get("version", 1), overwrite=True
+            )  # a save replaces the folder's earlier save
 
     def write_pretrained_files(self, folder: Path, max_shard_size: int | str = "5GB") -> None:
         """Write this model's checkpoint files into ``folder`` (a subclass adds its own files).
@@ -437,8 +460,14 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         (folder / "config.json").write_text(self.config.to_json_string(), encoding="utf-8")
         save_model_weights(self, folder, max_shard_size=max_shard_size)
 
-    def export(self, filepath: str | os.PathLike, format: str = "tf_saved_model", verbose: bool | None = None,
-               input_signature=None, **kwargs: Any):
+    def export(
+        self,
+        filepath: str | os.PathLike,
+        format: str = "tf_saved_model",
+        verbose: bool | None = None,
+        input_signature=None,
+        **kwargs: Any,
+    ):
         """Export for serving. ``tf_saved_model`` (default): a SavedModel at ``filepath`` with
         ``serving_default`` (int32 inputs, dynamic batch and length, named outputs) and
         ``serving_int64``. ``onnx``: :func:`kerasformers.serving.export_onnx` (same input names,
@@ -455,17 +484,25 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
 
             return export_onnx(self, filepath, **kwargs)
         if format != "tf_saved_model" or input_signature is not None:
-            return super().export(filepath, format=format, verbose=verbose, input_signature=input_signature,
-                                  **kwargs)
+            return super().export(filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
         from kerasformers.serving import export_saved_model
 
         path = Path(filepath)
         return export_saved_model(self, path.parent, version=path.name, **kwargs)
 
     # ---------------------------------------------------------------- training data
-    def prepare_tf_dataset(self, dataset, batch_size: int = 8, shuffle: bool = True, tokenizer=None,
-                           collate_fn=None, collate_fn_args=None, drop_remainder=None, prefetch=True,
-                           **kwargs: Any):
+    def prepare_tf_dataset(
+        self,
+        dataset,
+        batch_size: int = 8,
+        shuffle: bool = True,
+        tokenizer=None,
+        collate_fn=None,
+        collate_fn_args=None,
+        drop_remainder=None,
+        prefetch=True,
+        **kwargs: Any,
+    ):
         """A ``datasets.Dataset`` as a disk-backed ``tf.data.Dataset`` of padded ``(inputs, labels)``.
 
         Keeps the columns this model accepts, renames ``label`` to ``labels`` and pads each batch
@@ -478,9 +515,18 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         """
         from kerasformers.data.tf_dataset import prepare_tf_dataset
 
-        return prepare_tf_dataset(self, dataset, batch_size=batch_size, shuffle=shuffle, tokenizer=tokenizer,
-                                  collate_fn=collate_fn, collate_fn_args=collate_fn_args,
-                                  drop_remainder=drop_remainder, prefetch=prefetch, **kwargs)
+        return prepare_tf_dataset(
+            self,
+            dataset,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            tokenizer=tokenizer,
+            collate_fn=collate_fn,
+            collate_fn_args=collate_fn_args,
+            drop_remainder=drop_remainder,
+            prefetch=prefetch,
+            **kwargs,
+        )
 
     # ---------------------------------------------------------------- misc
     def num_parameters(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import optree
+
 from kerasformers.errors import InvalidInputTypeError
 
 

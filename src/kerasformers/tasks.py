@@ -52,15 +52,39 @@ class Task:
 
 
 TASKS: tuple[Task, ...] = (
-    Task("feature-extraction", "TFAutoModel", "base",
-         aliases=("sentence-similarity", "embeddings"), label_names=(),
-         postprocessor="mean_pooled_embeddings", exportable=True),
-    Task("text-classification", "TFAutoModelForSequenceClassification", "sequence_classification",
-         aliases=("sentiment-analysis",), postprocessor="sequence_labels", exportable=True),
-    Task("token-classification", "TFAutoModelForTokenClassification", "token_classification",
-         aliases=("ner",), postprocessor="token_labels", exportable=True),
-    Task("question-answering", "TFAutoModelForQuestionAnswering", "question_answering",
-         label_names=("start_positions", "end_positions"), postprocessor="answer_span", exportable=True),
+    Task(
+        "feature-extraction",
+        "TFAutoModel",
+        "base",
+        aliases=("sentence-similarity", "embeddings"),
+        label_names=(),
+        postprocessor="mean_pooled_embeddings",
+        exportable=True,
+    ),
+    Task(
+        "text-classification",
+        "TFAutoModelForSequenceClassification",
+        "sequence_classification",
+        aliases=("sentiment-analysis",),
+        postprocessor="sequence_labels",
+        exportable=True,
+    ),
+    Task(
+        "token-classification",
+        "TFAutoModelForTokenClassification",
+        "token_classification",
+        aliases=("ner",),
+        postprocessor="token_labels",
+        exportable=True,
+    ),
+    Task(
+        "question-answering",
+        "TFAutoModelForQuestionAnswering",
+        "question_answering",
+        label_names=("start_positions", "end_positions"),
+        postprocessor="answer_span",
+        exportable=True,
+    ),
     # text-generation exports its own graph (the generate loop), not a post-processor
     Task("text-generation", "TFAutoModelForCausalLM", "causal_lm", exportable=True),
     Task("fill-mask", "TFAutoModelForMaskedLM", "masked_lm"),
@@ -105,8 +129,9 @@ def resolve_task(name: str, *, exportable: bool = False) -> Task:
     if task is None or (exportable and not task.exportable):
         choices = [t for t in TASKS if t.exportable or not exportable]
         aliases = sorted(alias for t in choices for alias in t.aliases)
-        raise UnsupportedModelTypeError(f"Unknown task {name!r}. Tasks: {', '.join(t.name for t in choices)} "
-                                        f"(aliases: {', '.join(aliases)}).")
+        raise UnsupportedModelTypeError(
+            f"Unknown task {name!r}. Tasks: {', '.join(t.name for t in choices)} (aliases: {', '.join(aliases)})."
+        )
     return task
 
 
@@ -120,5 +145,6 @@ def task_for_registry_key(key: str) -> Task:
     for task in TASKS:
         if task.registry_key == key:
             return task
-    raise UnsupportedModelTypeError(f"Unknown task key {key!r}. Keys: "
-                                    f"{', '.join(task.registry_key for task in TASKS)}.")
+    raise UnsupportedModelTypeError(
+        f"Unknown task key {key!r}. Keys: {', '.join(task.registry_key for task in TASKS)}."
+    )

@@ -27,12 +27,18 @@ from collections.abc import Mapping
 import keras
 from keras import ops
 
-from kerasformers.input_checks import validate_labels_dtype
 from kerasformers.errors import TrainingDataError
+from kerasformers.input_checks import validate_labels_dtype
 
 # call parameters that carry labels (transformers' names)
-LABEL_ARGUMENTS = ("labels", "start_positions", "end_positions", "next_sentence_label",
-                   "sentence_order_label", "mc_labels")
+LABEL_ARGUMENTS = (
+    "labels",
+    "start_positions",
+    "end_positions",
+    "next_sentence_label",
+    "sentence_order_label",
+    "mc_labels",
+)
 DEFAULT_LOSS_NAMES = ("auto", "auto_with_warning", "passthrough")
 
 
@@ -77,8 +83,10 @@ def check_same_length(x, y=None, sample_weight=None) -> None:
     sizes = {**_leading_sizes(x, "x"), **_leading_sizes(y, "y"), **_leading_sizes(sample_weight, "sample_weight")}
     if len(set(sizes.values())) > 1:
         detail = ", ".join(f"{name}: {size}" for name, size in sizes.items())
-        raise TrainingDataError(f"x and y hold different numbers of examples: {detail}. Give one label per "
-                         "example (tokenize and label the same list of texts).")
+        raise TrainingDataError(
+            f"x and y hold different numbers of examples: {detail}. Give one label per "
+            "example (tokenize and label the same list of texts)."
+        )
 
 
 class KerasTrainingMixin:
@@ -119,8 +127,7 @@ class KerasTrainingMixin:
             >>> model.compile(optimizer="adam", jit_compile=True)
         """
         self._uses_default_loss = _is_default_loss(loss)
-        super().compile(optimizer=optimizer, loss=None if self._uses_default_loss else loss,
-                        metrics=metrics, **kwargs)
+        super().compile(optimizer=optimizer, loss=None if self._uses_default_loss else loss, metrics=metrics, **kwargs)
         if self._uses_default_loss:
             self._compile_config.config["loss"] = "auto"  # a reloaded model compiles the same way
 
@@ -151,16 +158,19 @@ class KerasTrainingMixin:
         if y is None:
             return features, labels
         if not names:
-            raise TrainingDataError(f"{type(self).__name__} takes no labels (it has no training objective); "
-                             "use a task head, e.g. a *ForSequenceClassification model.")
+            raise TrainingDataError(
+                f"{type(self).__name__} takes no labels (it has no training objective); "
+                "use a task head, e.g. a *ForSequenceClassification model."
+            )
         if isinstance(y, Mapping):
             y = dict(y)
             if "label" in y and "labels" in names and "labels" not in y:
                 y["labels"] = y.pop("label")
             unknown = sorted(set(y) - set(names))
             if unknown:
-                raise TrainingDataError(f"Unknown label keys {unknown} for {type(self).__name__}; "
-                                 f"its labels are {list(names)}.")
+                raise TrainingDataError(
+                    f"Unknown label keys {unknown} for {type(self).__name__}; its labels are {list(names)}."
+                )
             for name, value in y.items():
                 if name in labels:
                     raise TrainingDataError(f"Labels {name!r} given both in x and in y.")
@@ -169,8 +179,10 @@ class KerasTrainingMixin:
             labels.update(zip(names, y))
         else:
             if len(names) > 1:
-                raise TrainingDataError(f"{type(self).__name__} takes several labels {list(names)}: give y "
-                                 f"as a dict, e.g. {{{', '.join(repr(n) + ': ...' for n in names)}}}.")
+                raise TrainingDataError(
+                    f"{type(self).__name__} takes several labels {list(names)}: give y "
+                    f"as a dict, e.g. {{{', '.join(repr(n) + ': ...' for n in names)}}}."
+                )
             if names[0] in labels:
                 raise TrainingDataError(f"Labels {names[0]!r} given both in x and in y.")
             labels[names[0]] = y
@@ -210,7 +222,8 @@ class KerasTrainingMixin:
                 raise TrainingDataError(
                     f"{type(self).__name__} computed no loss: the batch has no labels. Give them as y "
                     f"(model.fit(x, y)), as (x, y) from a tf.data.Dataset, or inside x under "
-                    f"{list(self.get_label_names())}; or compile with an explicit loss.")
+                    f"{list(self.get_label_names())}; or compile with an explicit loss."
+                )
             total = ops.cast(loss, "float32")
             for extra in self.losses:
                 total = total + ops.cast(self._aggregate_additional_loss(extra), "float32")
@@ -218,18 +231,21 @@ class KerasTrainingMixin:
         if self._compile_loss is None and not self.losses:
             raise TrainingDataError(
                 "compile(loss=None) turns the model's default loss off and gives no other. Call "
-                "compile() without `loss` to train on the model's own loss, or pass a Keras loss.")
+                "compile() without `loss` to train on the model's own loss, or pass a Keras loss."
+            )
         targets = self._targets(labels)
-        return super().compute_loss(features, targets, self._predictions(y_pred, len(labels)),
-                                    sample_weight, training=training)
+        return super().compute_loss(
+            features, targets, self._predictions(y_pred, len(labels)), sample_weight, training=training
+        )
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Keras metrics against the head's main output (``logits``), wherever labels came from."""
         features, labels = self.split_labels(x, y)
         if self._compile_metrics is None or not labels:
             return self.get_metrics_result()
-        return super().compute_metrics(features, self._targets(labels),
-                                       self._predictions(y_pred, len(labels)), sample_weight)
+        return super().compute_metrics(
+            features, self._targets(labels), self._predictions(y_pred, len(labels)), sample_weight
+        )
 
     # ---------------------------------------------------------------- fit
     def fit(self, x=None, y=None, *args, **kwargs):
@@ -271,8 +287,9 @@ class KerasTrainingMixin:
         features, labels = self.split_labels(x, y)
         with tf.GradientTape() as tape:
             y_pred = self._forward(features, labels, training=True)
-            loss = self._compute_loss(x=features, y=labels or None, y_pred=y_pred,
-                                      sample_weight=sample_weight, training=True)
+            loss = self._compute_loss(
+                x=features, y=labels or None, y_pred=y_pred, sample_weight=sample_weight, training=True
+            )
             self._loss_tracker.update_state(loss, sample_weight=self._batch_size(features))
             if self.optimizer is not None:
                 loss = self.optimizer.scale_loss(loss)
@@ -286,8 +303,9 @@ class KerasTrainingMixin:
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         features, labels = self.split_labels(x, y)
         y_pred = self._forward(features, labels, training=False)
-        loss = self._compute_loss(x=features, y=labels or None, y_pred=y_pred,
-                                  sample_weight=sample_weight, training=False)
+        loss = self._compute_loss(
+            x=features, y=labels or None, y_pred=y_pred, sample_weight=sample_weight, training=False
+        )
         self._loss_tracker.update_state(loss, sample_weight=self._batch_size(features))
         return self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight)
 
@@ -296,6 +314,7 @@ class KerasTrainingMixin:
         features, _ = self.split_labels(x)
         outputs = self(features, training=False)
         if isinstance(outputs, Mapping):  # plain dict of tensors: Keras concatenates batches
-            return {k: v for k, v in outputs.items() if k != "loss" and v is not None
-                    and not isinstance(v, (tuple, list))}
+            return {
+                k: v for k, v in outputs.items() if k != "loss" and v is not None and not isinstance(v, (tuple, list))
+            }
         return outputs

@@ -19,9 +19,10 @@ from typing import Iterator
 import keras
 import ml_dtypes
 import numpy as np
-from kerasformers.errors import InvalidInputError, WeightsError  # noqa: F401  (re-exported)
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
+
+from kerasformers.errors import InvalidInputError, WeightsError  # noqa: F401  (re-exported)
 
 logger = logging.getLogger("kerasformers")
 
@@ -30,8 +31,10 @@ SAFE_WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
 PICKLE_WEIGHTS_NAME = "pytorch_model.bin"
 PICKLE_WEIGHTS_INDEX_NAME = "pytorch_model.bin.index.json"
 
-_WEIGHTS_FILE = re.compile(r"(model(-\d+-of-\d+)?\.safetensors|model\.safetensors\.index\.json"
-                           r"|pytorch_model(-\d+-of-\d+)?\.bin|pytorch_model\.bin\.index\.json)")
+_WEIGHTS_FILE = re.compile(
+    r"(model(-\d+-of-\d+)?\.safetensors|model\.safetensors\.index\.json"
+    r"|pytorch_model(-\d+-of-\d+)?\.bin|pytorch_model\.bin\.index\.json)"
+)
 
 
 def is_weights_file(name: str) -> bool:
@@ -53,8 +56,6 @@ _KERAS_LEAF_VARIABLES: dict[type, tuple[tuple[str, str, bool], ...]] = {
 
 # Old checkpoints (TF-converted BERT) name LayerNorm parameters gamma / beta.
 _LEGACY_RENAMES = ((re.compile(r"\.gamma$"), ".weight"), (re.compile(r"\.beta$"), ".bias"))
-
-
 
 
 @dataclass
@@ -98,9 +99,7 @@ def _walk(layer, prefix, found, seen):
             found[prefix + torch_name] = NamedVariable(value, False)
         elif isinstance(value, keras.layers.Layer):
             _walk(value, child_prefix, found, seen)
-        elif isinstance(value, (list, tuple)) and value and all(
-            isinstance(v, keras.layers.Layer) for v in value
-        ):
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, keras.layers.Layer) for v in value):
             for index, child in enumerate(value):
                 _walk(child, f"{child_prefix}{index}.", found, seen)
 
@@ -163,11 +162,14 @@ def iter_checkpoint_tensors(files: list[Path], fmt: str) -> Iterator[tuple[str, 
             with open(path, "rb"):  # an unreadable file is a permission problem, not corruption
                 pass
         except PermissionError:
-            raise WeightsError(f"{path} cannot be read: permission denied. Give your user read access "
-                               f"(e.g. chmod a+r {path}) or copy the checkpoint somewhere readable.") from None
+            raise WeightsError(
+                f"{path} cannot be read: permission denied. Give your user read access "
+                f"(e.g. chmod a+r {path}) or copy the checkpoint somewhere readable."
+            ) from None
         except IsADirectoryError:
-            raise WeightsError(f"{path} is a folder, not a safetensors file. Remove it and save or "
-                               "download the checkpoint again.") from None
+            raise WeightsError(
+                f"{path} is a folder, not a safetensors file. Remove it and save or download the checkpoint again."
+            ) from None
         try:
             handle = safe_open(path, framework="numpy")
             names = list(handle.keys())
@@ -216,8 +218,11 @@ class LoadingInfo:
     mismatched_keys: list[tuple[str, tuple, tuple]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"missing_keys": self.missing_keys, "unexpected_keys": self.unexpected_keys,
-                "mismatched_keys": self.mismatched_keys}
+        return {
+            "missing_keys": self.missing_keys,
+            "unexpected_keys": self.unexpected_keys,
+            "mismatched_keys": self.mismatched_keys,
+        }
 
 
 def _checkpoint_name_to_model_name(model, expected: dict[str, NamedVariable], names: list[str]):
@@ -239,14 +244,15 @@ def _checkpoint_name_to_model_name(model, expected: dict[str, NamedVariable], na
         if model_has_prefix and not checkpoint_has_prefix:
             return f"{prefix}.{name}"  # a base-model checkpoint loaded into a model with a head
         if checkpoint_has_prefix and not model_has_prefix and name.startswith(prefix + "."):
-            return name[len(prefix) + 1:]  # a checkpoint with a head loaded into the base model
+            return name[len(prefix) + 1 :]  # a checkpoint with a head loaded into the base model
         return name
 
     return to_model
 
 
-def load_checkpoint_into_model(model, folder: Path, *, allow_pickle: bool = False,
-                               ignore_mismatched_sizes: bool = False, source: str = "") -> LoadingInfo:
+def load_checkpoint_into_model(
+    model, folder: Path, *, allow_pickle: bool = False, ignore_mismatched_sizes: bool = False, source: str = ""
+) -> LoadingInfo:
     """Assign a checkpoint folder's tensors to ``model``'s (built) variables; report the rest."""
     files, fmt = weight_files(folder, allow_pickle)
     expected = named_variables(model)
@@ -279,9 +285,7 @@ def load_checkpoint_into_model(model, folder: Path, *, allow_pickle: bool = Fals
     info.missing_keys = sorted(n for n in expected if n not in loaded and n not in mismatched)
 
     ignore_unexpected = [re.compile(p) for p in getattr(model, "keys_to_ignore_on_load_unexpected", ())]
-    info.unexpected_keys = sorted(
-        k for k in info.unexpected_keys if not any(p.search(k) for p in ignore_unexpected)
-    )
+    info.unexpected_keys = sorted(k for k in info.unexpected_keys if not any(p.search(k) for p in ignore_unexpected))
     _report(model, info, source or str(folder))
     return info
 
@@ -303,8 +307,10 @@ def _report(model, info: LoadingInfo, source: str) -> None:
             "down-stream task to be able to use it for predictions and inference."
         )
     if info.mismatched_keys:
-        lines = "\n".join(f"- {k}: found shape {a} in the checkpoint and {b} in the model instantiated"
-                          for k, a, b in info.mismatched_keys)
+        lines = "\n".join(
+            f"- {k}: found shape {a} in the checkpoint and {b} in the model instantiated"
+            for k, a, b in info.mismatched_keys
+        )
         logger.warning(
             f"Some weights of {name} were not initialized from the model checkpoint at {source} and are "
             f"newly initialized because the shapes did not match:\n{lines}\nYou should probably TRAIN "
@@ -355,4 +361,3 @@ def save_model_weights(model, folder: Path, max_shard_size: int | str = "5GB") -
     index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
     (folder / SAFE_WEIGHTS_INDEX_NAME).write_text(json.dumps(index, indent=2))
     return names + [SAFE_WEIGHTS_INDEX_NAME]
-

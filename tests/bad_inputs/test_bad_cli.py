@@ -27,8 +27,11 @@ def snapshot(path) -> dict[str, str]:
         return {"": hashlib.sha256(root.read_bytes()).hexdigest()}
     if not root.exists():
         return {}
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +41,16 @@ def tiny_checkpoint(minilm_path, tmp_path_factory) -> Path:
     from kerasformers.models.bert.configuration_bert import BertConfig
 
     vocab = sum(1 for _ in open(Path(minilm_path) / "vocab.txt", encoding="utf-8"))
-    model = TFBertModel(BertConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                                   intermediate_size=37, max_position_embeddings=64))
+    model = TFBertModel(
+        BertConfig(
+            vocab_size=vocab,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=37,
+            max_position_embeddings=64,
+        )
+    )
     model.build_with_dummy_inputs()
     folder = tmp_path_factory.mktemp("tiny-bert-tok")
     model.save_pretrained(folder)
@@ -99,14 +110,17 @@ def _empty_jsonl(path):
     path.write_bytes(b"")
 
 
-@pytest.mark.parametrize("name, make, words", [
-    ("empty.csv", _empty, ["empty.csv", "empty file"]),
-    ("header.csv", _header_only, ["header.csv", "no rows"]),
-    ("binary.csv", _binary, ["binary.csv", "binary file"]),
-    ("latin1.csv", _latin1, ["latin1.csv", "UTF-8"]),
-    ("mixed.csv", _mixed_labels, ["'label'", "mixes label types", "numbers (e.g.", "'positive'"]),
-    ("empty.jsonl", _empty_jsonl, ["empty.jsonl", "empty file"]),
-])
+@pytest.mark.parametrize(
+    "name, make, words",
+    [
+        ("empty.csv", _empty, ["empty.csv", "empty file"]),
+        ("header.csv", _header_only, ["header.csv", "no rows"]),
+        ("binary.csv", _binary, ["binary.csv", "binary file"]),
+        ("latin1.csv", _latin1, ["latin1.csv", "UTF-8"]),
+        ("mixed.csv", _mixed_labels, ["'label'", "mixes label types", "numbers (e.g.", "'positive'"]),
+        ("empty.jsonl", _empty_jsonl, ["empty.jsonl", "empty file"]),
+    ],
+)
 def test_bad_data_file_is_one_line(tmp_path, capsys, name, make, words):
     make(tmp_path / name)
     out = tmp_path / "out"
@@ -118,8 +132,10 @@ def test_bad_data_file_is_one_line(tmp_path, capsys, name, make, words):
 
 def test_unknown_suffix_and_missing_file(tmp_path, capsys):
     (tmp_path / "data.xlsx").write_bytes(b"PK")
-    for path, words in ((tmp_path / "data.xlsx", ["unknown file type", "'.xlsx'"]),
-                        (tmp_path / "nope.csv", ["does not exist"])):
+    for path, words in (
+        (tmp_path / "data.xlsx", ["unknown file type", "'.xlsx'"]),
+        (tmp_path / "nope.csv", ["does not exist"]),
+    ):
         code, err = run_cli(capsys, "train", "--data", str(path), "--output-dir", str(tmp_path / "out"))
         assert code == 2
         assert_one_error_line(err, "--data", *words)
@@ -134,8 +150,21 @@ def test_output_dir_that_cannot_hold_a_model_fails_before_training(tmp_path, cap
     blocker.write_text("keep me", encoding="utf-8")
     target = blocker if where == "existing file" else blocker / "run"
     before = snapshot(tmp_path)
-    code, err = run_cli(capsys, "train", "--data", data, "--model", str(tiny_checkpoint), "--output-dir",
-                        str(target), "--epochs", "1", "--quiet", "--max-length", "16")
+    code, err = run_cli(
+        capsys,
+        "train",
+        "--data",
+        data,
+        "--model",
+        str(tiny_checkpoint),
+        "--output-dir",
+        str(target),
+        "--epochs",
+        "1",
+        "--quiet",
+        "--max-length",
+        "16",
+    )
     assert code == 2
     assert_one_error_line(err, "--output-dir", str(target), "file")
     assert "Fine-tuning" not in capsys.readouterr().out  # refused before the data and training
@@ -150,21 +179,25 @@ def test_unwritable_output_dir_fails_before_training(tmp_path, capsys, monkeypat
     real_access = os.access
     # tests run as root here, where chmod 0o500 does not stop writes: say the folder is read-only
     monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == locked else real_access(p, mode, **kw))
-    code, err = run_cli(capsys, "train", "--data", str(tmp_path / "never-read.csv"), "--output-dir",
-                        str(locked / "run"))
+    code, err = run_cli(
+        capsys, "train", "--data", str(tmp_path / "never-read.csv"), "--output-dir", str(locked / "run")
+    )
     assert code == 2
     assert_one_error_line(err, "--output-dir", "not writable")
     assert list(locked.iterdir()) == []
 
 
 # ------------------------------------------------------------------------ options
-@pytest.mark.parametrize("flags, words", [
-    (["--epochs", "0"], ["--epochs", "at least 1", "0"]),
-    (["--batch-size", "-4"], ["--batch-size", "at least 1", "-4"]),
-    (["--max-length", "0"], ["--max-length", "at least 1"]),
-    (["--learning-rate", "0"], ["--learning-rate", "positive"]),
-    (["--test-size", "1.5"], ["--test-size", "between 0 and 1", "1.5"]),
-])
+@pytest.mark.parametrize(
+    "flags, words",
+    [
+        (["--epochs", "0"], ["--epochs", "at least 1", "0"]),
+        (["--batch-size", "-4"], ["--batch-size", "at least 1", "-4"]),
+        (["--max-length", "0"], ["--max-length", "at least 1"]),
+        (["--learning-rate", "0"], ["--learning-rate", "positive"]),
+        (["--test-size", "1.5"], ["--test-size", "between 0 and 1", "1.5"]),
+    ],
+)
 def test_bad_option_is_one_line(tmp_path, capsys, flags, words):
     data = write_csv(tmp_path / "data.csv", GOOD_ROWS)
     out = tmp_path / "out"
@@ -190,7 +223,8 @@ def _splits(train_labels, eval_labels):
     import datasets
 
     make = lambda labels: datasets.Dataset.from_dict(  # noqa: E731
-        {"text": [f"t{i}" for i in range(len(labels))], "label": labels})
+        {"text": [f"t{i}" for i in range(len(labels))], "label": labels}
+    )
     return make(train_labels), make(eval_labels)
 
 
@@ -207,12 +241,15 @@ def test_dense_integer_labels_keep_label_i_names():
     assert names == ["LABEL_0", "LABEL_1", "LABEL_2"] and train_ids.tolist() == [0, 2, 1, 2]
 
 
-@pytest.mark.parametrize("train_labels, eval_labels, words", [
-    ([1, 5, 1, 5], [5, 3], ["[3]", "never occur", "[1, 5]"]),
-    ([0, 1, 0, 1], [1, -1], ["-1", "out of range", "unlabelled"]),
-    ([3, 3, 3, 3], [3, 3], ["single class"]),
-    ([1, 5, "x", 5], [1, 5], ["mixes label types", "'x'"]),
-])
+@pytest.mark.parametrize(
+    "train_labels, eval_labels, words",
+    [
+        ([1, 5, 1, 5], [5, 3], ["[3]", "never occur", "[1, 5]"]),
+        ([0, 1, 0, 1], [1, -1], ["-1", "out of range", "unlabelled"]),
+        ([3, 3, 3, 3], [3, 3], ["single class"]),
+        ([1, 5, "x", 5], [1, 5], ["mixes label types", "'x'"]),
+    ],
+)
 def test_bad_labels(train_labels, eval_labels, words):
     if any(isinstance(v, str) for v in train_labels):  # a CSV column with a stray word is read as text
         train_labels, eval_labels = [str(v) for v in train_labels], [str(v) for v in eval_labels]
@@ -234,9 +271,28 @@ def test_train_on_labels_1_and_5_makes_two_classes(tmp_path, capsys, tiny_checkp
     rows = [(f"review {i} {'great' if i % 3 else 'awful'}", 5 if i % 3 else 1) for i in range(24)]
     data = write_csv(tmp_path / "stars.csv", rows, header=("text", "stars"))
     out = tmp_path / "out"
-    code = main(["train", "--data", data, "--label-column", "stars", "--model", str(tiny_checkpoint),
-                 "--output-dir", str(out), "--epochs", "1", "--max-length", "16", "--batch-size", "8",
-                 "--test-size", "0.25", "--quiet"])
+    code = main(
+        [
+            "train",
+            "--data",
+            data,
+            "--label-column",
+            "stars",
+            "--model",
+            str(tiny_checkpoint),
+            "--output-dir",
+            str(out),
+            "--epochs",
+            "1",
+            "--max-length",
+            "16",
+            "--batch-size",
+            "8",
+            "--test-size",
+            "0.25",
+            "--quiet",
+        ]
+    )
     assert code == 0, capsys.readouterr().err[-2000:]
     config = json.loads((out / "config.json").read_text())
     assert config["id2label"] == {"0": "1", "1": "5"}

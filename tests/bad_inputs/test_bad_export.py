@@ -28,8 +28,11 @@ def snapshot(path) -> dict[str, str]:
         return {"": hashlib.sha256(root.read_bytes()).hexdigest()}
     if not root.exists():
         return {}
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +106,14 @@ def test_failed_overwrite_keeps_the_old_version(tiny_bert_classifier, serving, m
     assert snapshot(serving) == before  # old version intact, no hidden leftovers
 
 
-@pytest.mark.parametrize("version, words", [(-1, ["version=-1", "whole number >= 0"]),
-                                             (".hidden", ["'.hidden'", "not starting with '.'"]),
-                                             ("a/b", ["'a/b'", "plain folder name"])])
+@pytest.mark.parametrize(
+    "version, words",
+    [
+        (-1, ["version=-1", "whole number >= 0"]),
+        (".hidden", ["'.hidden'", "not starting with '.'"]),
+        ("a/b", ["'a/b'", "plain folder name"]),
+    ],
+)
 def test_bad_version_names(tiny_bert_classifier, tmp_path, version, words):
     with pytest.raises(ValueError) as error:
         export_saved_model(tiny_bert_classifier, tmp_path / "serving", version=version)
@@ -161,11 +169,14 @@ def test_cli_existing_version_needs_overwrite(tiny_bert_folder, served, tmp_path
     assert (serving / "1" / "saved_model.pb").is_file() and snapshot(serving) != before
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["--version", "-3"], ["version=-3"]),
-    (["--task", "summarization"], ["Unknown task 'summarization'"]),
-    (["--format", "onnx", "--task", "summarization"], ["Unknown task 'summarization'"]),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--version", "-3"], ["version=-3"]),
+        (["--task", "summarization"], ["Unknown task 'summarization'"]),
+        (["--format", "onnx", "--task", "summarization"], ["Unknown task 'summarization'"]),
+    ],
+)
 def test_cli_bad_export_options(tiny_bert_folder, tmp_path, capsys, argv, words):
     code = main(["export", str(tiny_bert_folder), str(tmp_path / "out"), *argv])
     err = capsys.readouterr().err
@@ -210,9 +221,16 @@ def tiny_qa_checkpoint(minilm_path, tmp_path_factory) -> Path:
     from kerasformers.models.bert.configuration_bert import BertConfig
 
     vocab = sum(1 for _ in open(Path(minilm_path) / "vocab.txt", encoding="utf-8"))
-    model = TFBertForQuestionAnswering(BertConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2,
-                                                  num_attention_heads=4, intermediate_size=37,
-                                                  max_position_embeddings=64))
+    model = TFBertForQuestionAnswering(
+        BertConfig(
+            vocab_size=vocab,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=37,
+            max_position_embeddings=64,
+        )
+    )
     model.build_with_dummy_inputs()
     folder = tmp_path_factory.mktemp("tiny-qa")
     model.save_pretrained(folder)
@@ -242,8 +260,9 @@ def test_question_answering_export_serves_short_inputs(tiny_qa_checkpoint, tmp_p
     for row in range(len(questions)):
         keep = np.array([s == 1 for s in batch.sequence_ids(row)])
         keep[0] = True  # [CLS]
-        start, end = (np.where(keep, logits[row].numpy(), -10000.0)
-                      for logits in (output.start_logits, output.end_logits))
+        start, end = (
+            np.where(keep, logits[row].numpy(), -10000.0) for logits in (output.start_logits, output.end_logits)
+        )
         start, end = (np.exp(x - x.max()) / np.exp(x - x.max()).sum() for x in (start, end))
         start[0] = end[0] = 0.0
         scores = np.tril(np.triu(start[:, None] * end[None, :]), 14)

@@ -12,19 +12,31 @@ BAD_GENERATE = {
     "max_new_tokens=0": ({"max_new_tokens": 0}, ValueError, ["max_new_tokens", "positive integer", "0"]),
     "negative max_new_tokens": ({"max_new_tokens": -3}, ValueError, ["max_new_tokens", "-3"]),
     "float max_new_tokens": ({"max_new_tokens": 2.5}, ValueError, ["max_new_tokens", "2.5"]),
-    "max_new_tokens=10**6": ({"max_new_tokens": 10**6}, ValueError,
-                             ["1000003", "64 positions", "max_new_tokens to at most 61"]),
+    "max_new_tokens=10**6": (
+        {"max_new_tokens": 10**6},
+        ValueError,
+        ["1000003", "64 positions", "max_new_tokens to at most 61"],
+    ),
     "just past the position limit": ({"max_new_tokens": 62}, ValueError, ["65", "64 positions"]),
     "max_length shorter than prompt": ({"max_length": 2}, ValueError, ["max_length", "max_new_tokens"]),
-    "zero temperature when sampling": ({"max_new_tokens": 2, "do_sample": True, "temperature": 0.0}, ValueError,
-                                       ["temperature"]),
+    "zero temperature when sampling": (
+        {"max_new_tokens": 2, "do_sample": True, "temperature": 0.0},
+        ValueError,
+        ["temperature"],
+    ),
     "top_p above 1": ({"max_new_tokens": 2, "do_sample": True, "top_p": 1.5}, ValueError, ["top_p"]),
     "num_beams 0": ({"max_new_tokens": 2, "num_beams": 0}, ValueError, ["num_beams"]),
-    "more returns than beams": ({"max_new_tokens": 2, "num_beams": 2, "num_return_sequences": 3}, ValueError,
-                                ["num_return_sequences"]),
+    "more returns than beams": (
+        {"max_new_tokens": 2, "num_beams": 2, "num_return_sequences": 3},
+        ValueError,
+        ["num_return_sequences"],
+    ),
     "unimplemented setting": ({"max_new_tokens": 2, "penalty_alpha": 0.6}, NotImplementedError, ["penalty_alpha"]),
-    "mask of another shape": ({"max_new_tokens": 2, "attention_mask": np.ones((1, 3), np.int32)}, ValueError,
-                              ["attention_mask", "(1, 3)", "(2, 3)"]),
+    "mask of another shape": (
+        {"max_new_tokens": 2, "attention_mask": np.ones((1, 3), np.int32)},
+        ValueError,
+        ["attention_mask", "(1, 3)", "(2, 3)"],
+    ),
 }
 
 

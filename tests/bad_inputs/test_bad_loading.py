@@ -45,28 +45,56 @@ BROKEN_CHECKPOINTS = {
     "no config.json": (lambda ck: (ck / "config.json").unlink(), OSError, ["config.json"]),
     "config.json not JSON": (lambda ck: (ck / "config.json").write_text("{oops"), ValueError, ["config.json"]),
     "config.json a list": (lambda ck: (ck / "config.json").write_text("[1, 2]"), ValueError, ["config.json"]),
-    "unknown model_type": (lambda ck: (ck / "config.json").write_text(json.dumps({"model_type": "nope"})),
-                           ValueError, ["nope"]),
-    "no weights": (lambda ck: (ck / "model.safetensors").unlink(), WeightsError,
-                   ["no model weights", "model.safetensors"]),
-    "truncated weights": (lambda ck: truncate(ck / "model.safetensors"), WeightsError,
-                          ["model.safetensors", "truncated or corrupted"]),
+    "unknown model_type": (
+        lambda ck: (ck / "config.json").write_text(json.dumps({"model_type": "nope"})),
+        ValueError,
+        ["nope"],
+    ),
+    "no weights": (
+        lambda ck: (ck / "model.safetensors").unlink(),
+        WeightsError,
+        ["no model weights", "model.safetensors"],
+    ),
+    "truncated weights": (
+        lambda ck: truncate(ck / "model.safetensors"),
+        WeightsError,
+        ["model.safetensors", "truncated or corrupted"],
+    ),
     "empty weights file": (lambda ck: empty(ck / "model.safetensors"), WeightsError, ["model.safetensors"]),
-    "garbage safetensors header": (lambda ck: garbage_header(ck / "model.safetensors"), WeightsError,
-                                   ["model.safetensors"]),
-    "weights file is a folder": (lambda ck: ((ck / "model.safetensors").unlink(),
-                                             (ck / "model.safetensors").mkdir()), WeightsError,
-                                 ["model.safetensors"]),
-    "pickle only": (lambda ck: ((ck / "model.safetensors").unlink(), (ck / "pytorch_model.bin").write_bytes(b"x")),
-                    WeightsError, ["pickle", "allow_pickle=True"]),
-    "index lists a missing shard": (lambda ck: (ck / "model.safetensors.index.json").write_text(
-        json.dumps({"weight_map": {"a": "model-00001-of-00002.safetensors"}})), WeightsError,
-        ["model-00001-of-00002.safetensors", "not in the folder"]),
-    "index not JSON": (lambda ck: (ck / "model.safetensors.index.json").write_text("{"), WeightsError,
-                       ["model.safetensors.index.json", "not a valid weights index"]),
-    "hidden size changed": (lambda ck: (ck / "config.json").write_text(json.dumps(
-        {**json.loads((ck / "config.json").read_text()), "hidden_size": 16})), WeightsError,
-        ["shape", "ignore_mismatched_sizes"]),
+    "garbage safetensors header": (
+        lambda ck: garbage_header(ck / "model.safetensors"),
+        WeightsError,
+        ["model.safetensors"],
+    ),
+    "weights file is a folder": (
+        lambda ck: ((ck / "model.safetensors").unlink(), (ck / "model.safetensors").mkdir()),
+        WeightsError,
+        ["model.safetensors"],
+    ),
+    "pickle only": (
+        lambda ck: ((ck / "model.safetensors").unlink(), (ck / "pytorch_model.bin").write_bytes(b"x")),
+        WeightsError,
+        ["pickle", "allow_pickle=True"],
+    ),
+    "index lists a missing shard": (
+        lambda ck: (ck / "model.safetensors.index.json").write_text(
+            json.dumps({"weight_map": {"a": "model-00001-of-00002.safetensors"}})
+        ),
+        WeightsError,
+        ["model-00001-of-00002.safetensors", "not in the folder"],
+    ),
+    "index not JSON": (
+        lambda ck: (ck / "model.safetensors.index.json").write_text("{"),
+        WeightsError,
+        ["model.safetensors.index.json", "not a valid weights index"],
+    ),
+    "hidden size changed": (
+        lambda ck: (ck / "config.json").write_text(
+            json.dumps({**json.loads((ck / "config.json").read_text()), "hidden_size": 16})
+        ),
+        WeightsError,
+        ["shape", "ignore_mismatched_sizes"],
+    ),
 }
 
 
@@ -178,8 +206,9 @@ def test_a_save_leaves_one_consistent_set_of_weights(tiny_bert_classifier, tmp_p
         np.testing.assert_allclose(theirs(torch.tensor(IDS)).logits.numpy(), expected, atol=1e-5)
 
 
-def test_temp_folders_of_killed_saves_are_never_loaded_and_are_cleaned(tiny_bert_classifier, tiny_bert_folder,
-                                                                       tmp_path):
+def test_temp_folders_of_killed_saves_are_never_loaded_and_are_cleaned(
+    tiny_bert_classifier, tiny_bert_folder, tmp_path
+):
     ck = copy_checkpoint(tiny_bert_folder, tmp_path)
     inside = ck / ".tmp-abc123"  # what an interrupted save of an earlier release left
     beside = tmp_path / f".ck.tmp-{2**22 + 7}-xyz"  # and one of this release, its process gone

@@ -13,8 +13,11 @@ VOCAB = 99
 BAD_CALL_INPUTS = {
     "negative id": ({"input_ids": [[5, -1, 7]]}, ValueError, ["input_ids", "-1", "[0, 99)", "vocab_size"]),
     "id == vocab_size": ({"input_ids": [[5, 99, 7]]}, ValueError, ["input_ids", "99", "[0, 99)"]),
-    "huge int64 id (would wrap in int32)": ({"input_ids": np.array([[5, 2**32 + 5]])}, ValueError,
-                                            ["input_ids", str(2**32 + 5)]),
+    "huge int64 id (would wrap in int32)": (
+        {"input_ids": np.array([[5, 2**32 + 5]])},
+        ValueError,
+        ["input_ids", str(2**32 + 5)],
+    ),
     "float ids": ({"input_ids": np.array([[5.0, 6.7]])}, TypeError, ["input_ids", "float64", "integer"]),
     "float32 ids": ({"input_ids": np.array([[5, 6]], np.float32)}, TypeError, ["input_ids", "float32"]),
     "string ids": ({"input_ids": [["hello", "world"]]}, TypeError, ["input_ids", "strings", "tokenizer("]),
@@ -22,24 +25,40 @@ BAD_CALL_INPUTS = {
     "ragged list": ({"input_ids": [[1, 2, 3], [4]]}, ValueError, ["input_ids", "ragged", "padding=True"]),
     "zero-length rows": ({"input_ids": np.zeros((2, 0), np.int32)}, ValueError, ["input_ids", "no tokens"]),
     "empty batch": ({"input_ids": np.zeros((0, 4), np.int32)}, ValueError, ["input_ids", "empty batch"]),
-    "mask of batch 1 for batch 2": ({"input_ids": [[5, 6], [7, 8]], "attention_mask": [[1, 1]]}, ValueError,
-                                    ["attention_mask", "(1, 2)", "(2, 2)", "broadcast"]),
-    "mask too long": ({"input_ids": [[5, 6]], "attention_mask": [[1, 1, 1]]}, ValueError,
-                      ["attention_mask", "(1, 3)", "(1, 2)"]),
-    "mask too short": ({"input_ids": [[5, 6, 7]], "attention_mask": [[1, 1]]}, ValueError,
-                       ["attention_mask", "(1, 2)", "(1, 3)"]),
+    "mask of batch 1 for batch 2": (
+        {"input_ids": [[5, 6], [7, 8]], "attention_mask": [[1, 1]]},
+        ValueError,
+        ["attention_mask", "(1, 2)", "(2, 2)", "broadcast"],
+    ),
+    "mask too long": (
+        {"input_ids": [[5, 6]], "attention_mask": [[1, 1, 1]]},
+        ValueError,
+        ["attention_mask", "(1, 3)", "(1, 2)"],
+    ),
+    "mask too short": (
+        {"input_ids": [[5, 6, 7]], "attention_mask": [[1, 1]]},
+        ValueError,
+        ["attention_mask", "(1, 2)", "(1, 3)"],
+    ),
     "string mask": ({"input_ids": [[5, 6]], "attention_mask": [["1", "1"]]}, TypeError, ["attention_mask"]),
-    "token type out of range": ({"input_ids": [[5, 6]], "token_type_ids": [[0, 2]]}, ValueError,
-                                ["token_type_ids", "2", "type_vocab_size"]),
-    "negative token type": ({"input_ids": [[5, 6]], "token_type_ids": [[0, -1]]}, ValueError,
-                            ["token_type_ids", "-1"]),
-    "token types of other shape": ({"input_ids": [[5, 6]], "token_type_ids": [[0, 0, 0]]}, ValueError,
-                                   ["token_type_ids", "must match"]),
-    "position id past the table": ({"input_ids": [[5, 6]], "position_ids": [[0, 64]]}, ValueError,
-                                   ["position_ids", "64", "max_position_embeddings"]),
+    "token type out of range": (
+        {"input_ids": [[5, 6]], "token_type_ids": [[0, 2]]},
+        ValueError,
+        ["token_type_ids", "2", "type_vocab_size"],
+    ),
+    "negative token type": ({"input_ids": [[5, 6]], "token_type_ids": [[0, -1]]}, ValueError, ["token_type_ids", "-1"]),
+    "token types of other shape": (
+        {"input_ids": [[5, 6]], "token_type_ids": [[0, 0, 0]]},
+        ValueError,
+        ["token_type_ids", "must match"],
+    ),
+    "position id past the table": (
+        {"input_ids": [[5, 6]], "position_ids": [[0, 64]]},
+        ValueError,
+        ["position_ids", "64", "max_position_embeddings"],
+    ),
     "float position ids": ({"input_ids": [[5, 6]], "position_ids": [[0.0, 1.0]]}, TypeError, ["position_ids"]),
-    "unknown input": ({"input_ids": [[5, 6]], "pixel_values": [[1.0]]}, TypeError,
-                      ["pixel_values", "does not accept"]),
+    "unknown input": ({"input_ids": [[5, 6]], "pixel_values": [[1.0]]}, TypeError, ["pixel_values", "does not accept"]),
 }
 
 
@@ -52,8 +71,7 @@ def test_model_call_refuses(tiny_bert_classifier, case):
         assert word in str(info.value), (word, str(info.value))
 
 
-@pytest.mark.parametrize("case", ["negative id", "id == vocab_size", "mask of batch 1 for batch 2",
-                                  "float ids"])
+@pytest.mark.parametrize("case", ["negative id", "id == vocab_size", "mask of batch 1 for batch 2", "float ids"])
 def test_same_errors_for_eager_tensors_and_keyword_calls(tiny_bert_classifier, case):
     import tensorflow as tf
 
@@ -76,8 +94,9 @@ def test_predict_checks_arrays(tiny_bert_classifier):
     with pytest.raises(ValueError, match="input_ids holds 500"):
         tiny_bert_classifier.predict({"input_ids": np.array([[5, 500]])}, verbose=0)
     with pytest.raises(ValueError, match="attention_mask has shape"):  # large arrays take Keras' path
-        tiny_bert_classifier.predict({"input_ids": np.ones((40, 3), np.int32),
-                                      "attention_mask": np.ones((40, 4), np.int32)}, verbose=0)
+        tiny_bert_classifier.predict(
+            {"input_ids": np.ones((40, 3), np.int32), "attention_mask": np.ones((40, 4), np.int32)}, verbose=0
+        )
 
 
 def test_multiple_choice_shapes_are_checked(tiny_bert_kwargs):

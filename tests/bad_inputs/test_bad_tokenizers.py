@@ -62,7 +62,8 @@ def loaders():
         "AutoTokenizer": AutoTokenizer.from_pretrained,
         "PreTrainedTokenizerFast.from_pretrained": PreTrainedTokenizerFast.from_pretrained,
         "PreTrainedTokenizerFast(tokenizer_file=)": lambda folder: PreTrainedTokenizerFast(
-            tokenizer_file=folder / "tokenizer.json"),
+            tokenizer_file=folder / "tokenizer.json"
+        ),
         "TFAutoTokenizer": TFAutoTokenizer.from_pretrained,
         "TFWordPieceTokenizer": TFWordPieceTokenizer.from_pretrained,
         "TFByteLevelBPETokenizer": TFByteLevelBPETokenizer.from_pretrained,
@@ -70,8 +71,15 @@ def loaders():
     }
 
 
-LOADER_NAMES = ["AutoTokenizer", "PreTrainedTokenizerFast.from_pretrained", "PreTrainedTokenizerFast(tokenizer_file=)",
-                "TFAutoTokenizer", "TFWordPieceTokenizer", "TFByteLevelBPETokenizer", "TFSentencePieceTokenizer"]
+LOADER_NAMES = [
+    "AutoTokenizer",
+    "PreTrainedTokenizerFast.from_pretrained",
+    "PreTrainedTokenizerFast(tokenizer_file=)",
+    "TFAutoTokenizer",
+    "TFWordPieceTokenizer",
+    "TFByteLevelBPETokenizer",
+    "TFSentencePieceTokenizer",
+]
 GARBAGE_NAMES = ["invalid-json", "json-not-a-tokenizer", "json-list", "truncated", "binary", "empty"]
 
 
@@ -107,11 +115,15 @@ def test_tokenizer_json_the_tokenizers_library_rejects(minilm_path, minilm_token
 # ---------------------------------------------------------------------------- vocab.txt
 
 
-@pytest.mark.parametrize("data, problem", [
-    (bytes(range(256)) * 4, "not UTF-8"),
-    (b"", "empty"),
-    (b"[PAD]\n[UNK]\nhello\n\xff\xfe\nworld\n", "not UTF-8"),
-], ids=["binary", "empty", "invalid-utf8"])
+@pytest.mark.parametrize(
+    "data, problem",
+    [
+        (bytes(range(256)) * 4, "not UTF-8"),
+        (b"", "empty"),
+        (b"[PAD]\n[UNK]\nhello\n\xff\xfe\nworld\n", "not UTF-8"),
+    ],
+    ids=["binary", "empty", "invalid-utf8"],
+)
 @pytest.mark.parametrize("loader", ["AutoTokenizer", "TFAutoTokenizer", "TFWordPieceTokenizer"])
 def test_garbage_vocab_txt(loader, data, problem, minilm_path, tmp_path):
     folder = checkpoint_with(tmp_path, minilm_path, tokenizer_json=None, vocab_txt=data)
@@ -123,11 +135,15 @@ def test_garbage_vocab_txt(loader, data, problem, minilm_path, tmp_path):
 # ---------------------------------------------------------------------------- vocab.json + merges.txt
 
 
-@pytest.mark.parametrize("vocab, merges, bad_file, problem", [
-    (b"{broken", b"#version: 0.2\na b\n", "vocab.json", "not valid JSON"),
-    (b"[1, 2]", b"#version: 0.2\na b\n", "vocab.json", "token -> id"),
-    (b'{"a": 0, "b": 1, "ab": 2}', bytes(range(256)), "merges.txt", "not UTF-8"),
-], ids=["vocab-invalid-json", "vocab-not-a-mapping", "merges-binary"])
+@pytest.mark.parametrize(
+    "vocab, merges, bad_file, problem",
+    [
+        (b"{broken", b"#version: 0.2\na b\n", "vocab.json", "not valid JSON"),
+        (b"[1, 2]", b"#version: 0.2\na b\n", "vocab.json", "token -> id"),
+        (b'{"a": 0, "b": 1, "ab": 2}', bytes(range(256)), "merges.txt", "not UTF-8"),
+    ],
+    ids=["vocab-invalid-json", "vocab-not-a-mapping", "merges-binary"],
+)
 @pytest.mark.parametrize("loader", ["AutoTokenizer", "TFByteLevelBPETokenizer"])
 def test_garbage_bpe_files(loader, vocab, merges, bad_file, problem, tmp_path):
     folder = tmp_path / "gpt2"
@@ -142,11 +158,15 @@ def test_garbage_bpe_files(loader, vocab, merges, bad_file, problem, tmp_path):
 # ---------------------------------------------------------------------------- tokenizer_config.json
 
 
-@pytest.mark.parametrize("data, problem", [
-    (b"{broken", "not valid JSON"),
-    (bytes(range(256)), "not UTF-8"),
-    (b'["a list"]', "JSON object"),
-], ids=["invalid-json", "binary", "not-an-object"])
+@pytest.mark.parametrize(
+    "data, problem",
+    [
+        (b"{broken", "not valid JSON"),
+        (bytes(range(256)), "not UTF-8"),
+        (b'["a list"]', "JSON object"),
+    ],
+    ids=["invalid-json", "binary", "not-an-object"],
+)
 def test_garbage_tokenizer_config(data, problem, minilm_path, tmp_path):
     folder = checkpoint_with(tmp_path, minilm_path, tokenizer_config_json=data)
     with pytest.raises(TokenizerFileError) as error:
@@ -177,15 +197,19 @@ def minilm(minilm_path):
 
 
 @pytest.mark.parametrize("method, argument", [("decode", "token_ids"), ("batch_decode", "sequences")])
-@pytest.mark.parametrize("ids, error_type, words", [
-    ("hello world", TypeError, "str"),
-    (["hello", "world"], TypeError, "str"),
-    ([[101, 102], ["a"]], TypeError, "str"),
-    (None, TypeError, "NoneType"),
-    ([101, 1.5], TypeError, "float"),
-    ([101, -1], ValueError, "-1"),
-    ([[101], [-5]], ValueError, "-5"),
-], ids=["string", "list-of-strings", "nested-string", "none", "float", "negative", "nested-negative"])
+@pytest.mark.parametrize(
+    "ids, error_type, words",
+    [
+        ("hello world", TypeError, "str"),
+        (["hello", "world"], TypeError, "str"),
+        ([[101, 102], ["a"]], TypeError, "str"),
+        (None, TypeError, "NoneType"),
+        ([101, 1.5], TypeError, "float"),
+        ([101, -1], ValueError, "-1"),
+        ([[101], [-5]], ValueError, "-5"),
+    ],
+    ids=["string", "list-of-strings", "nested-string", "none", "float", "negative", "nested-negative"],
+)
 def test_bad_ids_to_decode(minilm, method, argument, ids, error_type, words):
     if method == "batch_decode" and ids is not None and not isinstance(ids, str) and not isinstance(ids[0], list):
         ids = [ids]
@@ -197,16 +221,20 @@ def test_bad_ids_to_decode(minilm, method, argument, ids, error_type, words):
         assert str(len(minilm)) in message, message  # says the valid range
 
 
-@pytest.mark.parametrize("ids", [[101, 10**6, 7592], [101, 30522, 102], [30522], [2**31]],
-                         ids=["far-past-end", "just-past-end", "only-past-end", "int32-max-plus-one"])
+@pytest.mark.parametrize(
+    "ids",
+    [[101, 10**6, 7592], [101, 30522, 102], [30522], [2**31]],
+    ids=["far-past-end", "just-past-end", "only-past-end", "int32-max-plus-one"],
+)
 def test_ids_past_the_vocabulary_are_skipped_as_in_tokenizers(minilm, ids):
     # transformers decodes through the tokenizers library, which skips ids it has no token for; a
     # model's embedding table may be larger than its tokenizer (Qwen2), so generated ids land there
     backend = minilm.backend_tokenizer
     for skip in (False, True):
         assert minilm.decode(ids, skip_special_tokens=skip) == backend.decode(ids, skip_special_tokens=skip)
-        assert minilm.batch_decode([ids, [101]], skip_special_tokens=skip) == \
-            backend.decode_batch([ids, [101]], skip_special_tokens=skip)
+        assert minilm.batch_decode([ids, [101]], skip_special_tokens=skip) == backend.decode_batch(
+            [ids, [101]], skip_special_tokens=skip
+        )
 
 
 def test_decode_accepts_every_id_in_range(minilm):
@@ -219,16 +247,20 @@ def test_decode_accepts_every_id_in_range(minilm):
 
 
 @pytest.mark.parametrize("argument", ["text", "text_pair"])
-@pytest.mark.parametrize("value, words", [
-    (5, "int"),
-    (1.5, "float"),
-    (b"bytes", "bytes"),
-    ([1, 2], "int"),
-    (["a", 1], "[1]"),
-    (["a", None], "[1]"),
-    ([["a", "b"], ["c", 3]], "[1][1]"),
-    ({"a": "b"}, "dict"),
-], ids=["int", "float", "bytes", "list-of-ints", "mixed-list", "none-in-list", "nested-mixed", "dict"])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (5, "int"),
+        (1.5, "float"),
+        (b"bytes", "bytes"),
+        ([1, 2], "int"),
+        (["a", 1], "[1]"),
+        (["a", None], "[1]"),
+        ([["a", "b"], ["c", 3]], "[1][1]"),
+        ({"a": "b"}, "dict"),
+    ],
+    ids=["int", "float", "bytes", "list-of-ints", "mixed-list", "none-in-list", "nested-mixed", "dict"],
+)
 def test_bad_text_to_call(minilm, argument, value, words):
     if argument == "text":
         call = lambda: minilm(value)  # noqa: E731
@@ -246,12 +278,16 @@ def test_text_none_names_text(minilm):
         minilm(None)
 
 
-@pytest.mark.parametrize("value, error_type, words", [
-    (None, TypeError, "None"),
-    (5, TypeError, "int"),
-    ([1, 2], TypeError, "int"),
-    ([["a"], ["b", "c"]], ValueError, "rank"),
-], ids=["none", "int", "list-of-ints", "ragged-nested"])
+@pytest.mark.parametrize(
+    "value, error_type, words",
+    [
+        (None, TypeError, "None"),
+        (5, TypeError, "int"),
+        ([1, 2], TypeError, "int"),
+        ([["a"], ["b", "c"]], ValueError, "rank"),
+    ],
+    ids=["none", "int", "list-of-ints", "ragged-nested"],
+)
 def test_bad_text_to_in_graph_call(minilm, value, error_type, words):
     from kerasformers.tokenization import TFWordPieceTokenizer
 

@@ -16,8 +16,13 @@ MAX_POSITIONS = 64
 DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "float16", "float32", "float64", "bool", "<U3"]
 EXAMPLES = 60  # per model: ~10 s on 2 cores
 
-PROPERTY_SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-                             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @st.composite
@@ -49,8 +54,15 @@ def boundary_inputs(draw):
 def _valid(inputs) -> bool:
     ids = inputs["input_ids"]
     mask = inputs.get("attention_mask")
-    return (ids.ndim == 2 and ids.dtype.kind in "iu" and 0 not in ids.shape and ids.shape[1] <= MAX_POSITIONS
-            and int(ids.min()) >= 0 and int(ids.max()) < VOCAB and (mask is None or mask.shape == ids.shape))
+    return (
+        ids.ndim == 2
+        and ids.dtype.kind in "iu"
+        and 0 not in ids.shape
+        and ids.shape[1] <= MAX_POSITIONS
+        and int(ids.min()) >= 0
+        and int(ids.max()) < VOCAB
+        and (mask is None or mask.shape == ids.shape)
+    )
 
 
 def check_boundary(model, inputs):

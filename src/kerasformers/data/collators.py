@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
 from kerasformers.errors import InvalidInputError
 
 __all__ = [
@@ -36,8 +37,13 @@ __all__ = [
 _PAD_VALUES = {"attention_mask": 0, "special_tokens_mask": 1, "labels": -100}
 
 
-def padded_length(longest: int, max_length: int | None = None, pad_to_multiple_of: int | None = None,
-                  length_buckets: Sequence[int] | None = None, padding: bool | str = True) -> int:
+def padded_length(
+    longest: int,
+    max_length: int | None = None,
+    pad_to_multiple_of: int | None = None,
+    length_buckets: Sequence[int] | None = None,
+    padding: bool | str = True,
+) -> int:
     """The length a batch whose longest example has ``longest`` tokens is padded to.
 
     ``padding="max_length"`` pads to ``max_length``; otherwise to ``longest``, then up to the
@@ -93,9 +99,9 @@ def _pad_rows(rows: list, length: int, value, side: str) -> np.ndarray:
     for i, row in enumerate(rows):
         row = np.asarray(row)[:length]
         if side == "left":
-            out[i, length - len(row):] = row
+            out[i, length - len(row) :] = row
         else:
-            out[i, :len(row)] = row
+            out[i, : len(row)] = row
     return out
 
 
@@ -132,9 +138,15 @@ def _rename_labels(row: dict) -> dict:
     return row
 
 
-def pad_batch(rows: list[dict], tokenizer, padding: bool | str = True, max_length: int | None = None,
-              pad_to_multiple_of: int | None = None, length_buckets: Sequence[int] | None = None,
-              skip: Sequence[str] = ()) -> dict:
+def pad_batch(
+    rows: list[dict],
+    tokenizer,
+    padding: bool | str = True,
+    max_length: int | None = None,
+    pad_to_multiple_of: int | None = None,
+    length_buckets: Sequence[int] | None = None,
+    skip: Sequence[str] = (),
+) -> dict:
     """Pad the sequence keys of tokenized rows to one length; stack the other keys.
 
     Example:
@@ -154,14 +166,20 @@ def pad_batch(rows: list[dict], tokenizer, padding: bool | str = True, max_lengt
         lengths = [len(r[k]) for r in rows for k in sequence_keys]
         if padding in (False, "do_not_pad"):
             if len(set(lengths)) > 1:
-                raise InvalidInputError("Examples have different lengths and padding is off: pass a tokenizer "
-                                 "to pad them (DataCollatorWithPadding), or tokenize with padding.")
+                raise InvalidInputError(
+                    "Examples have different lengths and padding is off: pass a tokenizer "
+                    "to pad them (DataCollatorWithPadding), or tokenize with padding."
+                )
             length = max(lengths)
         else:
             length = padded_length(max(lengths), max_length, pad_to_multiple_of, length_buckets, padding)
         names = getattr(tokenizer, "model_input_names", ["input_ids", "attention_mask"]) if tokenizer else []
-        if ("input_ids" in sequence_keys and "attention_mask" not in rows[0] and "attention_mask" in names
-                and padding not in (False, "do_not_pad")):
+        if (
+            "input_ids" in sequence_keys
+            and "attention_mask" not in rows[0]
+            and "attention_mask" in names
+            and padding not in (False, "do_not_pad")
+        ):
             for r in rows:
                 r["attention_mask"] = [1] * len(r["input_ids"])
             sequence_keys.append("attention_mask")
@@ -170,8 +188,10 @@ def pad_batch(rows: list[dict], tokenizer, padding: bool | str = True, max_lengt
             if key == "input_ids":
                 pad_id = getattr(tokenizer, "pad_token_id", None) if tokenizer is not None else 0
                 if pad_id is None:
-                    raise InvalidInputError("The tokenizer has no pad token: set tokenizer.pad_token "
-                                     "(e.g. tokenizer.pad_token = tokenizer.eos_token).")
+                    raise InvalidInputError(
+                        "The tokenizer has no pad token: set tokenizer.pad_token "
+                        "(e.g. tokenizer.pad_token = tokenizer.eos_token)."
+                    )
                 value = pad_id
             elif key == "token_type_ids":
                 value = getattr(tokenizer, "pad_token_type_id", 0) if tokenizer is not None else 0
@@ -202,9 +222,15 @@ class DataCollatorWithPadding:
         (1, 32)
     """
 
-    def __init__(self, tokenizer, padding: bool | str = True, max_length: int | None = None,
-                 pad_to_multiple_of: int | None = None, return_tensors: str = "np",
-                 length_buckets: Sequence[int] | None = None):
+    def __init__(
+        self,
+        tokenizer,
+        padding: bool | str = True,
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        return_tensors: str = "np",
+        length_buckets: Sequence[int] | None = None,
+    ):
         self.tokenizer = tokenizer
         self.padding = padding
         self.max_length = max_length
@@ -214,8 +240,15 @@ class DataCollatorWithPadding:
 
     def __call__(self, features, return_tensors: str | None = None) -> dict:
         rows = [_rename_labels(r) for r in _as_features(features)]
-        batch = pad_batch(rows, self.tokenizer, self.padding, self.max_length, self.pad_to_multiple_of,
-                          self.length_buckets, skip=("labels",))
+        batch = pad_batch(
+            rows,
+            self.tokenizer,
+            self.padding,
+            self.max_length,
+            self.pad_to_multiple_of,
+            self.length_buckets,
+            skip=("labels",),
+        )
         if "labels" in rows[0] and rows[0]["labels"] is not None:
             batch["labels"] = _stack([r["labels"] for r in rows])
         return _convert(batch, return_tensors or self.return_tensors)
@@ -231,16 +264,30 @@ class DataCollatorForTokenClassification(DataCollatorWithPadding):
         array([[-100, 3, -100], [-100, -100, -100]])
     """
 
-    def __init__(self, tokenizer, padding: bool | str = True, max_length: int | None = None,
-                 pad_to_multiple_of: int | None = None, label_pad_token_id: int = -100,
-                 return_tensors: str = "np", length_buckets: Sequence[int] | None = None):
+    def __init__(
+        self,
+        tokenizer,
+        padding: bool | str = True,
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        label_pad_token_id: int = -100,
+        return_tensors: str = "np",
+        length_buckets: Sequence[int] | None = None,
+    ):
         super().__init__(tokenizer, padding, max_length, pad_to_multiple_of, return_tensors, length_buckets)
         self.label_pad_token_id = label_pad_token_id
 
     def __call__(self, features, return_tensors: str | None = None) -> dict:
         rows = [_rename_labels(r) for r in _as_features(features)]
-        batch = pad_batch(rows, self.tokenizer, self.padding, self.max_length, self.pad_to_multiple_of,
-                          self.length_buckets, skip=("labels",))
+        batch = pad_batch(
+            rows,
+            self.tokenizer,
+            self.padding,
+            self.max_length,
+            self.pad_to_multiple_of,
+            self.length_buckets,
+            skip=("labels",),
+        )
         if "labels" in rows[0] and rows[0]["labels"] is not None:
             length = batch["input_ids"].shape[1]
             side = getattr(self.tokenizer, "padding_side", "right")
@@ -260,23 +307,39 @@ class DataCollatorForSeq2Seq(DataCollatorWithPadding):
         array([[7, 1, -100], [8, 9, 1]])
     """
 
-    def __init__(self, tokenizer, model=None, padding: bool | str = True, max_length: int | None = None,
-                 pad_to_multiple_of: int | None = None, label_pad_token_id: int = -100,
-                 return_tensors: str = "np", length_buckets: Sequence[int] | None = None):
+    def __init__(
+        self,
+        tokenizer,
+        model=None,
+        padding: bool | str = True,
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        label_pad_token_id: int = -100,
+        return_tensors: str = "np",
+        length_buckets: Sequence[int] | None = None,
+    ):
         super().__init__(tokenizer, padding, max_length, pad_to_multiple_of, return_tensors, length_buckets)
         self.model = model
         self.label_pad_token_id = label_pad_token_id
 
     def __call__(self, features, return_tensors: str | None = None) -> dict:
         rows = [_rename_labels(r) for r in _as_features(features)]
-        batch = pad_batch(rows, self.tokenizer, self.padding, self.max_length, self.pad_to_multiple_of,
-                          self.length_buckets, skip=("labels",))
+        batch = pad_batch(
+            rows,
+            self.tokenizer,
+            self.padding,
+            self.max_length,
+            self.pad_to_multiple_of,
+            self.length_buckets,
+            skip=("labels",),
+        )
         if "labels" in rows[0] and rows[0]["labels"] is not None:
             labels = [r["labels"] for r in rows]
             if _is_sequence(labels[0]):
                 longest = max(len(label) for label in labels)
-                length = padded_length(longest, self.max_length, self.pad_to_multiple_of,
-                                       self.length_buckets, self.padding)
+                length = padded_length(
+                    longest, self.max_length, self.pad_to_multiple_of, self.length_buckets, self.padding
+                )
                 side = getattr(self.tokenizer, "padding_side", "right")
                 batch["labels"] = _pad_rows(labels, length, self.label_pad_token_id, side)
             else:
@@ -303,13 +366,23 @@ class DataCollatorForLanguageModeling:
         ['attention_mask', 'input_ids', 'labels', 'token_type_ids']
     """
 
-    def __init__(self, tokenizer, mlm: bool = True, mlm_probability: float = 0.15,
-                 mask_replace_prob: float = 0.8, random_replace_prob: float = 0.1,
-                 pad_to_multiple_of: int | None = None, return_tensors: str = "np",
-                 seed: int | None = None, length_buckets: Sequence[int] | None = None):
+    def __init__(
+        self,
+        tokenizer,
+        mlm: bool = True,
+        mlm_probability: float = 0.15,
+        mask_replace_prob: float = 0.8,
+        random_replace_prob: float = 0.1,
+        pad_to_multiple_of: int | None = None,
+        return_tensors: str = "np",
+        seed: int | None = None,
+        length_buckets: Sequence[int] | None = None,
+    ):
         if mlm and getattr(tokenizer, "mask_token_id", None) is None:
-            raise InvalidInputError("Masked language modeling needs a tokenizer with a mask token; "
-                             "use mlm=False for causal language modeling.")
+            raise InvalidInputError(
+                "Masked language modeling needs a tokenizer with a mask token; "
+                "use mlm=False for causal language modeling."
+            )
         if not 0 <= mlm_probability <= 1:
             raise InvalidInputError(f"mlm_probability must be in [0, 1], got {mlm_probability}.")
         if mask_replace_prob + random_replace_prob > 1:
@@ -329,8 +402,9 @@ class DataCollatorForLanguageModeling:
         special = None
         if "special_tokens_mask" in rows[0]:
             special = [r.pop("special_tokens_mask") for r in rows]
-        batch = pad_batch(rows, self.tokenizer, True, None, self.pad_to_multiple_of, self.length_buckets,
-                          skip=("labels",))
+        batch = pad_batch(
+            rows, self.tokenizer, True, None, self.pad_to_multiple_of, self.length_buckets, skip=("labels",)
+        )
         batch.pop("labels", None)
         input_ids = batch["input_ids"]
         if self.mlm:
@@ -339,8 +413,13 @@ class DataCollatorForLanguageModeling:
             if special is not None:
                 special_mask = _pad_rows(special, length, 1, side).astype(bool)
             else:
-                special_mask = np.array([self.tokenizer.get_special_tokens_mask(row, already_has_special_tokens=True)
-                                         for row in input_ids.tolist()], dtype=bool)
+                special_mask = np.array(
+                    [
+                        self.tokenizer.get_special_tokens_mask(row, already_has_special_tokens=True)
+                        for row in input_ids.tolist()
+                    ],
+                    dtype=bool,
+                )
             if "attention_mask" in batch:
                 special_mask |= batch["attention_mask"] == 0
             batch["input_ids"], batch["labels"] = self.mask_tokens(input_ids.copy(), special_mask)
@@ -365,8 +444,9 @@ class DataCollatorForLanguageModeling:
         labels[~chosen] = -100
         draw = self.generator.random(inputs.shape)
         masked = chosen & (draw < self.mask_replace_prob)
-        randomised = chosen & (draw >= self.mask_replace_prob) & \
-            (draw < self.mask_replace_prob + self.random_replace_prob)
+        randomised = (
+            chosen & (draw >= self.mask_replace_prob) & (draw < self.mask_replace_prob + self.random_replace_prob)
+        )
         inputs[masked] = self.tokenizer.mask_token_id
         random_words = self.generator.integers(0, len(self.tokenizer), size=inputs.shape)
         inputs[randomised] = random_words[randomised]

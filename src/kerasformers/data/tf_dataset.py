@@ -13,12 +13,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
 import numpy as np
+
 from kerasformers.errors import InvalidInputTypeError, TrainingDataError
 
 LABEL_COLUMN_ALIASES = {"label": "labels", "label_ids": "labels"}
 # call parameters that are options, not data
-_NOT_DATA = {"training", "return_dict", "output_attentions", "output_hidden_states", "use_cache",
-             "past_key_values", "kwargs"}
+_NOT_DATA = {
+    "training",
+    "return_dict",
+    "output_attentions",
+    "output_hidden_states",
+    "use_cache",
+    "past_key_values",
+    "kwargs",
+}
 
 
 def model_columns(model, column_names: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -49,11 +57,21 @@ def _lengths(data, column: str) -> np.ndarray:
     return np.asarray(pc.list_value_length(values).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def prepare_tf_dataset(model, dataset, batch_size: int = 8, shuffle: bool = True, tokenizer=None,
-                       collate_fn: Callable | None = None, collate_fn_args: Mapping[str, Any] | None = None,
-                       drop_remainder: bool | None = None, prefetch: bool = True, seed: int | None = None,
-                       pad_to_multiple_of: int | None = None, length_buckets: Sequence[int] | None = None,
-                       group_by_length: bool = False):
+def prepare_tf_dataset(
+    model,
+    dataset,
+    batch_size: int = 8,
+    shuffle: bool = True,
+    tokenizer=None,
+    collate_fn: Callable | None = None,
+    collate_fn_args: Mapping[str, Any] | None = None,
+    drop_remainder: bool | None = None,
+    prefetch: bool = True,
+    seed: int | None = None,
+    pad_to_multiple_of: int | None = None,
+    length_buckets: Sequence[int] | None = None,
+    group_by_length: bool = False,
+):
     """Wrap a ``datasets.Dataset`` as a ``tf.data.Dataset`` of ``(inputs, labels)`` batches.
 
     Only the columns the model's ``call`` accepts are kept, plus its label columns (``label``
@@ -95,8 +113,10 @@ def prepare_tf_dataset(model, dataset, batch_size: int = 8, shuffle: bool = True
     from kerasformers.data.collators import DataCollatorWithPadding, DefaultDataCollator
 
     if isinstance(dataset, datasets.DatasetDict):
-        raise InvalidInputTypeError(f"prepare_tf_dataset takes one split, got a DatasetDict with splits "
-                        f"{list(dataset)}: pass e.g. dataset['train'].")
+        raise InvalidInputTypeError(
+            f"prepare_tf_dataset takes one split, got a DatasetDict with splits "
+            f"{list(dataset)}: pass e.g. dataset['train']."
+        )
     if not isinstance(dataset, datasets.Dataset):
         raise InvalidInputTypeError(f"prepare_tf_dataset takes a datasets.Dataset, got {type(dataset).__name__}.")
     if batch_size < 1:
@@ -108,19 +128,23 @@ def prepare_tf_dataset(model, dataset, batch_size: int = 8, shuffle: bool = True
         raise TrainingDataError(
             f"None of the dataset's columns {dataset.column_names} is an input of {type(model).__name__} "
             f"(it takes {[p for p in model._call_parameters() if p not in _NOT_DATA]}). "
-            "Tokenize first: dataset.map(lambda b: tokenizer(b['text'], truncation=True), batched=True).")
+            "Tokenize first: dataset.map(lambda b: tokenizer(b['text'], truncation=True), batched=True)."
+        )
     # column selection and renaming touch only the schema: the Arrow file stays memory-mapped
-    keep = input_columns + [c for c in dataset.column_names
-                            if LABEL_COLUMN_ALIASES.get(c, c) in label_columns]
+    keep = input_columns + [c for c in dataset.column_names if LABEL_COLUMN_ALIASES.get(c, c) in label_columns]
     data = dataset.select_columns(keep)
     for old, new in LABEL_COLUMN_ALIASES.items():
         if old in data.column_names and new not in data.column_names:
             data = data.rename_column(old, new)
 
     if collate_fn is None:
-        collate_fn = (DataCollatorWithPadding(tokenizer, return_tensors="np", pad_to_multiple_of=pad_to_multiple_of,
-                                              length_buckets=length_buckets)
-                      if tokenizer is not None else DefaultDataCollator(return_tensors="np"))
+        collate_fn = (
+            DataCollatorWithPadding(
+                tokenizer, return_tensors="np", pad_to_multiple_of=pad_to_multiple_of, length_buckets=length_buckets
+            )
+            if tokenizer is not None
+            else DefaultDataCollator(return_tensors="np")
+        )
     elif isinstance(collate_fn, type):
         collate_fn = collate_fn(**(collate_fn_args or {}))
     elif collate_fn_args:
@@ -129,8 +153,9 @@ def prepare_tf_dataset(model, dataset, batch_size: int = 8, shuffle: bool = True
     count = len(data)
     num_batches = count // batch_size if drop_remainder else math.ceil(count / batch_size)
     if num_batches == 0:
-        raise TrainingDataError(f"drop_remainder=True with {count} examples and batch_size={batch_size} "
-                         "leaves no batch.")
+        raise TrainingDataError(
+            f"drop_remainder=True with {count} examples and batch_size={batch_size} leaves no batch."
+        )
 
     def read_batch(indices: np.ndarray) -> dict:
         columns = data[[int(i) for i in indices]]  # one read from the Arrow table: a dict of lists
@@ -159,9 +184,9 @@ def prepare_tf_dataset(model, dataset, batch_size: int = 8, shuffle: bool = True
     def batches_of(order: np.ndarray, rng) -> list[np.ndarray]:
         if lengths is not None and rng is not None:
             window = batch_size * 50
-            chunks = [order[i:i + window] for i in range(0, count, window)]
+            chunks = [order[i : i + window] for i in range(0, count, window)]
             order = np.concatenate([c[np.argsort(-lengths[c], kind="stable")] for c in chunks])
-        batches = [order[b * batch_size:(b + 1) * batch_size] for b in range(num_batches)]
+        batches = [order[b * batch_size : (b + 1) * batch_size] for b in range(num_batches)]
         if lengths is not None and rng is not None:
             rng.shuffle(batches)
         return batches
@@ -175,8 +200,7 @@ def prepare_tf_dataset(model, dataset, batch_size: int = 8, shuffle: bool = True
         epoch[0] += 1
         for indices in batches_of(order, rng):
             batch = read_batch(indices)
-            yield tf.nest.map_structure(
-                lambda v: v.astype(np.int32) if v.dtype == np.int64 else v, split(batch))
+            yield tf.nest.map_structure(lambda v: v.astype(np.int32) if v.dtype == np.int64 else v, split(batch))
 
     tf_dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     tf_dataset = tf_dataset.apply(tf.data.experimental.assert_cardinality(num_batches))

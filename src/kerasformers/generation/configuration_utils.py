@@ -6,9 +6,10 @@ import copy
 import difflib
 import json
 import os
-from kerasformers.errors import InvalidInputError, NotSupportedError
 from pathlib import Path
 from typing import Any
+
+from kerasformers.errors import InvalidInputError, NotSupportedError
 
 GENERATION_CONFIG_NAME = "generation_config.json"
 
@@ -39,16 +40,41 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 # Settings transformers has that we do not implement: asking for them is an error, not a no-op.
-_UNSUPPORTED = ("penalty_alpha", "typical_p", "epsilon_cutoff", "eta_cutoff", "diversity_penalty",
-                "num_beam_groups", "constraints", "force_words_ids", "guidance_scale", "sequence_bias",
-                "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens",
-                "top_h", "assistant_model", "prompt_lookup_num_tokens", "encoder_repetition_penalty")
+_UNSUPPORTED = (
+    "penalty_alpha",
+    "typical_p",
+    "epsilon_cutoff",
+    "eta_cutoff",
+    "diversity_penalty",
+    "num_beam_groups",
+    "constraints",
+    "force_words_ids",
+    "guidance_scale",
+    "sequence_bias",
+    "exponential_decay_length_penalty",
+    "suppress_tokens",
+    "begin_suppress_tokens",
+    "top_h",
+    "assistant_model",
+    "prompt_lookup_num_tokens",
+    "encoder_repetition_penalty",
+)
 
 
 # transformers' generate() keywords that kerasformers accepts and that change nothing here.
-_ACCEPTED_NO_OPS = ("use_cache", "output_attentions", "output_hidden_states", "output_scores",
-                    "output_logits", "renormalize_logits", "remove_invalid_values", "synced_gpus",
-                    "decoder_start_token_id", "_from_model_config", "transformers_version")
+_ACCEPTED_NO_OPS = (
+    "use_cache",
+    "output_attentions",
+    "output_hidden_states",
+    "output_scores",
+    "output_logits",
+    "renormalize_logits",
+    "remove_invalid_values",
+    "synced_gpus",
+    "decoder_start_token_id",
+    "_from_model_config",
+    "transformers_version",
+)
 
 
 def check_generate_kwargs(kwargs: dict[str, Any]) -> None:
@@ -57,7 +83,7 @@ def check_generate_kwargs(kwargs: dict[str, Any]) -> None:
     Example:
         >>> check_generate_kwargs({"max_new_token": 3})
         Traceback (most recent call last):
-        ValueError: generate() got unknown keyword argument(s) ['max_new_token'] ('max_new_token': did you mean 'max_new_tokens'?) ...
+        kerasformers.errors.InvalidInputError: generate() got unknown keyword argument(s) ['max_new_token'] ...
     """
     known = set(_DEFAULTS) | set(_UNSUPPORTED) | set(_ACCEPTED_NO_OPS)
     unknown = [k for k in kwargs if k not in known]
@@ -72,7 +98,18 @@ def check_generate_kwargs(kwargs: dict[str, Any]) -> None:
         f"generate() got unknown keyword argument(s) {unknown}"
         + (f" ({'; '.join(hints)})" if hints else "")
         + ". They are neither generation settings nor model inputs (input_ids, attention_mask); "
-        "fix the spelling or drop them.")
+        "fix the spelling or drop them."
+    )
+
+
+def generation_settings() -> tuple[str, ...]:
+    """The names of the generation settings kerasformers implements (transformers' names).
+
+    Example:
+        >>> "max_new_tokens" in generation_settings()
+        True
+    """
+    return tuple(sorted(_DEFAULTS))
 
 
 class GenerationConfig:
@@ -106,8 +143,11 @@ class GenerationConfig:
     @classmethod
     def from_model_config(cls, config) -> "GenerationConfig":
         """The token ids (bos/eos/pad) and any generation keys a model config.json carries."""
-        values = {key: getattr(config, key) for key in _DEFAULTS if hasattr(config, key)
-                  and key not in ("output_hidden_states", "output_attentions")}
+        values = {
+            key: getattr(config, key)
+            for key in _DEFAULTS
+            if hasattr(config, key) and key not in ("output_hidden_states", "output_attentions")
+        }
         values = {k: v for k, v in values.items() if v is not None}
         values["_from_model_config"] = True
         return cls(**values)
@@ -153,11 +193,15 @@ class GenerationConfig:
         if self.num_beams < 1 or int(self.num_beams) != self.num_beams:
             raise InvalidInputError(f"num_beams must be a positive integer, got {self.num_beams!r}.")
         if self.num_return_sequences > self.num_beams and not self.do_sample:
-            raise InvalidInputError(f"num_return_sequences ({self.num_return_sequences}) must be at most num_beams "
-                             f"({self.num_beams}) for beam search and greedy decoding.")
+            raise InvalidInputError(
+                f"num_return_sequences ({self.num_return_sequences}) must be at most num_beams "
+                f"({self.num_beams}) for beam search and greedy decoding."
+            )
         if self.do_sample and self.temperature is not None and self.temperature <= 0:
-            raise InvalidInputError(f"temperature must be > 0 when sampling, got {self.temperature}. "
-                             "For greedy decoding pass do_sample=False.")
+            raise InvalidInputError(
+                f"temperature must be > 0 when sampling, got {self.temperature}. "
+                "For greedy decoding pass do_sample=False."
+            )
         if self.top_p is not None and not 0.0 <= self.top_p <= 1.0:
             raise InvalidInputError(f"top_p must be in [0, 1], got {self.top_p}.")
         if self.min_p is not None and not 0.0 <= self.min_p <= 1.0:

@@ -118,15 +118,20 @@ class DecodeSettings:
         """
         if config.max_new_tokens is not None:
             max_new_tokens = config.max_new_tokens
-            if not isinstance(max_new_tokens, (int, np.integer)) or isinstance(max_new_tokens, bool) \
-                    or max_new_tokens < 1:
+            if (
+                not isinstance(max_new_tokens, (int, np.integer))
+                or isinstance(max_new_tokens, bool)
+                or max_new_tokens < 1
+            ):
                 raise InvalidInputError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}.")
             max_new_tokens = int(max_new_tokens)
         else:
             max_new_tokens = int(config.max_length) - prompt_length
             if max_new_tokens < 1:
-                raise InvalidInputError(f"Nothing to generate: the prompt has {prompt_length} tokens and max_length is "
-                                        f"{config.max_length}. Pass max_new_tokens=N (or a larger max_length).")
+                raise InvalidInputError(
+                    f"Nothing to generate: the prompt has {prompt_length} tokens and max_length is "
+                    f"{config.max_length}. Pass max_new_tokens=N (or a larger max_length)."
+                )
         eos = tuple(config.eos_token_ids)
         pad = config.pad_token_id
         if pad is None and eos:
@@ -140,18 +145,27 @@ class DecodeSettings:
             strategy = "sample" if config.do_sample else "greedy"
         sampling, beam = strategy == "sample", strategy == "beam"
         return cls(
-            strategy=strategy, max_new_tokens=max_new_tokens,
+            strategy=strategy,
+            max_new_tokens=max_new_tokens,
             bucket=prompt_bucket(prompt_length) if bucket is None else int(bucket),
-            eos_token_ids=eos, pad_token_id=pad, num_beams=int(config.num_beams),
+            eos_token_ids=eos,
+            pad_token_id=pad,
+            num_beams=int(config.num_beams),
             num_return_sequences=int(config.num_return_sequences),
             length_penalty=float(config.length_penalty) if beam else None,
             early_stopping=config.early_stopping if beam else None,
-            repetition_penalty=config.repetition_penalty, no_repeat_ngram_size=config.no_repeat_ngram_size,
-            bad_words_ids=config.bad_words_ids, min_length=config.min_length, min_new_tokens=config.min_new_tokens,
-            forced_bos_token_id=config.forced_bos_token_id, forced_eos_token_id=config.forced_eos_token_id,
+            repetition_penalty=config.repetition_penalty,
+            no_repeat_ngram_size=config.no_repeat_ngram_size,
+            bad_words_ids=config.bad_words_ids,
+            min_length=config.min_length,
+            min_new_tokens=config.min_new_tokens,
+            forced_bos_token_id=config.forced_bos_token_id,
+            forced_eos_token_id=config.forced_eos_token_id,
             # the warpers only run when sampling: greedy loops compile alike whatever they say
-            temperature=config.temperature if sampling else None, top_k=config.top_k if sampling else None,
-            top_p=config.top_p if sampling else None, min_p=config.min_p if sampling else None,
+            temperature=config.temperature if sampling else None,
+            top_k=config.top_k if sampling else None,
+            top_p=config.top_p if sampling else None,
+            min_p=config.min_p if sampling else None,
         )
 
     @property
@@ -214,6 +228,7 @@ def build_stream_steps(model, settings: DecodeSettings, jit_compile: bool = True
     Example:
         >>> prefill, step, forward = build_stream_steps(model, settings)
     """
+
     def prefill(ids, mask):
         return _prefill(model, ids, mask, settings.max_new_tokens)
 
@@ -230,8 +245,15 @@ def build_stream_steps(model, settings: DecodeSettings, jit_compile: bool = True
 
 # ---------------------------------------------------------------------------------- shared pieces
 def _forward(model, ids, slot_mask, positions, cache, cache_position):
-    out = model(ids, attention_mask=slot_mask, position_ids=positions, past_key_values=cache,
-                cache_position=cache_position, logits_to_keep=1, training=False)
+    out = model(
+        ids,
+        attention_mask=slot_mask,
+        position_ids=positions,
+        past_key_values=cache,
+        cache_position=cache_position,
+        logits_to_keep=1,
+        training=False,
+    )
     return tf.cast(out.logits[:, -1, :], tf.float32), tuple(out.past_key_values)
 
 
@@ -304,8 +326,9 @@ def _sample_loop(model, settings, ids, mask, prompt_length, seed):
         return (step < max_new) & tf.reduce_any(unfinished)
 
     def body(step, token, buffer, unfinished, cache):
-        logits, cache = _forward(model, token[:, None], slot_mask, (next_position + step - 1)[:, None], cache,
-                                 bucket + step - 1)
+        logits, cache = _forward(
+            model, token[:, None], slot_mask, (next_position + step - 1)[:, None], cache, bucket + step - 1
+        )
         token, buffer, unfinished = pick(step, logits, buffer, unfinished)
         return step + 1, token, buffer, unfinished, cache
 
@@ -346,7 +369,7 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
     early_stopping = settings.early_stopping
     keep = max(2, 1 + len(eos)) * num_beams  # candidates per batch entry
     total = bucket + max_new
-    fill = ((pad if pad else eos[0]) if eos else -1)
+    fill = (pad if pad else eos[0]) if eos else -1
     processors = settings.logits_processors(prompt_length)
     top_mask = tf.range(keep) < num_beams
     batch_offset = tf.range(batch)[:, None] * num_beams
@@ -402,25 +425,38 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
             best_length = new_len - prompt_length
         best_running = running_scores[:, :1] / tf.cast(best_length, tf.float32) ** length_penalty
         worst_finished = tf.where(finished, tf.reduce_min(beam_scores, axis=1, keepdims=True), -1e9)
-        heuristic_open = state.heuristic_open & tf.reduce_any(best_running > worst_finished, axis=-1,
-                                                              keepdims=True)
+        heuristic_open = state.heuristic_open & tf.reduce_any(best_running > worst_finished, axis=-1, keepdims=True)
         going = tf.reduce_any(heuristic_open) & ~tf.reduce_all(hits)
         if early_stopping is True:
             going &= ~tf.reduce_all(finished)
-        state = state._replace(going=going, running=running, running_scores=running_scores, sequences=sequences,
-                               beam_scores=beam_scores, finished=finished, lengths=lengths,
-                               heuristic_open=heuristic_open)
+        state = state._replace(
+            going=going,
+            running=running,
+            running_scores=running_scores,
+            sequences=sequences,
+            beam_scores=beam_scores,
+            finished=finished,
+            lengths=lengths,
+            heuristic_open=heuristic_open,
+        )
         return state, cache_rows, next_tokens
 
     logits, cache, slot_mask, next_position = _prefill(model, ids, mask, max_new)
     buffer = tf.concat([ids, tf.fill((rows, max_new), tf.constant(fill, tf.int32))], axis=1)
     running = tf.reshape(buffer, (batch, num_beams, total))
     initial = BeamState(
-        step=tf.constant(0), going=tf.constant(True), logits=logits, cache=cache, running=running,
+        step=tf.constant(0),
+        going=tf.constant(True),
+        logits=logits,
+        cache=cache,
+        running=running,
         running_scores=tf.concat([tf.zeros((batch, 1)), tf.fill((batch, num_beams - 1), -1e9)], axis=1),
-        sequences=running, beam_scores=tf.fill((batch, num_beams), -1e9),
-        finished=tf.zeros((batch, num_beams), tf.bool), lengths=tf.zeros((batch, num_beams), tf.int32),
-        heuristic_open=tf.ones((batch, 1), tf.bool))
+        sequences=running,
+        beam_scores=tf.fill((batch, num_beams), -1e9),
+        finished=tf.zeros((batch, num_beams), tf.bool),
+        lengths=tf.zeros((batch, num_beams), tf.int32),
+        heuristic_open=tf.ones((batch, 1), tf.bool),
+    )
 
     def cond(state):
         return (state.step < max_new) & state.going
@@ -432,8 +468,9 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
         moved_mask = tf.gather(slot_mask, cache_rows)
 
         def advance():
-            return _forward(model, next_tokens[:, None], moved_mask, (next_position + step)[:, None], cache,
-                            bucket + step)
+            return _forward(
+                model, next_tokens[:, None], moved_mask, (next_position + step)[:, None], cache, bucket + step
+            )
 
         # the last step needs no forward pass
         logits, cache = tf.cond(state.going & (step + 1 < max_new), advance, lambda: (logits, cache))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import tensorflow as tf
+
 from kerasformers.errors import InvalidInputError
 
 NEG_INF = float("-inf")
@@ -45,8 +46,9 @@ class DecodeContext:
         if context is not None:
             return context
         length = tf.shape(input_ids)[1]
-        return cls(length=length, offset=0, first_token=tf.zeros((tf.shape(input_ids)[0],), tf.int32),
-                   prompt_length=length)
+        return cls(
+            length=length, offset=0, first_token=tf.zeros((tf.shape(input_ids)[0],), tf.int32), prompt_length=length
+        )
 
     def cur_len(self):
         """transformers' ``input_ids.shape[-1]``."""
@@ -102,8 +104,7 @@ class RepetitionPenaltyLogitsProcessor(LogitsProcessor):
     def __call__(self, input_ids, scores, context=None):
         context = DecodeContext.of(input_ids, context)
         columns = _columns(input_ids)
-        counted = (columns >= context.first_token[:, None]) & (columns < context.length) \
-            & (columns >= context.offset)
+        counted = (columns >= context.first_token[:, None]) & (columns < context.length) & (columns >= context.offset)
         present = token_mask(input_ids, counted, tf.shape(scores)[-1])
         penalised = tf.where(scores < 0, scores * self.penalty, scores / self.penalty)
         return tf.where(present, penalised, scores)
@@ -133,8 +134,8 @@ class NoRepeatNGramLogitsProcessor(LogitsProcessor):
         matches = inside
         for k in range(n - 1):
             last_k = tf.gather(input_ids, tf.maximum(context.length - (n - 1) + k, 0), axis=1)
-            matches &= input_ids[:, k:k + windows] == last_k[:, None]
-        banned = token_mask(input_ids[:, n - 1:n - 1 + windows], matches, tf.shape(scores)[-1])
+            matches &= input_ids[:, k : k + windows] == last_k[:, None]
+        banned = token_mask(input_ids[:, n - 1 : n - 1 + windows], matches, tf.shape(scores)[-1])
         banned &= context.cur_len() + 1 >= n
         return tf.where(banned, NEG_INF, scores)
 
@@ -171,10 +172,11 @@ class NoBadWordsLogitsProcessor(LogitsProcessor):
     def __init__(self, bad_words_ids, eos_token_id=None):
         eos = _as_list(eos_token_id)
         if not isinstance(bad_words_ids, (list, tuple)) or not all(
-            isinstance(w, (list, tuple)) and w and all(isinstance(t, int) and t >= 0 for t in w)
-            for w in bad_words_ids
+            isinstance(w, (list, tuple)) and w and all(isinstance(t, int) and t >= 0 for t in w) for w in bad_words_ids
         ):
-            raise InvalidInputError(f"bad_words_ids must be a list of non-empty lists of token ids, got {bad_words_ids!r}.")
+            raise InvalidInputError(
+                f"bad_words_ids must be a list of non-empty lists of token ids, got {bad_words_ids!r}."
+            )
         # transformers lets EOS through even if it is listed alone
         self.bad_words = [list(w) for w in bad_words_ids if not (len(w) == 1 and w[0] in eos)]
 

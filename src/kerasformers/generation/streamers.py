@@ -10,6 +10,7 @@ stream (its best sequence is only known at the end).
 from __future__ import annotations
 
 import numpy as np
+
 from kerasformers.errors import InvalidInputError
 
 
@@ -72,16 +73,17 @@ class TextStreamer(BaseStreamer):
         self.token_cache.extend(int(v) for v in value)
         text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
         if text.endswith("\n"):  # a finished line: print it and start afresh
-            printable = text[self.print_len:]
+            printable = text[self.print_len :]
             self.token_cache, self.print_len = [], 0
         else:  # print up to the last space: the last word may still change with the next token
-            printable = text[self.print_len:text.rfind(" ") + 1]
+            printable = text[self.print_len : text.rfind(" ") + 1]
             self.print_len += len(printable)
         self.on_finalized_text(printable)
 
     def end(self) -> None:
-        text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)[self.print_len:] \
-            if self.token_cache else ""
+        text = (
+            self.tokenizer.decode(self.token_cache, **self.decode_kwargs)[self.print_len :] if self.token_cache else ""
+        )
         self.token_cache, self.print_len = [], 0
         self.next_tokens_are_prompt = True
         self.on_finalized_text(text, stream_end=True)

@@ -89,8 +89,16 @@ class GenerationMixin:
         return cache
 
     # ------------------------------------------------------------------ public API
-    def generate(self, input_ids=None, attention_mask=None, generation_config: GenerationConfig | None = None,
-                 seed=None, streamer=None, jit_compile: bool = True, **kwargs):
+    def generate(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        generation_config: GenerationConfig | None = None,
+        seed=None,
+        streamer=None,
+        jit_compile: bool = True,
+        **kwargs,
+    ):
         """Generate token ids after the prompts; returns (batch * num_return_sequences, length) int32.
 
         Keyword arguments override ``generation_config`` (itself from generation_config.json):
@@ -121,9 +129,11 @@ class GenerationMixin:
         if prompt.ndim != 2:
             raise InvalidInputError(f"input_ids must have shape (batch_size, sequence_length), got {prompt.shape}.")
         if prompt.shape[-1] == 0:
-            raise InvalidInputError("generate() got an empty prompt (input_ids of length 0). Give at least one token: "
-                             "for an unconditional start pass [[bos_token_id]] "
-                             f"(here {config.bos_token_id}).")
+            raise InvalidInputError(
+                "generate() got an empty prompt (input_ids of length 0). Give at least one token: "
+                "for an unconditional start pass [[bos_token_id]] "
+                f"(here {config.bos_token_id})."
+            )
         if attention_mask is not None and np.ndim(attention_mask) == 1:
             attention_mask = np.asarray(attention_mask)[None, :]
         self.validate_inputs({"input_ids": prompt, "attention_mask": attention_mask}, caller="generate()")
@@ -139,11 +149,15 @@ class GenerationMixin:
                 attention_mask = np.ones_like(input_ids)
         attention_mask = np.asarray(attention_mask, np.int32)
         if attention_mask.shape != input_ids.shape:
-            raise InvalidInputError(f"attention_mask has shape {attention_mask.shape} but input_ids has "
-                             f"{input_ids.shape}; pass the tokenizer's output for both.")
+            raise InvalidInputError(
+                f"attention_mask has shape {attention_mask.shape} but input_ids has "
+                f"{input_ids.shape}; pass the tokenizer's output for both."
+            )
         if batch > 1 and (attention_mask[:, -1] == 0).any():
-            logger.warning("A decoder-only model is being used with right padding: pass padding_side='left' "
-                           "to the tokenizer for correct generation results.")
+            logger.warning(
+                "A decoder-only model is being used with right padding: pass padding_side='left' "
+                "to the tokenizer for correct generation results."
+            )
         limit = self.max_generation_length
         if limit is not None and prompt_length + max_new_tokens > limit:
             # the KV cache is allocated for the whole length up front: fail now, not after minutes
@@ -151,7 +165,8 @@ class GenerationMixin:
                 f"prompt ({prompt_length} tokens) + max_new_tokens ({max_new_tokens}) = "
                 f"{prompt_length + max_new_tokens} exceeds the {limit} positions {type(self).__name__} handles "
                 f"(max_position_embeddings). Lower max_new_tokens to at most {max(limit - prompt_length, 0)}"
-                " or shorten the prompt.")
+                " or shorten the prompt."
+            )
         if streamer is not None and settings.strategy == "beam":
             raise InvalidInputError("Streaming is not available with beam search (num_beams > 1).")
 
@@ -159,8 +174,9 @@ class GenerationMixin:
             input_ids = np.repeat(input_ids, settings.rows, axis=0)
             attention_mask = np.repeat(attention_mask, settings.rows, axis=0)
         extra = settings.bucket - prompt_length
-        padded_ids = np.concatenate([np.full((input_ids.shape[0], extra), pad if pad is not None else 0,
-                                             np.int32), input_ids], axis=1)
+        padded_ids = np.concatenate(
+            [np.full((input_ids.shape[0], extra), pad if pad is not None else 0, np.int32), input_ids], axis=1
+        )
         padded_mask = np.concatenate([np.zeros((input_ids.shape[0], extra), np.int32), attention_mask], axis=1)
         if seed is None:
             seed = np.random.randint(0, 2**31 - 1, size=2)
@@ -169,14 +185,15 @@ class GenerationMixin:
 
         if streamer is not None:
             streamer.put(input_ids)
-            sequences, steps = self._stream(settings, padded_ids, padded_mask, prompt_length_t, seed, streamer,
-                                            jit_compile)
+            sequences, steps = self._stream(
+                settings, padded_ids, padded_mask, prompt_length_t, seed, streamer, jit_compile
+            )
             streamer.end()
         else:
             loop = self._decode_loop(settings, padded_ids.shape[0], jit_compile)
             sequences, steps = loop(tf.constant(padded_ids), tf.constant(padded_mask), prompt_length_t, seed)
         sequences = np.asarray(sequences)[:, extra:]
-        return sequences[:, :prompt_length + int(steps)]
+        return sequences[:, : prompt_length + int(steps)]
 
     # ------------------------------------------------------------------ compiled functions
     def _decode_loop(self, settings: DecodeSettings, batch_size: int, jit_compile: bool):
@@ -202,10 +219,12 @@ class GenerationMixin:
         step, token = 0, None  # the first step runs on the prefill's logits, so needs no token
         while step < max_new:
             if step > 0:
-                logits, cache = forward(token, slot_mask, next_position + step - 1, cache,
-                                        tf.constant(bucket + step - 1, tf.int32))
-            token, buffer, unfinished = step_fn(tf.constant(step), logits, buffer, unfinished, mask,
-                                                prompt_length, seed)
+                logits, cache = forward(
+                    token, slot_mask, next_position + step - 1, cache, tf.constant(bucket + step - 1, tf.int32)
+                )
+            token, buffer, unfinished = step_fn(
+                tf.constant(step), logits, buffer, unfinished, mask, prompt_length, seed
+            )
             streamer.put(token.numpy())
             step += 1
             if not bool(tf.reduce_any(unfinished)):

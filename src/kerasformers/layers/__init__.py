@@ -8,5 +8,11 @@ real token, the span and multiple-choice plumbing of task heads).
 from kerasformers.layers.attention import attention_bias, mask_value
 from kerasformers.layers.heads import classifier_dropout_rate, flatten_choices, last_non_pad_logits, span_outputs
 
-__all__ = ["attention_bias", "mask_value", "classifier_dropout_rate", "flatten_choices", "last_non_pad_logits",
-           "span_outputs"]
+__all__ = [
+    "attention_bias",
+    "mask_value",
+    "classifier_dropout_rate",
+    "flatten_choices",
+    "last_non_pad_logits",
+    "span_outputs",
+]

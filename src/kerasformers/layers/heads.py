@@ -52,8 +52,10 @@ def last_non_pad_logits(logits, input_ids, pad_token_id):
     """
     if pad_token_id is None:
         if input_ids is not None and ops.shape(input_ids)[0] not in (None, 1):
-            raise InvalidInputError("Cannot classify batches of more than one sequence without a pad_token_id: "
-                                    "set model.config.pad_token_id (e.g. to the tokenizer's pad id).")
+            raise InvalidInputError(
+                "Cannot classify batches of more than one sequence without a pad_token_id: "
+                "set model.config.pad_token_id (e.g. to the tokenizer's pad id)."
+            )
         return logits[:, -1]
     non_pad = ops.cast(ops.not_equal(input_ids, pad_token_id), "int32")
     positions = ops.arange(ops.shape(input_ids)[1], dtype="int32")[None, :]

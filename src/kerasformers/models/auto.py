@@ -74,21 +74,30 @@ class _AutoModel:
             overrides = {k: kwargs.pop(k) for k in list(kwargs) if k not in _LOADING_ARGUMENTS}
             config = PretrainedConfig.from_pretrained(pretrained_model_name_or_path, **loading, **overrides)
             kwargs.update(loading)
-        return cls.model_class(config).from_pretrained(pretrained_model_name_or_path, *args,
-                                                       config=config, **kwargs)
+        return cls.model_class(config).from_pretrained(pretrained_model_name_or_path, *args, config=config, **kwargs)
 
 
-_LOADING_ARGUMENTS = {"dtype", "torch_dtype", "ignore_mismatched_sizes", "allow_pickle",
-                      "output_loading_info", "from_pt", "revision", "cache_dir"}
+_LOADING_ARGUMENTS = {
+    "dtype",
+    "torch_dtype",
+    "ignore_mismatched_sizes",
+    "allow_pickle",
+    "output_loading_info",
+    "from_pt",
+    "revision",
+    "cache_dir",
+}
 
 
 def _auto_class(name: str) -> type:
     """The auto class ``name`` of the task table: a ``_AutoModel`` subclass for its row's task."""
     task = {task.auto_class: task for task in TASKS}[name]
-    doc = (f"Loads the {task.name} model class for a checkpoint's model_type (registered as "
-           f"``{task.registry_key}``).")
-    return type(name, (_AutoModel,), {"task": task.registry_key, "task_info": task, "__doc__": doc,
-                                      "__module__": __name__, "__qualname__": name})
+    doc = f"Loads the {task.name} model class for a checkpoint's model_type (registered as ``{task.registry_key}``)."
+    return type(
+        name,
+        (_AutoModel,),
+        {"task": task.registry_key, "task_info": task, "__doc__": doc, "__module__": __name__, "__qualname__": name},
+    )
 
 
 # Written out, not generated in a loop, so each name is visible to readers and tools.

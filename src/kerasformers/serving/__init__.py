@@ -31,8 +31,12 @@ from kerasformers.serving.onnx import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, expor
 from kerasformers.serving.pipeline_export import TASKS, export_pipeline, normalize_task
 from kerasformers.serving.postprocess import POSTPROCESSORS, postprocessor
 from kerasformers.serving.saved_model import check_export_target, export_saved_model, next_version
-from kerasformers.serving.signatures import (load_tokenizer_layer, serving_function, serving_functions,
-                                             serving_input_names)
+from kerasformers.serving.signatures import (
+    load_tokenizer_layer,
+    serving_function,
+    serving_functions,
+    serving_input_names,
+)
 from kerasformers.serving.text_generation import export_text_generation
 
 __all__ = [

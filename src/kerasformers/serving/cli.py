@@ -19,35 +19,61 @@ __all__ = ["add_export_parser", "run_export", "run_onnx_export"]
 def add_export_parser(subparsers) -> None:
     """Declare ``kerasformers export CHECKPOINT DIR [--task ...] [--with-tokenizer]``."""
     p = subparsers.add_parser(
-        "export", help="write a checkpoint as a TF Serving SavedModel (or ONNX: --format onnx)",
+        "export",
+        help="write a checkpoint as a TF Serving SavedModel (or ONNX: --format onnx)",
         description="Export a checkpoint as a SavedModel in TF Serving's layout (DIR/<version>/). With "
-                    "--with-tokenizer the serving signature takes strings and returns the task's "
-                    "predictions; without it, int32/int64 token ids and the model's outputs.")
+        "--with-tokenizer the serving signature takes strings and returns the task's "
+        "predictions; without it, int32/int64 token ids and the model's outputs.",
+    )
     p.add_argument("checkpoint", help="checkpoint folder or name")
     p.add_argument("output_dir", help="export folder; the model goes into OUTPUT_DIR/<version>/")
     # The choices are the task table's; not argparse choices, so an unknown task is one line from
     # the run (exit code 2, as every other bad option) and aliases are taken too.
-    p.add_argument("--task", default="text-classification",
-                   help=f"one of {', '.join(export_task_names())} (aliases: {', '.join(sorted(task_aliases()))})")
+    p.add_argument(
+        "--task",
+        default="text-classification",
+        help=f"one of {', '.join(export_task_names())} (aliases: {', '.join(sorted(task_aliases()))})",
+    )
     p.add_argument("--with-tokenizer", action="store_true", help="put the tokenizer into the graph")
-    p.add_argument("--format", choices=("saved_model", "onnx"), default="saved_model",
-                   help="onnx: the model alone as OUTPUT_DIR/model.onnx (needs kerasformers[onnx])")
+    p.add_argument(
+        "--format",
+        choices=("saved_model", "onnx"),
+        default="saved_model",
+        help="onnx: the model alone as OUTPUT_DIR/model.onnx (needs kerasformers[onnx])",
+    )
     p.add_argument("--opset", type=int, help="--format onnx: the ONNX opset (default 17)")
     p.add_argument("--version", type=int, help="version folder (default: one more than the largest there)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace an existing --version folder (or, with --format onnx, OUTPUT_DIR/model.onnx)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --version folder (or, with --format onnx, OUTPUT_DIR/model.onnx)",
+    )
     p.add_argument("--max-length", type=int, help="truncate texts to this many tokens")
     p.add_argument("--max-answer-len", type=int, default=15, help="question-answering: longest answer")
     generation = p.add_argument_group("text-generation (defaults: the checkpoint's generation_config)")
     generation.add_argument("--max-new-tokens", type=int, help="tokens generated per prompt (else 20)")
-    generation.add_argument("--max-prompt-length", type=int,
-                            help="longest prompt in tokens (default min(512, positions - max new tokens))")
-    generation.add_argument("--prompt-truncation", choices=PROMPT_TRUNCATION, default="error",
-                            help="a longer prompt fails the call (error) or keeps its last tokens (left)")
-    generation.add_argument("--do-sample", action=argparse.BooleanOptionalAction, default=None,
-                            help="sample (a fresh seed per call) instead of greedy decoding")
-    for name, kind in (("temperature", float), ("top-k", int), ("top-p", float), ("min-p", float),
-                       ("repetition-penalty", float)):
+    generation.add_argument(
+        "--max-prompt-length", type=int, help="longest prompt in tokens (default min(512, positions - max new tokens))"
+    )
+    generation.add_argument(
+        "--prompt-truncation",
+        choices=PROMPT_TRUNCATION,
+        default="error",
+        help="a longer prompt fails the call (error) or keeps its last tokens (left)",
+    )
+    generation.add_argument(
+        "--do-sample",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="sample (a fresh seed per call) instead of greedy decoding",
+    )
+    for name, kind in (
+        ("temperature", float),
+        ("top-k", int),
+        ("top-p", float),
+        ("min-p", float),
+        ("repetition-penalty", float),
+    ):
         generation.add_argument(f"--{name}", type=kind)
     p.set_defaults(run=run_export)
 
@@ -58,13 +84,29 @@ def run_export(args) -> Path:
         return run_onnx_export(args)
     generation = {}
     if normalize_task(args.task) == "text-generation":
-        names = ("max_new_tokens", "max_prompt_length", "do_sample", "temperature", "top_k", "top_p", "min_p",
-                 "repetition_penalty")
+        names = (
+            "max_new_tokens",
+            "max_prompt_length",
+            "do_sample",
+            "temperature",
+            "top_k",
+            "top_p",
+            "min_p",
+            "repetition_penalty",
+        )
         generation = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
         generation["prompt_truncation"] = args.prompt_truncation
-    path = export_pipeline(args.checkpoint, args.output_dir, task=args.task, version=args.version,
-                           max_length=args.max_length, max_answer_len=args.max_answer_len,
-                           with_tokenizer=args.with_tokenizer, overwrite=args.overwrite, **generation)
+    path = export_pipeline(
+        args.checkpoint,
+        args.output_dir,
+        task=args.task,
+        version=args.version,
+        max_length=args.max_length,
+        max_answer_len=args.max_answer_len,
+        with_tokenizer=args.with_tokenizer,
+        overwrite=args.overwrite,
+        **generation,
+    )
     print(path)
     return path
 
@@ -77,16 +119,29 @@ def run_onnx_export(args) -> Path:
     Example:
         >>> main(["export", "path/to/minilm", "onnx/minilm", "--format", "onnx", "--task", "feature-extraction"])
     """
-    refused = [flag for flag, value in (("--with-tokenizer", getattr(args, "with_tokenizer", False)),
-                                        ("--version", getattr(args, "version", None))) if value]
+    refused = [
+        flag
+        for flag, value in (
+            ("--with-tokenizer", getattr(args, "with_tokenizer", False)),
+            ("--version", getattr(args, "version", None)),
+        )
+        if value
+    ]
     if refused:
         flags = " and ".join(refused)
-        raise SystemExit(f"kerasformers export: error: {flags} {'is' if len(refused) == 1 else 'are'} not used by "
-                         f"--format onnx, which writes the model alone (tokenize with the checkpoint's "
-                         f"tokenizer). Drop {flags}, or use --format saved_model.")
+        raise SystemExit(
+            f"kerasformers export: error: {flags} {'is' if len(refused) == 1 else 'are'} not used by "
+            f"--format onnx, which writes the model alone (tokenize with the checkpoint's "
+            f"tokenizer). Drop {flags}, or use --format saved_model."
+        )
     # A bad option, a missing tf2onnx or an existing model.onnx: kerasformers.cli.main prints the
     # error as one line and exits with 2.
-    path = export_checkpoint_onnx(args.checkpoint, args.output_dir, task=args.task,
-                                  opset=args.opset or DEFAULT_OPSET, overwrite=getattr(args, "overwrite", False))
+    path = export_checkpoint_onnx(
+        args.checkpoint,
+        args.output_dir,
+        task=args.task,
+        opset=args.opset or DEFAULT_OPSET,
+        overwrite=getattr(args, "overwrite", False),
+    )
     print(path)
     return path

@@ -26,10 +26,16 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from kerasformers.errors import ExportError, InvalidInputTypeError, MissingDependencyError, NotAFolderError, TargetExistsError
 
-__all__ = ["export_onnx", "export_checkpoint_onnx", "DEFAULT_OPSET", "MIN_OPSET",
-           "MAX_OPSET"]
+from kerasformers.errors import (
+    ExportError,
+    InvalidInputTypeError,
+    MissingDependencyError,
+    NotAFolderError,
+    TargetExistsError,
+)
+
+__all__ = ["export_onnx", "export_checkpoint_onnx", "DEFAULT_OPSET", "MIN_OPSET", "MAX_OPSET"]
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 10  # tf2onnx converts StridedSlice (every model slices) from opset 10; some heads need
@@ -49,8 +55,9 @@ def _require_tf2onnx():
         import tf2onnx.tf_loader  # noqa: F401
         import tf2onnx.tfonnx  # noqa: F401
     except ImportError as error:
-        raise MissingDependencyError(f"ONNX export needs tf2onnx, which is not installed ({error}). "
-                          f"Install it with: {INSTALL_HINT}") from error
+        raise MissingDependencyError(
+            f"ONNX export needs tf2onnx, which is not installed ({error}). Install it with: {INSTALL_HINT}"
+        ) from error
     return tf2onnx
 
 
@@ -63,8 +70,7 @@ def _erfc_as_one_minus_erf(ctx, node, name, args):
     one = ctx.make_const(utils.make_name(f"{node.name}/one"), np.array(1, dtype=dtype))
     shapes, dtypes, output = node.output_shapes, node.output_dtypes, node.output[0]
     ctx.remove_node(node.name)
-    ctx.make_node("Sub", [one.output[0], erf.output[0]], outputs=[output], name=name,
-                  shapes=shapes, dtypes=dtypes)
+    ctx.make_node("Sub", [one.output[0], erf.output[0]], outputs=[output], name=name, shapes=shapes, dtypes=dtypes)
 
 
 def _convert(tf2onnx, function, opset: int):
@@ -83,14 +89,22 @@ def _convert(tf2onnx, function, opset: int):
     inputs = [t.name for t in concrete.inputs if t.dtype != tf.resource]
     outputs = [t.name for t in concrete.outputs if t.dtype != tf.resource]
     frozen = tf2onnx.tf_loader.from_function(concrete, inputs, outputs)
-    optimizers = {name: optimizer for name, optimizer in tf2onnx.optimizer._get_optimizers().items()
-                  if name != "reshape_optimizer"}
+    optimizers = {
+        name: optimizer
+        for name, optimizer in tf2onnx.optimizer._get_optimizers().items()
+        if name != "reshape_optimizer"
+    }
     with tf.device("/cpu:0"), tf.Graph().as_default() as graph:
         tf.import_graph_def(frozen, name="")
         onnx_graph = tf2onnx.tfonnx.process_tf_graph(
-            graph, opset=opset, continue_on_error=True, input_names=inputs, output_names=outputs,
+            graph,
+            opset=opset,
+            continue_on_error=True,
+            input_names=inputs,
+            output_names=outputs,
             tensors_to_rename=tf2onnx.convert.tensor_names_from_structed(concrete, inputs, outputs),
-            custom_op_handlers={"Erfc": (_erfc_as_one_minus_erf, [])})
+            custom_op_handlers={"Erfc": (_erfc_as_one_minus_erf, [])},
+        )
         onnx_graph = tf2onnx.optimizer.optimize_graph(onnx_graph, catch_errors=False, optimizers=optimizers)
         return onnx_graph.make_model(f"converted from {concrete.name} by kerasformers")
 
@@ -104,11 +118,14 @@ def _output_path(path: str | os.PathLike) -> Path:
 def _check_onnx_target(final: Path, overwrite: bool) -> None:
     """Refuse, before converting, an ONNX file that exists (without ``overwrite``) or cannot be made."""
     if final.is_dir():
-        raise ExportError(f"{str(final)!r} is a folder: give a file path ending in .onnx, or a folder "
-                                "to write model.onnx into.")
+        raise ExportError(
+            f"{str(final)!r} is a folder: give a file path ending in .onnx, or a folder to write model.onnx into."
+        )
     if final.exists() and not overwrite:
-        raise TargetExistsError(f"{str(final)!r} already exists: pass overwrite=True (kerasformers export "
-                              "--overwrite) to replace it, or give another path.")
+        raise TargetExistsError(
+            f"{str(final)!r} already exists: pass overwrite=True (kerasformers export "
+            "--overwrite) to replace it, or give another path."
+        )
     existing = final.parent
     while not existing.exists():
         existing = existing.parent
@@ -150,9 +167,16 @@ def _unsupported_ops(model_proto) -> list[str]:
     return sorted(missing)
 
 
-def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, input_dtype: str = "int64",
-                output_hidden_states: bool = False, output_attentions: bool = False,
-                overwrite: bool = False) -> Path:
+def export_onnx(
+    model,
+    path: str | os.PathLike,
+    *,
+    opset: int = DEFAULT_OPSET,
+    input_dtype: str = "int64",
+    output_hidden_states: bool = False,
+    output_attentions: bool = False,
+    overwrite: bool = False,
+) -> Path:
     """Write ``model``'s forward pass as an ONNX file and return its path.
 
     ``path`` ending in ``.onnx`` is the file; otherwise it is a folder and the file is
@@ -170,15 +194,18 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, i
     from kerasformers.modeling_utils import TFPreTrainedModel
 
     if not isinstance(model, TFPreTrainedModel):
-        raise InvalidInputTypeError(f"export_onnx takes a kerasformers model (TFPreTrainedModel), got "
-                        f"{type(model).__name__}. Load one with TFAutoModel*.from_pretrained(...); for "
-                        f"other Keras models use keras.Model.export(path, format='onnx').")
+        raise InvalidInputTypeError(
+            f"export_onnx takes a kerasformers model (TFPreTrainedModel), got "
+            f"{type(model).__name__}. Load one with TFAutoModel*.from_pretrained(...); for "
+            f"other Keras models use keras.Model.export(path, format='onnx')."
+        )
     if not isinstance(opset, int) or not MIN_OPSET <= opset <= MAX_OPSET:
-        raise ExportError(f"opset={opset!r} is not supported: choose an ONNX opset from {MIN_OPSET} to "
-                         f"{MAX_OPSET} (tf2onnx 1.17 writes up to {MAX_OPSET}; default {DEFAULT_OPSET}).")
+        raise ExportError(
+            f"opset={opset!r} is not supported: choose an ONNX opset from {MIN_OPSET} to "
+            f"{MAX_OPSET} (tf2onnx 1.17 writes up to {MAX_OPSET}; default {DEFAULT_OPSET})."
+        )
     if input_dtype not in ("int32", "int64"):
-        raise ExportError(f"input_dtype={input_dtype!r}: token ids are 'int64' (as tokenizers return them) "
-                         f"or 'int32'.")
+        raise ExportError(f"input_dtype={input_dtype!r}: token ids are 'int64' (as tokenizers return them) or 'int32'.")
     final = _output_path(path)
     _check_onnx_target(final, overwrite)
     tf2onnx = _require_tf2onnx()
@@ -190,10 +217,12 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, i
         model.build_with_dummy_inputs()
     weight_bytes = sum(int(np.prod(v.shape)) * tf.as_dtype(v.dtype).size for v in model.weights)
     if weight_bytes > MAX_WEIGHT_BYTES:
-        raise ExportError(f"{type(model).__name__} has {weight_bytes / 1024**3:.1f} GiB of weights; an ONNX "
-                         f"file holds at most 2 GiB and tf2onnx's external-data path does not run with "
-                         f"numpy 2. Export a SavedModel instead (model.export(dir)), or load the model in "
-                         f"float16 (dtype='float16') if that brings it under 2 GiB.")
+        raise ExportError(
+            f"{type(model).__name__} has {weight_bytes / 1024**3:.1f} GiB of weights; an ONNX "
+            f"file holds at most 2 GiB and tf2onnx's external-data path does not run with "
+            f"numpy 2. Export a SavedModel instead (model.export(dir)), or load the model in "
+            f"float16 (dtype='float16') if that brings it under 2 GiB."
+        )
 
     names = serving_input_names(model)
     rank = _input_rank(model)
@@ -208,16 +237,17 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, i
     model_proto = _convert(tf2onnx, tf.function(forward, input_signature=specs), opset)
     missing = _unsupported_ops(model_proto)
     if missing:
-        raise ExportError(f"ONNX export of {type(model).__name__} failed: tf2onnx has no conversion for "
-                           f"the TensorFlow op(s) {', '.join(missing)} at opset {opset}. Try a higher opset "
-                           f"(up to {MAX_OPSET}), or export a SavedModel with model.export(dir).")
+        raise ExportError(
+            f"ONNX export of {type(model).__name__} failed: tf2onnx has no conversion for "
+            f"the TensorFlow op(s) {', '.join(missing)} at opset {opset}. Try a higher opset "
+            f"(up to {MAX_OPSET}), or export a SavedModel with model.export(dir)."
+        )
 
     axes = ["batch", "num_choices", "sequence"] if rank == 3 else ["batch", "sequence"]
     for graph_input in model_proto.graph.input:
         for dim, axis in zip(graph_input.type.tensor_type.shape.dim, axes):
             dim.dim_param = axis
-    for key, value in (("kerasformers_class", type(model).__name__),
-                       ("config.json", model.config.to_json_string())):
+    for key, value in (("kerasformers_class", type(model).__name__), ("config.json", model.config.to_json_string())):
         entry = model_proto.metadata_props.add()
         entry.key, entry.value = key, value
 
@@ -226,9 +256,14 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, i
     return final
 
 
-def export_checkpoint_onnx(checkpoint: str | os.PathLike, output_dir: str | os.PathLike, *,
-                           task: str = "feature-extraction", opset: int = DEFAULT_OPSET,
-                           overwrite: bool = False) -> Path:
+def export_checkpoint_onnx(
+    checkpoint: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    *,
+    task: str = "feature-extraction",
+    opset: int = DEFAULT_OPSET,
+    overwrite: bool = False,
+) -> Path:
     """Load ``checkpoint`` with the model class of ``task`` and write ``output_dir/model.onnx``
     (with the checkpoint's ``config.json`` beside it, as ONNX Runtime loaders expect). An
     existing ``model.onnx`` is replaced only with ``overwrite=True``.
@@ -240,8 +275,10 @@ def export_checkpoint_onnx(checkpoint: str | os.PathLike, output_dir: str | os.P
 
     root = Path(output_dir)
     if root.exists() and not root.is_dir():
-        raise NotAFolderError(f"The output folder {str(output_dir)!r} is an existing file: give a folder "
-                                 "path (model.onnx and config.json go into it).")
+        raise NotAFolderError(
+            f"The output folder {str(output_dir)!r} is an existing file: give a folder "
+            "path (model.onnx and config.json go into it)."
+        )
     _check_onnx_target(root / "model.onnx", overwrite)  # before the (slow) load and conversion
     task = normalize_task(task)
     _require_tf2onnx()

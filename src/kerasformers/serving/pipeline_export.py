@@ -9,8 +9,7 @@ from pathlib import Path
 from kerasformers.errors import ExportError, InvalidInputTypeError
 from kerasformers.serving._tensorflow import tf
 from kerasformers.serving.postprocess import task_outputs
-from kerasformers.serving.saved_model import (_Exportable, _write_atomically, check_export_target,
-                                              export_saved_model)
+from kerasformers.serving.saved_model import _Exportable, _write_atomically, check_export_target, export_saved_model
 from kerasformers.serving.signatures import _call_model, load_tokenizer_layer, serving_input_names
 from kerasformers.serving.text_generation import export_text_generation
 from kerasformers.tasks import export_task_names, resolve_task
@@ -39,10 +38,19 @@ def normalize_task(task: str) -> str:
     return resolve_task(task, exportable=True).name
 
 
-def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
-                    task: str = "text-classification", tokenizer=None, version: int | None = None,
-                    max_length: int | None = None, max_answer_len: int = 15,
-                    with_tokenizer: bool = True, overwrite: bool = False, **generation_options) -> Path:
+def export_pipeline(
+    checkpoint_or_model,
+    export_dir: str | os.PathLike,
+    *,
+    task: str = "text-classification",
+    tokenizer=None,
+    version: int | None = None,
+    max_length: int | None = None,
+    max_answer_len: int = 15,
+    with_tokenizer: bool = True,
+    overwrite: bool = False,
+    **generation_options,
+) -> Path:
     """Export tokenizer + model + the task's post-processing as one SavedModel.
 
     ``checkpoint_or_model`` is a checkpoint (then the model class follows ``task``) or a
@@ -69,12 +77,16 @@ def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
     """
     task = normalize_task(task)
     if generation_options and task != "text-generation":
-        raise InvalidInputTypeError(f"{', '.join(sorted(generation_options))}: generation options, for task='text-generation' "
-                        f"only (the task is {task!r}).")
+        raise InvalidInputTypeError(
+            f"{', '.join(sorted(generation_options))}: generation options, for task='text-generation' "
+            f"only (the task is {task!r})."
+        )
     if task == "text-generation" and not with_tokenizer:
-        raise ExportError("A text-generation export takes and returns strings, so it needs the tokenizer: pass "
-                         "with_tokenizer=True (--with-tokenizer). For token ids in and logits out, export the "
-                         "model alone with export_saved_model / model.export(dir).")
+        raise ExportError(
+            "A text-generation export takes and returns strings, so it needs the tokenizer: pass "
+            "with_tokenizer=True (--with-tokenizer). For token ids in and logits out, export the "
+            "model alone with export_saved_model / model.export(dir)."
+        )
     if not isinstance(max_answer_len, int) or max_answer_len < 1:
         raise ExportError(f"max_answer_len must be a whole number >= 1 (tokens in an answer), got {max_answer_len!r}.")
     check_export_target(export_dir, version, overwrite)  # before the (slow) load and trace
@@ -87,12 +99,15 @@ def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
     if not with_tokenizer:
         return export_saved_model(model, export_dir, version=version, overwrite=overwrite)
     if task == "text-generation":
-        return export_text_generation(model, export_dir, tokenizer=tokenizer, version=version,
-                                      overwrite=overwrite, **generation_options)
+        return export_text_generation(
+            model, export_dir, tokenizer=tokenizer, version=version, overwrite=overwrite, **generation_options
+        )
     if tokenizer is None:
         if source is None:
-            raise ExportError("Pass tokenizer=... (an in-graph tokenizer layer): the model does not "
-                             "say which checkpoint it came from.")
+            raise ExportError(
+                "Pass tokenizer=... (an in-graph tokenizer layer): the model does not "
+                "say which checkpoint it came from."
+            )
         limit = max_length or int(getattr(model.config, "max_position_embeddings", 512) or 512)
         tokenizer = load_tokenizer_layer(source, max_length=min(limit, 512))
     model_inputs = serving_input_names(model)
@@ -108,8 +123,11 @@ def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
     if task == "question-answering":
         signatures["serving_default"] = tf.function(
             lambda question, context: run(question, context),
-            input_signature=[tf.TensorSpec([None], tf.string, name="question"),
-                             tf.TensorSpec([None], tf.string, name="context")]).get_concrete_function()
+            input_signature=[
+                tf.TensorSpec([None], tf.string, name="question"),
+                tf.TensorSpec([None], tf.string, name="context"),
+            ],
+        ).get_concrete_function()
     else:
         signatures["serving_default"] = tf.function(
             lambda text: run(text), input_signature=[tf.TensorSpec([None], tf.string, name="text")]
@@ -117,10 +135,12 @@ def export_pipeline(checkpoint_or_model, export_dir: str | os.PathLike, *,
         if task == "text-classification":
             signatures["serving_pair"] = tf.function(
                 lambda text, text_pair: run(text, text_pair),
-                input_signature=[tf.TensorSpec([None], tf.string, name="text"),
-                                 tf.TensorSpec([None], tf.string, name="text_pair")]).get_concrete_function()
+                input_signature=[
+                    tf.TensorSpec([None], tf.string, name="text"),
+                    tf.TensorSpec([None], tf.string, name="text_pair"),
+                ],
+            ).get_concrete_function()
     del string
     module = _Exportable(model, tokenizer)
     extra = {"config.json": model.config.to_json_string(), "task.txt": task}
     return _write_atomically(module, signatures, export_dir, version, extra, overwrite=overwrite)
-

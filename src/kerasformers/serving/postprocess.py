@@ -32,11 +32,13 @@ def postprocessor(task: str) -> Callable:
         ... def sequence_labels(model, tokenizer, encoded, outputs, **options):
         ...     return {"logits": outputs["logits"]}
     """
+
     def register(function: Callable) -> Callable:
         expected = resolve_task(task).postprocessor
         if function.__name__ != expected:
-            raise ExportError(f"The task table names {expected!r} as {task!r}'s post-processor, not "
-                              f"{function.__name__!r}.")
+            raise ExportError(
+                f"The task table names {expected!r} as {task!r}'s post-processor, not {function.__name__!r}."
+            )
         if task in POSTPROCESSORS:
             raise ExportError(f"Task {task!r} already has a post-processor ({POSTPROCESSORS[task].__name__}).")
         POSTPROCESSORS[task] = function
@@ -77,8 +79,11 @@ def mean_pooled_embeddings(model, tokenizer, encoded, outputs, **options):
     summed = tf.reduce_sum(hidden * mask[:, :, None], axis=1)
     count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1e-9)
     pooled = summed / count
-    return {"embeddings": pooled, "normalized_embeddings": tf.math.l2_normalize(pooled, axis=-1),
-            "last_hidden_state": hidden}
+    return {
+        "embeddings": pooled,
+        "normalized_embeddings": tf.math.l2_normalize(pooled, axis=-1),
+        "last_hidden_state": hidden,
+    }
 
 
 @postprocessor("text-classification")
@@ -90,8 +95,13 @@ def sequence_labels(model, tokenizer, encoded, outputs, **options):
     multi = getattr(config, "problem_type", None) == "multi_label_classification" or len(names) == 1
     probabilities = tf.sigmoid(logits) if multi else tf.nn.softmax(logits, axis=-1)
     label_ids = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-    return {"logits": logits, "probabilities": probabilities, "label_ids": label_ids,
-            "labels": tf.gather(tf.constant(names), label_ids), "scores": tf.reduce_max(probabilities, axis=-1)}
+    return {
+        "logits": logits,
+        "probabilities": probabilities,
+        "label_ids": label_ids,
+        "labels": tf.gather(tf.constant(names), label_ids),
+        "scores": tf.reduce_max(probabilities, axis=-1),
+    }
 
 
 @postprocessor("token-classification")
@@ -101,11 +111,17 @@ def token_labels(model, tokenizer, encoded, outputs, **options):
     logits = outputs["logits"]
     probabilities = tf.nn.softmax(logits, axis=-1)
     label_ids = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-    return {"logits": logits, "probabilities": probabilities, "label_ids": label_ids,
-            "labels": tf.gather(tf.constant(names), label_ids), "scores": tf.reduce_max(probabilities, axis=-1),
-            "input_ids": encoded["input_ids"], "tokens": tokenizer.ids_to_tokens(encoded["input_ids"]),
-            "special_tokens_mask": encoded["special_tokens_mask"],
-            "attention_mask": encoded["attention_mask"]}
+    return {
+        "logits": logits,
+        "probabilities": probabilities,
+        "label_ids": label_ids,
+        "labels": tf.gather(tf.constant(names), label_ids),
+        "scores": tf.reduce_max(probabilities, axis=-1),
+        "input_ids": encoded["input_ids"],
+        "tokens": tokenizer.ids_to_tokens(encoded["input_ids"]),
+        "special_tokens_mask": encoded["special_tokens_mask"],
+        "attention_mask": encoded["attention_mask"],
+    }
 
 
 @postprocessor("question-answering")
@@ -114,8 +130,7 @@ def answer_span(model, tokenizer, encoded, outputs, *, max_answer_len: int = 15,
     start_logits, end_logits = outputs["start_logits"], outputs["end_logits"]
     # As transformers' pipeline: only context tokens (and [CLS]) are candidates; softmax,
     # then [CLS] is dropped; the best (start, end) with start <= end < start + max_answer_len.
-    context = tf.logical_and(tf.equal(encoded["token_type_ids"], 1),
-                             tf.equal(encoded["special_tokens_mask"], 0))
+    context = tf.logical_and(tf.equal(encoded["token_type_ids"], 1), tf.equal(encoded["special_tokens_mask"], 0))
     is_cls = tf.equal(tf.range(tf.shape(start_logits)[1])[None, :], 0)
     keep = tf.logical_and(tf.logical_or(context, is_cls), tf.equal(encoded["attention_mask"], 1))
     start = _softmax_masked(start_logits, keep)
@@ -134,6 +149,11 @@ def answer_span(model, tokenizer, encoded, outputs, *, max_answer_len: int = 15,
     positions = tf.range(length)[None, :]
     in_span = tf.logical_and(positions >= start_index[:, None], positions <= end_index[:, None])
     span_ids = tf.ragged.boolean_mask(encoded["input_ids"], in_span)
-    return {"start": start_index, "end": end_index, "score": tf.reduce_max(flat, axis=-1),
-            "answer": tokenizer.detokenize(span_ids), "start_logits": start_logits,
-            "end_logits": end_logits}
+    return {
+        "start": start_index,
+        "end": end_index,
+        "score": tf.reduce_max(flat, axis=-1),
+        "answer": tokenizer.detokenize(span_ids),
+        "start_logits": start_logits,
+        "end_logits": end_logits,
+    }

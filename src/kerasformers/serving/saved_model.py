@@ -26,13 +26,13 @@ def next_version(export_dir: str | os.PathLike) -> int:
         1
     """
     folder = Path(export_dir)
-    versions = [int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit()] \
-        if folder.is_dir() else []
+    versions = [int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit()] if folder.is_dir() else []
     return max(versions, default=0) + 1
 
 
-def check_export_target(export_dir: str | os.PathLike, version: int | str | None = None,
-                        overwrite: bool = False) -> None:
+def check_export_target(
+    export_dir: str | os.PathLike, version: int | str | None = None, overwrite: bool = False
+) -> None:
     """Refuse, before any work, an export that could not be written or would replace a version.
 
     ``export_dir`` must be a folder (or not exist yet); ``version`` (when given) a whole number
@@ -43,30 +43,48 @@ def check_export_target(export_dir: str | os.PathLike, version: int | str | None
     """
     root = Path(export_dir)
     if root.exists() and not root.is_dir():
-        raise NotAFolderError(f"The export folder {str(root)!r} is an existing file: give a folder path "
-                                 "(versions go into <folder>/<version>/).")
+        raise NotAFolderError(
+            f"The export folder {str(root)!r} is an existing file: give a folder path "
+            "(versions go into <folder>/<version>/)."
+        )
     existing = root
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
-        raise NotAFolderError(f"The export folder {str(root)!r} cannot be created: {str(existing)!r} is a "
-                                 "file, not a folder.")
+        raise NotAFolderError(
+            f"The export folder {str(root)!r} cannot be created: {str(existing)!r} is a file, not a folder."
+        )
     if version is None:
         return
     name = str(version)
-    if isinstance(version, bool) or (isinstance(version, int) and version < 0) or not name \
-            or name.startswith(".") or "/" in name or os.sep in name:
-        raise ExportError(f"version={version!r} is not a version folder name: use a whole number >= 0 "
-                         "(TF Serving's versions) or a plain folder name not starting with '.'.")
+    if (
+        isinstance(version, bool)
+        or (isinstance(version, int) and version < 0)
+        or not name
+        or name.startswith(".")
+        or "/" in name
+        or os.sep in name
+    ):
+        raise ExportError(
+            f"version={version!r} is not a version folder name: use a whole number >= 0 "
+            "(TF Serving's versions) or a plain folder name not starting with '.'."
+        )
     if (root / name).exists() and not overwrite:
-        raise TargetExistsError(f"{str(root / name)!r} already exists: pass overwrite=True (kerasformers export "
-                              f"--overwrite) to replace it, or leave the version out to write the next free "
-                              f"one ({next_version(root)}).")
+        raise TargetExistsError(
+            f"{str(root / name)!r} already exists: pass overwrite=True (kerasformers export "
+            f"--overwrite) to replace it, or leave the version out to write the next free "
+            f"one ({next_version(root)})."
+        )
 
 
-def _write_atomically(module, signatures: dict, export_dir: str | os.PathLike,
-                      version: int | str | None, extra_files: dict[str, str] | None = None,
-                      overwrite: bool = False) -> Path:
+def _write_atomically(
+    module,
+    signatures: dict,
+    export_dir: str | os.PathLike,
+    version: int | str | None,
+    extra_files: dict[str, str] | None = None,
+    overwrite: bool = False,
+) -> Path:
     """tf.saved_model.save into ``export_dir/<version>`` via a hidden temporary folder and a rename.
 
     The version folder appears only complete: a kill during the save leaves a hidden
@@ -118,9 +136,16 @@ def _Exportable(model, tokenizer=None):
 # ---------------------------------------------------------------------------------- model only
 
 
-def export_saved_model(model, export_dir: str | os.PathLike, *, version: int | str | None = None,
-                       int64: bool = True, output_hidden_states: bool = False,
-                       output_attentions: bool = False, overwrite: bool = False) -> Path:
+def export_saved_model(
+    model,
+    export_dir: str | os.PathLike,
+    *,
+    version: int | str | None = None,
+    int64: bool = True,
+    output_hidden_states: bool = False,
+    output_attentions: bool = False,
+    overwrite: bool = False,
+) -> Path:
     """Write ``model`` as a SavedModel into ``export_dir/<version>/`` and return that folder.
 
     Signatures: ``serving_default`` (int32 inputs) and ``serving_int64``; inputs are
@@ -140,10 +165,10 @@ def export_saved_model(model, export_dir: str | os.PathLike, *, version: int | s
     check_export_target(export_dir, version, overwrite)
     if not model.built:
         model.build_with_dummy_inputs()
-    function = serving_function(model, output_hidden_states=output_hidden_states,
-                                output_attentions=output_attentions)
+    function = serving_function(model, output_hidden_states=output_hidden_states, output_attentions=output_attentions)
     signatures = serving_functions(model, int64=int64, function=function)
     module = _Exportable(model)
     module.serve = function  # both traced dtypes: tf.saved_model.load(path).serve takes int32 or int64
-    return _write_atomically(module, signatures, export_dir, version,
-                             {"config.json": model.config.to_json_string()}, overwrite=overwrite)
+    return _write_atomically(
+        module, signatures, export_dir, version, {"config.json": model.config.to_json_string()}, overwrite=overwrite
+    )

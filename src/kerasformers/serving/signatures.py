@@ -10,8 +10,7 @@ import numpy as np
 
 from kerasformers.serving._tensorflow import tf
 
-__all__ = ["SERVING_INPUTS", "serving_input_names", "serving_function", "serving_functions",
-           "load_tokenizer_layer"]
+__all__ = ["SERVING_INPUTS", "serving_input_names", "serving_function", "serving_functions", "load_tokenizer_layer"]
 
 SERVING_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -73,8 +72,9 @@ def serving_function(model, *, output_hidden_states: bool = False, output_attent
     return tf.function(serve)
 
 
-def serving_functions(model, *, int64: bool = True, output_hidden_states: bool = False,
-                      output_attentions: bool = False, function=None) -> dict[str, Any]:
+def serving_functions(
+    model, *, int64: bool = True, output_hidden_states: bool = False, output_attentions: bool = False, function=None
+) -> dict[str, Any]:
     """Concrete serving functions of ``model``: ``serving_default`` (int32) and ``serving_int64``.
 
     Batch and sequence length are dynamic. Outputs are the model's named outputs. A signature
@@ -88,8 +88,9 @@ def serving_functions(model, *, int64: bool = True, output_hidden_states: bool =
     names = serving_input_names(model)
     shape = [None] * _input_rank(model)
     if function is None:
-        function = serving_function(model, output_hidden_states=output_hidden_states,
-                                    output_attentions=output_attentions)
+        function = serving_function(
+            model, output_hidden_states=output_hidden_states, output_attentions=output_attentions
+        )
     functions = {}
     for signature, dtype in (("serving_default", tf.int32), ("serving_int64", tf.int64)):
         if dtype == tf.int64 and not int64:
@@ -108,4 +109,3 @@ def load_tokenizer_layer(checkpoint: str | os.PathLike, **kwargs):
     from kerasformers.tokenization import TFAutoTokenizer
 
     return TFAutoTokenizer.from_pretrained(checkpoint, **kwargs)
-

@@ -50,14 +50,21 @@ def _left_pad(ids, lengths, longest, width: int, generation_pad: int, tokenizer_
     targets = tf.ragged.range(lengths) + tf.cast(starts, tf.int32)[:, None]
     indices = tf.stack([tf.cast(targets.value_rowids(), tf.int32), targets.flat_values], axis=1)
     padded = tf.tensor_scatter_nd_update(base, indices, ids.flat_values)
-    mask = tf.tensor_scatter_nd_update(tf.zeros([rows, width], tf.int32), indices,
-                                       tf.ones_like(ids.flat_values))
+    mask = tf.tensor_scatter_nd_update(tf.zeros([rows, width], tf.int32), indices, tf.ones_like(ids.flat_values))
     return padded, mask
 
 
-def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=None, version: int | None = None,
-                           max_prompt_length: int | None = None, prompt_truncation: str = "error",
-                           overwrite: bool = False, **generate_kwargs) -> Path:
+def export_text_generation(
+    model,
+    export_dir: str | os.PathLike,
+    *,
+    tokenizer=None,
+    version: int | None = None,
+    max_prompt_length: int | None = None,
+    prompt_truncation: str = "error",
+    overwrite: bool = False,
+    **generate_kwargs,
+) -> Path:
     """Export prompt strings in, generated strings out: tokenizer + compiled generate loop + detokenizer.
 
     ``serving_default`` takes ``text`` (a batch of prompts, any batch size) and returns
@@ -86,22 +93,26 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
         >>> serve(text=tf.constant(["The capital of France is"]))["generated_text"]
     """
     from kerasformers.generation import DecodeSettings, GenerationMixin, build_decode_loop
-    from kerasformers.generation.configuration_utils import _DEFAULTS
+    from kerasformers.generation.configuration_utils import generation_settings
 
     if not isinstance(model, GenerationMixin):
-        raise ExportError(f"text-generation needs a decoder-only language model with generate() "
-                         f"(TFAutoModelForCausalLM), got {type(model).__name__}.")
-    unknown = sorted(set(generate_kwargs) - set(_DEFAULTS))
+        raise ExportError(
+            f"text-generation needs a decoder-only language model with generate() "
+            f"(TFAutoModelForCausalLM), got {type(model).__name__}."
+        )
+    unknown = sorted(set(generate_kwargs) - set(generation_settings()))
     if unknown:
-        raise InvalidInputTypeError(f"Unknown generation options {unknown}; known: {', '.join(sorted(_DEFAULTS))}.")
+        raise InvalidInputTypeError(f"Unknown generation options {unknown}; known: {', '.join(generation_settings())}.")
     if prompt_truncation not in PROMPT_TRUNCATION:
         raise ExportError(f"prompt_truncation must be one of {PROMPT_TRUNCATION}, got {prompt_truncation!r}.")
     check_export_target(export_dir, version, overwrite)
     config = model.generation_config.update(**generate_kwargs)
     config.validate()
     if config.num_beams > 1 or config.num_return_sequences > 1:
-        raise NotSupportedError("Exported generation runs greedy decoding or sampling, one sequence per "
-                                  "prompt: pass num_beams=1 and num_return_sequences=1.")
+        raise NotSupportedError(
+            "Exported generation runs greedy decoding or sampling, one sequence per "
+            "prompt: pass num_beams=1 and num_return_sequences=1."
+        )
     max_new = int(config.max_new_tokens or DEFAULT_MAX_NEW_TOKENS)
     config = config.update(max_new_tokens=max_new)
     limit = int(getattr(model.config, "max_position_embeddings", 0) or 0) or None
@@ -111,17 +122,23 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
     if max_new < 1 or max_prompt_length < 1:
         raise ExportError(f"max_new_tokens ({max_new}) and max_prompt_length ({max_prompt_length}) must be >= 1.")
     if limit and max_prompt_length + max_new > limit:
-        raise ExportError(f"max_prompt_length ({max_prompt_length}) + max_new_tokens ({max_new}) exceeds the "
-                         f"model's max_position_embeddings ({limit}); lower one of them.")
+        raise ExportError(
+            f"max_prompt_length ({max_prompt_length}) + max_new_tokens ({max_new}) exceeds the "
+            f"model's max_position_embeddings ({limit}); lower one of them."
+        )
     if tokenizer is None:
         source = getattr(model, "name_or_path", None)
         if not source:
-            raise ExportError("Pass tokenizer=... (an in-graph tokenizer layer): the model does not "
-                             "say which checkpoint it came from.")
+            raise ExportError(
+                "Pass tokenizer=... (an in-graph tokenizer layer): the model does not "
+                "say which checkpoint it came from."
+            )
         tokenizer = load_tokenizer_layer(source)
     if not hasattr(tokenizer, "detokenize"):
-        raise ExportError(f"The tokenizer layer {type(tokenizer).__name__} has no detokenize(ids), which "
-                         "text-generation needs to turn the new tokens back into text.")
+        raise ExportError(
+            f"The tokenizer layer {type(tokenizer).__name__} has no detokenize(ids), which "
+            "text-generation needs to turn the new tokens back into text."
+        )
     if not model.built:
         model.build_with_dummy_inputs()
 
@@ -141,10 +158,13 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
         return loop
 
     loops = [loop_for(bucket) for bucket in buckets]
-    too_long = (f"A prompt has more than max_prompt_length={max_prompt_length} tokens, the most this export "
-                "takes: shorten it, or export again with a larger max_prompt_length or prompt_truncation='left'.")
-    empty = ("A prompt has no tokens (an empty string, and this tokenizer adds no BOS token): give every "
-             "prompt some text.")
+    too_long = (
+        f"A prompt has more than max_prompt_length={max_prompt_length} tokens, the most this export "
+        "takes: shorten it, or export again with a larger max_prompt_length or prompt_truncation='left'."
+    )
+    empty = (
+        "A prompt has no tokens (an empty string, and this tokenizer adds no BOS token): give every prompt some text."
+    )
 
     def generate_text(text):
         ids = tokenizer(text, padding="do_not_pad", truncation=False)["input_ids"]
@@ -154,8 +174,10 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
             keep = tf.ragged.range(lengths) >= (lengths - max_prompt_length)[:, None]
             ids = tf.ragged.boolean_mask(ids, keep)
             lengths = tf.minimum(lengths, max_prompt_length)
-        checks = [tf.debugging.assert_positive(lengths, message=empty),
-                  tf.debugging.assert_less_equal(lengths, max_prompt_length, message=too_long)]
+        checks = [
+            tf.debugging.assert_positive(lengths, message=empty),
+            tf.debugging.assert_less_equal(lengths, max_prompt_length, message=too_long),
+        ]
         with tf.control_dependencies(checks):
             longest = tf.reduce_max(tf.concat([lengths, [1]], axis=0))
         if config.do_sample:
@@ -165,8 +187,7 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
         branch = tf.reduce_sum(tf.cast(tf.constant(buckets) < longest, tf.int32))
 
         def run(bucket, loop):
-            padded, mask = _left_pad(ids, lengths, longest, bucket, pad if pad is not None else 0,
-                                     tokenizer.pad_id)
+            padded, mask = _left_pad(ids, lengths, longest, bucket, pad if pad is not None else 0, tokenizer.pad_id)
             return loop(padded, mask, longest, seed)
 
         new, steps = tf.switch_case(branch, [lambda b=b, f=f: run(b, f) for b, f in zip(buckets, loops)])
@@ -174,19 +195,30 @@ def export_text_generation(model, export_dir: str | os.PathLike, *, tokenizer=No
         count = tf.fill(tf.shape(new)[:1], steps)
         if eos:  # up to and including each row's first eos
             hit = tf.reduce_any(new[:, :, None] == tf.constant(eos, tf.int32), axis=-1)
-            count = tf.where(tf.reduce_any(hit, axis=1), tf.argmax(tf.cast(hit, tf.int32), axis=1,
-                                                                   output_type=tf.int32) + 1, count)
+            count = tf.where(
+                tf.reduce_any(hit, axis=1), tf.argmax(tf.cast(hit, tf.int32), axis=1, output_type=tf.int32) + 1, count
+            )
         text_out = tokenizer.detokenize(tf.RaggedTensor.from_tensor(new, lengths=count))
-        return {"generated_text": text_out, "generated_ids": new, "num_generated_tokens": count,
-                "num_prompt_tokens": lengths}
+        return {
+            "generated_text": text_out,
+            "generated_ids": new,
+            "num_generated_tokens": count,
+            "num_prompt_tokens": lengths,
+        }
 
     signature = tf.function(generate_text, input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     signatures = {"serving_default": signature.get_concrete_function()}
     module = _Exportable(model, tokenizer)
-    export = {"max_new_tokens": max_new, "max_prompt_length": max_prompt_length,
-              "prompt_truncation": prompt_truncation, "prompt_buckets": buckets}
-    extra = {"config.json": model.config.to_json_string(), "task.txt": "text-generation",
-             "generation_config.json": json.dumps(config.to_diff_dict(), indent=2, sort_keys=True, default=str),
-             "export.json": json.dumps(export, indent=2)}
+    export = {
+        "max_new_tokens": max_new,
+        "max_prompt_length": max_prompt_length,
+        "prompt_truncation": prompt_truncation,
+        "prompt_buckets": buckets,
+    }
+    extra = {
+        "config.json": model.config.to_json_string(),
+        "task.txt": "text-generation",
+        "generation_config.json": json.dumps(config.to_diff_dict(), indent=2, sort_keys=True, default=str),
+        "export.json": json.dumps(export, indent=2),
+    }
     return _write_atomically(module, signatures, export_dir, version, extra, overwrite=overwrite)
-

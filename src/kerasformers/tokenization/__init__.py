@@ -31,7 +31,18 @@ from kerasformers.tokenization.in_graph import TFTokenizerLayer
 from kerasformers.tokenization.sentencepiece import TFSentencePieceTokenizer
 from kerasformers.tokenization.wordpiece import TFWordPieceTokenizer
 
-__all__ = ["AutoTokenizer", "BatchEncoding", "PreTrainedTokenizerFast", "TFAutoTokenizer", "TFTokenizerLayer",
-           "TFWordPieceTokenizer", "TFByteLevelBPETokenizer", "TFSentencePieceTokenizer", "tokenizer_from_gguf",
-           "TokenizerFileError", "TokenizerFilesNotFoundError", "UnsupportedTokenizerError",
-           "UnsupportedGGUFTokenizerError"]
+__all__ = [
+    "AutoTokenizer",
+    "BatchEncoding",
+    "PreTrainedTokenizerFast",
+    "TFAutoTokenizer",
+    "TFTokenizerLayer",
+    "TFWordPieceTokenizer",
+    "TFByteLevelBPETokenizer",
+    "TFSentencePieceTokenizer",
+    "tokenizer_from_gguf",
+    "TokenizerFileError",
+    "TokenizerFilesNotFoundError",
+    "UnsupportedTokenizerError",
+    "UnsupportedGGUFTokenizerError",
+]

@@ -23,8 +23,11 @@ from kerasformers.tokenization.sentencepiece import TFSentencePieceTokenizer
 from kerasformers.tokenization.wordpiece import TFWordPieceTokenizer
 
 # tokenizer_kind() -> the layer that reproduces it
-_IN_GRAPH_KINDS = {"wordpiece": TFWordPieceTokenizer, "byte_level_bpe": TFByteLevelBPETokenizer,
-                   "sentencepiece": TFSentencePieceTokenizer}
+_IN_GRAPH_KINDS = {
+    "wordpiece": TFWordPieceTokenizer,
+    "byte_level_bpe": TFByteLevelBPETokenizer,
+    "sentencepiece": TFSentencePieceTokenizer,
+}
 
 __all__ = ["AutoTokenizer", "TFAutoTokenizer"]
 

@@ -96,6 +96,7 @@ def oniguruma_property_extras(name: str) -> list[int]:
         >>> 0x1C89 in oniguruma_property_extras("L")  # a Unicode 16 letter
         True
     """
+
     def build():
         from tokenizers import Regex, pre_tokenizers
 
@@ -103,8 +104,10 @@ def oniguruma_property_extras(name: str) -> list[int]:
         removed = pre_tokenizers.Split(Regex(f"\\p{{{name}}}"), behavior="removed")
         onig_rest = set("".join(piece for piece, _ in removed.pre_tokenize_str(text)))
         re2_rest = set(tf.strings.regex_replace(text, f"\\p{{{name}}}", "").numpy().decode("utf-8"))
-        return {"extra": sorted(ord(c) for c in re2_rest - onig_rest),
-                "missing": sorted(ord(c) for c in onig_rest - re2_rest)}
+        return {
+            "extra": sorted(ord(c) for c in re2_rest - onig_rest),
+            "missing": sorted(ord(c) for c in onig_rest - re2_rest),
+        }
 
     try:
         tables = cached_json(f"oniguruma-property-{re.sub(r'[^A-Za-z0-9_]', '_', name)}", build)
@@ -113,7 +116,8 @@ def oniguruma_property_extras(name: str) -> list[int]:
     if tables["missing"]:
         raise UnsupportedTokenizerError(
             f"\\p{{{name}}} holds {len(tables['missing'])} code points in RE2 that the tokenizers library's regex "
-            "engine does not; such a pattern cannot be reproduced in-graph.")
+            "engine does not; such a pattern cannot be reproduced in-graph."
+        )
     return tables["extra"]
 
 
@@ -137,7 +141,8 @@ def split_pattern_to_re2(pattern: str) -> tuple[str, bool]:
         raise UnsupportedTokenizerError(
             f"The Split pattern {pattern!r} uses {what}, which the in-graph tokenizer (RE2) cannot reproduce. "
             "Supported: literals, classes, \\s \\S \\p{..} \\P{..}, groups (?: ) (?i: ), quantifiers, "
-            "alternation, and \\s+(?!\\S).")
+            "alternation, and \\s+(?!\\S)."
+        )
 
     def property_body(i: int) -> tuple[str, bool, int]:
         """``\\p{Name}`` / ``\\pL`` at ``pattern[i]`` == 'p' or 'P' -> (class body, negated, next index)."""
@@ -146,9 +151,9 @@ def split_pattern_to_re2(pattern: str) -> tuple[str, bool]:
             end = pattern.find("}", i)
             if end < 0:
                 unsupported("an unterminated \\p{")
-            name, i = pattern[i + 2:end], end + 1
+            name, i = pattern[i + 2 : end], end + 1
         else:
-            name, i = pattern[i + 1:i + 2], i + 2
+            name, i = pattern[i + 1 : i + 2], i + 2
         if name.startswith("^"):
             negated, name = not negated, name[1:]
         if not re.fullmatch(r"[A-Za-z_]+", name):
@@ -236,7 +241,7 @@ def split_pattern_to_re2(pattern: str) -> tuple[str, bool]:
                 continue
             group = re.match(r"\((\?(i?):|\?i\))?", pattern[i:]).group(0)
             if pattern.startswith("(?", i) and group in ("(", ""):
-                unsupported(f"the group {pattern[i:i + 4]!r}...")
+                unsupported(f"the group {pattern[i : i + 4]!r}...")
             items.append(["other", "(?:" if group == "(" else group])
             i += len(group)
         elif c in ")|":
@@ -272,8 +277,26 @@ def split_pattern_to_re2(pattern: str) -> tuple[str, bool]:
         if as_written[0] != lead_stand_in or as_written[2] != nul_stand_in:
             unsupported(f"the class {plain} which tells U+FDD0 / U+FDD1 or NUL / U+0001 apart")
     if marks:  # a run cut before a lead is only right if every lead starts a match (see pre_tokenize)
-        spaces = [chr(c) for c in (9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028,
-                                   0x2029, 0x202F, 0x205F, 0x3000)]
+        spaces = [
+            chr(c)
+            for c in (
+                9,
+                10,
+                11,
+                12,
+                13,
+                32,
+                0x85,
+                0xA0,
+                0x1680,
+                *range(0x2000, 0x200B),
+                0x2028,
+                0x2029,
+                0x202F,
+                0x205F,
+                0x3000,
+            )
+        ]
         if not all(tf.strings.regex_full_match([_LEAD + s for s in spaces], regex).numpy()):
             unsupported("\\s+(?!\\S) without an alternative that matches any single whitespace character")
     return regex, marks
@@ -297,14 +320,28 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
         >>> tokenizer.tokenize(tf.constant(["Hello world!"]))
     """
 
-    def __init__(self, vocab: dict[str, int], merges: list[str], *, add_prefix_space: bool = False,
-                 special_tokens: dict[str, int] | None = None, unk_token: str | None = None,
-                 pad_token: str | None = None, bos_ids=(), eos_ids=(), split_pattern: str | None = None,
-                 normalization_form: str | None = None, ignore_merges: bool = False, lstrip_tokens=(),
-                 rstrip_tokens=(), **kwargs):
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        merges: list[str],
+        *,
+        add_prefix_space: bool = False,
+        special_tokens: dict[str, int] | None = None,
+        unk_token: str | None = None,
+        pad_token: str | None = None,
+        bos_ids=(),
+        eos_ids=(),
+        split_pattern: str | None = None,
+        normalization_form: str | None = None,
+        ignore_merges: bool = False,
+        lstrip_tokens=(),
+        rstrip_tokens=(),
+        **kwargs,
+    ):
         if normalization_form is not None and normalization_form.upper() not in ("NFC", "NFKC", "NFD", "NFKD"):
             raise InvalidInputError(
-                f"normalization_form must be NFC, NFKC, NFD, NFKD or None, got {normalization_form!r}.")
+                f"normalization_form must be NFC, NFKC, NFD, NFKD or None, got {normalization_form!r}."
+            )
         vocab = {str(k): int(v) for k, v in vocab.items()}
         special_tokens = dict(special_tokens or {})
         ids = {**vocab, **special_tokens}
@@ -331,19 +368,23 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
         self._split_regex, self._marks = split_pattern_to_re2(self.split_pattern or GPT2_SPLIT_PATTERN)
         encoder = bytes_to_unicode()
         self._byte_table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(tf.constant([bytes([b]) for b in range(256)]),
-                                                tf.constant([encoder[b] for b in range(256)])),
-            default_value="")
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant([bytes([b]) for b in range(256)]), tf.constant([encoder[b] for b in range(256)])
+            ),
+            default_value="",
+        )
         self._merge_table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(tf.constant(self.merges or ["\x00 \x00"], tf.string),
-                                                tf.range(max(len(self.merges), 1), dtype=tf.int64)),
-            default_value=_NO_RANK)
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(self.merges or ["\x00 \x00"], tf.string), tf.range(max(len(self.merges), 1), dtype=tf.int64)
+            ),
+            default_value=_NO_RANK,
+        )
         tokens = list(self.vocab)
         self._unk_id = self.vocab.get(self.unk_token, -1) if self.unk_token is not None else -1
         self._vocab_table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(tf.constant(tokens), tf.constant(list(self.vocab.values()),
-                                                                                 tf.int64)),
-            default_value=-1)
+            tf.lookup.KeyValueTensorInitializer(tf.constant(tokens), tf.constant(list(self.vocab.values()), tf.int64)),
+            default_value=-1,
+        )
         inverse = [""] * (max([*self.vocab.values(), *self.special_tokens.values(), -1]) + 1)
         for token, i in {**self.vocab, **self.special_tokens}.items():
             inverse[i] = token
@@ -373,11 +414,11 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             if processor.get("type") == "TemplateProcessing":
                 bos_ids, eos_ids = bos_eos_from_template(processor)
             elif processor.get("type") == "RobertaProcessing":  # <s> A </s></s> B </s>
-                template = dict(pair_template="roberta", cls_id=int(processor["cls"][1]),
-                                sep_id=int(processor["sep"][1]))
+                template = dict(
+                    pair_template="roberta", cls_id=int(processor["cls"][1]), sep_id=int(processor["sep"][1])
+                )
             elif processor.get("type") != "ByteLevel":
-                raise UnsupportedTokenizerError(
-                    f"Post-processor {processor.get('type')!r} is not supported in-graph.")
+                raise UnsupportedTokenizerError(f"Post-processor {processor.get('type')!r} is not supported in-graph.")
         added = spec.get("added_tokens", [])
         if any(t.get("single_word") for t in added):
             raise UnsupportedTokenizerError("Added tokens with single_word are not supported in-graph.")
@@ -385,14 +426,23 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             raise UnsupportedTokenizerError(
                 f"Added tokens with normalized: true are matched after the {form} normalizer in the tokenizers "
                 "library; the in-graph layer matches added tokens before normalising (set normalized: false "
-                "when the tokens are plain ASCII).")
+                "when the tokens are plain ASCII)."
+            )
         special = added_token_ids(spec)
-        options = dict(add_prefix_space=add_prefix_space, special_tokens=special,
-                       unk_token=model.get("unk_token"), pad_token=pad_token, bos_ids=bos_ids, eos_ids=eos_ids,
-                       split_pattern=split_pattern, normalization_form=form,
-                       ignore_merges=model.get("ignore_merges", False),
-                       lstrip_tokens=[t["content"] for t in added if t.get("lstrip")],
-                       rstrip_tokens=[t["content"] for t in added if t.get("rstrip")], **template)
+        options = dict(
+            add_prefix_space=add_prefix_space,
+            special_tokens=special,
+            unk_token=model.get("unk_token"),
+            pad_token=pad_token,
+            bos_ids=bos_ids,
+            eos_ids=eos_ids,
+            split_pattern=split_pattern,
+            normalization_form=form,
+            ignore_merges=model.get("ignore_merges", False),
+            lstrip_tokens=[t["content"] for t in added if t.get("lstrip")],
+            rstrip_tokens=[t["content"] for t in added if t.get("rstrip")],
+            **template,
+        )
         options.update(kwargs)
         return cls(model["vocab"], model.get("merges", []), **options)
 
@@ -410,11 +460,19 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(vocab=dict(self.vocab), merges=list(self.merges), add_prefix_space=self.add_prefix_space,
-                      special_tokens=dict(self.special_tokens), unk_token=self.unk_token, pad_token=self.pad_token,
-                      split_pattern=self.split_pattern, normalization_form=self.normalization_form,
-                      ignore_merges=self.ignore_merges, lstrip_tokens=self.lstrip_tokens,
-                      rstrip_tokens=self.rstrip_tokens)
+        config.update(
+            vocab=dict(self.vocab),
+            merges=list(self.merges),
+            add_prefix_space=self.add_prefix_space,
+            special_tokens=dict(self.special_tokens),
+            unk_token=self.unk_token,
+            pad_token=self.pad_token,
+            split_pattern=self.split_pattern,
+            normalization_form=self.normalization_form,
+            ignore_merges=self.ignore_merges,
+            lstrip_tokens=self.lstrip_tokens,
+            rstrip_tokens=self.rstrip_tokens,
+        )
         return config
 
     # ---------------------------------------------------------------- graph
@@ -462,7 +520,8 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             symbols = tf.ragged.boolean_mask(symbols, first | ~found[:, None])
             repeat = symbols.row_lengths()
             symbols = symbols.with_flat_values(
-                tf.where(tf.repeat(found, repeat), tf.repeat(whole, repeat), symbols.flat_values))
+                tf.where(tf.repeat(found, repeat), tf.repeat(whole, repeat), symbols.flat_values)
+            )
         if self._unk_id < 0:
             # as tokenizers' BPE: with no unk token a symbol missing from the vocabulary is dropped
             # before merging (not after), so its neighbours meet and may merge
@@ -493,8 +552,10 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             removed = tf.scatter_nd(chosen_index + 1, ones, [n]) > 0
             following = tf.concat([values, [""]], axis=0)[1:]
             values = tf.where(merged_here, tf.strings.join([values, following]), values)
-            word = tf.ragged.boolean_mask(tf.RaggedTensor.from_row_splits(values, splits, validate=False),
-                                         tf.RaggedTensor.from_row_splits(~removed, splits, validate=False))
+            word = tf.ragged.boolean_mask(
+                tf.RaggedTensor.from_row_splits(values, splits, validate=False),
+                tf.RaggedTensor.from_row_splits(~removed, splits, validate=False),
+            )
             return word.flat_values, word.row_splits, tf.reduce_any(chosen)
 
         def body(values, splits, _):
@@ -502,8 +563,11 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
 
         values, splits = symbols.flat_values, symbols.row_splits
         values, splits, _ = tf.while_loop(
-            lambda v, s, go: go, body, (values, splits, tf.constant(True)),
-            shape_invariants=(tf.TensorShape([None]), tf.TensorShape([None]), tf.TensorShape([])))
+            lambda v, s, go: go,
+            body,
+            (values, splits, tf.constant(True)),
+            shape_invariants=(tf.TensorShape([None]), tf.TensorShape([None]), tf.TensorShape([])),
+        )
         return tf.RaggedTensor.from_row_splits(values, splits, validate=False)
 
     def tokenize_plain(self, text):
@@ -579,7 +643,8 @@ def _normalization_form(normalizer: dict | None) -> str | None:
         return normalizer["type"]
     raise UnsupportedTokenizerError(
         f"Normalizer {normalizer.get('type')!r} is not supported by the in-graph byte-level BPE layer "
-        "(supported: none, NFC, NFKC, NFD, NFKD).")
+        "(supported: none, NFC, NFKC, NFD, NFKD)."
+    )
 
 
 def _byte_level_pre_tokenizer(pre: dict | None) -> tuple[str | None, bool]:
@@ -592,13 +657,16 @@ def _byte_level_pre_tokenizer(pre: dict | None) -> tuple[str | None, bool]:
     if kinds != ["Split", "ByteLevel"] or steps[1].get("use_regex", True):
         raise UnsupportedTokenizerError(
             f"TFByteLevelBPETokenizer reproduces ByteLevel (GPT-2 regex) or Sequence[Split(regex), "
-            f"ByteLevel(use_regex=false)] pre-tokenizers, got {pre.get('type')!r} {kinds}.")
+            f"ByteLevel(use_regex=false)] pre-tokenizers, got {pre.get('type')!r} {kinds}."
+        )
     split = steps[0]
     if "Regex" not in (split.get("pattern") or {}):
-        raise UnsupportedTokenizerError(f"Split with a {split.get('pattern')!r} pattern is not supported in-graph "
-                                        "(only Regex patterns are).")
+        raise UnsupportedTokenizerError(
+            f"Split with a {split.get('pattern')!r} pattern is not supported in-graph (only Regex patterns are)."
+        )
     if split.get("behavior") != "Isolated" or split.get("invert"):
         raise UnsupportedTokenizerError(
             f"Split behavior {split.get('behavior')!r} (invert={split.get('invert')}) is not supported in-graph; "
-            "only Isolated with invert false is.")
+            "only Isolated with invert false is."
+        )
     return split["pattern"]["Regex"], bool(steps[1].get("add_prefix_space", False))

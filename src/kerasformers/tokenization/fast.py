@@ -38,8 +38,13 @@ from kerasformers.tokenization.files import (
 )
 from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
 
-__all__ = ["BatchEncoding", "PreTrainedTokenizerFast", "load_pretrained_tokenizer", "tokenizer_from_gguf",
-           "clean_up_tokenization"]
+__all__ = [
+    "BatchEncoding",
+    "PreTrainedTokenizerFast",
+    "load_pretrained_tokenizer",
+    "tokenizer_from_gguf",
+    "clean_up_tokenization",
+]
 
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
@@ -59,8 +64,15 @@ TENSOR_TYPES = ("np", "tf")
 # same way; any other class loads tokenizer.json as it is (transformers' TokenizersBackend).
 _FAMILY_OF_CLASS = {
     **dict.fromkeys(
-        ["BertTokenizer", "DistilBertTokenizer", "ElectraTokenizer", "ConvBertTokenizer", "MobileBertTokenizer",
-         "SqueezeBertTokenizer", "LayoutLMTokenizer"],
+        [
+            "BertTokenizer",
+            "DistilBertTokenizer",
+            "ElectraTokenizer",
+            "ConvBertTokenizer",
+            "MobileBertTokenizer",
+            "SqueezeBertTokenizer",
+            "LayoutLMTokenizer",
+        ],
         "bert",
     ),
     **dict.fromkeys(["RobertaTokenizer", "BartTokenizer", "LongformerTokenizer", "LEDTokenizer"], "roberta"),
@@ -77,30 +89,78 @@ _CLASS_OF_MODEL_TYPE = {
     **dict.fromkeys(["gpt2", "gpt_neo", "gptj", "codegen", "opt"], "GPT2Tokenizer"),
 }
 _CLASSES_WITH_TOKEN_TYPE_IDS = {
-    "BertTokenizer", "ElectraTokenizer", "ConvBertTokenizer", "MobileBertTokenizer", "SqueezeBertTokenizer",
-    "LayoutLMTokenizer", "LxmertTokenizer", "DPRContextEncoderTokenizer", "DPRQuestionEncoderTokenizer",
-    "DebertaTokenizer", "DebertaV2Tokenizer", "FNetTokenizer", "CanineTokenizer", "LayoutLMv2Tokenizer",
-    "MarkupLMTokenizer", "TapasTokenizer",
+    "BertTokenizer",
+    "ElectraTokenizer",
+    "ConvBertTokenizer",
+    "MobileBertTokenizer",
+    "SqueezeBertTokenizer",
+    "LayoutLMTokenizer",
+    "LxmertTokenizer",
+    "DPRContextEncoderTokenizer",
+    "DPRQuestionEncoderTokenizer",
+    "DebertaTokenizer",
+    "DebertaV2Tokenizer",
+    "FNetTokenizer",
+    "CanineTokenizer",
+    "LayoutLMv2Tokenizer",
+    "MarkupLMTokenizer",
+    "TapasTokenizer",
 }
 _DEFAULT_SPECIAL_TOKENS = {
-    "bert": {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
-             "mask_token": "[MASK]"},
-    "roberta": {"bos_token": "<s>", "eos_token": "</s>", "sep_token": "</s>", "cls_token": "<s>",
-                "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>"},
+    "bert": {
+        "unk_token": "[UNK]",
+        "sep_token": "[SEP]",
+        "pad_token": "[PAD]",
+        "cls_token": "[CLS]",
+        "mask_token": "[MASK]",
+    },
+    "roberta": {
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "sep_token": "</s>",
+        "cls_token": "<s>",
+        "unk_token": "<unk>",
+        "pad_token": "<pad>",
+        "mask_token": "<mask>",
+    },
     "gpt2": {"unk_token": "<|endoftext|>", "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"},
 }
 
 # Keys of tokenizer_config.json that describe one load (paths, transformers bookkeeping, the
 # padding/truncation that transformers copies out of tokenizer.json) rather than the tokenizer.
 _CONFIG_KEYS_NOT_SAVED = {
-    "name_or_path", "tokenizer_file", "vocab_file", "merges_file", "special_tokens_map_file", "added_tokens_decoder",
-    "auto_map", "is_local", "local_files_only", "backend", "files_loaded", "max_length", "stride",
-    "truncation_strategy", "pad_to_multiple_of", "pad_token_type_id", "_commit_hash", "_from_auto",
-    "additional_special_tokens", "extra_special_tokens",
+    "name_or_path",
+    "tokenizer_file",
+    "vocab_file",
+    "merges_file",
+    "special_tokens_map_file",
+    "added_tokens_decoder",
+    "auto_map",
+    "is_local",
+    "local_files_only",
+    "backend",
+    "files_loaded",
+    "max_length",
+    "stride",
+    "truncation_strategy",
+    "pad_to_multiple_of",
+    "pad_token_type_id",
+    "_commit_hash",
+    "_from_auto",
+    "additional_special_tokens",
+    "extra_special_tokens",
 }
 # transformers' from_pretrained arguments that mean nothing offline; accepted so code runs unchanged.
-_IGNORED_LOAD_ARGUMENTS = {"use_fast", "local_files_only", "force_download", "token", "trust_remote_code",
-                           "proxies", "resume_download", "_from_auto"}
+_IGNORED_LOAD_ARGUMENTS = {
+    "use_fast",
+    "local_files_only",
+    "force_download",
+    "token",
+    "trust_remote_code",
+    "proxies",
+    "resume_download",
+    "_from_auto",
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,7 +235,8 @@ class BatchEncoding(dict):
     def _encoding(self, batch_index: int) -> Encoding:
         if not self._encodings:
             raise InvalidInputError(
-                "This BatchEncoding holds no tokenizers encodings (it was built from plain values).")
+                "This BatchEncoding holds no tokenizers encodings (it was built from plain values)."
+            )
         return self._encodings[batch_index]
 
     def tokens(self, batch_index: int = 0) -> list[str]:
@@ -260,7 +321,8 @@ def _special_token_property(name: str) -> property:
     def set(self, value: str | AddedToken | None) -> None:
         if value is not None and not isinstance(value, (str, AddedToken)):
             raise InvalidInputError(
-                f"{name} must be a string, a tokenizers.AddedToken or None, got {type(value).__name__}.")
+                f"{name} must be a string, a tokenizers.AddedToken or None, got {type(value).__name__}."
+            )
         self._special_tokens[name] = value
 
     return property(get, set, doc=f"The {name.replace('_', ' ')} as a string, or None when the tokenizer has none.")
@@ -324,7 +386,8 @@ class PreTrainedTokenizerFast:
     ):
         if tokenizer_object is None and tokenizer_file is None:
             raise InvalidInputError(
-                "Pass tokenizer_object (a tokenizers.Tokenizer) or tokenizer_file (a tokenizer.json).")
+                "Pass tokenizer_object (a tokenizers.Tokenizer) or tokenizer_file (a tokenizer.json)."
+            )
         self._tokenizer = tokenizer_object if tokenizer_object is not None else load_tokenizer_file(tokenizer_file)
         # A tokenizer.json may switch on fixed padding/truncation; like transformers, every call
         # sets its own instead.
@@ -335,7 +398,8 @@ class PreTrainedTokenizerFast:
         unknown = set(special_tokens) - set(SPECIAL_TOKEN_NAMES)
         if unknown:
             raise InvalidInputTypeError(
-                f"Unexpected arguments {sorted(unknown)}; special tokens are {SPECIAL_TOKEN_NAMES}.")
+                f"Unexpected arguments {sorted(unknown)}; special tokens are {SPECIAL_TOKEN_NAMES}."
+            )
         self._special_tokens: dict[str, str | AddedToken | None] = dict.fromkeys(SPECIAL_TOKEN_NAMES)
         for name, value in special_tokens.items():
             setattr(self, name, value)
@@ -470,7 +534,8 @@ class PreTrainedTokenizerFast:
         if is_batched:
             if isinstance(text_pair, str):
                 raise InvalidInputTypeError(
-                    "When `text` is a batch, `text_pair` must be a list of the same length, not a string.")
+                    "When `text` is a batch, `text_pair` must be a list of the same length, not a string."
+                )
             if text_pair is not None and len(text) != len(text_pair):
                 raise InvalidInputError(f"`text` has {len(text)} examples but `text_pair` has {len(text_pair)}.")
             inputs = list(zip(text, text_pair)) if text_pair is not None else list(text)
@@ -538,8 +603,15 @@ class PreTrainedTokenizerFast:
             [101, 7592, 2088, 102]
         """
         return self(
-            text, text_pair, add_special_tokens=add_special_tokens, padding=padding, truncation=truncation,
-            max_length=max_length, stride=stride, padding_side=padding_side, return_tensors=return_tensors,
+            text,
+            text_pair,
+            add_special_tokens=add_special_tokens,
+            padding=padding,
+            truncation=truncation,
+            max_length=max_length,
+            stride=stride,
+            padding_side=padding_side,
+            return_tensors=return_tensors,
         )["input_ids"]
 
     def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False) -> list[str]:
@@ -612,8 +684,11 @@ class PreTrainedTokenizerFast:
         missing = 0 if target is None else target - length
         if missing <= 0:
             return example
-        fill_values = {main_input: self.pad_token_id, "token_type_ids": self.pad_token_type_id,
-                       "special_tokens_mask": 1}
+        fill_values = {
+            main_input: self.pad_token_id,
+            "token_type_ids": self.pad_token_type_id,
+            "special_tokens_mask": 1,
+        }
         if return_attention_mask:
             fill_values["attention_mask"] = 0
         for key, fill in fill_values.items():
@@ -752,17 +827,23 @@ class PreTrainedTokenizerFast:
         so generated ids may land there.
         """
         if not isinstance(ids, list):
-            raise InvalidInputTypeError(f"`{argument}` must be a list of int token ids (or a batch of them, an array "
-                                        f"or a tensor), got {type(ids).__name__}{_short_repr(ids)}.")
+            raise InvalidInputTypeError(
+                f"`{argument}` must be a list of int token ids (or a batch of them, an array "
+                f"or a tensor), got {type(ids).__name__}{_short_repr(ids)}."
+            )
         for item in ids:
             if not isinstance(item, int):
-                raise InvalidInputTypeError(f"`{argument}` must hold int token ids, but holds a {type(item).__name__}"
-                                            f"{_short_repr(item)}; to get ids from text, call the tokenizer on the "
-                                            "text.")
+                raise InvalidInputTypeError(
+                    f"`{argument}` must hold int token ids, but holds a {type(item).__name__}"
+                    f"{_short_repr(item)}; to get ids from text, call the tokenizer on the "
+                    "text."
+                )
         if ids and min(ids) < 0:
             size = len(self)
-            raise InvalidInputError(f"`{argument}` holds the id {min(ids)}; token ids are not negative (the "
-                                    f"vocabulary has ids 0 to {size - 1}, {size} tokens).")
+            raise InvalidInputError(
+                f"`{argument}` holds the id {min(ids)}; token ids are not negative (the "
+                f"vocabulary has ids 0 to {size - 1}, {size} tokens)."
+            )
 
     def batch_decode(
         self,
@@ -952,8 +1033,10 @@ class PreTrainedTokenizerFast:
                 setattr(self, name, value)
                 added += self.add_tokens([value], special_tokens=True)
             else:
-                raise InvalidInputError(f"{name!r} is not a special token name; use one of {SPECIAL_TOKEN_NAMES} "
-                                        "or 'additional_special_tokens'.")
+                raise InvalidInputError(
+                    f"{name!r} is not a special token name; use one of {SPECIAL_TOKEN_NAMES} "
+                    "or 'additional_special_tokens'."
+                )
         return added
 
     def _add_missing_special_tokens(self) -> None:
@@ -984,8 +1067,18 @@ def clean_up_tokenization(text: str) -> str:
         >>> clean_up_tokenization("hello , world ! it 's")
         "hello, world! it's"
     """
-    for spaced, joined in ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
-                           (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")):
+    for spaced, joined in (
+        (" .", "."),
+        (" ?", "?"),
+        (" !", "!"),
+        (" ,", ","),
+        (" ' ", "'"),
+        (" n't", "n't"),
+        (" 'm", "'m"),
+        (" 's", "'s"),
+        (" 've", "'ve"),
+        (" 're", "'re"),
+    ):
         text = text.replace(spaced, joined)
     return text
 
@@ -1037,8 +1130,12 @@ def tokenizer_from_gguf(path: str | os.PathLike, **kwargs) -> PreTrainedTokenize
     """
     vocab = read_gguf_vocab(path)
     backend = Tokenizer.from_str(json.dumps(gguf_tokenizer_json(vocab)))
-    special = {"bos_token": vocab.token(vocab.bos_token_id), "eos_token": vocab.token(vocab.eos_token_id),
-               "unk_token": vocab.token(vocab.unknown_token_id), "pad_token": vocab.token(vocab.padding_token_id)}
+    special = {
+        "bos_token": vocab.token(vocab.bos_token_id),
+        "eos_token": vocab.token(vocab.eos_token_id),
+        "unk_token": vocab.token(vocab.unknown_token_id),
+        "pad_token": vocab.token(vocab.padding_token_id),
+    }
     options = {name: token for name, token in special.items() if token is not None}
     options.update(kwargs)
     return PreTrainedTokenizerFast(backend, name_or_path=os.fspath(path), **options)
@@ -1121,7 +1218,11 @@ def _build_backend(folder: Path, family: str | None, tokenizer_class: str | None
         family = family or "gpt2"
         read_bpe_files(vocab_json, merges_txt)  # the same checks, and the same errors, as the in-graph loader
         model = BPE.from_file(
-            str(vocab_json), str(merges_txt), dropout=None, continuing_subword_prefix="", end_of_word_suffix="",
+            str(vocab_json),
+            str(merges_txt),
+            dropout=None,
+            continuing_subword_prefix="",
+            end_of_word_suffix="",
             fuse_unk=False,
         )
         backend = Tokenizer(model)
@@ -1180,6 +1281,7 @@ def _set_family_post_processor(
 
 def _template_post_processor(bos: tuple[str, int] | None, eos: tuple[str, int] | None):
     """``[bos] $A [eos]`` / ``[bos] $A [eos] [bos] $B [eos]`` with the optional tokens left out."""
+
     def with_specials(sequence: str, type_id: int) -> str:
         parts = [f"{bos[0]}:{type_id}"] if bos else []
         parts.append(f"${sequence}:{type_id}")
@@ -1197,8 +1299,10 @@ def _missing_files_error(folder: Path, tokenizer_class: str | None) -> Tokenizer
     present = sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
     hint = ""
     if (folder / "tokenizer.model").is_file() or (folder / "spiece.model").is_file():
-        hint = ("\nIt has a SentencePiece model, which kerasformers reads only through tokenizer.json: convert it "
-                "once with transformers (AutoTokenizer.from_pretrained(folder).save_pretrained(folder)).")
+        hint = (
+            "\nIt has a SentencePiece model, which kerasformers reads only through tokenizer.json: convert it "
+            "once with transformers (AutoTokenizer.from_pretrained(folder).save_pretrained(folder))."
+        )
     return TokenizerFilesNotFoundError(
         f"Cannot build a tokenizer from {folder}"
         + (f" (tokenizer class {tokenizer_class})" if tokenizer_class else "")
@@ -1222,16 +1326,23 @@ def _as_token(value) -> str | AddedToken | None:
     if value is None or isinstance(value, (str, AddedToken)):
         return value
     if isinstance(value, dict) and "content" in value:
-        fields = {key: value[key] for key in ("content", "single_word", "lstrip", "rstrip", "normalized")
-                  if key in value}
+        fields = {
+            key: value[key] for key in ("content", "single_word", "lstrip", "rstrip", "normalized") if key in value
+        }
         return AddedToken(**fields, special=True)
     raise InvalidInputError(f"A special token must be a string or a dict with 'content', got {value!r}.")
 
 
 def _special_added_token(token: str | AddedToken) -> AddedToken:
     if isinstance(token, AddedToken):
-        return AddedToken(token.content, single_word=token.single_word, lstrip=token.lstrip, rstrip=token.rstrip,
-                          normalized=token.normalized, special=True)
+        return AddedToken(
+            token.content,
+            single_word=token.single_word,
+            lstrip=token.lstrip,
+            rstrip=token.rstrip,
+            normalized=token.normalized,
+            special=True,
+        )
     return AddedToken(token, special=True, normalized=False)
 
 

@@ -28,14 +28,28 @@ from tokenizers import Tokenizer
 
 from kerasformers.errors import TokenizerFileError, UnsupportedTokenizerError
 
-__all__ = ["read_text_file", "read_json_file", "read_json_object", "read_tokenizer_json", "load_tokenizer_file",
-           "read_bpe_files", "file_error", "tokenizer_spec", "tokenizer_kind", "post_processors", "template_tokens",
-           "bos_eos_from_template", "added_token_ids"]
+__all__ = [
+    "read_text_file",
+    "read_json_file",
+    "read_json_object",
+    "read_tokenizer_json",
+    "load_tokenizer_file",
+    "read_bpe_files",
+    "file_error",
+    "tokenizer_spec",
+    "tokenizer_kind",
+    "post_processors",
+    "template_tokens",
+    "bos_eos_from_template",
+    "added_token_ids",
+]
 
 TOKENIZER_FILE = "tokenizer.json"
 
-_FIX_FILE = ("Re-download the checkpoint's tokenizer files, or write them again with "
-             "tokenizer.save_pretrained(folder) from a tokenizer that loads.")
+_FIX_FILE = (
+    "Re-download the checkpoint's tokenizer files, or write them again with "
+    "tokenizer.save_pretrained(folder) from a tokenizer that loads."
+)
 
 
 # ------------------------------------------------------------------------------- file readers
@@ -66,8 +80,9 @@ def read_text_file(path: str | os.PathLike, allow_empty: bool = False) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise file_error(path, f"is not UTF-8 text (byte {error.start} cannot be decoded; a binary or "
-                               "damaged file?)") from None
+        raise file_error(
+            path, f"is not UTF-8 text (byte {error.start} cannot be decoded; a binary or damaged file?)"
+        ) from None
 
 
 def read_json_file(path: str | os.PathLike) -> Any:
@@ -113,8 +128,9 @@ def read_tokenizer_json(path: str | os.PathLike) -> dict:
     spec = read_json_file(path)
     if not isinstance(spec, dict) or not isinstance(spec.get("model"), dict):
         found = f"keys {sorted(spec)[:8]}" if isinstance(spec, dict) else f"a JSON {type(spec).__name__}"
-        raise file_error(path, f"is JSON but not a tokenizer (a tokenizer.json is an object with a 'model'; "
-                               f"found {found})")
+        raise file_error(
+            path, f"is JSON but not a tokenizer (a tokenizer.json is an object with a 'model'; found {found})"
+        )
     return spec
 
 
@@ -131,8 +147,11 @@ def load_tokenizer_file(path: str | os.PathLike) -> Tokenizer:
         if not Path(path).is_file():
             raise
         read_tokenizer_json(path)  # names the problem when it is the text or the JSON
-        raise file_error(path, f"is a JSON tokenizer the tokenizers library cannot read ({error}); it may come "
-                               "from a newer tokenizers version or be damaged") from None
+        raise file_error(
+            path,
+            f"is a JSON tokenizer the tokenizers library cannot read ({error}); it may come "
+            "from a newer tokenizers version or be damaged",
+        ) from None
 
 
 def read_bpe_files(vocab_json: str | os.PathLike, merges_txt: str | os.PathLike) -> tuple[dict[str, int], list[str]]:
@@ -235,14 +254,15 @@ def bos_eos_from_template(processor: dict) -> tuple[list[int], list[int]]:
     """
 
     def layout(items):
-        return [item["SpecialToken"]["id"] if "SpecialToken" in item else "$" + item["Sequence"]["id"]
-                for item in items]
+        return [
+            item["SpecialToken"]["id"] if "SpecialToken" in item else "$" + item["Sequence"]["id"] for item in items
+        ]
 
     single = layout(processor.get("single", []))
     if single.count("$A") != 1 or any(p.startswith("$") and p != "$A" for p in single):
         raise UnsupportedTokenizerError(f"Cannot read the template {single!r} in-graph.")
     cut = single.index("$A")
-    bos, eos = single[:cut], single[cut + 1:]
+    bos, eos = single[:cut], single[cut + 1 :]
     pair = layout(processor.get("pair", []))
     if pair and pair != bos + ["$A"] + eos + bos + ["$B"] + eos:
         raise UnsupportedTokenizerError(f"Cannot reproduce the pair template {pair!r} in-graph.")
@@ -262,5 +282,8 @@ def added_token_ids(spec: dict, unnormalized_only: bool = False) -> dict[str, in
         >>> added_token_ids({"added_tokens": [{"content": "[PAD]", "id": 0, "normalized": False}]})
         {'[PAD]': 0}
     """
-    return {token["content"]: int(token["id"]) for token in spec.get("added_tokens", [])
-            if not (unnormalized_only and token.get("normalized", True))}
+    return {
+        token["content"]: int(token["id"])
+        for token in spec.get("added_tokens", [])
+        if not (unnormalized_only and token.get("normalized", True))
+    }

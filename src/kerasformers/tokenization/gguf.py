@@ -27,37 +27,49 @@ import numpy as np
 
 from kerasformers.errors import TokenizerFileError, UnsupportedGGUFTokenizerError
 
-__all__ = ["GGUFVocab", "read_gguf_metadata", "read_gguf_vocab", "gguf_tokenizer_json", "sentencepiece_merges",
-           "PRE_TOKENIZER_PATTERNS"]
+__all__ = [
+    "GGUFVocab",
+    "read_gguf_metadata",
+    "read_gguf_vocab",
+    "gguf_tokenizer_json",
+    "sentencepiece_merges",
+    "PRE_TOKENIZER_PATTERNS",
+]
 
 # llama.cpp token types (llama_token_type), the same numbers as SentencePiece's piece types
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 
 # The Split regexes of the original tokenizer.json files, by llama.cpp's ``tokenizer.ggml.pre`` name
 PRE_TOKENIZER_PATTERNS = {
-    "llama-bpe": ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
-                  "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"),
-    "qwen2": ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
-              "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"),
+    "llama-bpe": (
+        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
+        "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+    ),
+    "qwen2": (
+        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
+        "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+    ),
 }
 # Byte-level BPE vocabularies whose pre-tokeniser is GPT-2's own regex
 _GPT2_PRE = ("default", "gpt-2")
 SPM_SPACE = "\u2581"  # SentencePiece's visible space
 # Llama 2's (legacy) normaliser in tokenizer.json: a leading "▁", every space as "▁"
-LLAMA_LEGACY_NORMALIZERS = [{"type": "Prepend", "prepend": SPM_SPACE},
-                            {"type": "Replace", "pattern": {"String": " "}, "content": SPM_SPACE}]
+LLAMA_LEGACY_NORMALIZERS = [
+    {"type": "Prepend", "prepend": SPM_SPACE},
+    {"type": "Replace", "pattern": {"String": " "}, "content": SPM_SPACE},
+]
 
 
 @dataclasses.dataclass
 class GGUFVocab:
     """The tokenizer fields of a GGUF file (``tokenizer.ggml.*``)."""
 
-    model: str                   # "gpt2" (byte-level BPE) or "llama" (SentencePiece)
-    pre: str                     # the pre-tokeniser's name, e.g. "llama-bpe", "qwen2", "default"
+    model: str  # "gpt2" (byte-level BPE) or "llama" (SentencePiece)
+    pre: str  # the pre-tokeniser's name, e.g. "llama-bpe", "qwen2", "default"
     tokens: list[str]
     token_types: list[int]
-    scores: list[float] | None   # SentencePiece scores
-    merges: list[str] | None     # BPE merges, "left right"
+    scores: list[float] | None  # SentencePiece scores
+    merges: list[str] | None  # BPE merges, "left right"
     bos_token_id: int | None
     eos_token_id: int | None
     unknown_token_id: int | None
@@ -95,19 +107,22 @@ def read_gguf_metadata(path: str | os.PathLike) -> dict:
     if bytes(data[:4]) != b"GGUF":
         raise TokenizerFileError(f"{os.fspath(path)} is not a GGUF file (it does not start with b'GGUF').")
     if len(data) < 24:
-        raise TokenizerFileError(f"{os.fspath(path)} is truncated ({len(data)} bytes, shorter than a GGUF "
-                                 "header). Re-download the GGUF file.")
+        raise TokenizerFileError(
+            f"{os.fspath(path)} is truncated ({len(data)} bytes, shorter than a GGUF "
+            "header). Re-download the GGUF file."
+        )
     version, _, count = struct.unpack_from("<IQQ", data, 4)
     if version not in (2, 3):
         raise UnsupportedGGUFTokenizerError(
-            f"{os.fspath(path)} is GGUF version {version}; versions 2 and 3 are supported.")
+            f"{os.fspath(path)} is GGUF version {version}; versions 2 and 3 are supported."
+        )
     offset = 24
 
     def string():
         nonlocal offset
         (length,) = struct.unpack_from("<Q", data, offset)
         offset += 8 + length
-        return str(data[offset - length:offset], "utf-8")
+        return str(data[offset - length : offset], "utf-8")
 
     def value(kind):
         nonlocal offset
@@ -138,7 +153,8 @@ def read_gguf_metadata(path: str | os.PathLike) -> dict:
         problem = "is truncated" if cut_short else "is damaged"
         raise TokenizerFileError(
             f"{os.fspath(path)} {problem}: its metadata stops making sense at byte {min(offset, len(data))} of "
-            f"{len(data)} ({error}). Re-download the GGUF file.") from None
+            f"{len(data)} ({error}). Re-download the GGUF file."
+        ) from None
     return metadata
 
 
@@ -158,11 +174,18 @@ def read_gguf_vocab(path: str | os.PathLike) -> GGUFVocab:
     if field("tokens") is None:
         raise UnsupportedGGUFTokenizerError(f"{os.fspath(path)} holds no tokenizer (no tokenizer.ggml.tokens field).")
     return GGUFVocab(
-        model=field("model"), pre=field("pre", "default"), tokens=list(field("tokens")),
-        token_types=[int(t) for t in field("token_type", [])], scores=field("scores"), merges=field("merges"),
-        bos_token_id=field("bos_token_id"), eos_token_id=field("eos_token_id"),
-        unknown_token_id=field("unknown_token_id"), padding_token_id=field("padding_token_id"),
-        add_bos_token=field("add_bos_token"), add_eos_token=field("add_eos_token"),
+        model=field("model"),
+        pre=field("pre", "default"),
+        tokens=list(field("tokens")),
+        token_types=[int(t) for t in field("token_type", [])],
+        scores=field("scores"),
+        merges=field("merges"),
+        bos_token_id=field("bos_token_id"),
+        eos_token_id=field("eos_token_id"),
+        unknown_token_id=field("unknown_token_id"),
+        padding_token_id=field("padding_token_id"),
+        add_bos_token=field("add_bos_token"),
+        add_eos_token=field("add_eos_token"),
         chat_template=field("chat_template"),
     )
 
@@ -189,22 +212,37 @@ def gguf_tokenizer_json(vocab: GGUFVocab) -> dict:
     else:
         raise UnsupportedGGUFTokenizerError(
             f"GGUF tokenizer model {vocab.model!r} is not supported; supported: 'gpt2' (byte-level BPE), "
-            "'llama' (SentencePiece).")
+            "'llama' (SentencePiece)."
+        )
     spec["added_tokens"] = [
-        {"id": i, "content": token, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False,
-         "special": kind == CONTROL or kind == UNKNOWN}
+        {
+            "id": i,
+            "content": token,
+            "single_word": False,
+            "lstrip": False,
+            "rstrip": False,
+            "normalized": False,
+            "special": kind == CONTROL or kind == UNKNOWN,
+        }
         for i, (token, kind) in enumerate(zip(vocab.tokens, vocab.token_types))
         if kind in (CONTROL, USER_DEFINED, UNKNOWN)
     ]
     add_bos = add_bos_default if vocab.add_bos_token is None else bool(vocab.add_bos_token)
     add_eos = bool(vocab.add_eos_token)
-    specials = [(vocab.token(i), i) for i, on in ((vocab.bos_token_id, add_bos), (vocab.eos_token_id, add_eos))
-                if on and i is not None]
-    template = _template(vocab.token(vocab.bos_token_id) if add_bos else None,
-                         vocab.token(vocab.eos_token_id) if add_eos else None, specials)
+    specials = [
+        (vocab.token(i), i)
+        for i, on in ((vocab.bos_token_id, add_bos), (vocab.eos_token_id, add_eos))
+        if on and i is not None
+    ]
+    template = _template(
+        vocab.token(vocab.bos_token_id) if add_bos else None,
+        vocab.token(vocab.eos_token_id) if add_eos else None,
+        specials,
+    )
     post = spec.pop("post_processor", None)
-    spec["post_processor"] = ({"type": "Sequence", "processors": [post, template]} if post and template
-                              else post or template)
+    spec["post_processor"] = (
+        {"type": "Sequence", "processors": [post, template]} if post and template else post or template
+    )
     spec.setdefault("version", "1.0")
     spec.setdefault("truncation", None)
     spec.setdefault("padding", None)
@@ -215,19 +253,35 @@ def gguf_tokenizer_json(vocab: GGUFVocab) -> dict:
 def _byte_level_bpe_json(vocab: GGUFVocab) -> dict:
     if vocab.merges is None:
         raise UnsupportedGGUFTokenizerError("A byte-level BPE GGUF vocabulary needs tokenizer.ggml.merges.")
-    model = {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
-             "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
-             "vocab": {token: i for i, token in enumerate(vocab.tokens)}, "merges": list(vocab.merges)}
+    model = {
+        "type": "BPE",
+        "dropout": None,
+        "unk_token": None,
+        "continuing_subword_prefix": None,
+        "end_of_word_suffix": None,
+        "fuse_unk": False,
+        "byte_fallback": False,
+        "ignore_merges": False,
+        "vocab": {token: i for i, token in enumerate(vocab.tokens)},
+        "merges": list(vocab.merges),
+    }
     byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
-    spec = {"normalizer": None, "model": model, "decoder": dict(byte_level),
-            "post_processor": {**byte_level, "trim_offsets": False}}
+    spec = {
+        "normalizer": None,
+        "model": model,
+        "decoder": dict(byte_level),
+        "post_processor": {**byte_level, "trim_offsets": False},
+    }
     if vocab.pre in _GPT2_PRE:
         spec["pre_tokenizer"] = byte_level
     elif vocab.pre in PRE_TOKENIZER_PATTERNS:
-        split = {"type": "Split", "pattern": {"Regex": PRE_TOKENIZER_PATTERNS[vocab.pre]}, "behavior": "Isolated",
-                 "invert": False}
-        spec["pre_tokenizer"] = {"type": "Sequence",
-                                 "pretokenizers": [split, {**byte_level, "use_regex": False}]}
+        split = {
+            "type": "Split",
+            "pattern": {"Regex": PRE_TOKENIZER_PATTERNS[vocab.pre]},
+            "behavior": "Isolated",
+            "invert": False,
+        }
+        spec["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [split, {**byte_level, "use_regex": False}]}
         if vocab.pre == "llama-bpe":
             model["ignore_merges"] = True  # Llama 3: a word that is a token is never split
         if vocab.pre == "qwen2":
@@ -235,7 +289,8 @@ def _byte_level_bpe_json(vocab: GGUFVocab) -> dict:
     else:
         raise UnsupportedGGUFTokenizerError(
             f"Pre-tokeniser {vocab.pre!r} is not supported; supported: "
-            f"{', '.join([*_GPT2_PRE, *PRE_TOKENIZER_PATTERNS])}.")
+            f"{', '.join([*_GPT2_PRE, *PRE_TOKENIZER_PATTERNS])}."
+        )
     return spec
 
 
@@ -249,8 +304,11 @@ def sentencepiece_merges(pieces: dict[str, int], scores: dict[str, float]) -> li
     """
     merges = []
     for piece, score in scores.items():
-        local = [(piece[:cut], piece[cut:]) for cut in range(1, len(piece))
-                 if piece[:cut] in pieces and piece[cut:] in pieces]
+        local = [
+            (piece[:cut], piece[cut:])
+            for cut in range(1, len(piece))
+            if piece[:cut] in pieces and piece[cut:] in pieces
+        ]
         local.sort(key=lambda pair: (pieces[pair[0]], pieces[pair[1]]))
         merges.extend((score, left, right) for left, right in local)
     merges.sort(key=lambda merge: -merge[0])  # stable: equal scores keep the order above
@@ -261,17 +319,34 @@ def _sentencepiece_bpe_json(vocab: GGUFVocab) -> dict:
     if vocab.scores is None:
         raise UnsupportedGGUFTokenizerError("A SentencePiece GGUF vocabulary needs tokenizer.ggml.scores.")
     pieces = {token: i for i, token in enumerate(vocab.tokens)}
-    mergeable = {token: float(score) for token, score, kind in zip(vocab.tokens, vocab.scores, vocab.token_types)
-                 if kind in (NORMAL, USER_DEFINED)}
+    mergeable = {
+        token: float(score)
+        for token, score, kind in zip(vocab.tokens, vocab.scores, vocab.token_types)
+        if kind in (NORMAL, USER_DEFINED)
+    }
     unk = vocab.token(vocab.unknown_token_id)
-    model = {"type": "BPE", "dropout": None, "unk_token": unk, "continuing_subword_prefix": None,
-             "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": BYTE in vocab.token_types,
-             "ignore_merges": False, "vocab": pieces, "merges": sentencepiece_merges(pieces, mergeable)}
+    model = {
+        "type": "BPE",
+        "dropout": None,
+        "unk_token": unk,
+        "continuing_subword_prefix": None,
+        "end_of_word_suffix": None,
+        "fuse_unk": True,
+        "byte_fallback": BYTE in vocab.token_types,
+        "ignore_merges": False,
+        "vocab": pieces,
+        "merges": sentencepiece_merges(pieces, mergeable),
+    }
     normalizer = {"type": "Sequence", "normalizers": [dict(step) for step in LLAMA_LEGACY_NORMALIZERS]}
-    decoder = {"type": "Sequence", "decoders": [
-        {"type": "Replace", "pattern": {"String": SPM_SPACE}, "content": " "},
-        {"type": "ByteFallback"}, {"type": "Fuse"},
-        {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
+    decoder = {
+        "type": "Sequence",
+        "decoders": [
+            {"type": "Replace", "pattern": {"String": SPM_SPACE}, "content": " "},
+            {"type": "ByteFallback"},
+            {"type": "Fuse"},
+            {"type": "Strip", "content": " ", "start": 1, "stop": 0},
+        ],
+    }
     return {"normalizer": normalizer, "pre_tokenizer": None, "model": model, "decoder": decoder}
 
 
@@ -286,5 +361,9 @@ def _template(bos: str | None, eos: str | None, specials: list[tuple[str, int]])
             items.append({"SpecialToken": {"id": eos, "type_id": type_id}})
         return items
 
-    return {"type": "TemplateProcessing", "single": sequence("A", 0), "pair": sequence("A", 0) + sequence("B", 1),
-            "special_tokens": {token: {"id": token, "ids": [i], "tokens": [token]} for token, i in specials}}
+    return {
+        "type": "TemplateProcessing",
+        "single": sequence("A", 0),
+        "pair": sequence("A", 0) + sequence("B", 1),
+        "special_tokens": {token: {"id": token, "ids": [i], "tokens": [token]} for token, i in specials},
+    }

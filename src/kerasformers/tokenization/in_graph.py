@@ -35,17 +35,30 @@ import tensorflow as tf
 from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 from kerasformers.hub import cache_dir
 
-__all__ = ["TFTokenizerLayer", "UNICODE_WHITESPACE", "DECODER_LAYER_DEFAULTS", "replace_invalid_utf8",
-           "special_token_pattern", "special_token_table", "split_special_tokens", "allow_string_batches_in_keras",
-           "tf_text", "re2_class", "cached_json", "ragged_prefix"]
+__all__ = [
+    "TFTokenizerLayer",
+    "UNICODE_WHITESPACE",
+    "DECODER_LAYER_DEFAULTS",
+    "replace_invalid_utf8",
+    "special_token_pattern",
+    "special_token_table",
+    "split_special_tokens",
+    "allow_string_batches_in_keras",
+    "tf_text",
+    "re2_class",
+    "cached_json",
+    "ragged_prefix",
+]
 
 # Unicode White_Space as an RE2 class (RE2's \s is ASCII only; tokenizers uses the Unicode property)
-UNICODE_WHITESPACE = ("[\\t\\n\\x{b}\\f\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}"
-                      "\\x{205f}\\x{3000}]")
+UNICODE_WHITESPACE = (
+    "[\\t\\n\\x{b}\\f\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
+)
 PADDING = ("longest", "max_length", "do_not_pad")
 # Layer options of tokenizers with a BOS / EOS template (GPT-2, Llama...): no token types, no length limit
-DECODER_LAYER_DEFAULTS = dict(cls_id=None, sep_id=None, pair_template="bos_eos", return_token_type_ids=False,
-                              max_length=None, truncation=False)
+DECODER_LAYER_DEFAULTS = dict(
+    cls_id=None, sep_id=None, pair_template="bos_eos", return_token_type_ids=False, max_length=None, truncation=False
+)
 TRUNCATION = ("longest_first", "only_first", "only_second", "do_not_truncate")
 
 
@@ -189,8 +202,12 @@ def special_token_pattern(tokens, lstrip=(), rstrip=()) -> tuple[str | None, str
     if not tokens:
         return None, None
     ordered = sorted(tokens, key=len, reverse=True)
-    pattern = "|".join((f"{UNICODE_WHITESPACE}*" if t in lstrip else "") + re.escape(t)
-                       + (f"{UNICODE_WHITESPACE}*" if t in rstrip else "") for t in ordered)
+    pattern = "|".join(
+        (f"{UNICODE_WHITESPACE}*" if t in lstrip else "")
+        + re.escape(t)
+        + (f"{UNICODE_WHITESPACE}*" if t in rstrip else "")
+        for t in ordered
+    )
     strip = f"^{UNICODE_WHITESPACE}+|{UNICODE_WHITESPACE}+$" if lstrip or rstrip else None
     return pattern, strip
 
@@ -204,9 +221,11 @@ def special_token_table(special_tokens: dict[str, int]) -> tf.lookup.StaticHashT
     """
     tokens = list(special_tokens)
     return tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(tf.constant(tokens, tf.string),
-                                            tf.constant([special_tokens[t] for t in tokens], tf.int64)),
-        default_value=-1)
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(tokens, tf.string), tf.constant([special_tokens[t] for t in tokens], tf.int64)
+        ),
+        default_value=-1,
+    )
 
 
 def split_special_tokens(text, pattern: str, table, tokenize_plain, strip: str | None = None):
@@ -228,8 +247,7 @@ def split_special_tokens(text, pattern: str, table, tokenize_plain, strip: str |
     special_ids = table.lookup(keys)
     is_special = special_ids >= 0
     plain = tokenize_plain(tf.where(is_special, "", flat))
-    single = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(special_ids, is_special),
-                                              tf.cast(is_special, tf.int64))
+    single = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(special_ids, is_special), tf.cast(is_special, tf.int64))
     pieces = tf.concat([single, plain], axis=1)
     return segments.with_flat_values(pieces).merge_dims(1, 2)
 
@@ -275,11 +293,24 @@ class TFTokenizerLayer(keras.layers.Layer):
         # so a .keras file holding a tokenizer layer (e.g. a functional model on strings) loads back
         keras.saving.register_keras_serializable(package="kerasformers")(cls)
 
-    def __init__(self, *, cls_id: int | None, sep_id: int | None, pad_id: int, bos_ids=(), eos_ids=(),
-                 pair_template: str = "bert", padding: str | bool = "longest", truncation: str | bool = True,
-                 max_length: int | None = 512, pad_to_multiple_of: int | None = None,
-                 return_token_type_ids: bool = True, return_attention_mask: bool = True,
-                 add_special_tokens: bool = True, **kwargs):
+    def __init__(
+        self,
+        *,
+        cls_id: int | None,
+        sep_id: int | None,
+        pad_id: int,
+        bos_ids=(),
+        eos_ids=(),
+        pair_template: str = "bert",
+        padding: str | bool = "longest",
+        truncation: str | bool = True,
+        max_length: int | None = 512,
+        pad_to_multiple_of: int | None = None,
+        return_token_type_ids: bool = True,
+        return_attention_mask: bool = True,
+        add_special_tokens: bool = True,
+        **kwargs,
+    ):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
         # done here, not on import: a model holding this layer may get a list of str in predict()
@@ -297,13 +328,21 @@ class TFTokenizerLayer(keras.layers.Layer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(cls_id=self.cls_id, sep_id=self.sep_id, pad_id=self.pad_id, bos_ids=self.bos_ids,
-                      eos_ids=self.eos_ids, pair_template=self.pair_template, padding=self.padding,
-                      truncation=self.truncation, max_length=self.max_length,
-                      pad_to_multiple_of=self.pad_to_multiple_of,
-                      return_token_type_ids=self.return_token_type_ids,
-                      return_attention_mask=self.return_attention_mask,
-                      add_special_tokens=self.add_special_tokens)
+        config.update(
+            cls_id=self.cls_id,
+            sep_id=self.sep_id,
+            pad_id=self.pad_id,
+            bos_ids=self.bos_ids,
+            eos_ids=self.eos_ids,
+            pair_template=self.pair_template,
+            padding=self.padding,
+            truncation=self.truncation,
+            max_length=self.max_length,
+            pad_to_multiple_of=self.pad_to_multiple_of,
+            return_token_type_ids=self.return_token_type_ids,
+            return_attention_mask=self.return_attention_mask,
+            add_special_tokens=self.add_special_tokens,
+        )
         return config
 
     def __call__(self, text, text_pair=None, **kwargs):
@@ -336,8 +375,10 @@ class TFTokenizerLayer(keras.layers.Layer):
         try:
             text = tf.convert_to_tensor(text, dtype_hint=tf.string)
         except (ValueError, TypeError) as error:  # e.g. lists of different lengths, mixed types
-            raise InvalidInputError(f"`{name}` must be a string, a list of strings or a string tensor (rank 0 or 1); "
-                                    f"TensorFlow cannot make a tensor of it ({error}).") from None
+            raise InvalidInputError(
+                f"`{name}` must be a string, a list of strings or a string tensor (rank 0 or 1); "
+                f"TensorFlow cannot make a tensor of it ({error})."
+            ) from None
         if text.dtype != tf.string:
             raise InvalidInputTypeError(f"`{name}` must be strings, got a tensor of {text.dtype.name}.")
         if text.shape.rank == 0:
@@ -345,8 +386,10 @@ class TFTokenizerLayer(keras.layers.Layer):
         elif text.shape.rank == 2:  # (batch, 1), as keras.Input(shape=(1,), dtype="string") gives
             text = tf.reshape(text, [-1])
         elif text.shape.rank != 1:
-            raise InvalidInputError(f"`{name}` must be a batch of strings (rank 1), got a tensor of rank "
-                                    f"{text.shape.rank} and shape {text.shape}.")
+            raise InvalidInputError(
+                f"`{name}` must be a batch of strings (rank 1), got a tensor of rank "
+                f"{text.shape.rank} and shape {text.shape}."
+            )
         return text
 
     def _num_special(self, pair: bool) -> int:
@@ -396,8 +439,11 @@ class TFTokenizerLayer(keras.layers.Layer):
 
         def const(ids):
             ids = [i for i in ids if i is not None]
-            return tf.RaggedTensor.from_tensor(tf.tile(tf.constant([ids], tf.int64), [batch, 1])) if ids \
+            return (
+                tf.RaggedTensor.from_tensor(tf.tile(tf.constant([ids], tf.int64), [batch, 1]))
+                if ids
                 else tf.RaggedTensor.from_tensor(tf.zeros([batch, 0], tf.int64))
+            )
 
         if not self.add_special_tokens:
             parts = [(first, 0, 0)] + ([(second, 1, 0)] if second is not None else [])
@@ -423,9 +469,18 @@ class TFTokenizerLayer(keras.layers.Layer):
         missing = tf.cast(length, tf.int32) - tf.shape(dense)[1]
         return tf.pad(dense, [[0, 0], [0, missing]], constant_values=tf.cast(value, ragged.dtype))
 
-    def call(self, text, text_pair=None, padding=None, truncation=None, max_length=None,
-             pad_to_multiple_of=None, return_token_type_ids=None, return_attention_mask=None,
-             return_special_tokens_mask: bool = False):
+    def call(
+        self,
+        text,
+        text_pair=None,
+        padding=None,
+        truncation=None,
+        max_length=None,
+        pad_to_multiple_of=None,
+        return_token_type_ids=None,
+        return_attention_mask=None,
+        return_special_tokens_mask: bool = False,
+    ):
         """Tokenize a batch of strings (and optional pairs) into padded int64 model inputs."""
         padding = self.padding if padding is None else padding
         truncation = self.truncation if truncation is None else truncation
@@ -451,8 +506,7 @@ class TFTokenizerLayer(keras.layers.Layer):
             first, second = self._truncate(first, second, int(max_length), truncation)
         ids, types, special = self._with_special_tokens(first, second)
         mask = tf.ones_like(ids)
-        outputs = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask,
-                   "special_tokens_mask": special}
+        outputs = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask, "special_tokens_mask": special}
         if padding != "do_not_pad":
             if padding == "max_length":
                 length = tf.constant(int(max_length), tf.int64)
@@ -462,14 +516,14 @@ class TFTokenizerLayer(keras.layers.Layer):
             if pad_to_multiple_of:
                 multiple = tf.constant(int(pad_to_multiple_of), tf.int64)
                 length = (length + multiple - 1) // multiple * multiple
-            outputs = {"input_ids": self._pad(ids, self.pad_id, length),
-                       "token_type_ids": self._pad(types, 0, length),
-                       "attention_mask": self._pad(mask, 0, length),
-                       "special_tokens_mask": self._pad(special, 1, length)}
-        return_token_type_ids = self.return_token_type_ids if return_token_type_ids is None \
-            else return_token_type_ids
-        return_attention_mask = self.return_attention_mask if return_attention_mask is None \
-            else return_attention_mask
+            outputs = {
+                "input_ids": self._pad(ids, self.pad_id, length),
+                "token_type_ids": self._pad(types, 0, length),
+                "attention_mask": self._pad(mask, 0, length),
+                "special_tokens_mask": self._pad(special, 1, length),
+            }
+        return_token_type_ids = self.return_token_type_ids if return_token_type_ids is None else return_token_type_ids
+        return_attention_mask = self.return_attention_mask if return_attention_mask is None else return_attention_mask
         if not return_token_type_ids:
             outputs.pop("token_type_ids")
         if not return_attention_mask:
@@ -497,5 +551,6 @@ class TFTokenizerLayer(keras.layers.Layer):
         Example:
             >>> layer.tokenize_with_special_tokens(tf.constant(["a [SEP] b"]))
         """
-        return split_special_tokens(text, self.special_pattern, self.special_table, self.tokenize_plain,
-                                    self.special_strip)
+        return split_special_tokens(
+            text, self.special_pattern, self.special_table, self.tokenize_plain, self.special_strip
+        )

@@ -81,6 +81,7 @@ _ESCAPE_RE = "\\x{10fffe}"
 # 40 unk_id, 41 bos_id, 42 eos_id, 43 pad_id, 45 unk_piece, 46 bos_piece, 47 eos_piece, 48 pad_piece},
 # NormalizerSpec {1 name, 3 add_dummy_prefix, 4 remove_extra_whitespaces, 5 escape_whitespaces}.
 
+
 def _varint(value: int) -> bytes:
     value &= (1 << 64) - 1  # negative int32 values are written as 10-byte two's complement
     out = bytearray()
@@ -128,12 +129,12 @@ def _fields(data: bytes):
         if wire == 0:
             value, offset = _read_varint(data, offset)
         elif wire == 1:
-            value, offset = data[offset:offset + 8], offset + 8
+            value, offset = data[offset : offset + 8], offset + 8
         elif wire == 2:
             length, offset = _read_varint(data, offset)
-            value, offset = data[offset:offset + length], offset + length
+            value, offset = data[offset : offset + length], offset + length
         elif wire == 5:
-            value, offset = data[offset:offset + 4], offset + 4
+            value, offset = data[offset : offset + 4], offset + 4
         else:
             raise TokenizerFileError(f"Not a SentencePiece model: unexpected protobuf wire type {wire}.")
         yield number, value
@@ -143,10 +144,19 @@ def _int32(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def sentencepiece_model_proto(pieces: list[str], scores: list[float], types: list[int], *, unk_id: int,
-                              bos_id: int = -1, eos_id: int = -1, pad_id: int = -1,
-                              byte_fallback: bool = False, model_type: int = BPE,
-                              add_dummy_prefix: bool = True) -> bytes:
+def sentencepiece_model_proto(
+    pieces: list[str],
+    scores: list[float],
+    types: list[int],
+    *,
+    unk_id: int,
+    bos_id: int = -1,
+    eos_id: int = -1,
+    pad_id: int = -1,
+    byte_fallback: bool = False,
+    model_type: int = BPE,
+    add_dummy_prefix: bool = True,
+) -> bytes:
     """A serialized SentencePiece ``ModelProto`` with Llama's normaliser.
 
     The normaliser adds a dummy prefix "▁" (unless ``add_dummy_prefix=False``), keeps runs of
@@ -161,8 +171,10 @@ def sentencepiece_model_proto(pieces: list[str], scores: list[float], types: lis
         ['<unk>', '▁', 'a', '▁a']
     """
     if not len(pieces) == len(scores) == len(types):
-        raise InvalidInputError(f"pieces, scores and types must have one entry per piece, got {len(pieces)}, "
-                                f"{len(scores)} and {len(types)}.")
+        raise InvalidInputError(
+            f"pieces, scores and types must have one entry per piece, got {len(pieces)}, "
+            f"{len(scores)} and {len(types)}."
+        )
     if [i for i, kind in enumerate(types) if kind == UNKNOWN] != [unk_id]:
         raise InvalidInputError(f"Exactly one piece, unk_id={unk_id}, must have the unknown type ({UNKNOWN}).")
     seen = set()
@@ -184,8 +196,9 @@ def sentencepiece_model_proto(pieces: list[str], scores: list[float], types: lis
     for number, i in ((45, unk_id), (46, bos_id), (47, eos_id), (48, pad_id)):
         if piece_name(i if i is not None else -1) is not None:
             trainer += _bytes_field(number, piece_name(i))
-    normalizer = (_bytes_field(1, "identity") + _int_field(3, bool(add_dummy_prefix)) + _int_field(4, False)
-                  + _int_field(5, True))
+    normalizer = (
+        _bytes_field(1, "identity") + _int_field(3, bool(add_dummy_prefix)) + _int_field(4, False) + _int_field(5, True)
+    )
     out += _bytes_field(2, trainer) + _bytes_field(3, normalizer)
     return bytes(out)
 
@@ -200,8 +213,15 @@ def read_sentencepiece_model_proto(data: bytes) -> dict:
     """
     pieces, scores, types = [], [], []
     # proto defaults, for fields the file leaves out
-    info = {"model_type": UNIGRAM, "unk_id": 0, "bos_id": 1, "eos_id": 2, "pad_id": -1, "byte_fallback": False,
-            "add_dummy_prefix": True}
+    info = {
+        "model_type": UNIGRAM,
+        "unk_id": 0,
+        "bos_id": 1,
+        "eos_id": 2,
+        "pad_id": -1,
+        "byte_fallback": False,
+        "add_dummy_prefix": True,
+    }
     try:
         for number, value in _fields(data):
             if number == 1:
@@ -254,9 +274,18 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
         <tf.Tensor: shape=(1, 5), dtype=int64, numpy=array([[    1, 15043,  3186,     1,  1449]])>
     """
 
-    def __init__(self, model_proto: bytes | str, *, special_tokens: dict[str, int] | None = None,
-                 skip_ids=None, prepend_scheme: str | None = None, strip_leading_space: bool | None = None,
-                 bos_ids=(), eos_ids=(), **kwargs):
+    def __init__(
+        self,
+        model_proto: bytes | str,
+        *,
+        special_tokens: dict[str, int] | None = None,
+        skip_ids=None,
+        prepend_scheme: str | None = None,
+        strip_leading_space: bool | None = None,
+        bos_ids=(),
+        eos_ids=(),
+        **kwargs,
+    ):
         # bytes, or base64 text as get_config writes it (a .keras config is JSON)
         self.model_proto = base64.b64decode(model_proto) if isinstance(model_proto, str) else bytes(model_proto)
         info = read_sentencepiece_model_proto(self.model_proto)
@@ -270,14 +299,20 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
         self.skip_ids = sorted({int(i) for i in skip_ids})
         if prepend_scheme not in (None, "always", "first", "never"):
             raise InvalidInputError(
-                f"prepend_scheme must be None, 'always', 'first' or 'never', got {prepend_scheme!r}.")
+                f"prepend_scheme must be None, 'always', 'first' or 'never', got {prepend_scheme!r}."
+            )
         if prepend_scheme is not None and info["add_dummy_prefix"]:
-            raise InvalidInputError("prepend_scheme adds the leading '▁' itself: it needs a model whose normaliser "
-                                    "does not (add_dummy_prefix=False), or prepend_scheme=None.")
+            raise InvalidInputError(
+                "prepend_scheme adds the leading '▁' itself: it needs a model whose normaliser "
+                "does not (add_dummy_prefix=False), or prepend_scheme=None."
+            )
         self.prepend_scheme = prepend_scheme
         # the decoder drops the one leading space a dummy prefix put there
-        self.strip_leading_space = bool(info["add_dummy_prefix"] or prepend_scheme not in (None, "never")) \
-            if strip_leading_space is None else bool(strip_leading_space)
+        self.strip_leading_space = (
+            bool(info["add_dummy_prefix"] or prepend_scheme not in (None, "never"))
+            if strip_leading_space is None
+            else bool(strip_leading_space)
+        )
         self.vocab_size = len(info["pieces"])
         self._build_graph_parts(info)
 
@@ -298,15 +333,20 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(model_proto=base64.b64encode(self.model_proto).decode("ascii"),
-                      special_tokens=dict(self.special_tokens), skip_ids=list(self.skip_ids),
-                      prepend_scheme=self.prepend_scheme, strip_leading_space=self.strip_leading_space)
+        config.update(
+            model_proto=base64.b64encode(self.model_proto).decode("ascii"),
+            special_tokens=dict(self.special_tokens),
+            skip_ids=list(self.skip_ids),
+            prepend_scheme=self.prepend_scheme,
+            strip_leading_space=self.strip_leading_space,
+        )
         return config
 
     # ---------------------------------------------------------------- construction
     @classmethod
-    def from_model_file(cls, path: str | os.PathLike, *, add_bos: bool = True, add_eos: bool = False,
-                        **kwargs) -> "TFSentencePieceTokenizer":
+    def from_model_file(
+        cls, path: str | os.PathLike, *, add_bos: bool = True, add_eos: bool = False, **kwargs
+    ) -> "TFSentencePieceTokenizer":
         """Build from a SentencePiece ``tokenizer.model`` file, used as is.
 
         The file does not say which special tokens a model expects around a text: Llama adds
@@ -318,8 +358,9 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
         """
         path = Path(path)
         if not path.is_file():
-            raise TokenizerFilesNotFoundError(f"No SentencePiece model at {os.fspath(path)}; pass the path of a "
-                                              "tokenizer.model file.")
+            raise TokenizerFilesNotFoundError(
+                f"No SentencePiece model at {os.fspath(path)}; pass the path of a tokenizer.model file."
+            )
         proto = path.read_bytes()
         info = read_sentencepiece_model_proto(proto)
         pieces, types = info["pieces"], info["types"]
@@ -329,12 +370,14 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
             if not on:
                 return []
             if not 0 <= i < len(pieces):
-                raise InvalidInputError(f"{os.fspath(path)} defines no BOS / EOS piece to add; pass add_bos=False / "
-                                        "add_eos=False.")
+                raise InvalidInputError(
+                    f"{os.fspath(path)} defines no BOS / EOS piece to add; pass add_bos=False / add_eos=False."
+                )
             return [i]
 
-        options = dict(special_tokens=special, bos_ids=ids(add_bos, info["bos_id"]),
-                       eos_ids=ids(add_eos, info["eos_id"]))
+        options = dict(
+            special_tokens=special, bos_ids=ids(add_bos, info["bos_id"]), eos_ids=ids(add_eos, info["eos_id"])
+        )
         if 0 <= info["pad_id"] < len(pieces):
             options["pad_id"] = info["pad_id"]
         options.update(kwargs)
@@ -355,10 +398,12 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
         if vocab.model != "llama":
             raise UnsupportedTokenizerError(
                 f"{os.fspath(path)} holds a {vocab.model!r} tokenizer, not SentencePiece ('llama'); use "
-                "kerasformers.tokenization.tokenizer_from_gguf and TFAutoTokenizer.from_tokenizer for it.")
+                "kerasformers.tokenization.tokenizer_from_gguf and TFAutoTokenizer.from_tokenizer for it."
+            )
         if vocab.scores is None:
-            raise UnsupportedTokenizerError(f"{os.fspath(path)} has no tokenizer.ggml.scores; SentencePiece "
-                                            "needs the piece scores.")
+            raise UnsupportedTokenizerError(
+                f"{os.fspath(path)} has no tokenizer.ggml.scores; SentencePiece needs the piece scores."
+            )
         unk_id = vocab.unknown_token_id
         if unk_id is None:
             unk_id = next((i for i, kind in enumerate(vocab.token_types) if kind == UNKNOWN), None)
@@ -366,20 +411,30 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
             raise UnsupportedTokenizerError(f"{os.fspath(path)} defines no unknown token; SentencePiece needs one.")
         # SentencePiece allows one unknown piece: other "unknown" tokens (padding slots) become control ones,
         # which are likewise never produced by encoding and dropped by decoding
-        types = [UNKNOWN if i == unk_id else CONTROL if kind == UNKNOWN else kind
-                 for i, kind in enumerate(vocab.token_types)]
+        types = [
+            UNKNOWN if i == unk_id else CONTROL if kind == UNKNOWN else kind for i, kind in enumerate(vocab.token_types)
+        ]
         proto = sentencepiece_model_proto(
-            vocab.tokens, vocab.scores, types, unk_id=unk_id, bos_id=_or(vocab.bos_token_id),
-            eos_id=_or(vocab.eos_token_id), pad_id=_or(vocab.padding_token_id), byte_fallback=BYTE in types)
+            vocab.tokens,
+            vocab.scores,
+            types,
+            unk_id=unk_id,
+            bos_id=_or(vocab.bos_token_id),
+            eos_id=_or(vocab.eos_token_id),
+            pad_id=_or(vocab.padding_token_id),
+            byte_fallback=BYTE in types,
+        )
         add_bos = True if vocab.add_bos_token is None else bool(vocab.add_bos_token)
         add_eos = bool(vocab.add_eos_token)
         kinds = vocab.token_types
         options = dict(
-            special_tokens={t: i for i, (t, kind) in enumerate(zip(vocab.tokens, kinds))
-                            if kind in (CONTROL, USER_DEFINED, UNKNOWN)},
+            special_tokens={
+                t: i for i, (t, kind) in enumerate(zip(vocab.tokens, kinds)) if kind in (CONTROL, USER_DEFINED, UNKNOWN)
+            },
             skip_ids=[i for i, kind in enumerate(kinds) if kind in (CONTROL, UNKNOWN)],
             bos_ids=[vocab.bos_token_id] if add_bos and vocab.bos_token_id is not None else [],
-            eos_ids=[vocab.eos_token_id] if add_eos and vocab.eos_token_id is not None else [])
+            eos_ids=[vocab.eos_token_id] if add_eos and vocab.eos_token_id is not None else [],
+        )
         if vocab.padding_token_id is not None:
             options["pad_id"] = vocab.padding_token_id
         options.update(kwargs)
@@ -415,8 +470,14 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
             return cls.from_spec(spec, model_file=model_file, **options, **kwargs)
 
     @classmethod
-    def from_spec(cls, spec: dict, pad_token: str | None = None, unk_token: str | None = None,
-                  model_file: str | os.PathLike | None = None, **kwargs) -> "TFSentencePieceTokenizer":
+    def from_spec(
+        cls,
+        spec: dict,
+        pad_token: str | None = None,
+        unk_token: str | None = None,
+        model_file: str | os.PathLike | None = None,
+        **kwargs,
+    ) -> "TFSentencePieceTokenizer":
         """Build from the parsed contents of a Llama 2 kind ``tokenizer.json`` (see :meth:`from_tokenizer`).
 
         With ``model_file`` (the checkpoint's ``tokenizer.model``, whose pieces must be the
@@ -435,8 +496,9 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
             vocab.setdefault(token["content"], int(token["id"]))
         size = max(vocab.values()) + 1
         if sorted(vocab.values()) != list(range(size)):
-            raise UnsupportedTokenizerError("The vocabulary's ids are not 0..n-1 without gaps, which a "
-                                            "SentencePiece model needs.")
+            raise UnsupportedTokenizerError(
+                "The vocabulary's ids are not 0..n-1 without gaps, which a SentencePiece model needs."
+            )
         pieces = [""] * size
         for token, i in vocab.items():
             pieces[i] = token
@@ -447,23 +509,33 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
             # SentencePiece needs an unknown piece; with every byte a piece it is never produced
             unk = next((t["content"] for t in added if t.get("special")), None)
         if unk not in vocab:
-            raise UnsupportedTokenizerError(f"The tokenizer has no unknown token in its vocabulary (got {unk!r}); "
-                                            "SentencePiece needs one.")
+            raise UnsupportedTokenizerError(
+                f"The tokenizer has no unknown token in its vocabulary (got {unk!r}); SentencePiece needs one."
+            )
         # special added tokens are control pieces (never made by merges, dropped by decoding, as
         # decode(skip_special_tokens=True)); the others user-defined (decoded as their text)
         control = {t["content"] for t in added if t.get("special")} | {unk}
         if model_file is None:
-            scores, types = _scores_from_merges(pieces, vocab, model.get("merges", []), byte_fallback,
-                                                control, set(special) - control)
+            scores, types = _scores_from_merges(
+                pieces, vocab, model.get("merges", []), byte_fallback, control, set(special) - control
+            )
             types[vocab[unk]] = UNKNOWN
-            proto = sentencepiece_model_proto(pieces, scores, types, unk_id=vocab[unk], byte_fallback=byte_fallback,
-                                              add_dummy_prefix=prepend_scheme is None)
+            proto = sentencepiece_model_proto(
+                pieces,
+                scores,
+                types,
+                unk_id=vocab[unk],
+                byte_fallback=byte_fallback,
+                add_dummy_prefix=prepend_scheme is None,
+            )
         else:
             proto = Path(model_file).read_bytes()
             info = read_sentencepiece_model_proto(proto)
-            if info["pieces"] != pieces[:len(info["pieces"])]:
-                raise UnsupportedTokenizerError(f"The pieces of {os.fspath(model_file)} are not the tokenizer's "
-                                                "vocabulary; it is not the model this tokenizer was converted from.")
+            if info["pieces"] != pieces[: len(info["pieces"])]:
+                raise UnsupportedTokenizerError(
+                    f"The pieces of {os.fspath(model_file)} are not the tokenizer's "
+                    "vocabulary; it is not the model this tokenizer was converted from."
+                )
             if prepend_scheme is not None and info["add_dummy_prefix"]:
                 # the layer adds the "▁" as Metaspace does; protobuf merges a repeated message field,
                 # so this appended normalizer_spec turns off the model's own dummy prefix alone
@@ -473,9 +545,14 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
             if processor.get("type") != "TemplateProcessing":
                 raise UnsupportedTokenizerError(f"Post-processor {processor.get('type')!r} is not supported in-graph.")
             bos_ids, eos_ids = bos_eos_from_template(processor)
-        options = dict(special_tokens=special, skip_ids=[int(t["id"]) for t in added if t.get("special")],
-                       prepend_scheme=prepend_scheme, strip_leading_space=strip_leading_space,
-                       bos_ids=bos_ids, eos_ids=eos_ids)
+        options = dict(
+            special_tokens=special,
+            skip_ids=[int(t["id"]) for t in added if t.get("special")],
+            prepend_scheme=prepend_scheme,
+            strip_leading_space=strip_leading_space,
+            bos_ids=bos_ids,
+            eos_ids=eos_ids,
+        )
         if pad_token is not None:
             if pad_token not in vocab:
                 raise InvalidInputError(f"pad_token {pad_token!r} is not in the vocabulary.")
@@ -528,8 +605,9 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
         flat = tf.strings.regex_replace(flat, _ESCAPE_RE + "0", "\x00")
         flat = tf.strings.regex_replace(flat, _ESCAPE_RE + "e", _ESCAPE)
         plain = self._encode(tf.where(is_special, "", flat), tf.equal(starts.flat_values, 0))
-        single = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(special_ids, is_special),
-                                                  tf.cast(is_special, tf.int64))
+        single = tf.RaggedTensor.from_row_lengths(
+            tf.boolean_mask(special_ids, is_special), tf.cast(is_special, tf.int64)
+        )
         return segments.with_flat_values(tf.concat([single, plain], axis=1)).merge_dims(1, 2)
 
     def ids_to_tokens(self, ids):
@@ -572,8 +650,11 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
         first_in_row = tf.equal(position, tf.gather(ids.row_splits, ids.value_rowids()))
         previous_byte = tf.concat([[False], is_byte[:-1]], axis=0) & ~first_in_row
         run = tf.cumsum(tf.cast(is_byte & ~previous_byte, tf.int64)) - 1
-        runs = tf.strings.unsorted_segment_join(tf.boolean_mask(text, is_byte), tf.boolean_mask(run, is_byte),
-                                                tf.reduce_max(tf.concat([run + 1, [0]], axis=0)))
+        runs = tf.strings.unsorted_segment_join(
+            tf.boolean_mask(text, is_byte),
+            tf.boolean_mask(run, is_byte),
+            tf.reduce_max(tf.concat([run + 1, [0]], axis=0)),
+        )
         checked = tf.strings.unicode_transcode(runs, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
         valid_run = tf.equal(checked, runs)
         valid = tf.gather(tf.concat([valid_run, [True]], axis=0), tf.where(is_byte, run, tf.size(runs, tf.int64)))
@@ -593,8 +674,11 @@ def _or(value: int | None) -> int:
 
 
 _LLAMA_NORMALIZER = LLAMA_LEGACY_NORMALIZERS
-_LLAMA_DECODER = [{"type": "Replace", "pattern": {"String": _SPM}, "content": " "}, {"type": "ByteFallback"},
-                  {"type": "Fuse"}]
+_LLAMA_DECODER = [
+    {"type": "Replace", "pattern": {"String": _SPM}, "content": " "},
+    {"type": "ByteFallback"},
+    {"type": "Fuse"},
+]
 
 
 def _check_llama_kind(spec: dict) -> tuple[str | None, bool]:
@@ -604,54 +688,77 @@ def _check_llama_kind(spec: dict) -> tuple[str | None, bool]:
     if kind != "BPE":
         raise UnsupportedTokenizerError(
             f"TFSentencePieceTokenizer reproduces SentencePiece BPE tokenizers of the Llama 2 kind; this one's "
-            f"model is {kind!r}.")
-    if model.get("continuing_subword_prefix") or model.get("end_of_word_suffix") or model.get("dropout") \
-            or model.get("ignore_merges"):
-        raise UnsupportedTokenizerError("BPE subword prefixes / suffixes / dropout / ignore_merges have no "
-                                        "SentencePiece equivalent.")
+            f"model is {kind!r}."
+        )
+    if (
+        model.get("continuing_subword_prefix")
+        or model.get("end_of_word_suffix")
+        or model.get("dropout")
+        or model.get("ignore_merges")
+    ):
+        raise UnsupportedTokenizerError(
+            "BPE subword prefixes / suffixes / dropout / ignore_merges have no SentencePiece equivalent."
+        )
     if not model.get("byte_fallback") and not model.get("fuse_unk"):
-        raise UnsupportedTokenizerError("A BPE model without byte_fallback must fuse unknown tokens (fuse_unk) "
-                                        "to match SentencePiece.")
+        raise UnsupportedTokenizerError(
+            "A BPE model without byte_fallback must fuse unknown tokens (fuse_unk) to match SentencePiece."
+        )
 
     def only(step, keys):
         return {k: v for k, v in step.items() if k in keys}
 
     normalizer = spec.get("normalizer") or {}
-    steps = normalizer.get("normalizers", []) if normalizer.get("type") == "Sequence" else \
-        [normalizer] if normalizer else []
+    steps = (
+        normalizer.get("normalizers", [])
+        if normalizer.get("type") == "Sequence"
+        else [normalizer]
+        if normalizer
+        else []
+    )
     pre = spec.get("pre_tokenizer") or {}
     if [only(step, ("type", "prepend", "pattern", "content")) for step in steps] == _LLAMA_NORMALIZER and not pre:
         prepend_scheme = None  # SentencePiece's own dummy prefix, as Llama 2's legacy normaliser
-    elif not steps and pre.get("type") == "Metaspace" and pre.get("replacement", _SPM) == _SPM \
-            and pre.get("split", True) is False:
+    elif (
+        not steps
+        and pre.get("type") == "Metaspace"
+        and pre.get("replacement", _SPM) == _SPM
+        and pre.get("split", True) is False
+    ):
         prepend_scheme = pre.get("prepend_scheme") or ("always" if pre.get("add_prefix_space", True) else "never")
     else:
         raise UnsupportedTokenizerError(
             "TFSentencePieceTokenizer reproduces Llama 2's normaliser (Prepend('▁'), Replace(' ', '▁')) without a "
             "pre-tokenizer, or a Metaspace('▁', split=False) pre-tokenizer without a normaliser; this tokenizer "
-            f"has normaliser {[step.get('type') for step in steps]} and pre-tokenizer {pre.get('type')!r}.")
+            f"has normaliser {[step.get('type') for step in steps]} and pre-tokenizer {pre.get('type')!r}."
+        )
     decoder = spec.get("decoder") or {}
     parts = decoder.get("decoders", []) if decoder.get("type") == "Sequence" else [decoder]
     if [only(step, ("type", "pattern", "content")) for step in parts[:3]] == _LLAMA_DECODER and (
-            len(parts) == 3 or len(parts) == 4 and only(parts[3], ("type", "content", "stop"))
-            == {"type": "Strip", "content": " ", "stop": 0} and parts[3].get("start") in (0, 1)):
+        len(parts) == 3
+        or len(parts) == 4
+        and only(parts[3], ("type", "content", "stop")) == {"type": "Strip", "content": " ", "stop": 0}
+        and parts[3].get("start") in (0, 1)
+    ):
         strip = len(parts) == 4 and parts[3]["start"] == 1
     elif decoder.get("type") == "Metaspace" and decoder.get("replacement", _SPM) == _SPM:
         strip = decoder.get("prepend_scheme", "always") != "never" and decoder.get("add_prefix_space", True)
     else:
         raise UnsupportedTokenizerError(
             f"The decoder {decoder.get('type')!r} is not the Llama kind (Replace('▁', ' '), ByteFallback, Fuse, "
-            "Strip) that the in-graph detokenize reproduces.")
+            "Strip) that the in-graph detokenize reproduces."
+        )
     for token in spec.get("added_tokens", []):
         if token.get("lstrip") or token.get("rstrip") or token.get("single_word") or token.get("normalized"):
             raise UnsupportedTokenizerError(
                 f"Added token {token.get('content')!r} has lstrip / rstrip / single_word / normalized set, which "
-                "the in-graph tokenizer does not reproduce.")
+                "the in-graph tokenizer does not reproduce."
+            )
     return prepend_scheme, bool(strip)
 
 
-def _scores_from_merges(pieces: list[str], vocab: dict[str, int], merges, byte_fallback: bool,
-                        control: set[str], user_defined: set[str]):
+def _scores_from_merges(
+    pieces: list[str], vocab: dict[str, int], merges, byte_fallback: bool, control: set[str], user_defined: set[str]
+):
     """SentencePiece scores and types giving the segmentation of BPE ``merges``.
 
     SentencePiece merges the adjacent pair whose result has the highest score (leftmost on
@@ -671,7 +778,8 @@ def _scores_from_merges(pieces: list[str], vocab: dict[str, int], merges, byte_f
                 f"The merges making {piece!r} are not consecutive, so no SentencePiece scores reproduce their "
                 "order (some conversions interleave the merges of equally scored pieces). Build the layer from "
                 "the original SentencePiece model: put tokenizer.model in the tokenizer's folder, or use "
-                "TFSentencePieceTokenizer.from_model_file / from_gguf.")
+                "TFSentencePieceTokenizer.from_model_file / from_gguf."
+            )
         first_rank.setdefault(piece, rank)
         merge_set.add((left, right))
     byte_piece = re.compile(r"<0x[0-9A-F]{2}>")
@@ -685,13 +793,15 @@ def _scores_from_merges(pieces: list[str], vocab: dict[str, int], merges, byte_f
             scores.append(0.0)
             types.append(CONTROL)
             continue
-        splits = [(piece[:cut], piece[cut:]) for cut in range(1, len(piece))
-                  if piece[:cut] in vocab and piece[cut:] in vocab]
+        splits = [
+            (piece[:cut], piece[cut:]) for cut in range(1, len(piece)) if piece[:cut] in vocab and piece[cut:] in vocab
+        ]
         missing = [s for s in splits if s not in merge_set]
         if missing:
             raise UnsupportedTokenizerError(
                 f"Piece {piece!r} can be made from {missing[0][0]!r} + {missing[0][1]!r} but no merge says so: "
-                "SentencePiece's BPE would make it, the tokenizer's would not.")
+                "SentencePiece's BPE would make it, the tokenizer's would not."
+            )
         scores.append(-float(first_rank.get(piece, 0)))
         types.append(USER_DEFINED if piece in user_defined else NORMAL)
     return scores, types

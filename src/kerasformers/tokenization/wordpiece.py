@@ -37,8 +37,9 @@ def _all_codepoints():
 
 
 @functools.lru_cache(maxsize=None)
-def bert_normalizer_tables(clean_text: bool, handle_chinese_chars: bool, strip_accents: bool | None,
-                           lowercase: bool) -> dict:
+def bert_normalizer_tables(
+    clean_text: bool, handle_chinese_chars: bool, strip_accents: bool | None, lowercase: bool
+) -> dict:
     """What ``tokenizers``' BertNormalizer does to every codepoint, read off the library itself.
 
     BertNormalizer works character by character, so its effect is a per-codepoint map. The
@@ -54,12 +55,16 @@ def bert_normalizer_tables(clean_text: bool, handle_chinese_chars: bool, strip_a
     def build():
         from tokenizers import normalizers
 
-        normalizer = normalizers.BertNormalizer(clean_text=clean_text, handle_chinese_chars=handle_chinese_chars,
-                                                strip_accents=strip_accents, lowercase=lowercase)
+        normalizer = normalizers.BertNormalizer(
+            clean_text=clean_text,
+            handle_chinese_chars=handle_chinese_chars,
+            strip_accents=strip_accents,
+            lowercase=lowercase,
+        )
         removed, spaced, to_space, mapped = [], [], [], {}
         codepoints = _all_codepoints()
         for i in range(0, len(codepoints), 65536):
-            chunk = codepoints[i:i + 65536]
+            chunk = codepoints[i : i + 65536]
             outputs = normalizer.normalize_str(_SEPARATOR.join(map(chr, chunk))).split(_SEPARATOR)
             if len(outputs) != len(chunk):
                 raise RuntimeError("BertNormalizer changed the separator character; cannot read its tables.")
@@ -97,7 +102,7 @@ def bert_pre_tokenizer_tables() -> dict:
         punctuation, whitespace = [], []
         codepoints = _all_codepoints() + [ord(_SEPARATOR)]
         for i in range(0, len(codepoints), 65536):
-            chunk = codepoints[i:i + 65536]
+            chunk = codepoints[i : i + 65536]
             text = "".join("a" + chr(c) for c in chunk) + "a"
             covered = bytearray(len(text))
             for _, (start, end) in pre.pre_tokenize_str(text):
@@ -127,14 +132,30 @@ class TFWordPieceTokenizer(TFTokenizerLayer):
         ['attention_mask', 'input_ids', 'token_type_ids']
     """
 
-    def __init__(self, vocab: list[str], *, unk_token: str = "[UNK]", continuing_subword_prefix: str = "##",
-                 max_input_chars_per_word: int = 100, clean_text: bool = True,
-                 handle_chinese_chars: bool = True, strip_accents: bool | None = None, lowercase: bool = True,
-                 special_tokens: dict[str, int] | None = None, cls_token: str = "[CLS]", sep_token: str = "[SEP]",
-                 pad_token: str = "[PAD]", **kwargs):
+    def __init__(
+        self,
+        vocab: list[str],
+        *,
+        unk_token: str = "[UNK]",
+        continuing_subword_prefix: str = "##",
+        max_input_chars_per_word: int = 100,
+        clean_text: bool = True,
+        handle_chinese_chars: bool = True,
+        strip_accents: bool | None = None,
+        lowercase: bool = True,
+        special_tokens: dict[str, int] | None = None,
+        cls_token: str = "[CLS]",
+        sep_token: str = "[SEP]",
+        pad_token: str = "[PAD]",
+        **kwargs,
+    ):
         index = {token: i for i, token in enumerate(vocab)}
-        for name, token in (("unk_token", unk_token), ("cls_token", cls_token), ("sep_token", sep_token),
-                            ("pad_token", pad_token)):
+        for name, token in (
+            ("unk_token", unk_token),
+            ("cls_token", cls_token),
+            ("sep_token", sep_token),
+            ("pad_token", pad_token),
+        ):
             if token not in index and token not in (special_tokens or {}):
                 raise InvalidInputError(f"{name} {token!r} is not in the vocabulary.")
         ids = {**index, **(special_tokens or {})}
@@ -146,8 +167,12 @@ class TFWordPieceTokenizer(TFTokenizerLayer):
         self.unk_token = unk_token
         self.continuing_subword_prefix = continuing_subword_prefix
         self.max_input_chars_per_word = int(max_input_chars_per_word)
-        self.normalizer_options = dict(clean_text=clean_text, handle_chinese_chars=handle_chinese_chars,
-                                       strip_accents=strip_accents, lowercase=lowercase)
+        self.normalizer_options = dict(
+            clean_text=clean_text,
+            handle_chinese_chars=handle_chinese_chars,
+            strip_accents=strip_accents,
+            lowercase=lowercase,
+        )
         self.special_tokens = dict(special_tokens or {})
         self.cls_token, self.sep_token, self.pad_token = cls_token, sep_token, pad_token
         self._build_graph_parts()
@@ -166,19 +191,30 @@ class TFWordPieceTokenizer(TFTokenizerLayer):
         if ascii_mapped and ascii_mapped != {c: chr(c).lower() for c in range(65, 91)}:
             raise UnsupportedTokenizerError("Unexpected ASCII mapping in the BERT normaliser.")
         wide = {chr(c): v for c, v in mapped.items() if c >= 128}
-        self._wide_table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(tf.constant(list(wide) or ["\x00"]),
-                                                tf.constant(list(wide.values()) or ["\x00"])),
-            default_value="") if wide else None
+        self._wide_table = (
+            tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(
+                    tf.constant(list(wide) or ["\x00"]), tf.constant(list(wide.values()) or ["\x00"])
+                ),
+                default_value="",
+            )
+            if wide
+            else None
+        )
         punctuation = re2_class(pre["punctuation"])
         whitespace = re2_class(pre["whitespace"])
         self._split_delim = f"{whitespace}+|{punctuation}"
         self._split_keep = punctuation
         self.use_special_tokens(self.special_tokens)
         self._wordpiece = text_ops.FastWordpieceTokenizer(
-            vocab=self.vocab, suffix_indicator=self.continuing_subword_prefix,
-            max_bytes_per_word=4 * self.max_input_chars_per_word + 4, token_out_type=tf.int64,
-            unknown_token=self.unk_token, no_pretokenization=True, support_detokenization=True)
+            vocab=self.vocab,
+            suffix_indicator=self.continuing_subword_prefix,
+            max_bytes_per_word=4 * self.max_input_chars_per_word + 4,
+            token_out_type=tf.int64,
+            unknown_token=self.unk_token,
+            no_pretokenization=True,
+            support_detokenization=True,
+        )
         self._vocab_tensor = tf.constant(self.vocab)
 
     # ---------------------------------------------------------------- construction
@@ -196,11 +232,13 @@ class TFWordPieceTokenizer(TFTokenizerLayer):
         normalizer = spec.get("normalizer") or {}
         if normalizer.get("type") != "BertNormalizer":
             raise UnsupportedTokenizerError(
-                f"TFWordPieceTokenizer reproduces the BertNormalizer only, got {normalizer.get('type')!r}.")
+                f"TFWordPieceTokenizer reproduces the BertNormalizer only, got {normalizer.get('type')!r}."
+            )
         pre = spec.get("pre_tokenizer") or {}
         if pre.get("type") != "BertPreTokenizer":
             raise UnsupportedTokenizerError(
-                f"TFWordPieceTokenizer reproduces the BertPreTokenizer only, got {pre.get('type')!r}.")
+                f"TFWordPieceTokenizer reproduces the BertPreTokenizer only, got {pre.get('type')!r}."
+            )
         size = max(model["vocab"].values()) + 1
         vocab = [f"<unused-id-{i}>" for i in range(size)]
         for token, i in model["vocab"].items():
@@ -214,8 +252,12 @@ class TFWordPieceTokenizer(TFTokenizerLayer):
             max_input_chars_per_word=model.get("max_input_chars_per_word", 100),
             clean_text=normalizer.get("clean_text", True),
             handle_chinese_chars=normalizer.get("handle_chinese_chars", True),
-            strip_accents=normalizer.get("strip_accents"), lowercase=normalizer.get("lowercase", True),
-            special_tokens=special, cls_token=cls_token, sep_token=sep_token, pad_token=pad_token,
+            strip_accents=normalizer.get("strip_accents"),
+            lowercase=normalizer.get("lowercase", True),
+            special_tokens=special,
+            cls_token=cls_token,
+            sep_token=sep_token,
+            pad_token=pad_token,
             max_length=_model_max_length(tokenizer),
         )
         options.update(kwargs)
@@ -235,11 +277,17 @@ class TFWordPieceTokenizer(TFTokenizerLayer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(vocab=list(self.vocab), unk_token=self.unk_token,
-                      continuing_subword_prefix=self.continuing_subword_prefix,
-                      max_input_chars_per_word=self.max_input_chars_per_word, special_tokens=dict(self.special_tokens),
-                      cls_token=self.cls_token, sep_token=self.sep_token, pad_token=self.pad_token,
-                      **dict(self.normalizer_options))
+        config.update(
+            vocab=list(self.vocab),
+            unk_token=self.unk_token,
+            continuing_subword_prefix=self.continuing_subword_prefix,
+            max_input_chars_per_word=self.max_input_chars_per_word,
+            special_tokens=dict(self.special_tokens),
+            cls_token=self.cls_token,
+            sep_token=self.sep_token,
+            pad_token=self.pad_token,
+            **dict(self.normalizer_options),
+        )
         return config
 
     # ---------------------------------------------------------------- graph
@@ -259,8 +307,7 @@ class TFWordPieceTokenizer(TFTokenizerLayer):
             def per_character(strings):
                 chars = tf.strings.unicode_split(strings, "UTF-8")
                 mapped = tf.ragged.map_flat_values(table.lookup, chars)
-                chars = tf.ragged.map_flat_values(
-                    lambda c, m: tf.where(tf.equal(m, ""), c, m), chars, mapped)
+                chars = tf.ragged.map_flat_values(lambda c, m: tf.where(tf.equal(m, ""), c, m), chars, mapped)
                 return tf.strings.reduce_join(chars, axis=-1)
 
             non_ascii = tf.strings.regex_full_match(text, "[\\x00-\\x7f]*")

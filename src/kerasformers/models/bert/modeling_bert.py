@@ -14,6 +14,7 @@ from keras import ops
 
 from kerasformers import losses
 from kerasformers.activations import get_activation
+from kerasformers.errors import ConfigError
 from kerasformers.layers import attention_bias, classifier_dropout_rate, flatten_choices, span_outputs
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.bert.configuration_bert import BertConfig
@@ -25,7 +26,6 @@ from kerasformers.outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
-from kerasformers.errors import ConfigError
 
 
 def dense(units, config, name=None, activation=None):
@@ -41,14 +41,15 @@ class BertEmbeddings(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         init = keras.initializers.TruncatedNormal(stddev=config.initializer_range)
-        self.word_embeddings = keras.layers.Embedding(config.vocab_size, config.hidden_size,
-                                                      embeddings_initializer=init, name="word_embeddings")
+        self.word_embeddings = keras.layers.Embedding(
+            config.vocab_size, config.hidden_size, embeddings_initializer=init, name="word_embeddings"
+        )
         self.position_embeddings = keras.layers.Embedding(
-            config.max_position_embeddings, config.hidden_size, embeddings_initializer=init,
-            name="position_embeddings")
+            config.max_position_embeddings, config.hidden_size, embeddings_initializer=init, name="position_embeddings"
+        )
         self.token_type_embeddings = keras.layers.Embedding(
-            config.type_vocab_size, config.hidden_size, embeddings_initializer=init,
-            name="token_type_embeddings")
+            config.type_vocab_size, config.hidden_size, embeddings_initializer=init, name="token_type_embeddings"
+        )
         self.LayerNorm = layer_norm(config)
         self.dropout = keras.layers.Dropout(config.hidden_dropout_prob)
 
@@ -57,8 +58,11 @@ class BertEmbeddings(keras.layers.Layer):
             position_ids = ops.arange(ops.shape(input_ids)[1])[None, :]
         if token_type_ids is None:
             token_type_ids = ops.zeros_like(input_ids)
-        embeddings = (self.word_embeddings(input_ids) + self.position_embeddings(position_ids)
-                      + self.token_type_embeddings(token_type_ids))
+        embeddings = (
+            self.word_embeddings(input_ids)
+            + self.position_embeddings(position_ids)
+            + self.token_type_embeddings(token_type_ids)
+        )
         return self.dropout(self.LayerNorm(embeddings), training=training)
 
 
@@ -66,8 +70,10 @@ class BertSelfAttention(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         if config.hidden_size % config.num_attention_heads:
-            raise ConfigError(f"hidden_size ({config.hidden_size}) must be a multiple of "
-                             f"num_attention_heads ({config.num_attention_heads}).")
+            raise ConfigError(
+                f"hidden_size ({config.hidden_size}) must be a multiple of "
+                f"num_attention_heads ({config.num_attention_heads})."
+            )
         self.num_heads = config.num_attention_heads
         self.head_size = config.hidden_size // config.num_attention_heads
         self.query = dense(config.hidden_size, config, "query")
@@ -113,8 +119,9 @@ class BertAttention(keras.layers.Layer):
         self.attention_output = BertAddAndNorm(config, name="output")
 
     def call(self, hidden_states, bias, output_attentions=False, training=False):
-        context, probs = self.self_attention(hidden_states, bias, output_attentions=output_attentions,
-                                              training=training)
+        context, probs = self.self_attention(
+            hidden_states, bias, output_attentions=output_attentions, training=training
+        )
         return self.attention_output(context, hidden_states, training=training), probs
 
 
@@ -128,8 +135,7 @@ class BertLayer(keras.layers.Layer):
         self.layer_output = BertAddAndNorm(config, name="output")
 
     def call(self, hidden_states, bias, output_attentions=False, training=False):
-        attended, probs = self.attention(hidden_states, bias, output_attentions=output_attentions,
-                                         training=training)
+        attended, probs = self.attention(hidden_states, bias, output_attentions=output_attentions, training=training)
         return self.layer_output(self.intermediate(attended), attended, training=training), probs
 
 
@@ -148,13 +154,11 @@ class BertEncoder(keras.layers.Layer):
         super().__init__(**kwargs)
         self.layer = [BertLayer(config, name=f"layer_{i}") for i in range(config.num_hidden_layers)]
 
-    def call(self, hidden_states, bias, output_attentions=False, output_hidden_states=False,
-             training=False):
+    def call(self, hidden_states, bias, output_attentions=False, output_hidden_states=False, training=False):
         all_hidden = [hidden_states] if output_hidden_states else None
         all_attentions = [] if output_attentions else None
         for layer in self.layer:
-            hidden_states, probs = layer(hidden_states, bias, output_attentions=output_attentions,
-                                         training=training)
+            hidden_states, probs = layer(hidden_states, bias, output_attentions=output_attentions, training=training)
             if output_hidden_states:
                 all_hidden.append(hidden_states)
             if output_attentions:
@@ -181,18 +185,29 @@ class BertMainLayer(keras.layers.Layer):
         self.encoder = BertEncoder(config, name="encoder")
         self.pooler = BertPooler(config, name="pooler") if add_pooling_layer else None
 
-    def call(self, input_ids, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, training=False):
+    def call(
+        self,
+        input_ids,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        training=False,
+    ):
         output_attentions = output_attentions or self.config.output_attentions
         output_hidden_states = output_hidden_states or self.config.output_hidden_states
         if attention_mask is None:
             attention_mask = ops.ones_like(input_ids)
-        hidden = self.embeddings(input_ids, token_type_ids=token_type_ids, position_ids=position_ids,
-                                 training=training)
+        hidden = self.embeddings(input_ids, token_type_ids=token_type_ids, position_ids=position_ids, training=training)
         bias = attention_bias(attention_mask, hidden.dtype)
         hidden, all_hidden, all_attentions = self.encoder(
-            hidden, bias, output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states, training=training)
+            hidden,
+            bias,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            training=training,
+        )
         return BaseModelOutputWithPooling(
             last_hidden_state=hidden,
             pooler_output=self.pooler(hidden) if self.pooler is not None else None,
@@ -205,15 +220,21 @@ class TFBertPreTrainedModel(TFPreTrainedModel):
     config_class = BertConfig
     base_model_prefix = "bert"
     # transformers stores the tied MLM decoder and BERT's pre-training heads we do not build
-    keys_to_ignore_on_load_unexpected = (r"cls\.predictions\.decoder\.", r"position_ids$",
-                                         r"^cls\.seq_relationship\.")
+    keys_to_ignore_on_load_unexpected = (r"cls\.predictions\.decoder\.", r"position_ids$", r"^cls\.seq_relationship\.")
 
-    def encode(self, input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
-               output_hidden_states, training):
+    def encode(
+        self, input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+    ):
         self.check_input_ids(input_ids)
-        return self.bert(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                         position_ids=position_ids, output_attentions=output_attentions,
-                         output_hidden_states=output_hidden_states, training=training)
+        return self.bert(
+            input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            training=training,
+        )
 
 
 class TFBertModel(TFBertPreTrainedModel):
@@ -230,10 +251,19 @@ class TFBertModel(TFBertPreTrainedModel):
         super().__init__(config, **kwargs)
         self.bert = BertMainLayer(config, name="bert")
 
-    def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, training=False):
-        return self.encode(input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
-                           output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        training=False,
+    ):
+        return self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
 
 
 class TFBertForSequenceClassification(TFBertPreTrainedModel):
@@ -251,14 +281,25 @@ class TFBertForSequenceClassification(TFBertPreTrainedModel):
         self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
         self.classifier = dense(config.num_labels, config, "classifier")
 
-    def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, labels=None, training=False):
-        out = self.encode(input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
-                          output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
+        out = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
         logits = self.classifier(self.dropout(out.pooler_output, training=training))
         loss = None if labels is None else losses.sequence_classification_loss(self.config, labels, logits)
-        return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                        attentions=out.attentions)
+        return SequenceClassifierOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 class TFBertForTokenClassification(TFBertPreTrainedModel):
@@ -274,14 +315,25 @@ class TFBertForTokenClassification(TFBertPreTrainedModel):
         self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
         self.classifier = dense(config.num_labels, config, "classifier")
 
-    def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, labels=None, training=False):
-        out = self.encode(input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
-                          output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
+        out = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
         logits = self.classifier(self.dropout(out.last_hidden_state, training=training))
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)
-        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                     attentions=out.attentions)
+        return TokenClassifierOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 class TFBertForQuestionAnswering(TFBertPreTrainedModel):
@@ -296,15 +348,30 @@ class TFBertForQuestionAnswering(TFBertPreTrainedModel):
         self.bert = BertMainLayer(config, add_pooling_layer=False, name="bert")
         self.qa_outputs = dense(config.num_labels, config, "qa_outputs")  # 2: start, end
 
-    def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, start_positions=None,
-             end_positions=None, training=False):
-        out = self.encode(input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
-                          output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        start_positions=None,
+        end_positions=None,
+        training=False,
+    ):
+        out = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
         logits = self.qa_outputs(out.last_hidden_state)
         start_logits, end_logits, loss = span_outputs(logits, start_positions, end_positions)
-        return QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
-                                            hidden_states=out.hidden_states, attentions=out.attentions)
+        return QuestionAnsweringModelOutput(
+            loss=loss,
+            start_logits=start_logits,
+            end_logits=end_logits,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
+        )
 
 
 class BertPredictionHeadTransform(keras.layers.Layer):
@@ -359,14 +426,23 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
         self.bert = BertMainLayer(config, add_pooling_layer=False, name="bert")
         self.cls = BertOnlyMLMHead(config, self.bert.embeddings.word_embeddings, name="cls")
 
-    def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, labels=None, training=False):
-        out = self.encode(input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
-                          output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
+        out = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
         logits = self.cls(out.last_hidden_state)
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)
-        return MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                              attentions=out.attentions)
+        return MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions)
 
 
 class TFBertForMultipleChoice(TFBertPreTrainedModel):
@@ -390,15 +466,32 @@ class TFBertForMultipleChoice(TFBertPreTrainedModel):
     def dummy_inputs(self):
         return {key: value[:, None, :] for key, value in super().dummy_inputs.items()}
 
-    def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, labels=None, training=False):
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
         self.check_input_ids(input_ids, rank=3)
         num_choices = ops.shape(input_ids)[1]
 
-        out = self.encode(flatten_choices(input_ids), flatten_choices(attention_mask), flatten_choices(token_type_ids),
-                          flatten_choices(position_ids), output_attentions, output_hidden_states, training)
+        out = self.encode(
+            flatten_choices(input_ids),
+            flatten_choices(attention_mask),
+            flatten_choices(token_type_ids),
+            flatten_choices(position_ids),
+            output_attentions,
+            output_hidden_states,
+            training,
+        )
         logits = self.classifier(self.dropout(out.pooler_output, training=training))
         logits = ops.reshape(logits, (-1, num_choices))
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)
-        return MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                         attentions=out.attentions)
+        return MultipleChoiceModelOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )

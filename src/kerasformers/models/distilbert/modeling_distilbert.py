@@ -16,8 +16,9 @@ from keras import ops
 
 from kerasformers import losses
 from kerasformers.activations import get_activation
-from kerasformers.modeling_utils import TFPreTrainedModel
+from kerasformers.errors import ConfigError
 from kerasformers.layers import attention_bias, flatten_choices, span_outputs
+from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.distilbert.configuration_distilbert import DistilBertConfig
 from kerasformers.outputs import (
     BaseModelOutput,
@@ -27,7 +28,6 @@ from kerasformers.outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
-from kerasformers.errors import ConfigError
 
 LAYER_NORM_EPS = 1e-12  # fixed in DistilBERT, not a config key
 
@@ -61,8 +61,9 @@ class Embeddings(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         init = keras.initializers.TruncatedNormal(stddev=config.initializer_range)
-        self.word_embeddings = keras.layers.Embedding(config.vocab_size, config.dim,
-                                                      embeddings_initializer=init, name="word_embeddings")
+        self.word_embeddings = keras.layers.Embedding(
+            config.vocab_size, config.dim, embeddings_initializer=init, name="word_embeddings"
+        )
         if config.sinusoidal_pos_embds:
             n_pos, dim = config.max_position_embeddings, config.dim
 
@@ -71,8 +72,8 @@ class Embeddings(keras.layers.Layer):
         else:
             position_init = init
         self.position_embeddings = keras.layers.Embedding(
-            config.max_position_embeddings, config.dim, embeddings_initializer=position_init,
-            name="position_embeddings")
+            config.max_position_embeddings, config.dim, embeddings_initializer=position_init, name="position_embeddings"
+        )
         self.LayerNorm = layer_norm("LayerNorm")
         self.dropout = keras.layers.Dropout(config.dropout)
 
@@ -139,25 +140,22 @@ class TransformerBlock(keras.layers.Layer):
         self.output_layer_norm = layer_norm("output_layer_norm")
 
     def call(self, hidden_states, bias, output_attentions=False, training=False):
-        attended, probs = self.attention(hidden_states, bias, output_attentions=output_attentions,
-                                         training=training)
+        attended, probs = self.attention(hidden_states, bias, output_attentions=output_attentions, training=training)
         attended = self.sa_layer_norm(attended + hidden_states)
         return self.output_layer_norm(self.ffn(attended, training=training) + attended), probs
 
 
-# Copied from kerasformers.models.bert.modeling_bert.BertEncoder with BertEncoder->Transformer, BertLayer->TransformerBlock, num_hidden_layers->n_layers
+# Copied from kerasformers.models.bert.modeling_bert.BertEncoder with BertEncoder->Transformer, BertLayer->TransformerBlock, num_hidden_layers->n_layers  # noqa: E501
 class Transformer(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         self.layer = [TransformerBlock(config, name=f"layer_{i}") for i in range(config.n_layers)]
 
-    def call(self, hidden_states, bias, output_attentions=False, output_hidden_states=False,
-             training=False):
+    def call(self, hidden_states, bias, output_attentions=False, output_hidden_states=False, training=False):
         all_hidden = [hidden_states] if output_hidden_states else None
         all_attentions = [] if output_attentions else None
         for layer in self.layer:
-            hidden_states, probs = layer(hidden_states, bias, output_attentions=output_attentions,
-                                         training=training)
+            hidden_states, probs = layer(hidden_states, bias, output_attentions=output_attentions, training=training)
             if output_hidden_states:
                 all_hidden.append(hidden_states)
             if output_attentions:
@@ -174,8 +172,15 @@ class DistilBertMainLayer(keras.layers.Layer):
         self.embeddings = Embeddings(config, name="embeddings")
         self.transformer = Transformer(config, name="transformer")
 
-    def call(self, input_ids, attention_mask=None, position_ids=None, output_attentions=None,
-             output_hidden_states=None, training=False):
+    def call(
+        self,
+        input_ids,
+        attention_mask=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        training=False,
+    ):
         output_attentions = output_attentions or self.config.output_attentions
         output_hidden_states = output_hidden_states or self.config.output_hidden_states
         if attention_mask is None:
@@ -183,8 +188,12 @@ class DistilBertMainLayer(keras.layers.Layer):
         hidden = self.embeddings(input_ids, position_ids=position_ids, training=training)
         bias = attention_bias(attention_mask, hidden.dtype)
         hidden, all_hidden, all_attentions = self.transformer(
-            hidden, bias, output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states, training=training)
+            hidden,
+            bias,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            training=training,
+        )
         return BaseModelOutput(
             last_hidden_state=hidden,
             hidden_states=tuple(all_hidden) if all_hidden else None,
@@ -198,12 +207,16 @@ class TFDistilBertPreTrainedModel(TFPreTrainedModel):
     # older checkpoints store the tied projector matrix and the position_ids buffer
     keys_to_ignore_on_load_unexpected = (r"^vocab_projector\.weight$", r"position_ids$")
 
-    def encode(self, input_ids, attention_mask, position_ids, output_attentions, output_hidden_states,
-               training):
+    def encode(self, input_ids, attention_mask, position_ids, output_attentions, output_hidden_states, training):
         self.check_input_ids(input_ids)
-        return self.distilbert(input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                               output_attentions=output_attentions,
-                               output_hidden_states=output_hidden_states, training=training)
+        return self.distilbert(
+            input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            training=training,
+        )
 
 
 class TFDistilBertModel(TFDistilBertPreTrainedModel):
@@ -220,10 +233,16 @@ class TFDistilBertModel(TFDistilBertPreTrainedModel):
         super().__init__(config, **kwargs)
         self.distilbert = DistilBertMainLayer(config, name="distilbert")
 
-    def call(self, input_ids=None, attention_mask=None, position_ids=None, output_attentions=None,
-             output_hidden_states=None, training=False):
-        return self.encode(input_ids, attention_mask, position_ids, output_attentions,
-                           output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        training=False,
+    ):
+        return self.encode(input_ids, attention_mask, position_ids, output_attentions, output_hidden_states, training)
 
 
 class TFDistilBertForSequenceClassification(TFDistilBertPreTrainedModel):
@@ -243,15 +262,23 @@ class TFDistilBertForSequenceClassification(TFDistilBertPreTrainedModel):
         self.classifier = dense(config.num_labels, config, "classifier")
         self.dropout = keras.layers.Dropout(config.seq_classif_dropout)
 
-    def call(self, input_ids=None, attention_mask=None, position_ids=None, output_attentions=None,
-             output_hidden_states=None, labels=None, training=False):
-        out = self.encode(input_ids, attention_mask, position_ids, output_attentions,
-                          output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
+        out = self.encode(input_ids, attention_mask, position_ids, output_attentions, output_hidden_states, training)
         pooled = ops.relu(self.pre_classifier(out.last_hidden_state[:, 0]))
         logits = self.classifier(self.dropout(pooled, training=training))
         loss = None if labels is None else losses.sequence_classification_loss(self.config, labels, logits)
-        return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                        attentions=out.attentions)
+        return SequenceClassifierOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 class TFDistilBertForTokenClassification(TFDistilBertPreTrainedModel):
@@ -267,41 +294,64 @@ class TFDistilBertForTokenClassification(TFDistilBertPreTrainedModel):
         self.dropout = keras.layers.Dropout(config.dropout)
         self.classifier = dense(config.num_labels, config, "classifier")
 
-    def call(self, input_ids=None, attention_mask=None, position_ids=None, output_attentions=None,
-             output_hidden_states=None, labels=None, training=False):
-        out = self.encode(input_ids, attention_mask, position_ids, output_attentions,
-                          output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
+        out = self.encode(input_ids, attention_mask, position_ids, output_attentions, output_hidden_states, training)
         logits = self.classifier(self.dropout(out.last_hidden_state, training=training))
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)
-        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                     attentions=out.attentions)
+        return TokenClassifierOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 class TFDistilBertForQuestionAnswering(TFDistilBertPreTrainedModel):
     """DistilBERT with a span head: start_logits and end_logits over the tokens.
 
     Example:
-        >>> out = TFDistilBertForQuestionAnswering.from_pretrained("path/to/distilbert")(tokenizer(q, c, return_tensors="np"))
+        >>> model = TFDistilBertForQuestionAnswering.from_pretrained("path/to/distilbert")
+        >>> out = model(tokenizer(q, c, return_tensors="np"))
         >>> out.start_logits.shape
     """
 
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         if config.num_labels != 2:
-            raise ConfigError(f"config.num_labels must be 2 (start, end) for question answering, "
-                             f"got {config.num_labels}.")
+            raise ConfigError(
+                f"config.num_labels must be 2 (start, end) for question answering, got {config.num_labels}."
+            )
         self.distilbert = DistilBertMainLayer(config, name="distilbert")
         self.qa_outputs = dense(config.num_labels, config, "qa_outputs")
         self.dropout = keras.layers.Dropout(config.qa_dropout)
 
-    def call(self, input_ids=None, attention_mask=None, position_ids=None, output_attentions=None,
-             output_hidden_states=None, start_positions=None, end_positions=None, training=False):
-        out = self.encode(input_ids, attention_mask, position_ids, output_attentions,
-                          output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        start_positions=None,
+        end_positions=None,
+        training=False,
+    ):
+        out = self.encode(input_ids, attention_mask, position_ids, output_attentions, output_hidden_states, training)
         logits = self.qa_outputs(self.dropout(out.last_hidden_state, training=training))
         start_logits, end_logits, loss = span_outputs(logits, start_positions, end_positions)
-        return QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
-                                            hidden_states=out.hidden_states, attentions=out.attentions)
+        return QuestionAnsweringModelOutput(
+            loss=loss,
+            start_logits=start_logits,
+            end_logits=end_logits,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
+        )
 
 
 class VocabProjector(keras.layers.Layer):
@@ -334,18 +384,25 @@ class TFDistilBertForMaskedLM(TFDistilBertPreTrainedModel):
         self.distilbert = DistilBertMainLayer(config, name="distilbert")
         self.vocab_transform = dense(config.dim, config, "vocab_transform")
         self.vocab_layer_norm = layer_norm("vocab_layer_norm")
-        self.vocab_projector = VocabProjector(config, self.distilbert.embeddings.word_embeddings,
-                                              name="vocab_projector")
+        self.vocab_projector = VocabProjector(
+            config, self.distilbert.embeddings.word_embeddings, name="vocab_projector"
+        )
 
-    def call(self, input_ids=None, attention_mask=None, position_ids=None, output_attentions=None,
-             output_hidden_states=None, labels=None, training=False):
-        out = self.encode(input_ids, attention_mask, position_ids, output_attentions,
-                          output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
+        out = self.encode(input_ids, attention_mask, position_ids, output_attentions, output_hidden_states, training)
         hidden = self.vocab_layer_norm(self.activation(self.vocab_transform(out.last_hidden_state)))
         logits = self.vocab_projector(hidden)
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)
-        return MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                              attentions=out.attentions)
+        return MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions)
 
 
 class TFDistilBertForMultipleChoice(TFDistilBertPreTrainedModel):
@@ -370,16 +427,31 @@ class TFDistilBertForMultipleChoice(TFDistilBertPreTrainedModel):
     def dummy_inputs(self):
         return {key: value[:, None, :] for key, value in super().dummy_inputs.items()}
 
-    def call(self, input_ids=None, attention_mask=None, position_ids=None, output_attentions=None,
-             output_hidden_states=None, labels=None, training=False):
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
         self.check_input_ids(input_ids, rank=3)
         num_choices = ops.shape(input_ids)[1]
 
-        out = self.encode(flatten_choices(input_ids), flatten_choices(attention_mask), flatten_choices(position_ids), output_attentions,
-                          output_hidden_states, training)
+        out = self.encode(
+            flatten_choices(input_ids),
+            flatten_choices(attention_mask),
+            flatten_choices(position_ids),
+            output_attentions,
+            output_hidden_states,
+            training,
+        )
         pooled = ops.relu(self.pre_classifier(out.last_hidden_state[:, 0]))
         logits = self.classifier(self.dropout(pooled, training=training))
         logits = ops.reshape(logits, (-1, num_choices))
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)
-        return MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                         attentions=out.attentions)
+        return MultipleChoiceModelOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )

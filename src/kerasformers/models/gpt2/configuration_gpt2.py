@@ -19,8 +19,12 @@ class GPT2Config(PretrainedConfig):
     """
 
     model_type = "gpt2"
-    attribute_map = {"hidden_size": "n_embd", "max_position_embeddings": "n_positions",
-                     "num_attention_heads": "n_head", "num_hidden_layers": "n_layer"}
+    attribute_map = {
+        "hidden_size": "n_embd",
+        "max_position_embeddings": "n_positions",
+        "num_attention_heads": "n_head",
+        "num_hidden_layers": "n_layer",
+    }
 
     vocab_size: int = 50257
     n_positions: int = 1024

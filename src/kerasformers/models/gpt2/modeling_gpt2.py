@@ -16,7 +16,9 @@ from keras import ops
 
 from kerasformers import losses
 from kerasformers.activations import get_activation
+from kerasformers.errors import InvalidInputError
 from kerasformers.generation import GenerationMixin
+from kerasformers.layers import last_non_pad_logits, mask_value
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.gpt2.configuration_gpt2 import GPT2Config
 from kerasformers.outputs import (
@@ -24,8 +26,6 @@ from kerasformers.outputs import (
     CausalLMOutputWithPast,
     SequenceClassifierOutputWithPast,
 )
-from kerasformers.errors import InvalidInputError
-from kerasformers.layers import last_non_pad_logits, mask_value
 
 
 class Conv1D(keras.layers.Layer):
@@ -57,7 +57,7 @@ class GPT2Attention(keras.layers.Layer):
         self.head_dim = config.n_embd // config.n_head
         if self.head_dim * self.num_heads != config.n_embd:
             raise InvalidInputError(f"n_embd ({config.n_embd}) must be a multiple of n_head ({config.n_head}).")
-        self.scale = (self.head_dim ** -0.5) if config.scale_attn_weights else 1.0
+        self.scale = (self.head_dim**-0.5) if config.scale_attn_weights else 1.0
         if config.scale_attn_by_inverse_layer_idx:
             self.scale /= float(layer_idx + 1)
         self.c_attn = Conv1D(3 * config.n_embd, config.initializer_range, name="c_attn")
@@ -69,8 +69,16 @@ class GPT2Attention(keras.layers.Layer):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]
         return ops.transpose(ops.reshape(x, (batch, length, self.num_heads, self.head_dim)), (0, 2, 1, 3))
 
-    def call(self, hidden_states, keep, cache_key=None, cache_value=None, cache_position=None,
-             output_attentions=False, training=False):
+    def call(
+        self,
+        hidden_states,
+        keep,
+        cache_key=None,
+        cache_value=None,
+        cache_position=None,
+        output_attentions=False,
+        training=False,
+    ):
         query, key, value = ops.split(self.c_attn(hidden_states), 3, axis=-1)
         query, key, value = self._heads(query), self._heads(key), self._heads(value)
         if cache_key is not None:
@@ -109,11 +117,25 @@ class GPT2Block(keras.layers.Layer):
         self.ln_2 = layer_norm(config, "ln_2")
         self.mlp = GPT2MLP(config, name="mlp")
 
-    def call(self, hidden_states, keep, cache_key=None, cache_value=None, cache_position=None,
-             output_attentions=False, training=False):
+    def call(
+        self,
+        hidden_states,
+        keep,
+        cache_key=None,
+        cache_value=None,
+        cache_position=None,
+        output_attentions=False,
+        training=False,
+    ):
         attended, new_cache, probs = self.attn(
-            self.ln_1(hidden_states), keep, cache_key=cache_key, cache_value=cache_value,
-            cache_position=cache_position, output_attentions=output_attentions, training=training)
+            self.ln_1(hidden_states),
+            keep,
+            cache_key=cache_key,
+            cache_value=cache_value,
+            cache_position=cache_position,
+            output_attentions=output_attentions,
+            training=training,
+        )
         hidden_states = hidden_states + attended
         hidden_states = hidden_states + self.mlp(self.ln_2(hidden_states), training=training)
         return hidden_states, new_cache, probs
@@ -126,17 +148,24 @@ class GPT2MainLayer(keras.layers.Layer):
         super().__init__(**kwargs)
         self.config = config
         init = keras.initializers.RandomNormal(stddev=config.initializer_range)
-        self.wte = keras.layers.Embedding(config.vocab_size, config.n_embd, embeddings_initializer=init,
-                                          name="wte")
-        self.wpe = keras.layers.Embedding(config.n_positions, config.n_embd, embeddings_initializer=init,
-                                          name="wpe")
+        self.wte = keras.layers.Embedding(config.vocab_size, config.n_embd, embeddings_initializer=init, name="wte")
+        self.wpe = keras.layers.Embedding(config.n_positions, config.n_embd, embeddings_initializer=init, name="wpe")
         self.drop = keras.layers.Dropout(config.embd_pdrop)
         self.h = [GPT2Block(config, i, name=f"h_{i}") for i in range(config.n_layer)]
         self.ln_f = layer_norm(config, "ln_f")
 
-    def call(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None,
-             cache_position=None, inputs_embeds=None, output_attentions=False, output_hidden_states=False,
-             training=False):
+    def call(
+        self,
+        input_ids,
+        attention_mask=None,
+        position_ids=None,
+        past_key_values=None,
+        cache_position=None,
+        inputs_embeds=None,
+        output_attentions=False,
+        output_hidden_states=False,
+        training=False,
+    ):
         hidden = self.wte(input_ids) if inputs_embeds is None else inputs_embeds
         batch, length = ops.shape(hidden)[0], ops.shape(hidden)[1]
         start = ops.convert_to_tensor(0 if cache_position is None else cache_position, "int32")
@@ -157,9 +186,15 @@ class GPT2MainLayer(keras.layers.Layer):
             if output_hidden_states:
                 all_hidden.append(hidden)
             cache_key, cache_value = past_key_values[index] if past_key_values is not None else (None, None)
-            hidden, layer_cache, probs = block(hidden, keep, cache_key=cache_key, cache_value=cache_value,
-                                               cache_position=start, output_attentions=output_attentions,
-                                               training=training)
+            hidden, layer_cache, probs = block(
+                hidden,
+                keep,
+                cache_key=cache_key,
+                cache_value=cache_value,
+                cache_position=start,
+                output_attentions=output_attentions,
+                training=training,
+            )
             if new_cache is not None:
                 new_cache.append(layer_cache)
             if output_attentions:
@@ -195,15 +230,31 @@ class TFGPT2PreTrainedModel(TFPreTrainedModel):
         dtype = dtype or self.compute_dtype
         return tuple((ops.zeros(shape, dtype), ops.zeros(shape, dtype)) for _ in range(config.n_layer))
 
-    def decode(self, input_ids, attention_mask, position_ids, past_key_values, cache_position,
-               inputs_embeds, output_attentions, output_hidden_states, training):
+    def decode(
+        self,
+        input_ids,
+        attention_mask,
+        position_ids,
+        past_key_values,
+        cache_position,
+        inputs_embeds,
+        output_attentions,
+        output_hidden_states,
+        training,
+    ):
         if inputs_embeds is None:
             self.check_input_ids(input_ids)
         return self.transformer(
-            input_ids, attention_mask=attention_mask, position_ids=position_ids,
-            past_key_values=past_key_values, cache_position=cache_position, inputs_embeds=inputs_embeds,
+            input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            past_key_values=past_key_values,
+            cache_position=cache_position,
+            inputs_embeds=inputs_embeds,
             output_attentions=output_attentions or self.config.output_attentions,
-            output_hidden_states=output_hidden_states or self.config.output_hidden_states, training=training)
+            output_hidden_states=output_hidden_states or self.config.output_hidden_states,
+            training=training,
+        )
 
 
 class TFGPT2Model(TFGPT2PreTrainedModel):
@@ -220,11 +271,29 @@ class TFGPT2Model(TFGPT2PreTrainedModel):
         super().__init__(config, **kwargs)
         self.transformer = GPT2MainLayer(config, name="transformer")
 
-    def call(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
-             cache_position=None, inputs_embeds=None, output_attentions=None, output_hidden_states=None,
-             training=False):
-        return self.decode(input_ids, attention_mask, position_ids, past_key_values, cache_position,
-                           inputs_embeds, output_attentions, output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        past_key_values=None,
+        cache_position=None,
+        inputs_embeds=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        training=False,
+    ):
+        return self.decode(
+            input_ids,
+            attention_mask,
+            position_ids,
+            past_key_values,
+            cache_position,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+            training,
+        )
 
 
 class TFGPT2LMHeadModel(GenerationMixin, TFGPT2PreTrainedModel):
@@ -239,18 +308,43 @@ class TFGPT2LMHeadModel(GenerationMixin, TFGPT2PreTrainedModel):
         super().__init__(config, **kwargs)
         self.transformer = GPT2MainLayer(config, name="transformer")
 
-    def call(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
-             cache_position=None, inputs_embeds=None, labels=None, output_attentions=None,
-             output_hidden_states=None, logits_to_keep=0, training=False):
-        out = self.decode(input_ids, attention_mask, position_ids, past_key_values, cache_position,
-                          inputs_embeds, output_attentions, output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        past_key_values=None,
+        cache_position=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        logits_to_keep=0,
+        training=False,
+    ):
+        out = self.decode(
+            input_ids,
+            attention_mask,
+            position_ids,
+            past_key_values,
+            cache_position,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+            training,
+        )
         hidden = out.last_hidden_state
         if logits_to_keep:
             hidden = hidden[:, -logits_to_keep:]
         logits = ops.matmul(hidden, ops.transpose(self.transformer.wte.embeddings))
         loss = None if labels is None else losses.causal_lm_loss(labels, logits)
-        return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=out.past_key_values,
-                                      hidden_states=out.hidden_states, attentions=out.attentions)
+        return CausalLMOutputWithPast(
+            loss=loss,
+            logits=logits,
+            past_key_values=out.past_key_values,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
+        )
 
 
 class TFGPT2ForSequenceClassification(TFGPT2PreTrainedModel):
@@ -266,11 +360,30 @@ class TFGPT2ForSequenceClassification(TFGPT2PreTrainedModel):
         init = keras.initializers.RandomNormal(stddev=config.initializer_range)
         self.score = keras.layers.Dense(config.num_labels, use_bias=False, kernel_initializer=init, name="score")
 
-    def call(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None, labels=None,
-             output_attentions=None, output_hidden_states=None, training=False):
-        out = self.decode(input_ids, attention_mask, position_ids, None, None, inputs_embeds,
-                          output_attentions, output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        training=False,
+    ):
+        out = self.decode(
+            input_ids,
+            attention_mask,
+            position_ids,
+            None,
+            None,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+            training,
+        )
         logits = last_non_pad_logits(self.score(out.last_hidden_state), input_ids, self.config.pad_token_id)
         loss = None if labels is None else losses.sequence_classification_loss(self.config, labels, logits)
-        return SequenceClassifierOutputWithPast(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                                attentions=out.attentions)
+        return SequenceClassifierOutputWithPast(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )

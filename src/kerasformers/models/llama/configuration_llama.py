@@ -118,5 +118,7 @@ class Qwen2Config(_LlamaFamilyConfig):
         super().__init__(**kwargs)
         if self.layer_types is None:
             window = self.sliding_window if self.use_sliding_window else None
-            self.layer_types = ["sliding_attention" if window is not None and i >= self.max_window_layers
-                                else "full_attention" for i in range(self.num_hidden_layers)]
+            self.layer_types = [
+                "sliding_attention" if window is not None and i >= self.max_window_layers else "full_attention"
+                for i in range(self.num_hidden_layers)
+            ]

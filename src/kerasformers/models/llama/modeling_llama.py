@@ -27,7 +27,9 @@ from keras import ops
 
 from kerasformers import losses
 from kerasformers.activations import get_activation
+from kerasformers.errors import ConfigError, NotSupportedError
 from kerasformers.generation import GenerationMixin
+from kerasformers.layers import last_non_pad_logits, mask_value
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.llama.configuration_llama import LlamaConfig, MistralConfig, Qwen2Config
 from kerasformers.outputs import (
@@ -35,8 +37,6 @@ from kerasformers.outputs import (
     CausalLMOutputWithPast,
     SequenceClassifierOutputWithPast,
 )
-from kerasformers.errors import ConfigError, InvalidInputError, NotSupportedError
-from kerasformers.layers import last_non_pad_logits, mask_value
 
 
 def dense(units, config, name, use_bias=False):
@@ -155,10 +155,12 @@ class LlamaAttention(keras.layers.Layer):
         self.num_heads = config.num_attention_heads
         self.num_kv_heads = config.num_key_value_heads
         if self.num_heads % self.num_kv_heads:
-            raise ConfigError(f"num_attention_heads ({self.num_heads}) must be a multiple of "
-                             f"num_key_value_heads ({self.num_kv_heads}).")
+            raise ConfigError(
+                f"num_attention_heads ({self.num_heads}) must be a multiple of "
+                f"num_key_value_heads ({self.num_kv_heads})."
+            )
         self.head_dim = config.head_dim
-        self.scaling = self.head_dim ** -0.5
+        self.scaling = self.head_dim**-0.5
         qkv_bias = bool(config.attention_bias or config.qkv_bias)
         self.q_proj = dense(self.num_heads * self.head_dim, config, "q_proj", qkv_bias)
         self.k_proj = dense(self.num_kv_heads * self.head_dim, config, "k_proj", qkv_bias)
@@ -170,8 +172,18 @@ class LlamaAttention(keras.layers.Layer):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]
         return ops.transpose(ops.reshape(x, (batch, length, heads, self.head_dim)), (0, 2, 1, 3))
 
-    def call(self, hidden_states, cos, sin, keep, cache_key=None, cache_value=None, cache_position=None,
-             output_attentions=False, training=False):
+    def call(
+        self,
+        hidden_states,
+        cos,
+        sin,
+        keep,
+        cache_key=None,
+        cache_value=None,
+        cache_position=None,
+        output_attentions=False,
+        training=False,
+    ):
         batch, length = ops.shape(hidden_states)[0], ops.shape(hidden_states)[1]
         query = apply_rotary(self._heads(self.q_proj(hidden_states), self.num_heads), cos, sin)
         key = apply_rotary(self._heads(self.k_proj(hidden_states), self.num_kv_heads), cos, sin)
@@ -190,8 +202,7 @@ class LlamaAttention(keras.layers.Layer):
         scores = ops.cast(scores, "float32")
         scores = ops.where(keep[:, :, None], scores, mask_value("float32"))
         probs = ops.cast(ops.softmax(scores, axis=-1), value.dtype)
-        dropped = ops.reshape(self.dropout(probs, training=training),
-                              (batch, self.num_kv_heads, groups * length, -1))
+        dropped = ops.reshape(self.dropout(probs, training=training), (batch, self.num_kv_heads, groups * length, -1))
         context = ops.matmul(dropped, value)  # (batch, kv_heads, groups * length, head_dim)
         context = ops.reshape(context, (batch, self.num_heads, length, self.head_dim))
         context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)), (batch, length, -1))
@@ -218,15 +229,33 @@ class LlamaDecoderLayer(keras.layers.Layer):
         self.self_attn = LlamaAttention(config, layer_idx, name="self_attn")
         self.mlp = LlamaMLP(config, name="mlp")
         self.input_layernorm = LlamaRMSNorm(config.hidden_size, config.rms_norm_eps, name="input_layernorm")
-        self.post_attention_layernorm = LlamaRMSNorm(config.hidden_size, config.rms_norm_eps,
-                                                     name="post_attention_layernorm")
+        self.post_attention_layernorm = LlamaRMSNorm(
+            config.hidden_size, config.rms_norm_eps, name="post_attention_layernorm"
+        )
 
-    def call(self, hidden_states, cos, sin, keep, cache_key=None, cache_value=None, cache_position=None,
-             output_attentions=False, training=False):
+    def call(
+        self,
+        hidden_states,
+        cos,
+        sin,
+        keep,
+        cache_key=None,
+        cache_value=None,
+        cache_position=None,
+        output_attentions=False,
+        training=False,
+    ):
         attended, new_cache, attentions = self.self_attn(
-            self.input_layernorm(hidden_states), cos, sin, keep, cache_key=cache_key,
-            cache_value=cache_value, cache_position=cache_position,
-            output_attentions=output_attentions, training=training)
+            self.input_layernorm(hidden_states),
+            cos,
+            sin,
+            keep,
+            cache_key=cache_key,
+            cache_value=cache_value,
+            cache_position=cache_position,
+            output_attentions=output_attentions,
+            training=training,
+        )
         hidden_states = hidden_states + attended
         hidden_states = hidden_states + self.mlp(self.post_attention_layernorm(hidden_states))
         return hidden_states, new_cache, attentions
@@ -239,10 +268,10 @@ class LlamaMainLayer(keras.layers.Layer):
         super().__init__(**kwargs)
         self.config = config
         init = keras.initializers.RandomNormal(stddev=config.initializer_range)
-        self.embed_tokens = keras.layers.Embedding(config.vocab_size, config.hidden_size,
-                                                   embeddings_initializer=init, name="embed_tokens")
-        self.layers = [LlamaDecoderLayer(config, i, name=f"layers_{i}")
-                       for i in range(config.num_hidden_layers)]
+        self.embed_tokens = keras.layers.Embedding(
+            config.vocab_size, config.hidden_size, embeddings_initializer=init, name="embed_tokens"
+        )
+        self.layers = [LlamaDecoderLayer(config, i, name=f"layers_{i}") for i in range(config.num_hidden_layers)]
         self.norm = LlamaRMSNorm(config.hidden_size, config.rms_norm_eps, name="norm")
         self.rotary_emb = LlamaRotaryEmbedding(config, name="rotary_emb")
         self.attention_types = config.attention_types()
@@ -259,9 +288,18 @@ class LlamaMainLayer(keras.layers.Layer):
         in_window = key_index[None, :] > query_index[:, None] - window
         return {"full_attention": full, "sliding_attention": ops.logical_and(full, in_window[None, None])}
 
-    def call(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None,
-             cache_position=None, inputs_embeds=None, output_attentions=False, output_hidden_states=False,
-             training=False):
+    def call(
+        self,
+        input_ids,
+        attention_mask=None,
+        position_ids=None,
+        past_key_values=None,
+        cache_position=None,
+        inputs_embeds=None,
+        output_attentions=False,
+        output_hidden_states=False,
+        training=False,
+    ):
         hidden = self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds
         batch, length = ops.shape(hidden)[0], ops.shape(hidden)[1]
         start = ops.convert_to_tensor(0 if cache_position is None else cache_position, "int32")
@@ -280,9 +318,16 @@ class LlamaMainLayer(keras.layers.Layer):
         for index, layer in enumerate(self.layers):
             cache_key, cache_value = past_key_values[index] if past_key_values is not None else (None, None)
             hidden, layer_cache, attentions = layer(
-                hidden, cos, sin, keep[self.attention_types[index]], cache_key=cache_key,
-                cache_value=cache_value, cache_position=start, output_attentions=output_attentions,
-                training=training)
+                hidden,
+                cos,
+                sin,
+                keep[self.attention_types[index]],
+                cache_key=cache_key,
+                cache_value=cache_value,
+                cache_position=start,
+                output_attentions=output_attentions,
+                training=training,
+            )
             if new_cache is not None:
                 new_cache.append(layer_cache)
             if output_hidden_states:
@@ -333,19 +378,33 @@ class TFLlamaPreTrainedModel(TFPreTrainedModel):
         config = self.config
         dtype = dtype or self.compute_dtype
         shape = (batch_size, config.num_key_value_heads, max_length, config.head_dim)
-        return tuple((ops.zeros(shape, dtype), ops.zeros(shape, dtype))
-                     for _ in range(config.num_hidden_layers))
+        return tuple((ops.zeros(shape, dtype), ops.zeros(shape, dtype)) for _ in range(config.num_hidden_layers))
 
-    def decode(self, input_ids, attention_mask, position_ids, past_key_values, cache_position,
-               inputs_embeds, output_attentions, output_hidden_states, training):
+    def decode(
+        self,
+        input_ids,
+        attention_mask,
+        position_ids,
+        past_key_values,
+        cache_position,
+        inputs_embeds,
+        output_attentions,
+        output_hidden_states,
+        training,
+    ):
         if inputs_embeds is None:
             self.check_input_ids(input_ids)
-        return self.model(input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                          past_key_values=past_key_values, cache_position=cache_position,
-                          inputs_embeds=inputs_embeds,
-                          output_attentions=output_attentions or self.config.output_attentions,
-                          output_hidden_states=output_hidden_states or self.config.output_hidden_states,
-                          training=training)
+        return self.model(
+            input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            past_key_values=past_key_values,
+            cache_position=cache_position,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions or self.config.output_attentions,
+            output_hidden_states=output_hidden_states or self.config.output_hidden_states,
+            training=training,
+        )
 
 
 class TFLlamaModel(TFLlamaPreTrainedModel):
@@ -362,11 +421,29 @@ class TFLlamaModel(TFLlamaPreTrainedModel):
         super().__init__(config, **kwargs)
         self.model = LlamaMainLayer(config, name="model")
 
-    def call(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
-             cache_position=None, inputs_embeds=None, output_attentions=None, output_hidden_states=None,
-             training=False):
-        return self.decode(input_ids, attention_mask, position_ids, past_key_values, cache_position,
-                           inputs_embeds, output_attentions, output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        past_key_values=None,
+        cache_position=None,
+        inputs_embeds=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        training=False,
+    ):
+        return self.decode(
+            input_ids,
+            attention_mask,
+            position_ids,
+            past_key_values,
+            cache_position,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+            training,
+        )
 
 
 class TFLlamaForCausalLM(GenerationMixin, TFLlamaPreTrainedModel):
@@ -396,18 +473,43 @@ class TFLlamaForCausalLM(GenerationMixin, TFLlamaPreTrainedModel):
             return ops.matmul(hidden_states, ops.transpose(self.model.embed_tokens.embeddings))
         return self.lm_head(hidden_states)
 
-    def call(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
-             cache_position=None, inputs_embeds=None, labels=None, output_attentions=None,
-             output_hidden_states=None, logits_to_keep=0, training=False):
-        out = self.decode(input_ids, attention_mask, position_ids, past_key_values, cache_position,
-                          inputs_embeds, output_attentions, output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        past_key_values=None,
+        cache_position=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        logits_to_keep=0,
+        training=False,
+    ):
+        out = self.decode(
+            input_ids,
+            attention_mask,
+            position_ids,
+            past_key_values,
+            cache_position,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+            training,
+        )
         hidden = out.last_hidden_state
         if logits_to_keep:  # generation only needs the last position's logits
             hidden = hidden[:, -logits_to_keep:]
         logits = self.logits(hidden)
         loss = None if labels is None else losses.causal_lm_loss(labels, logits)
-        return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=out.past_key_values,
-                                      hidden_states=out.hidden_states, attentions=out.attentions)
+        return CausalLMOutputWithPast(
+            loss=loss,
+            logits=logits,
+            past_key_values=out.past_key_values,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
+        )
 
 
 class TFLlamaForSequenceClassification(TFLlamaPreTrainedModel):
@@ -424,14 +526,33 @@ class TFLlamaForSequenceClassification(TFLlamaPreTrainedModel):
         self.model = LlamaMainLayer(config, name="model")
         self.score = dense(config.num_labels, config, "score")
 
-    def call(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None,
-             labels=None, output_attentions=None, output_hidden_states=None, training=False):
-        out = self.decode(input_ids, attention_mask, position_ids, None, None, inputs_embeds,
-                          output_attentions, output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        training=False,
+    ):
+        out = self.decode(
+            input_ids,
+            attention_mask,
+            position_ids,
+            None,
+            None,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+            training,
+        )
         logits = last_non_pad_logits(self.score(out.last_hidden_state), input_ids, self.config.pad_token_id)
         loss = None if labels is None else losses.sequence_classification_loss(self.config, labels, logits)
-        return SequenceClassifierOutputWithPast(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                                attentions=out.attentions)
+        return SequenceClassifierOutputWithPast(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 # Families that run Llama's forward pass: the same classes under their own name and config,
@@ -473,8 +594,18 @@ class TFQwen2ForSequenceClassification(TFLlamaForSequenceClassification):
 
 
 __all__ = [
-    "LlamaRMSNorm", "LlamaRotaryEmbedding", "LlamaMainLayer", "TFLlamaPreTrainedModel", "TFLlamaModel",
-    "TFLlamaForCausalLM", "TFLlamaForSequenceClassification", "TFMistralModel", "TFMistralForCausalLM",
-    "TFMistralForSequenceClassification", "TFQwen2Model", "TFQwen2ForCausalLM",
-    "TFQwen2ForSequenceClassification", "rope_inverse_frequencies",
+    "LlamaRMSNorm",
+    "LlamaRotaryEmbedding",
+    "LlamaMainLayer",
+    "TFLlamaPreTrainedModel",
+    "TFLlamaModel",
+    "TFLlamaForCausalLM",
+    "TFLlamaForSequenceClassification",
+    "TFMistralModel",
+    "TFMistralForCausalLM",
+    "TFMistralForSequenceClassification",
+    "TFQwen2Model",
+    "TFQwen2ForCausalLM",
+    "TFQwen2ForSequenceClassification",
+    "rope_inverse_frequencies",
 ]

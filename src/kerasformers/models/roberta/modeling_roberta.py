@@ -52,14 +52,15 @@ class RobertaEmbeddings(keras.layers.Layer):
         super().__init__(**kwargs)
         init = keras.initializers.TruncatedNormal(stddev=config.initializer_range)
         self.padding_idx = config.pad_token_id
-        self.word_embeddings = keras.layers.Embedding(config.vocab_size, config.hidden_size,
-                                                      embeddings_initializer=init, name="word_embeddings")
+        self.word_embeddings = keras.layers.Embedding(
+            config.vocab_size, config.hidden_size, embeddings_initializer=init, name="word_embeddings"
+        )
         self.position_embeddings = keras.layers.Embedding(
-            config.max_position_embeddings, config.hidden_size, embeddings_initializer=init,
-            name="position_embeddings")
+            config.max_position_embeddings, config.hidden_size, embeddings_initializer=init, name="position_embeddings"
+        )
         self.token_type_embeddings = keras.layers.Embedding(
-            config.type_vocab_size, config.hidden_size, embeddings_initializer=init,
-            name="token_type_embeddings")
+            config.type_vocab_size, config.hidden_size, embeddings_initializer=init, name="token_type_embeddings"
+        )
         self.LayerNorm = layer_norm(config)
         self.dropout = keras.layers.Dropout(config.hidden_dropout_prob)
 
@@ -68,8 +69,11 @@ class RobertaEmbeddings(keras.layers.Layer):
             position_ids = create_position_ids_from_input_ids(input_ids, self.padding_idx)
         if token_type_ids is None:
             token_type_ids = ops.zeros_like(input_ids)
-        embeddings = (self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
-                      + self.position_embeddings(position_ids))
+        embeddings = (
+            self.word_embeddings(input_ids)
+            + self.token_type_embeddings(token_type_ids)
+            + self.position_embeddings(position_ids)
+        )
         return self.dropout(self.LayerNorm(embeddings), training=training)
 
 
@@ -83,18 +87,29 @@ class RobertaMainLayer(keras.layers.Layer):
         self.encoder = BertEncoder(config, name="encoder")
         self.pooler = BertPooler(config, name="pooler") if add_pooling_layer else None
 
-    def call(self, input_ids, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, training=False):
+    def call(
+        self,
+        input_ids,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        training=False,
+    ):
         output_attentions = output_attentions or self.config.output_attentions
         output_hidden_states = output_hidden_states or self.config.output_hidden_states
         if attention_mask is None:
             attention_mask = ops.ones_like(input_ids)
-        hidden = self.embeddings(input_ids, token_type_ids=token_type_ids, position_ids=position_ids,
-                                 training=training)
+        hidden = self.embeddings(input_ids, token_type_ids=token_type_ids, position_ids=position_ids, training=training)
         bias = attention_bias(attention_mask, hidden.dtype)
         hidden, all_hidden, all_attentions = self.encoder(
-            hidden, bias, output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states, training=training)
+            hidden,
+            bias,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            training=training,
+        )
         return BaseModelOutputWithPooling(
             last_hidden_state=hidden,
             pooler_output=self.pooler(hidden) if self.pooler is not None else None,
@@ -114,12 +129,19 @@ class TFRobertaPreTrainedModel(TFPreTrainedModel):
         # positions start at pad_token_id + 1, so the last usable one is max_position_embeddings - 1
         return self.config.max_position_embeddings - self.config.pad_token_id - 1
 
-    def encode(self, input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
-               output_hidden_states, training):
+    def encode(
+        self, input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+    ):
         self.check_input_ids(input_ids)
-        return self.roberta(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                            position_ids=position_ids, output_attentions=output_attentions,
-                            output_hidden_states=output_hidden_states, training=training)
+        return self.roberta(
+            input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            training=training,
+        )
 
 
 class TFRobertaModel(TFRobertaPreTrainedModel):
@@ -136,10 +158,19 @@ class TFRobertaModel(TFRobertaPreTrainedModel):
         super().__init__(config, **kwargs)
         self.roberta = RobertaMainLayer(config, name="roberta")
 
-    def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, training=False):
-        return self.encode(input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
-                           output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        training=False,
+    ):
+        return self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
 
 
 class RobertaClassificationHead(keras.layers.Layer):
@@ -171,14 +202,25 @@ class TFRobertaForSequenceClassification(TFRobertaPreTrainedModel):
         self.roberta = RobertaMainLayer(config, add_pooling_layer=False, name="roberta")
         self.classifier = RobertaClassificationHead(config, name="classifier")
 
-    def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, labels=None, training=False):
-        out = self.encode(input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
-                          output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
+        out = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
         logits = self.classifier(out.last_hidden_state, training=training)
         loss = None if labels is None else losses.sequence_classification_loss(self.config, labels, logits)
-        return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                        attentions=out.attentions)
+        return SequenceClassifierOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 class TFRobertaForTokenClassification(TFRobertaPreTrainedModel):
@@ -194,14 +236,25 @@ class TFRobertaForTokenClassification(TFRobertaPreTrainedModel):
         self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
         self.classifier = dense(config.num_labels, config, "classifier")
 
-    def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, labels=None, training=False):
-        out = self.encode(input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
-                          output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
+        out = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
         logits = self.classifier(self.dropout(out.last_hidden_state, training=training))
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)
-        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                     attentions=out.attentions)
+        return TokenClassifierOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 class TFRobertaForQuestionAnswering(TFRobertaPreTrainedModel):
@@ -217,15 +270,30 @@ class TFRobertaForQuestionAnswering(TFRobertaPreTrainedModel):
         self.roberta = RobertaMainLayer(config, add_pooling_layer=False, name="roberta")
         self.qa_outputs = dense(config.num_labels, config, "qa_outputs")  # 2: start, end
 
-    def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, start_positions=None,
-             end_positions=None, training=False):
-        out = self.encode(input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
-                          output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        start_positions=None,
+        end_positions=None,
+        training=False,
+    ):
+        out = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
         logits = self.qa_outputs(out.last_hidden_state)
         start_logits, end_logits, loss = span_outputs(logits, start_positions, end_positions)
-        return QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
-                                            hidden_states=out.hidden_states, attentions=out.attentions)
+        return QuestionAnsweringModelOutput(
+            loss=loss,
+            start_logits=start_logits,
+            end_logits=end_logits,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
+        )
 
 
 class RobertaLMHead(keras.layers.Layer):
@@ -261,14 +329,23 @@ class TFRobertaForMaskedLM(TFRobertaPreTrainedModel):
         self.roberta = RobertaMainLayer(config, add_pooling_layer=False, name="roberta")
         self.lm_head = RobertaLMHead(config, self.roberta.embeddings.word_embeddings, name="lm_head")
 
-    def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, labels=None, training=False):
-        out = self.encode(input_ids, attention_mask, token_type_ids, position_ids, output_attentions,
-                          output_hidden_states, training)
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
+        out = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
         logits = self.lm_head(out.last_hidden_state)
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)
-        return MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                              attentions=out.attentions)
+        return MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions)
 
 
 class TFRobertaForMultipleChoice(TFRobertaPreTrainedModel):
@@ -292,18 +369,35 @@ class TFRobertaForMultipleChoice(TFRobertaPreTrainedModel):
     def dummy_inputs(self):
         return {key: value[:, None, :] for key, value in super().dummy_inputs.items()}
 
-    def call(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-             output_attentions=None, output_hidden_states=None, labels=None, training=False):
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
         self.check_input_ids(input_ids, rank=3)
         num_choices = ops.shape(input_ids)[1]
 
-        out = self.encode(flatten_choices(input_ids), flatten_choices(attention_mask), flatten_choices(token_type_ids),
-                          flatten_choices(position_ids), output_attentions, output_hidden_states, training)
+        out = self.encode(
+            flatten_choices(input_ids),
+            flatten_choices(attention_mask),
+            flatten_choices(token_type_ids),
+            flatten_choices(position_ids),
+            output_attentions,
+            output_hidden_states,
+            training,
+        )
         logits = self.classifier(self.dropout(out.pooler_output, training=training))
         logits = ops.reshape(logits, (-1, num_choices))
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)
-        return MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                         attentions=out.attentions)
+        return MultipleChoiceModelOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 # XLM-RoBERTa: the same model under its own model_type; save_pretrained writes its class names.
