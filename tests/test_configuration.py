@@ -21,10 +21,7 @@ MODEL_TYPES = sorted(_CONFIG_REGISTRY)
 
 # Switches our Llama-family model reads on every member; transformers declares them only on
 # some (Mistral has no biases, Qwen2 no head_dim). Their defaults keep the transformers model.
-NOT_IN_TRANSFORMERS = {
-    "mistral": {"attention_bias", "mlp_bias"},
-    "qwen2": {"attention_bias", "mlp_bias", "head_dim"},
-}
+NOT_IN_TRANSFORMERS = {"mistral": {"attention_bias", "mlp_bias"}, "qwen2": {"attention_bias", "mlp_bias", "head_dim"}}
 # transformers' Qwen2Config sets sliding_window to None when use_sliding_window is false; we keep
 # the value (so a checkpoint's config.json round-trips) and use no window all the same.
 INSTANCE_DIFFERENCES = {("qwen2", "sliding_window")}

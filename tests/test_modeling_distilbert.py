@@ -4,13 +4,7 @@ from model_tester import ModelTesterMixin
 
 class TestDistilBert(ModelTesterMixin):
     torch_config = transformers.DistilBertConfig(
-        vocab_size=99,
-        dim=32,
-        n_layers=2,
-        n_heads=4,
-        hidden_dim=37,
-        max_position_embeddings=64,
-        num_labels=3,
+        vocab_size=99, dim=32, n_layers=2, n_heads=4, hidden_dim=37, max_position_embeddings=64, num_labels=3
     )
     pad_with_pad_token_id = True
     heads = {

@@ -179,32 +179,13 @@ def _check_data_file(path: Path, data: str, builder: str) -> None:
 def check_output_dir(output_dir: str) -> Path:
     """Refuse an ``--output-dir`` the trained model could not be saved into, before any training.
 
-    It must be a folder (or not exist yet, under a folder) that this user can write.
-
     Example:
         >>> check_output_dir("outputs/run-1")
         PosixPath('outputs/run-1')
     """
-    path = Path(output_dir)
-    if path.exists() and not path.is_dir():
-        raise TrainingDataError(
-            f"--output-dir {output_dir!r} is an existing file, not a folder: "
-            "give a folder path (it is created if missing)."
-        )
-    existing = path
-    while not existing.exists():  # the nearest ancestor that exists is where the folder gets made
-        existing = existing.parent
-    if not existing.is_dir():
-        raise TrainingDataError(
-            f"--output-dir {output_dir!r} cannot be created: {str(existing)!r} is a "
-            "file, not a folder. Give a folder path."
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise TrainingDataError(
-            f"--output-dir {output_dir!r} is not writable ({str(existing)!r} does not "
-            "allow this user to write): give a folder you can write to."
-        )
-    return path
+    from kerasformers.hub import check_writable_folder
+
+    return check_writable_folder(output_dir, what="--output-dir")
 
 
 def check_columns(train, held_out, text_column: str, label_column: str):

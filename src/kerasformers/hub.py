@@ -64,9 +64,7 @@ def _is_repo_id(name: str) -> bool:
 
 
 def resolve_checkpoint(
-    name_or_path: str | os.PathLike,
-    revision: str | None = None,
-    cache_dir: str | os.PathLike | None = None,
+    name_or_path: str | os.PathLike, revision: str | None = None, cache_dir: str | os.PathLike | None = None
 ) -> Path:
     """Return the local folder that holds checkpoint ``name_or_path``.
 
@@ -151,25 +149,23 @@ def atomic_folder_write(destination: str | os.PathLike, replaces: Callable[[str]
 def check_writable_folder(path: str | os.PathLike, what: str = "save_directory") -> Path:
     """Raise one clear error now if ``path`` cannot become a folder we write into.
 
+    ``what`` names the argument in the message (``save_directory``, ``--output-dir``, ...).
+
     Example:
         >>> check_writable_folder("out")
         PosixPath('out')
     """
     path = Path(path).expanduser()
+    named = f"{what} {os.fspath(path)!r}" if what.startswith("-") else f"{what}={os.fspath(path)!r}"
     if path.exists() and not path.is_dir():
         raise NotAFolderError(
-            f"{what}={os.fspath(path)!r} is an existing file, not a folder. "
-            "Pass a folder path (it is created if missing)."
+            f"{named} is an existing file, not a folder. Pass a folder path (it is created if missing)."
         )
     parent = next((p for p in (path, *path.parents) if p.exists()), Path("."))
     if not parent.is_dir():
-        raise NotAFolderError(
-            f"{what}={os.fspath(path)!r}: {parent} is a file, so no folder can be made under it. Pass another path."
-        )
+        raise NotAFolderError(f"{named} cannot be created: {parent} is a file, not a folder. Pass another path.")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise FolderNotWritableError(
-            f"{what}={os.fspath(path)!r}: {parent} is not writable. Pass a folder you can write to."
-        )
+        raise FolderNotWritableError(f"{named}: {parent} is not writable. Pass a folder you can write to.")
     return path
 
 

@@ -535,3 +535,20 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
     def get_input_embeddings(self):
         main = getattr(self, self.base_model_prefix, self) if self.base_model_prefix else self
         return main.embeddings.word_embeddings
+
+
+def alias_class(base: type, name: str, config_class: type) -> type:
+    """``base`` under another family's name and config: how XLM-RoBERTa, Mistral and Qwen2 are made.
+
+    The class runs ``base``'s forward pass and loads that family's config.json; it registers
+    for ``.keras`` files under ``name`` like any model class.
+
+    Example:
+        >>> TFMistralModel = alias_class(TFLlamaModel, "TFMistralModel", MistralConfig)
+    """
+    doc = f"{name}: {base.__name__}'s forward pass with {config_class.__name__}.\n\n{base.__doc__ or ''}"
+    return type(
+        name,
+        (base,),
+        {"config_class": config_class, "__doc__": doc, "__module__": base.__module__, "__qualname__": name},
+    )

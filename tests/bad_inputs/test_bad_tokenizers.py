@@ -117,11 +117,7 @@ def test_tokenizer_json_the_tokenizers_library_rejects(minilm_path, minilm_token
 
 @pytest.mark.parametrize(
     "data, problem",
-    [
-        (bytes(range(256)) * 4, "not UTF-8"),
-        (b"", "empty"),
-        (b"[PAD]\n[UNK]\nhello\n\xff\xfe\nworld\n", "not UTF-8"),
-    ],
+    [(bytes(range(256)) * 4, "not UTF-8"), (b"", "empty"), (b"[PAD]\n[UNK]\nhello\n\xff\xfe\nworld\n", "not UTF-8")],
     ids=["binary", "empty", "invalid-utf8"],
 )
 @pytest.mark.parametrize("loader", ["AutoTokenizer", "TFAutoTokenizer", "TFWordPieceTokenizer"])
@@ -160,11 +156,7 @@ def test_garbage_bpe_files(loader, vocab, merges, bad_file, problem, tmp_path):
 
 @pytest.mark.parametrize(
     "data, problem",
-    [
-        (b"{broken", "not valid JSON"),
-        (bytes(range(256)), "not UTF-8"),
-        (b'["a list"]', "JSON object"),
-    ],
+    [(b"{broken", "not valid JSON"), (bytes(range(256)), "not UTF-8"), (b'["a list"]', "JSON object")],
     ids=["invalid-json", "binary", "not-an-object"],
 )
 def test_garbage_tokenizer_config(data, problem, minilm_path, tmp_path):

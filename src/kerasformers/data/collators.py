@@ -238,7 +238,12 @@ class DataCollatorWithPadding:
         self.return_tensors = return_tensors
         self.length_buckets = tuple(length_buckets) if length_buckets else None
 
-    def __call__(self, features, return_tensors: str | None = None) -> dict:
+    def pad_inputs(self, features) -> tuple[list[dict], dict]:
+        """(rows with ``label`` renamed ``labels``, their inputs padded); labels are left to the caller.
+
+        Example:
+            >>> rows, batch = collator.pad_inputs([{"input_ids": [101, 102], "label": 0}])
+        """
         rows = [_rename_labels(r) for r in _as_features(features)]
         batch = pad_batch(
             rows,
@@ -249,6 +254,10 @@ class DataCollatorWithPadding:
             self.length_buckets,
             skip=("labels",),
         )
+        return rows, batch
+
+    def __call__(self, features, return_tensors: str | None = None) -> dict:
+        rows, batch = self.pad_inputs(features)
         if "labels" in rows[0] and rows[0]["labels"] is not None:
             batch["labels"] = _stack([r["labels"] for r in rows])
         return _convert(batch, return_tensors or self.return_tensors)
@@ -278,16 +287,7 @@ class DataCollatorForTokenClassification(DataCollatorWithPadding):
         self.label_pad_token_id = label_pad_token_id
 
     def __call__(self, features, return_tensors: str | None = None) -> dict:
-        rows = [_rename_labels(r) for r in _as_features(features)]
-        batch = pad_batch(
-            rows,
-            self.tokenizer,
-            self.padding,
-            self.max_length,
-            self.pad_to_multiple_of,
-            self.length_buckets,
-            skip=("labels",),
-        )
+        rows, batch = self.pad_inputs(features)
         if "labels" in rows[0] and rows[0]["labels"] is not None:
             length = batch["input_ids"].shape[1]
             side = getattr(self.tokenizer, "padding_side", "right")
@@ -295,7 +295,7 @@ class DataCollatorForTokenClassification(DataCollatorWithPadding):
         return _convert(batch, return_tensors or self.return_tensors)
 
 
-class DataCollatorForSeq2Seq(DataCollatorWithPadding):
+class DataCollatorForSeq2Seq(DataCollatorForTokenClassification):
     """Pad encoder inputs and, separately, ``labels`` (to the longest label) with -100.
 
     When ``model`` has ``prepare_decoder_input_ids_from_labels``, ``decoder_input_ids`` are
@@ -318,21 +318,13 @@ class DataCollatorForSeq2Seq(DataCollatorWithPadding):
         return_tensors: str = "np",
         length_buckets: Sequence[int] | None = None,
     ):
-        super().__init__(tokenizer, padding, max_length, pad_to_multiple_of, return_tensors, length_buckets)
+        super().__init__(
+            tokenizer, padding, max_length, pad_to_multiple_of, label_pad_token_id, return_tensors, length_buckets
+        )
         self.model = model
-        self.label_pad_token_id = label_pad_token_id
 
     def __call__(self, features, return_tensors: str | None = None) -> dict:
-        rows = [_rename_labels(r) for r in _as_features(features)]
-        batch = pad_batch(
-            rows,
-            self.tokenizer,
-            self.padding,
-            self.max_length,
-            self.pad_to_multiple_of,
-            self.length_buckets,
-            skip=("labels",),
-        )
+        rows, batch = self.pad_inputs(features)
         if "labels" in rows[0] and rows[0]["labels"] is not None:
             labels = [r["labels"] for r in rows]
             if _is_sequence(labels[0]):

@@ -30,11 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasformers.errors import InvalidInputError
-from kerasformers.generation.configuration_utils import (
-    GENERATION_CONFIG_NAME,
-    GenerationConfig,
-    check_generate_kwargs,
-)
+from kerasformers.generation.configuration_utils import GENERATION_CONFIG_NAME, GenerationConfig, check_generate_kwargs
 from kerasformers.generation.decoding import (  # noqa: F401  (MIN_BUCKET, prompt_bucket: public here too)
     MIN_BUCKET,
     DecodeSettings,

@@ -66,6 +66,18 @@ def _label_names(config):
     return [str(id2label.get(i, id2label.get(str(i), f"LABEL_{i}"))) for i in range(num_labels)]
 
 
+def _best_labels(logits, probabilities, names) -> dict:
+    """The outputs every labelling task shares: logits, probabilities, the best label, its score."""
+    label_ids = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+    return {
+        "logits": logits,
+        "probabilities": probabilities,
+        "label_ids": label_ids,
+        "labels": tf.gather(tf.constant(names), label_ids),
+        "scores": tf.reduce_max(probabilities, axis=-1),
+    }
+
+
 def _softmax_masked(logits, keep):
     logits = tf.where(keep, logits, tf.fill(tf.shape(logits), tf.constant(-10000.0, logits.dtype)))
     return tf.nn.softmax(logits, axis=-1)
@@ -94,14 +106,7 @@ def sequence_labels(model, tokenizer, encoded, outputs, **options):
     logits = outputs["logits"]
     multi = getattr(config, "problem_type", None) == "multi_label_classification" or len(names) == 1
     probabilities = tf.sigmoid(logits) if multi else tf.nn.softmax(logits, axis=-1)
-    label_ids = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-    return {
-        "logits": logits,
-        "probabilities": probabilities,
-        "label_ids": label_ids,
-        "labels": tf.gather(tf.constant(names), label_ids),
-        "scores": tf.reduce_max(probabilities, axis=-1),
-    }
+    return _best_labels(logits, probabilities, names)
 
 
 @postprocessor("token-classification")
@@ -110,13 +115,8 @@ def token_labels(model, tokenizer, encoded, outputs, **options):
     names = _label_names(model.config)
     logits = outputs["logits"]
     probabilities = tf.nn.softmax(logits, axis=-1)
-    label_ids = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
     return {
-        "logits": logits,
-        "probabilities": probabilities,
-        "label_ids": label_ids,
-        "labels": tf.gather(tf.constant(names), label_ids),
-        "scores": tf.reduce_max(probabilities, axis=-1),
+        **_best_labels(logits, probabilities, names),
         "input_ids": encoded["input_ids"],
         "tokens": tokenizer.ids_to_tokens(encoded["input_ids"]),
         "special_tokens_mask": encoded["special_tokens_mask"],

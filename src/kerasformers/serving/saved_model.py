@@ -8,7 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from kerasformers.errors import ExportError, NotAFolderError, TargetExistsError
+from kerasformers.errors import ExportError, TargetExistsError
+from kerasformers.hub import check_writable_folder
 from kerasformers.serving._tensorflow import tf
 from kerasformers.serving.signatures import serving_function, serving_functions
 
@@ -41,19 +42,7 @@ def check_export_target(
     Example:
         >>> check_export_target("serving/bert", 1)   # FileExistsError if serving/bert/1 exists
     """
-    root = Path(export_dir)
-    if root.exists() and not root.is_dir():
-        raise NotAFolderError(
-            f"The export folder {str(root)!r} is an existing file: give a folder path "
-            "(versions go into <folder>/<version>/)."
-        )
-    existing = root
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise NotAFolderError(
-            f"The export folder {str(root)!r} cannot be created: {str(existing)!r} is a file, not a folder."
-        )
+    root = check_writable_folder(export_dir, what="export_dir")  # versions go into <folder>/<version>/
     if version is None:
         return
     name = str(version)

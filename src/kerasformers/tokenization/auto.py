@@ -54,10 +54,8 @@ class AutoTokenizer:
     ) -> PreTrainedTokenizerFast:
         """Build the tokenizer of a checkpoint folder, HF cache entry or local-hub name.
 
-        ``kwargs`` override ``tokenizer_config.json``: special tokens (``pad_token="<pad>"``),
-        ``model_max_length``, ``padding_side``, ``truncation_side``, ``model_input_names``,
-        ``do_lower_case``, ``add_prefix_space``... ``subfolder`` reads a folder inside the checkpoint;
-        ``gguf_file`` reads the tokenizer stored in a llama.cpp GGUF file of the folder.
+        The keyword arguments are those of :func:`kerasformers.tokenization.fast.load_pretrained_tokenizer`
+        (overrides of ``tokenizer_config.json``, ``subfolder``, ``gguf_file``).
 
         Example:
             >>> tokenizer = AutoTokenizer.from_pretrained("./my-bert", padding_side="left")

@@ -794,10 +794,7 @@ class PreTrainedTokenizerFast:
     # ---- decoding ----------------------------------------------------------------------------
 
     def decode(
-        self,
-        token_ids,
-        skip_special_tokens: bool = False,
-        clean_up_tokenization_spaces: bool | None = None,
+        self, token_ids, skip_special_tokens: bool = False, clean_up_tokenization_spaces: bool | None = None
     ) -> str | list[str]:
         """Ids back to text. A batch (list of lists, 2-D array or tensor) gives a list of texts.
 
@@ -846,10 +843,7 @@ class PreTrainedTokenizerFast:
             )
 
     def batch_decode(
-        self,
-        sequences,
-        skip_special_tokens: bool = False,
-        clean_up_tokenization_spaces: bool | None = None,
+        self, sequences, skip_special_tokens: bool = False, clean_up_tokenization_spaces: bool | None = None
     ) -> list[str]:
         """A list of texts from a batch of id sequences.
 
@@ -1089,10 +1083,7 @@ def clean_up_tokenization(text: str) -> str:
 
 
 def load_pretrained_tokenizer(
-    name_or_path: str | os.PathLike,
-    revision: str | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    **kwargs,
+    name_or_path: str | os.PathLike, revision: str | None = None, cache_dir: str | os.PathLike | None = None, **kwargs
 ) -> PreTrainedTokenizerFast:
     """The tokenizer of a checkpoint folder, HF cache entry or local-hub name (``AutoTokenizer.from_pretrained``).
 

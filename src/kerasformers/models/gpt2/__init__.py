@@ -8,8 +8,5 @@ from kerasformers.models.gpt2.modeling_gpt2 import (
 )
 
 register_auto_classes(
-    "gpt2",
-    base=TFGPT2Model,
-    causal_lm=TFGPT2LMHeadModel,
-    sequence_classification=TFGPT2ForSequenceClassification,
+    "gpt2", base=TFGPT2Model, causal_lm=TFGPT2LMHeadModel, sequence_classification=TFGPT2ForSequenceClassification
 )

@@ -21,11 +21,7 @@ from kerasformers.generation import GenerationMixin
 from kerasformers.layers import last_non_pad_logits, mask_value
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.gpt2.configuration_gpt2 import GPT2Config
-from kerasformers.outputs import (
-    BaseModelOutputWithPast,
-    CausalLMOutputWithPast,
-    SequenceClassifierOutputWithPast,
-)
+from kerasformers.outputs import BaseModelOutputWithPast, CausalLMOutputWithPast, SequenceClassifierOutputWithPast
 
 
 class Conv1D(keras.layers.Layer):

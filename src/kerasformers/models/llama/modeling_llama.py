@@ -30,13 +30,9 @@ from kerasformers.activations import get_activation
 from kerasformers.errors import ConfigError, NotSupportedError
 from kerasformers.generation import GenerationMixin
 from kerasformers.layers import last_non_pad_logits, mask_value
-from kerasformers.modeling_utils import TFPreTrainedModel
+from kerasformers.modeling_utils import TFPreTrainedModel, alias_class
 from kerasformers.models.llama.configuration_llama import LlamaConfig, MistralConfig, Qwen2Config
-from kerasformers.outputs import (
-    BaseModelOutputWithPast,
-    CausalLMOutputWithPast,
-    SequenceClassifierOutputWithPast,
-)
+from kerasformers.outputs import BaseModelOutputWithPast, CausalLMOutputWithPast, SequenceClassifierOutputWithPast
 
 
 def dense(units, config, name, use_bias=False):
@@ -555,43 +551,17 @@ class TFLlamaForSequenceClassification(TFLlamaPreTrainedModel):
         )
 
 
-# Families that run Llama's forward pass: the same classes under their own name and config,
-# made as XLM-RoBERTa is made from RoBERTa.
-class TFMistralModel(TFLlamaModel):
-    """Mistral the bare decoder: Llama's code with Mistral's config (sliding window, biases)."""
-
-    config_class = MistralConfig
-
-
-class TFMistralForCausalLM(TFLlamaForCausalLM):
-    """Mistral with its language-model head: Llama's code with Mistral's config (sliding window, biases)."""
-
-    config_class = MistralConfig
-
-
-class TFMistralForSequenceClassification(TFLlamaForSequenceClassification):
-    """Mistral scoring the last non-pad token: Llama's code with Mistral's config (sliding window, biases)."""
-
-    config_class = MistralConfig
-
-
-class TFQwen2Model(TFLlamaModel):
-    """Qwen2 the bare decoder: Llama's code with Qwen2's config (sliding window, biases)."""
-
-    config_class = Qwen2Config
-
-
-class TFQwen2ForCausalLM(TFLlamaForCausalLM):
-    """Qwen2 with its language-model head: Llama's code with Qwen2's config (sliding window, biases)."""
-
-    config_class = Qwen2Config
-
-
-class TFQwen2ForSequenceClassification(TFLlamaForSequenceClassification):
-    """Qwen2 scoring the last non-pad token: Llama's code with Qwen2's config (sliding window, biases)."""
-
-    config_class = Qwen2Config
-
+# Families that run Llama's forward pass under their own name and config (as XLM-RoBERTa is made).
+TFMistralModel = alias_class(TFLlamaModel, "TFMistralModel", MistralConfig)
+TFMistralForCausalLM = alias_class(TFLlamaForCausalLM, "TFMistralForCausalLM", MistralConfig)
+TFMistralForSequenceClassification = alias_class(
+    TFLlamaForSequenceClassification, "TFMistralForSequenceClassification", MistralConfig
+)
+TFQwen2Model = alias_class(TFLlamaModel, "TFQwen2Model", Qwen2Config)
+TFQwen2ForCausalLM = alias_class(TFLlamaForCausalLM, "TFQwen2ForCausalLM", Qwen2Config)
+TFQwen2ForSequenceClassification = alias_class(
+    TFLlamaForSequenceClassification, "TFQwen2ForSequenceClassification", Qwen2Config
+)
 
 __all__ = [
     "LlamaRMSNorm",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from kerasformers.configuration import PretrainedConfig, register_config
+from kerasformers.configuration import register_config
+from kerasformers.models.bert.configuration_bert import BertConfig
 
 
 @register_config
-class RobertaConfig(PretrainedConfig):
+class RobertaConfig(BertConfig):
     """Configuration of a RoBERTa model; keys and defaults as in transformers' RobertaConfig.
 
     RoBERTa is BERT's encoder with position ids that start after ``pad_token_id`` (so
@@ -20,22 +21,11 @@ class RobertaConfig(PretrainedConfig):
 
     model_type = "roberta"
 
-    vocab_size: int = 50265
-    hidden_size: int = 768
-    num_hidden_layers: int = 12
-    num_attention_heads: int = 12
-    intermediate_size: int = 3072
-    hidden_act: str = "gelu"
-    hidden_dropout_prob: float = 0.1
-    attention_probs_dropout_prob: float = 0.1
-    max_position_embeddings: int = 512
-    type_vocab_size: int = 2
-    initializer_range: float = 0.02
-    layer_norm_eps: float = 1e-12
-    pad_token_id: int | None = 1
-    bos_token_id: int | None = 0
-    eos_token_id: int | list[int] | None = 2
-    classifier_dropout: float | None = None
+    # BERT's fields (declared there); RoBERTa's checkpoints differ only in these defaults
+    vocab_size = 50265
+    pad_token_id = 1
+    bos_token_id = 0
+    eos_token_id = 2
 
 
 @register_config

@@ -16,13 +16,8 @@ from keras import ops
 from kerasformers import losses
 from kerasformers.activations import get_activation
 from kerasformers.layers import attention_bias, classifier_dropout_rate, flatten_choices, span_outputs
-from kerasformers.modeling_utils import TFPreTrainedModel
-from kerasformers.models.bert.modeling_bert import (
-    BertEncoder,
-    BertPooler,
-    dense,
-    layer_norm,
-)
+from kerasformers.modeling_utils import TFPreTrainedModel, alias_class
+from kerasformers.models.bert.modeling_bert import BertEncoder, BertPooler, dense, layer_norm
 from kerasformers.models.roberta.configuration_roberta import RobertaConfig, XLMRobertaConfig
 from kerasformers.outputs import (
     BaseModelOutputWithPooling,
@@ -400,66 +395,20 @@ class TFRobertaForMultipleChoice(TFRobertaPreTrainedModel):
         )
 
 
-# XLM-RoBERTa: the same model under its own model_type; save_pretrained writes its class names.
-class TFXLMRobertaPreTrainedModel(TFRobertaPreTrainedModel):
-    config_class = XLMRobertaConfig
-
-
-class TFXLMRobertaModel(TFRobertaModel):
-    """The bare XLM-RoBERTa encoder (RoBERTa's code).
-
-    Example:
-        >>> model = TFXLMRobertaModel.from_pretrained("path/to/xlm-roberta")
-    """
-
-    config_class = XLMRobertaConfig
-
-
-class TFXLMRobertaForSequenceClassification(TFRobertaForSequenceClassification):
-    """XLM-RoBERTa with RoBERTa's classification head.
-
-    Example:
-        >>> model = TFXLMRobertaForSequenceClassification.from_pretrained("path/to/xlm-roberta", num_labels=3)
-    """
-
-    config_class = XLMRobertaConfig
-
-
-class TFXLMRobertaForTokenClassification(TFRobertaForTokenClassification):
-    """XLM-RoBERTa with a per-token classifier.
-
-    Example:
-        >>> model = TFXLMRobertaForTokenClassification.from_pretrained("path/to/xlm-roberta", num_labels=9)
-    """
-
-    config_class = XLMRobertaConfig
-
-
-class TFXLMRobertaForQuestionAnswering(TFRobertaForQuestionAnswering):
-    """XLM-RoBERTa with a span head.
-
-    Example:
-        >>> model = TFXLMRobertaForQuestionAnswering.from_pretrained("path/to/xlm-roberta")
-    """
-
-    config_class = XLMRobertaConfig
-
-
-class TFXLMRobertaForMaskedLM(TFRobertaForMaskedLM):
-    """XLM-RoBERTa with its tied masked-language-model head.
-
-    Example:
-        >>> model = TFXLMRobertaForMaskedLM.from_pretrained("path/to/xlm-roberta")
-    """
-
-    config_class = XLMRobertaConfig
-
-
-class TFXLMRobertaForMultipleChoice(TFRobertaForMultipleChoice):
-    """XLM-RoBERTa scoring several choices.
-
-    Example:
-        >>> model = TFXLMRobertaForMultipleChoice.from_pretrained("path/to/xlm-roberta")
-    """
-
-    config_class = XLMRobertaConfig
+# XLM-RoBERTa runs RoBERTa's forward pass under its own name and config (as Mistral and Qwen2 run
+# Llama's); save_pretrained writes its own class names.
+TFXLMRobertaPreTrainedModel = alias_class(TFRobertaPreTrainedModel, "TFXLMRobertaPreTrainedModel", XLMRobertaConfig)
+TFXLMRobertaModel = alias_class(TFRobertaModel, "TFXLMRobertaModel", XLMRobertaConfig)
+TFXLMRobertaForSequenceClassification = alias_class(
+    TFRobertaForSequenceClassification, "TFXLMRobertaForSequenceClassification", XLMRobertaConfig
+)
+TFXLMRobertaForTokenClassification = alias_class(
+    TFRobertaForTokenClassification, "TFXLMRobertaForTokenClassification", XLMRobertaConfig
+)
+TFXLMRobertaForQuestionAnswering = alias_class(
+    TFRobertaForQuestionAnswering, "TFXLMRobertaForQuestionAnswering", XLMRobertaConfig
+)
+TFXLMRobertaForMaskedLM = alias_class(TFRobertaForMaskedLM, "TFXLMRobertaForMaskedLM", XLMRobertaConfig)
+TFXLMRobertaForMultipleChoice = alias_class(
+    TFRobertaForMultipleChoice, "TFXLMRobertaForMultipleChoice", XLMRobertaConfig
+)
