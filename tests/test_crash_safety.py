@@ -1,4 +1,4 @@
-"""save_pretrained under kill -9: the checkpoint is always the complete old or the complete new save.
+"""save_pretrained and export under kill -9: the target is always the complete old or the complete new one.
 
 A child process saves two versions of a tiny model into one folder, over and over (one sharded,
 one single-file, so every save replaces the other's weight files). The test freezes it with
@@ -111,3 +111,89 @@ def test_save_pretrained_is_atomic_at_every_instant(tmp_path, freezes):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint"]
     assert sorted(p.name for p in target.iterdir()) == ["config.json", "model.safetensors"]
     assert all(not is_weights_file(n) or n == "model.safetensors" for n in os.listdir(target))
+
+
+EXPORT_CHILD = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    import numpy as np
+    from kerasformers import TFBertForSequenceClassification
+    from kerasformers.models.bert.configuration_bert import BertConfig
+    from kerasformers.serving import export_saved_model
+
+    root = Path(sys.argv[1])
+    model = TFBertForSequenceClassification(BertConfig(
+        vocab_size=99, hidden_size=32, num_hidden_layers=1, num_attention_heads=4, intermediate_size=37,
+        num_labels=3))
+    model.build_with_dummy_inputs()
+    exports = 0
+    while True:
+        value = 1 + exports % 2
+        for variable in model.weights:
+            variable.assign(np.full(variable.shape, value, "float32"))
+        export_saved_model(model, root, version=1, overwrite=True)  # TF Serving's version 1, replaced
+        exports += 1
+        print(exports, flush=True)
+""")
+
+
+def read_export(version_dir) -> int:
+    """The value every variable of the SavedModel holds; fails on a partial or mixed export."""
+    import tensorflow as tf
+
+    assert (version_dir / "saved_model.pb").is_file()
+    reader = tf.train.load_checkpoint(str(version_dir / "variables" / "variables"))
+    values = set()
+    for name in reader.get_variable_to_shape_map():
+        array = reader.get_tensor(name)
+        if name.startswith("variables/") and np.issubdtype(np.asarray(array).dtype, np.floating):
+            values.update(np.unique(array).tolist())
+    assert len(values) == 1, f"mixed or missing variables: {sorted(values)[:5]}"
+    return int(values.pop())
+
+
+def test_export_replaces_a_version_atomically_at_every_instant(tmp_path):
+    root = tmp_path / "serving"
+    child = subprocess.Popen(
+        [sys.executable, "-c", EXPORT_CHILD, str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+        text=True,
+    )
+    assert child.stdout.readline().strip() == "1", "the child could not export"
+    rng = random.Random(1)
+    seen = set()
+    try:
+        for _ in range(12):
+            time.sleep(rng.uniform(0.0, 0.6))
+            child.send_signal(signal.SIGSTOP)
+            try:
+                seen.add(read_export(root / "1"))  # the version is always there, whole
+                assert sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) == ["1"]
+            finally:
+                child.send_signal(signal.SIGCONT)
+        time.sleep(rng.uniform(0.0, 0.6))
+    finally:
+        child.kill()  # kill -9 mid-export
+        child.wait()
+    assert seen == {1, 2}, "the freezes did not catch both versions"
+    assert read_export(root / "1") in (1, 2)
+    # the next export cleans what the killed one left (hidden) and writes version 2
+    from kerasformers import TFBertForSequenceClassification
+    from kerasformers.models.bert.configuration_bert import BertConfig
+    from kerasformers.serving import export_saved_model
+
+    model = TFBertForSequenceClassification(
+        BertConfig(
+            vocab_size=99,
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            intermediate_size=37,
+            num_labels=3,
+        )
+    )
+    model.build_with_dummy_inputs()
+    export_saved_model(model, root)
+    assert sorted(p.name for p in root.iterdir()) == ["1", "2"]

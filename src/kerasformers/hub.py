@@ -182,16 +182,28 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _remove_stale_temps(destination: Path) -> None:
-    """Delete temp folders that writers killed mid-way left beside (or, before 0.1, inside) it."""
-    candidates = list(destination.parent.glob(f".{destination.name}{_TMP_MARK}*"))
-    if destination.is_dir():
-        candidates += [p for p in destination.glob(f"{_TMP_MARK}*") if p.is_dir()]  # older layout
-    for path in candidates:
-        pid = path.name.split(_TMP_MARK, 1)[1].split("-", 1)[0]
+def remove_stale_temps(folder: Path, prefix: str) -> None:
+    """Delete ``<prefix><pid>-*`` entries of ``folder`` that a writer killed mid-way left behind.
+
+    Writers name their temporary folders with their process id; entries of a live process
+    (another writer at work) are kept, as are names without a pid.
+
+    Example:
+        >>> remove_stale_temps(Path("serving/bert"), ".tmp-")
+    """
+    for path in folder.glob(f"{prefix}*") if folder.is_dir() else ():
+        pid = path.name[len(prefix) :].split("-", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
             continue  # another process is writing right now
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_stale_temps(destination: Path) -> None:
+    """Temp folders that killed saves left beside ``destination`` (or, in older releases, inside it)."""
+    remove_stale_temps(destination.parent, f".{destination.name}{_TMP_MARK}")
+    for path in destination.glob(f"{_TMP_MARK}*") if destination.is_dir() else ():
+        if path.is_dir() and not path.name[len(_TMP_MARK) :].split("-", 1)[0].isdigit():
+            shutil.rmtree(path, ignore_errors=True)  # the older layout: random names, no pid
 
 
 def _link_or_copy(item: Path, target: Path) -> None:
@@ -210,7 +222,7 @@ def _link_or_copy(item: Path, target: Path) -> None:
             shutil.copy2(item, target)
 
 
-def _exchange(a: Path, b: Path) -> bool:
+def exchange_paths(a: Path, b: Path) -> bool:
     """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
     if not sys.platform.startswith("linux"):
         return False
@@ -260,7 +272,7 @@ class _AtomicFolder:
             if not owned and not item.name.startswith(_TMP_MARK) and not (self.tmp / item.name).exists():
                 _link_or_copy(item, self.tmp / item.name)
         shutil.copystat(self.destination, self.tmp)
-        if not _exchange(self.tmp, self.destination):
+        if not exchange_paths(self.tmp, self.destination):
             # No atomic swap here: move the old folder aside, then the new one in (a short window).
             aside = self.tmp.with_name(self.tmp.name + "-old")
             os.replace(self.destination, aside)

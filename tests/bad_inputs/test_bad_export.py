@@ -7,7 +7,6 @@ shorter than ``max_answer_len`` tokens, and int64 token ids (what tokenizers ret
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from pathlib import Path
 
@@ -91,15 +90,14 @@ def test_overwrite_replaces_and_next_version_ignores_hidden_folders(tiny_bert_cl
 
 def test_failed_overwrite_keeps_the_old_version(tiny_bert_classifier, serving, monkeypatch):
     """Overwriting must not delete the old version before the new one is in place."""
+    import kerasformers.serving.saved_model as saved_model
+
     before = snapshot(serving)
-    real_replace = os.replace
 
-    def failing_replace(src, dst):
-        if Path(src).name.startswith(".tmp-"):  # the new version's final rename: as if killed there
-            raise OSError("simulated crash while moving the new version in")
-        return real_replace(src, dst)
+    def failing_swap(new, old):  # the atomic swap of the new version in: as if killed there
+        raise OSError("simulated crash while moving the new version in")
 
-    monkeypatch.setattr(os, "replace", failing_replace)
+    monkeypatch.setattr(saved_model, "exchange_paths", failing_swap)
     with pytest.raises(OSError, match="simulated crash"):
         export_saved_model(tiny_bert_classifier, serving, version=1, overwrite=True)
     monkeypatch.undo()

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from kerasformers.errors import ExportError, TargetExistsError
-from kerasformers.hub import check_writable_folder
+from kerasformers.hub import check_writable_folder, exchange_paths, remove_stale_temps
 from kerasformers.serving._tensorflow import tf
 from kerasformers.serving.signatures import serving_function, serving_functions
 
@@ -77,17 +77,16 @@ def _write_atomically(
     """tf.saved_model.save into ``export_dir/<version>`` via a hidden temporary folder and a rename.
 
     The version folder appears only complete: a kill during the save leaves a hidden
-    ``.tmp-*`` folder (never a version, see :func:`next_version`). Replacing a version
-    (``overwrite``) first moves the old one to a hidden ``.old-*`` name, so it is never deleted
-    before the new one is in place.
+    ``.tmp-<pid>-*`` folder (never a version, see :func:`next_version`; the next export removes
+    it). Replacing a version (``overwrite``) swaps old and new in one atomic rename.
     """
     root = Path(export_dir)
     check_export_target(root, version, overwrite)
     root.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(root, ".tmp-")  # what exports killed mid-way left behind
     version = next_version(root) if version is None else version
     final = root / str(version)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=root))
-    old = None
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-{version}-", dir=root))
     try:
         options = tf.saved_model.SaveOptions(experimental_custom_gradients=False)
         tf.saved_model.save(module, str(tmp), signatures=signatures, options=options)
@@ -96,16 +95,17 @@ def _write_atomically(
             (tmp / "assets.extra" / name).write_text(text, encoding="utf-8")
         tmp.chmod(0o755)
         check_export_target(root, version, overwrite)  # another writer may have taken it meanwhile
-        if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".old-{version}-", dir=root))
-            os.replace(final, old / "version")
-        os.replace(tmp, final)
+        # one atomic step: a server (or a kill) sees the old version or the new one, never neither
+        if not (final.exists() and exchange_paths(tmp, final)):
+            if final.exists():  # no atomic exchange on this file system: swap in two renames
+                aside = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-old-", dir=root))
+                os.replace(final, aside / "version")
+                os.replace(tmp, final)
+                shutil.rmtree(aside, ignore_errors=True)
+            else:
+                os.replace(tmp, final)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not final.exists():  # the new one failed to land: put the old one back
-            os.replace(old / "version", final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)  # after an exchange it holds the old version
     return final
 
 
