@@ -80,7 +80,7 @@ def validate_model_inputs(
     Example:
         >>> validate_model_inputs({"input_ids": np.array([[5, -1]])}, {"input_ids": (99, "vocab_size")})
         Traceback (most recent call last):
-        ValueError: input_ids holds -1 at position (0, 1), outside [0, 99) ...
+        kerasformers.errors.InvalidInputError: input_ids holds -1 at position (0, 1), outside [0, 99) ...
     """
     arrays = {
         name: as_concrete_array(value, name)
@@ -158,7 +158,7 @@ def validate_labels_dtype(labels: Mapping[str, Any]) -> None:
     Example:
         >>> validate_labels_dtype({"labels": np.array(["pos", "neg"])})
         Traceback (most recent call last):
-        TypeError: labels holds strings ...
+        kerasformers.errors.InvalidInputTypeError: labels holds strings ...
     """
     for name, value in labels.items():
         array = None

@@ -175,7 +175,7 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         Example:
             >>> model.validate_inputs({"input_ids": np.array([[5, 100000]])})
             Traceback (most recent call last):
-            ValueError: input_ids holds 100000 at position (0, 1), outside [0, 30522) ...
+            kerasformers.errors.InvalidInputError: input_ids holds 100000 at position (0, 1), outside [0, 30522) ...
         """
         validate_model_inputs(inputs, self.input_id_limits(), self.main_input_name, caller or type(self).__name__)
         main = as_concrete_array(inputs.get(self.main_input_name), self.main_input_name)

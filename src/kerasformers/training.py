@@ -76,7 +76,7 @@ def check_same_length(x, y=None, sample_weight=None) -> None:
     Example:
         >>> check_same_length({"input_ids": np.zeros((4, 7))}, np.zeros(3))
         Traceback (most recent call last):
-        ValueError: x and y hold different numbers of examples: ...
+        kerasformers.errors.TrainingDataError: x and y hold different numbers of examples: ...
     """
     if x is None or not (isinstance(x, (Mapping, list, tuple)) or hasattr(x, "shape")):
         return  # a tf.data.Dataset, a generator or a PyDataset: batches carry their own labels

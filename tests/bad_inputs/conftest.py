@@ -95,3 +95,32 @@ def tiny_llama_kwargs() -> dict:
 @pytest.fixture
 def ids():
     return np.array([[5, 6, 7, 8], [9, 10, 11, 12]], np.int32)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint_with_tokenizer(minilm_path, tmp_path_factory):
+    """``make(head)``: a folder with a tiny random BERT of class ``head`` and all-MiniLM-L6-v2's tokenizer.
+
+    Runs that get as far as training or exporting take seconds with it. Each head is built once.
+    """
+    import shutil
+
+    import kerasformers
+    from kerasformers.models.bert.configuration_bert import BertConfig
+
+    vocab = sum(1 for _ in open(Path(minilm_path) / "vocab.txt", encoding="utf-8"))
+    made = {}
+
+    def make(head: str = "TFBertModel") -> Path:
+        if head not in made:
+            model = getattr(kerasformers, head)(BertConfig(**{**TINY_BERT, "vocab_size": vocab}))
+            model.build_with_dummy_inputs()
+            folder = tmp_path_factory.mktemp(f"tiny-{head}")
+            model.save_pretrained(folder)
+            for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+                if (Path(minilm_path) / name).exists():
+                    shutil.copy(Path(minilm_path) / name, folder / name)
+            made[head] = folder
+        return made[head]
+
+    return make

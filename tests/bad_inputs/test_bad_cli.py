@@ -8,56 +8,18 @@ output folder was not created or changed. Runs that get as far as training use a
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from kerasformers.cli import TrainingDataError, check_columns, classification_metrics, main
 
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
-
-
-def snapshot(path) -> dict[str, str]:
-    """Relative path -> sha256 of every file under ``path`` (or of ``path`` itself)."""
-    root = Path(path)
-    if root.is_file():
-        return {"": hashlib.sha256(root.read_bytes()).hexdigest()}
-    if not root.exists():
-        return {}
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
 
 @pytest.fixture(scope="module")
-def tiny_checkpoint(minilm_path, tmp_path_factory) -> Path:
-    """A tiny BERT base (random) with all-MiniLM-L6-v2's tokenizer: a --model that trains in seconds."""
-    from kerasformers import TFBertModel
-    from kerasformers.models.bert.configuration_bert import BertConfig
-
-    vocab = sum(1 for _ in open(Path(minilm_path) / "vocab.txt", encoding="utf-8"))
-    model = TFBertModel(
-        BertConfig(
-            vocab_size=vocab,
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            intermediate_size=37,
-            max_position_embeddings=64,
-        )
-    )
-    model.build_with_dummy_inputs()
-    folder = tmp_path_factory.mktemp("tiny-bert-tok")
-    model.save_pretrained(folder)
-    for name in TOKENIZER_FILES:
-        if (Path(minilm_path) / name).exists():
-            shutil.copy(Path(minilm_path) / name, folder / name)
-    return folder
+def tiny_checkpoint(tiny_checkpoint_with_tokenizer) -> Path:
+    """A tiny BERT (random) with all-MiniLM-L6-v2's tokenizer: a --model that trains in seconds."""
+    return tiny_checkpoint_with_tokenizer("TFBertModel")
 
 
 def write_csv(path: Path, rows, header=("text", "label")) -> str:
@@ -144,7 +106,7 @@ def test_unknown_suffix_and_missing_file(tmp_path, capsys):
 
 # ------------------------------------------------------------------------ output folder
 @pytest.mark.parametrize("where", ["existing file", "under a file"])
-def test_output_dir_that_cannot_hold_a_model_fails_before_training(tmp_path, capsys, tiny_checkpoint, where):
+def test_output_dir_that_cannot_hold_a_model_fails_before_training(tmp_path, capsys, tiny_checkpoint, where, snapshot):
     data = write_csv(tmp_path / "data.csv", GOOD_ROWS)
     blocker = tmp_path / "results.txt"
     blocker.write_text("keep me", encoding="utf-8")

@@ -17,22 +17,6 @@ import tensorflow as tf
 from kerasformers.cli import main
 from kerasformers.serving import export_pipeline, export_saved_model, export_text_generation, next_version
 
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
-
-
-def snapshot(path) -> dict[str, str]:
-    """Relative path -> sha256 of every file under ``path`` (hidden files included)."""
-    root = Path(path)
-    if root.is_file():
-        return {"": hashlib.sha256(root.read_bytes()).hexdigest()}
-    if not root.exists():
-        return {}
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
 
 @pytest.fixture(scope="module")
 def served(tiny_bert_classifier, tmp_path_factory) -> Path:
@@ -50,7 +34,7 @@ def serving(served, tmp_path) -> Path:
 
 
 # ------------------------------------------------------------------------ an existing version
-def test_existing_version_is_refused(tiny_bert_classifier, serving):
+def test_existing_version_is_refused(tiny_bert_classifier, serving, snapshot):
     before = snapshot(serving)
     with pytest.raises(FileExistsError) as error:
         export_saved_model(tiny_bert_classifier, serving, version=1)
@@ -59,7 +43,7 @@ def test_existing_version_is_refused(tiny_bert_classifier, serving):
     assert snapshot(serving) == before
 
 
-def test_existing_version_refused_before_loading_the_checkpoint(serving):
+def test_existing_version_refused_before_loading_the_checkpoint(serving, snapshot):
     before = snapshot(serving)
     # the checkpoint does not exist: the version check comes first, so no load is attempted
     for with_tokenizer in (True, False):
@@ -68,7 +52,7 @@ def test_existing_version_refused_before_loading_the_checkpoint(serving):
     assert snapshot(serving) == before
 
 
-def test_existing_version_refused_for_text_generation(tiny_llama, tmp_path):
+def test_existing_version_refused_for_text_generation(tiny_llama, tmp_path, snapshot):
     (tmp_path / "gen" / "3").mkdir(parents=True)
     (tmp_path / "gen" / "3" / "keep.txt").write_text("old")
     before = snapshot(tmp_path / "gen")
@@ -88,7 +72,7 @@ def test_overwrite_replaces_and_next_version_ignores_hidden_folders(tiny_bert_cl
     assert export_saved_model(tiny_bert_classifier, serving).name == "2"  # version None: the next free
 
 
-def test_failed_overwrite_keeps_the_old_version(tiny_bert_classifier, serving, monkeypatch):
+def test_failed_overwrite_keeps_the_old_version(tiny_bert_classifier, serving, monkeypatch, snapshot):
     """Overwriting must not delete the old version before the new one is in place."""
     import kerasformers.serving.saved_model as saved_model
 
@@ -144,7 +128,7 @@ def test_onnx_existing_file_is_refused_then_overwritten(tiny_bert_classifier, tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]  # no temporary file left
 
 
-def test_onnx_path_under_a_file(tiny_bert_classifier, tmp_path):
+def test_onnx_path_under_a_file(tiny_bert_classifier, tmp_path, snapshot):
     from kerasformers.serving import export_onnx
 
     (tmp_path / "x").write_bytes(b"keep")
@@ -154,7 +138,7 @@ def test_onnx_path_under_a_file(tiny_bert_classifier, tmp_path):
 
 
 # ------------------------------------------------------------------------ the command line
-def test_cli_existing_version_needs_overwrite(tiny_bert_folder, served, tmp_path, capsys):
+def test_cli_existing_version_needs_overwrite(tiny_bert_folder, served, tmp_path, capsys, snapshot):
     serving = tmp_path / "serving"
     shutil.copytree(served, serving)
     before = snapshot(serving)
@@ -184,7 +168,7 @@ def test_cli_bad_export_options(tiny_bert_folder, tmp_path, capsys, argv, words)
     assert not (tmp_path / "out").exists()
 
 
-def test_cli_onnx_existing_file(tiny_bert_folder, tmp_path, capsys):
+def test_cli_onnx_existing_file(tiny_bert_folder, tmp_path, capsys, snapshot):
     out = tmp_path / "onnx"
     out.mkdir()
     (out / "model.onnx").write_bytes(b"older")
@@ -214,28 +198,9 @@ def test_loaded_serve_takes_int64_and_int32(tiny_bert_classifier, served, ids):
 
 # ------------------------------------------------------------------------ question answering, short input
 @pytest.fixture(scope="module")
-def tiny_qa_checkpoint(minilm_path, tmp_path_factory) -> Path:
-    from kerasformers import TFBertForQuestionAnswering
-    from kerasformers.models.bert.configuration_bert import BertConfig
-
-    vocab = sum(1 for _ in open(Path(minilm_path) / "vocab.txt", encoding="utf-8"))
-    model = TFBertForQuestionAnswering(
-        BertConfig(
-            vocab_size=vocab,
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            intermediate_size=37,
-            max_position_embeddings=64,
-        )
-    )
-    model.build_with_dummy_inputs()
-    folder = tmp_path_factory.mktemp("tiny-qa")
-    model.save_pretrained(folder)
-    for name in TOKENIZER_FILES:
-        if (Path(minilm_path) / name).exists():
-            shutil.copy(Path(minilm_path) / name, folder / name)
-    return folder
+def tiny_qa_checkpoint(tiny_checkpoint_with_tokenizer) -> Path:
+    """A tiny question-answering BERT with all-MiniLM-L6-v2's tokenizer."""
+    return tiny_checkpoint_with_tokenizer("TFBertForQuestionAnswering")
 
 
 def test_question_answering_export_serves_short_inputs(tiny_qa_checkpoint, tmp_path):
