@@ -178,10 +178,12 @@ class BertPooler(keras.layers.Layer):
 class BertMainLayer(keras.layers.Layer):
     """Embeddings, encoder and (optionally) pooler: ``BertModel`` in transformers."""
 
+    embeddings_class = BertEmbeddings  # RoBERTa swaps in its padding-aware positions
+
     def __init__(self, config, add_pooling_layer=True, **kwargs):
         super().__init__(**kwargs)
         self.config = config
-        self.embeddings = BertEmbeddings(config, name="embeddings")
+        self.embeddings = self.embeddings_class(config, name="embeddings")
         self.encoder = BertEncoder(config, name="encoder")
         self.pooler = BertPooler(config, name="pooler") if add_pooling_layer else None
 

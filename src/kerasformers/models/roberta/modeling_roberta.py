@@ -15,12 +15,11 @@ from keras import ops
 
 from kerasformers import losses
 from kerasformers.activations import get_activation
-from kerasformers.layers import attention_bias, classifier_dropout_rate, flatten_choices, span_outputs
+from kerasformers.layers import classifier_dropout_rate, flatten_choices, span_outputs
 from kerasformers.modeling_utils import TFPreTrainedModel, alias_class
-from kerasformers.models.bert.modeling_bert import BertEncoder, BertPooler, dense, layer_norm
+from kerasformers.models.bert.modeling_bert import BertEmbeddings, BertMainLayer, dense, layer_norm
 from kerasformers.models.roberta.configuration_roberta import RobertaConfig, XLMRobertaConfig
 from kerasformers.outputs import (
-    BaseModelOutputWithPooling,
     MaskedLMOutput,
     MultipleChoiceModelOutput,
     QuestionAnsweringModelOutput,
@@ -40,77 +39,23 @@ def create_position_ids_from_input_ids(input_ids, padding_idx: int):
     return ops.cumsum(mask, axis=1) * mask + padding_idx
 
 
-class RobertaEmbeddings(keras.layers.Layer):
-    """Word + position (padding-aware) + token type embeddings, then LayerNorm and dropout."""
+class RobertaEmbeddings(BertEmbeddings):
+    """BERT's embeddings, with position ids counted from ``pad_token_id + 1`` (padding gets ``pad_token_id``)."""
 
     def __init__(self, config, **kwargs):
-        super().__init__(**kwargs)
-        init = keras.initializers.TruncatedNormal(stddev=config.initializer_range)
+        super().__init__(config, **kwargs)
         self.padding_idx = config.pad_token_id
-        self.word_embeddings = keras.layers.Embedding(
-            config.vocab_size, config.hidden_size, embeddings_initializer=init, name="word_embeddings"
-        )
-        self.position_embeddings = keras.layers.Embedding(
-            config.max_position_embeddings, config.hidden_size, embeddings_initializer=init, name="position_embeddings"
-        )
-        self.token_type_embeddings = keras.layers.Embedding(
-            config.type_vocab_size, config.hidden_size, embeddings_initializer=init, name="token_type_embeddings"
-        )
-        self.LayerNorm = layer_norm(config)
-        self.dropout = keras.layers.Dropout(config.hidden_dropout_prob)
 
     def call(self, input_ids, token_type_ids=None, position_ids=None, training=False):
         if position_ids is None:
             position_ids = create_position_ids_from_input_ids(input_ids, self.padding_idx)
-        if token_type_ids is None:
-            token_type_ids = ops.zeros_like(input_ids)
-        embeddings = (
-            self.word_embeddings(input_ids)
-            + self.token_type_embeddings(token_type_ids)
-            + self.position_embeddings(position_ids)
-        )
-        return self.dropout(self.LayerNorm(embeddings), training=training)
+        return super().call(input_ids, token_type_ids=token_type_ids, position_ids=position_ids, training=training)
 
 
-class RobertaMainLayer(keras.layers.Layer):
-    """Embeddings, BERT's encoder and (optionally) pooler: ``RobertaModel`` in transformers."""
+class RobertaMainLayer(BertMainLayer):
+    """BERT's embeddings (with RoBERTa's positions), encoder and pooler: ``RobertaModel`` in transformers."""
 
-    def __init__(self, config, add_pooling_layer=True, **kwargs):
-        super().__init__(**kwargs)
-        self.config = config
-        self.embeddings = RobertaEmbeddings(config, name="embeddings")
-        self.encoder = BertEncoder(config, name="encoder")
-        self.pooler = BertPooler(config, name="pooler") if add_pooling_layer else None
-
-    def call(
-        self,
-        input_ids,
-        attention_mask=None,
-        token_type_ids=None,
-        position_ids=None,
-        output_attentions=None,
-        output_hidden_states=None,
-        training=False,
-    ):
-        output_attentions = output_attentions or self.config.output_attentions
-        output_hidden_states = output_hidden_states or self.config.output_hidden_states
-        if attention_mask is None:
-            attention_mask = ops.ones_like(input_ids)
-        hidden = self.embeddings(input_ids, token_type_ids=token_type_ids, position_ids=position_ids, training=training)
-        bias = attention_bias(attention_mask, hidden.dtype)
-        hidden, all_hidden, all_attentions = self.encoder(
-            hidden,
-            bias,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-            training=training,
-        )
-        return BaseModelOutputWithPooling(
-            last_hidden_state=hidden,
-            pooler_output=self.pooler(hidden) if self.pooler is not None else None,
-            hidden_states=tuple(all_hidden) if all_hidden else None,
-            attentions=tuple(all_attentions) if all_attentions else None,
-        )
+    embeddings_class = RobertaEmbeddings
 
 
 class TFRobertaPreTrainedModel(TFPreTrainedModel):
