@@ -253,10 +253,10 @@ def fresh_outputs(exported_tasks, tmp_path_factory):
 def python_path(task, checkpoint):
     """Our Python path: Python tokenizer + model; returns (batch, outputs)."""
     from kerasformers import AutoTokenizer
-    from kerasformers.serving.pipeline_export import _auto_class_for
+    from kerasformers.serving.pipeline_export import auto_class_for
 
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
-    model = _auto_class_for(task).from_pretrained(checkpoint)
+    model = auto_class_for(task).from_pretrained(checkpoint)
     if task == "question-answering":
         batch = tokenizer(QUESTIONS, CONTEXTS, padding=True, truncation=True, return_tensors="np")
     else:

@@ -211,7 +211,7 @@ def export_onnx(
     tf2onnx = _require_tf2onnx()
     import tensorflow as tf
 
-    from kerasformers.serving.signatures import _call_model, _input_rank, _named_outputs, serving_input_names
+    from kerasformers.serving.signatures import call_model, input_rank, named_outputs, serving_input_names
 
     if not model.built:
         model.build_with_dummy_inputs()
@@ -225,14 +225,14 @@ def export_onnx(
         )
 
     names = serving_input_names(model)
-    rank = _input_rank(model)
+    rank = input_rank(model)
     specs = [tf.TensorSpec([None] * rank, tf.as_dtype(input_dtype), name=name) for name in names]
     options = {"output_hidden_states": output_hidden_states, "output_attentions": output_attentions}
 
     # Positional arguments, so the ONNX inputs take the TensorSpec names.
     def forward(*tensors):
         inputs = {name: tf.cast(t, tf.int32) for name, t in zip(names, tensors)}
-        return _named_outputs(_call_model(model, inputs, **options))
+        return named_outputs(call_model(model, inputs, **options))
 
     model_proto = _convert(tf2onnx, tf.function(forward, input_signature=specs), opset)
     missing = _unsupported_ops(model_proto)
@@ -271,7 +271,7 @@ def export_checkpoint_onnx(
     Example:
         >>> export_checkpoint_onnx("path/to/minilm", "onnx/minilm")   # onnx/minilm/model.onnx
     """
-    from kerasformers.serving.pipeline_export import _auto_class_for, normalize_task
+    from kerasformers.serving.pipeline_export import auto_class_for, normalize_task
 
     root = Path(output_dir)
     if root.exists() and not root.is_dir():
@@ -282,7 +282,7 @@ def export_checkpoint_onnx(
     _check_onnx_target(root / "model.onnx", overwrite)  # before the (slow) load and conversion
     task = normalize_task(task)
     _require_tf2onnx()
-    model = _auto_class_for(task).from_pretrained(checkpoint)
+    model = auto_class_for(task).from_pretrained(checkpoint)
     path = export_onnx(model, root / "model.onnx", opset=opset, overwrite=overwrite)
     # config.json after model.onnx, each written whole: a kill between leaves the model without
     # its config (the export's file, model.onnx, is complete), never a half-written file

@@ -9,8 +9,13 @@ from pathlib import Path
 from kerasformers.errors import ExportError, InvalidInputTypeError
 from kerasformers.serving._tensorflow import tf
 from kerasformers.serving.postprocess import task_outputs
-from kerasformers.serving.saved_model import _Exportable, _write_atomically, check_export_target, export_saved_model
-from kerasformers.serving.signatures import _call_model, load_tokenizer_layer, serving_input_names
+from kerasformers.serving.saved_model import (
+    check_export_target,
+    export_saved_model,
+    exportable_module,
+    write_saved_model,
+)
+from kerasformers.serving.signatures import call_model, load_tokenizer_layer, serving_input_names
 from kerasformers.serving.text_generation import export_text_generation
 from kerasformers.tasks import export_task_names, resolve_task
 
@@ -20,8 +25,13 @@ __all__ = ["TASKS", "normalize_task", "export_pipeline"]
 TASKS = export_task_names()
 
 
-def _auto_class_for(task: str):
-    """The TFAutoModel* class that loads a checkpoint for ``task`` (a name or alias)."""
+def auto_class_for(task: str):
+    """The TFAutoModel* class that loads a checkpoint for ``task`` (a name or alias).
+
+    Example:
+        >>> auto_class_for("sentiment-analysis").__name__
+        'TFAutoModelForSequenceClassification'
+    """
     from kerasformers.models import auto
 
     return getattr(auto, resolve_task(task).auto_class)
@@ -91,7 +101,7 @@ def export_pipeline(
         raise ExportError(f"max_answer_len must be a whole number >= 1 (tokens in an answer), got {max_answer_len!r}.")
     check_export_target(export_dir, version, overwrite)  # before the (slow) load and trace
     if isinstance(checkpoint_or_model, (str, os.PathLike)):
-        model = _auto_class_for(task).from_pretrained(checkpoint_or_model)
+        model = auto_class_for(task).from_pretrained(checkpoint_or_model)
         source = checkpoint_or_model
     else:
         model = checkpoint_or_model
@@ -115,7 +125,7 @@ def export_pipeline(
     def run(text, text_pair=None):
         encoded = tokenizer(text, text_pair, return_special_tokens_mask=True)
         inputs = {name: tf.cast(encoded[name], tf.int32) for name in model_inputs}
-        outputs = _call_model(model, inputs)
+        outputs = call_model(model, inputs)
         return task_outputs(task, model, tokenizer, encoded, outputs, max_answer_len=max_answer_len)
 
     string = tf.TensorSpec([None], tf.string)
@@ -141,6 +151,6 @@ def export_pipeline(
                 ],
             ).get_concrete_function()
     del string
-    module = _Exportable(model, tokenizer)
+    module = exportable_module(model, tokenizer)
     extra = {"config.json": model.config.to_json_string(), "task.txt": task}
-    return _write_atomically(module, signatures, export_dir, version, extra, overwrite=overwrite)
+    return write_saved_model(module, signatures, export_dir, version, extra, overwrite=overwrite)

@@ -66,7 +66,7 @@ def check_export_target(
         )
 
 
-def _write_atomically(
+def write_saved_model(
     module,
     signatures: dict,
     export_dir: str | os.PathLike,
@@ -79,6 +79,10 @@ def _write_atomically(
     The version folder appears only complete: a kill during the save leaves a hidden
     ``.tmp-<pid>-*`` folder (never a version, see :func:`next_version`; the next export removes
     it). Replacing a version (``overwrite``) swaps old and new in one atomic rename.
+
+    Example:
+        >>> write_saved_model(exportable_module(model), serving_functions(model), "serving/bert", version=1)
+        PosixPath('serving/bert/1')
     """
     root = Path(export_dir)
     check_export_target(root, version, overwrite)
@@ -109,11 +113,14 @@ def _write_atomically(
     return final
 
 
-def _Exportable(model, tokenizer=None):
+def exportable_module(model, tokenizer=None):
     """What gets saved: the model's variables and the tokenizer (its tables).
 
     The plain tf.Variables are tracked (as Keras' ExportArchive does, but one level down):
     TF1-style loaders such as ``saved_model_cli run`` only restore variables saved that way.
+
+    Example:
+        >>> tf.saved_model.save(exportable_module(model, tokenizer_layer), "out")
     """
     module = tf.__internal__.tracking.AutoTrackable()
     module.variables = [getattr(v, "value", v) for v in model.variables]
@@ -156,8 +163,8 @@ def export_saved_model(
         model.build_with_dummy_inputs()
     function = serving_function(model, output_hidden_states=output_hidden_states, output_attentions=output_attentions)
     signatures = serving_functions(model, int64=int64, function=function)
-    module = _Exportable(model)
+    module = exportable_module(model)
     module.serve = function  # both traced dtypes: tf.saved_model.load(path).serve takes int32 or int64
-    return _write_atomically(
+    return write_saved_model(
         module, signatures, export_dir, version, {"config.json": model.config.to_json_string()}, overwrite=overwrite
     )

@@ -26,12 +26,23 @@ def serving_input_names(model) -> list[str]:
     return [name for name in SERVING_INPUTS if name in parameters]
 
 
-def _input_rank(model) -> int:
+def input_rank(model) -> int:
+    """The rank of the model's token inputs: 2, or 3 for multiple-choice heads.
+
+    Example:
+        >>> input_rank(TFBertForMultipleChoice(config))
+        3
+    """
     return int(np.ndim(model.dummy_inputs["input_ids"]))
 
 
-def _named_outputs(outputs) -> dict[str, tf.Tensor]:
-    """ModelOutput -> a flat {name: tensor} dict (tuples such as hidden_states become name_i)."""
+def named_outputs(outputs) -> dict[str, tf.Tensor]:
+    """ModelOutput -> a flat {name: tensor} dict (tuples such as hidden_states become name_i).
+
+    Example:
+        >>> sorted(named_outputs(model(batch, output_hidden_states=True)))[:2]
+        ['hidden_states_0', 'hidden_states_1']
+    """
     named = {}
     for name, value in dict(outputs).items():
         if name == "past_key_values" or value is None:
@@ -44,7 +55,12 @@ def _named_outputs(outputs) -> dict[str, tf.Tensor]:
     return named
 
 
-def _call_model(model, inputs: dict, **options) -> Any:
+def call_model(model, inputs: dict, **options) -> Any:
+    """Call ``model`` for serving: inference mode, no KV cache, only the options it accepts.
+
+    Example:
+        >>> call_model(model, {"input_ids": ids}).logits
+    """
     parameters = model._call_parameters()
     if "use_cache" in parameters:
         options.setdefault("use_cache", False)
@@ -67,7 +83,7 @@ def serving_function(model, *, output_hidden_states: bool = False, output_attent
 
     def serve(inputs):
         inputs = {name: tf.cast(inputs[name], tf.int32) for name in names}
-        return _named_outputs(_call_model(model, inputs, **options))
+        return named_outputs(call_model(model, inputs, **options))
 
     return tf.function(serve)
 
@@ -86,7 +102,7 @@ def serving_functions(
         >>> fns["serving_default"](input_ids=tf.constant([[101, 102]]), ...)["logits"]
     """
     names = serving_input_names(model)
-    shape = [None] * _input_rank(model)
+    shape = [None] * input_rank(model)
     if function is None:
         function = serving_function(
             model, output_hidden_states=output_hidden_states, output_attentions=output_attentions

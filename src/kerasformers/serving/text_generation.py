@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kerasformers.errors import ExportError, InvalidInputTypeError, NotSupportedError
 from kerasformers.serving._tensorflow import tf
-from kerasformers.serving.saved_model import _Exportable, _write_atomically, check_export_target
+from kerasformers.serving.saved_model import check_export_target, exportable_module, write_saved_model
 from kerasformers.serving.signatures import load_tokenizer_layer
 
 __all__ = ["export_text_generation", "DEFAULT_MAX_NEW_TOKENS", "DEFAULT_MAX_PROMPT_LENGTH", "PROMPT_TRUNCATION"]
@@ -208,7 +208,7 @@ def export_text_generation(
 
     signature = tf.function(generate_text, input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     signatures = {"serving_default": signature.get_concrete_function()}
-    module = _Exportable(model, tokenizer)
+    module = exportable_module(model, tokenizer)
     export = {
         "max_new_tokens": max_new,
         "max_prompt_length": max_prompt_length,
@@ -221,4 +221,4 @@ def export_text_generation(
         "generation_config.json": json.dumps(config.to_diff_dict(), indent=2, sort_keys=True, default=str),
         "export.json": json.dumps(export, indent=2),
     }
-    return _write_atomically(module, signatures, export_dir, version, extra, overwrite=overwrite)
+    return write_saved_model(module, signatures, export_dir, version, extra, overwrite=overwrite)
