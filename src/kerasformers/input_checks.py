@@ -69,13 +69,13 @@ def validate_model_inputs(
     id_limits: Mapping[str, tuple[int, str]],
     main_input_name: str = "input_ids",
     caller: str = "the model",
-) -> None:
+) -> dict[str, np.ndarray | None]:
     """Raise one clear error for inputs that would fail deep in the backend or give wrong results.
 
     Checks dtypes (integer ids), value ranges (``id_limits``: input name -> (table size, config
     field), e.g. ``{"input_ids": (99, "vocab_size")}``), empty sequences, and that masks and type
     ids match the shape of ``input_ids`` exactly. Inputs that are not concrete (symbolic, in a
-    graph) are skipped.
+    graph) are skipped. Returns the checked inputs as numpy arrays (None where not concrete).
 
     Example:
         >>> validate_model_inputs({"input_ids": np.array([[5, -1]])}, {"input_ids": (99, "vocab_size")})
@@ -114,6 +114,7 @@ def validate_model_inputs(
                 main_input_name,
                 "past_key_values" in inputs and inputs["past_key_values"] is not None,
             )
+    return arrays
 
 
 def _check_ids(name: str, array: np.ndarray, limit: tuple[int, str] | None) -> None:

@@ -20,8 +20,8 @@ import numpy as np
 
 from kerasformers.configuration import PretrainedConfig, config_class_for
 from kerasformers.errors import InvalidInputError, InvalidInputTypeError
-from kerasformers.hub import atomic_folder_write, check_writable_folder, resolve_checkpoint
-from kerasformers.input_checks import as_concrete_array, validate_model_inputs
+from kerasformers.hub import atomic_folder_write, resolve_checkpoint
+from kerasformers.input_checks import validate_model_inputs
 from kerasformers.outputs import ModelOutput
 from kerasformers.training import KerasTrainingMixin
 from kerasformers.weights import is_weights_file, load_checkpoint_into_model, save_model_weights
@@ -177,8 +177,10 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             Traceback (most recent call last):
             kerasformers.errors.InvalidInputError: input_ids holds 100000 at position (0, 1), outside [0, 30522) ...
         """
-        validate_model_inputs(inputs, self.input_id_limits(), self.main_input_name, caller or type(self).__name__)
-        main = as_concrete_array(inputs.get(self.main_input_name), self.main_input_name)
+        arrays = validate_model_inputs(
+            inputs, self.input_id_limits(), self.main_input_name, caller or type(self).__name__
+        )
+        main = arrays.get(self.main_input_name)
         if main is not None:
             # rank and length, before Keras wraps the error in its own message
             self.check_input_ids(main, self.main_input_name, rank=self.main_input_rank)
@@ -436,7 +438,6 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         Example:
             >>> model.save_pretrained("out")
         """
-        check_writable_folder(save_directory)
         if not self.built:
             self.build_with_dummy_inputs()
         self.config.architectures = [type(self).__name__.removeprefix("TF")]
