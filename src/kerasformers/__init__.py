@@ -36,8 +36,26 @@ def fill_registries() -> None:
     import kerasformers.models  # noqa: F401  (each architecture registers itself on import)
 
 
+# Modules whose ``__all__`` is public at the top level, as transformers' names are
+# (``from kerasformers import create_optimizer`` and ``from kerasformers.optimization_tf import ...``).
+_PUBLIC_MODULES = (
+    "kerasformers.generation",
+    "kerasformers.outputs",
+    "kerasformers.modeling_tf_outputs",
+    "kerasformers.modeling_tf_utils",
+    "kerasformers.tf_utils",
+    "kerasformers.optimization_tf",
+    "kerasformers.keras_callbacks",
+    "kerasformers.training",
+    "kerasformers.models.auto",
+)
+
+
 def _load_public_api() -> None:
     """Import every public name into this module (and so register every architecture)."""
+    import importlib
+    import importlib.util
+
     import keras
 
     _check_backend(keras.backend.backend())  # also catches a backend set in ~/.keras/keras.json
@@ -77,7 +95,11 @@ def _load_public_api() -> None:
     )
     from kerasformers.weights import WeightsError
 
-    names = {k: v for k, v in locals().items() if not k.startswith("_") and k not in ("keras", "names")}
+    names = {k: v for k, v in locals().items() if not k.startswith("_") and k not in ("keras", "importlib")}
+    for module_name in _PUBLIC_MODULES:
+        if importlib.util.find_spec(module_name) is not None:
+            module = importlib.import_module(module_name)
+            names.update({n: getattr(module, n) for n in getattr(module, "__all__", ())})
     for module in (bert, distilbert, gpt2, llama, roberta):  # as `from module import *` would
         public = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
         names.update({n: getattr(module, n) for n in public if not isinstance(getattr(module, n), type(_os))})
