@@ -126,3 +126,169 @@ def test_text_classification(bert_checkpoint, reviews, tmp_path):
     theirs = torch_outputs(transformers.BertForSequenceClassification, tmp_path, encoding).logits.numpy()
     np.testing.assert_allclose(g["logits"].numpy(), theirs, atol=1e-5)
     assert transformers.AutoConfig.from_pretrained(tmp_path).id2label == {0: "NEGATIVE", 1: "POSITIVE"}
+
+
+def test_sentence_pairs_with_keras_loss(bert_checkpoint, reviews):
+    g = run_program("sentence_pairs_keras_loss.py", CHECKPOINT=str(bert_checkpoint), **reviews)
+    # the batch the collator made is what the tokenizers library pads to the longest pair
+    from tokenizers import Tokenizer
+
+    reference = Tokenizer.from_file(str(bert_checkpoint / "tokenizer.json"))
+    reference.no_truncation()
+    reference.enable_padding(pad_id=0, pad_token="[PAD]")
+    pairs = g["raw_datasets"]["train"][:8]
+    encodings = reference.encode_batch(list(zip(pairs["sentence1"], pairs["sentence2"])))
+    np.testing.assert_array_equal(g["batch"]["input_ids"].numpy(), [e.ids for e in encodings])
+    np.testing.assert_array_equal(g["batch"]["token_type_ids"].numpy(), [e.type_ids for e in encodings])
+
+
+def test_metric_callback(bert_checkpoint, reviews):
+    g = run_program("metric_callback.py", CHECKPOINT=str(bert_checkpoint), **reviews)
+    # create_optimizer's schedule: warmup to init_lr, then linear decay to 0 (optimization_tf.py in 4.57:
+    # WarmUp(init_lr * step / warmup) then PolynomialDecay(init_lr, num_train_steps - warmup, power=1.0))
+    steps = g["num_train_steps"]
+    for step in range(steps + 1):
+        expected = 1e-3 * step if step < 1 else 1e-3 * (1 - (step - 1) / (steps - 1))
+        assert abs(float(g["lr_schedule"](step)) - expected) < 1e-9
+
+
+def test_token_classification(bert_checkpoint, reviews, tmp_path):
+    g = run_program("token_classification.py", CHECKPOINT=str(bert_checkpoint), **reviews)
+    g["model"].save_pretrained(tmp_path)
+    encoding = {k: np.asarray(v) for k, v in g["inputs"].items()}
+    theirs = torch_outputs(transformers.BertForTokenClassification, tmp_path, encoding).logits.numpy()
+    np.testing.assert_allclose(g["logits"].numpy(), theirs, atol=1e-5)
+
+
+def test_masked_lm(bert_checkpoint, reviews, tmp_path):
+    g = run_program("masked_lm.py", CHECKPOINT=str(bert_checkpoint), **reviews)
+    # DataCollatorForLanguageModeling: labels are -100 except where a token was picked, where they
+    # hold the original id; special tokens are never picked (data_collator.py in 4.57)
+    original = np.array([e["input_ids"] for e in g["examples"]])
+    special = np.array([e["special_tokens_mask"] for e in g["examples"]]).astype(bool)
+    labels, masked_ids = g["masked"]["labels"].numpy(), g["masked"]["input_ids"].numpy()
+    picked = labels != -100
+    assert picked.any() and not (picked & special).any()
+    np.testing.assert_array_equal(labels[picked], original[picked])
+    np.testing.assert_array_equal(masked_ids[~picked], original[~picked])
+    g["model"].save_pretrained(tmp_path)
+    encoding = {k: np.asarray(v) for k, v in g["inputs"].items()}
+    theirs = torch_outputs(transformers.BertForMaskedLM, tmp_path, encoding).logits.numpy()
+    np.testing.assert_allclose(g["logits"].numpy(), theirs, atol=1e-5)
+
+
+def test_causal_lm(gpt2_checkpoint, reviews, tmp_path):
+    g = run_program("causal_lm.py", CHECKPOINT=str(gpt2_checkpoint), OUTPUT_DIR=str(tmp_path), **reviews)
+    torch_model = transformers.GPT2LMHeadModel.from_pretrained(str(tmp_path)).eval()
+    with torch.no_grad():
+        theirs = torch_model.generate(
+            torch.tensor(g["input_ids"].numpy()), max_new_tokens=10, do_sample=False, pad_token_id=0
+        )
+    np.testing.assert_array_equal(g["outputs"].numpy(), theirs.numpy())
+
+
+def test_question_answering(bert_checkpoint, reviews, tmp_path):
+    g = run_program("question_answering.py", CHECKPOINT=str(bert_checkpoint), **reviews)
+    g["model"].save_pretrained(tmp_path)
+    encoding = {k: np.asarray(v) for k, v in g["inputs"].items()}
+    theirs = torch_outputs(transformers.BertForQuestionAnswering, tmp_path, encoding)
+    np.testing.assert_allclose(g["outputs"].start_logits.numpy(), theirs.start_logits.numpy(), atol=1e-5)
+    np.testing.assert_allclose(g["outputs"].end_logits.numpy(), theirs.end_logits.numpy(), atol=1e-5)
+
+
+def test_multiple_choice(bert_checkpoint, reviews, tmp_path):
+    g = run_program("multiple_choice.py", CHECKPOINT=str(bert_checkpoint), **reviews)
+    g["model"].save_pretrained(tmp_path)
+    encoding = {k: np.asarray(v) for k, v in g["inputs"].items()}
+    theirs = torch_outputs(transformers.BertForMultipleChoice, tmp_path, encoding).logits.numpy()
+    np.testing.assert_allclose(g["logits"].numpy(), theirs, atol=1e-5)
+
+
+def _torch_chat_reply(checkpoint, prompt_ids: np.ndarray, max_new_tokens: int) -> np.ndarray:
+    torch_model = transformers.AutoModelForCausalLM.from_pretrained(str(checkpoint), dtype=torch.float32).eval()
+    with torch.no_grad():
+        return torch_model.generate(torch.tensor(prompt_ids), max_new_tokens=max_new_tokens, do_sample=False).numpy()
+
+
+def test_chat(llama_checkpoint):
+    g = run_program("chat.py", CHECKPOINT=str(llama_checkpoint), MAX_NEW_TOKENS=8)
+    reference = transformers.AutoTokenizer.from_pretrained(str(llama_checkpoint))
+    expected_ids = reference.apply_chat_template(g["messages"][:2], add_generation_prompt=True, tokenize=True)
+    expected_ids = expected_ids["input_ids"] if isinstance(expected_ids, dict) else expected_ids
+    np.testing.assert_array_equal(g["tokenized_chat"].numpy()[0], expected_ids)
+    theirs = _torch_chat_reply(llama_checkpoint, g["tokenized_chat"].numpy(), 8)
+    np.testing.assert_array_equal(g["outputs"].numpy(), theirs)
+
+
+@pytest.mark.slow
+def test_chat_with_smollm2(smollm2_path):
+    g = run_program("chat.py", CHECKPOINT=str(smollm2_path), MAX_NEW_TOKENS=12)
+    theirs = _torch_chat_reply(smollm2_path, g["tokenized_chat"].numpy(), 12)
+    np.testing.assert_array_equal(g["outputs"].numpy(), theirs)
+    assert g["reply"].strip()
+
+
+def test_generation_options(llama_checkpoint):
+    g = run_program("generation_options.py", CHECKPOINT=str(llama_checkpoint))
+    torch_model = transformers.AutoModelForCausalLM.from_pretrained(str(llama_checkpoint)).eval()
+    inputs = {k: torch.tensor(np.asarray(v)) for k, v in g["inputs"].items()}
+    with torch.no_grad():
+        greedy = torch_model.generate(**inputs, max_new_tokens=8, do_sample=False)
+        beams = torch_model.generate(
+            **inputs, max_new_tokens=8, num_beams=3, num_return_sequences=2, early_stopping=True
+        )
+        scored = torch_model.generate(
+            **inputs, max_new_tokens=8, do_sample=False, return_dict_in_generate=True, output_scores=True
+        )
+        transition = torch_model.compute_transition_scores(scored.sequences, scored.scores, normalize_logits=True)
+    np.testing.assert_array_equal(g["greedy"].numpy(), greedy.numpy())
+    np.testing.assert_array_equal(g["beams"].numpy(), beams.numpy())
+    np.testing.assert_allclose(g["outputs"].scores[0].numpy(), scored.scores[0].numpy(), atol=1e-5)
+    np.testing.assert_allclose(g["transition_scores"].numpy(), transition.numpy(), atol=1e-5)
+
+
+def test_new_tokens(bert_checkpoint, reviews, tmp_path):
+    g = run_program("new_tokens.py", CHECKPOINT=str(bert_checkpoint), OUTPUT_DIR=str(tmp_path), **reviews)
+    reference = transformers.AutoTokenizer.from_pretrained(str(tmp_path))
+    texts = ["[MOVIE] [ACTOR] shines", "[SPOILER] dull"]
+    np.testing.assert_array_equal(g["sample"]["input_ids"].numpy(), reference(texts, padding=True)["input_ids"])
+    encoding = {k: np.asarray(v) for k, v in g["sample"].items()}
+    theirs = torch_outputs(transformers.BertForSequenceClassification, tmp_path, encoding).logits.numpy()
+    np.testing.assert_allclose(g["logits"].numpy(), theirs, atol=1e-5)
+
+
+def test_pretraining_heads(bert_checkpoint, gpt2_checkpoint):
+    g = run_program("pretraining_heads.py", BERT_CHECKPOINT=str(bert_checkpoint), GPT2_CHECKPOINT=str(gpt2_checkpoint))
+    encoding = {k: np.asarray(v) for k, v in g["pretraining_inputs"].items()}
+    theirs = torch_outputs(transformers.BertForPreTraining, bert_checkpoint, encoding)
+    np.testing.assert_allclose(g["prediction_logits"].numpy(), theirs.prediction_logits.numpy(), atol=1e-5)
+    np.testing.assert_allclose(g["seq_relationship_logits"].numpy(), theirs.seq_relationship_logits.numpy(), atol=1e-5)
+    decoder = transformers.BertLMHeadModel.from_pretrained(str(bert_checkpoint), is_decoder=True).eval()
+    decoder_ids = torch.tensor(g["decoder_inputs"]["input_ids"].numpy())
+    with torch.no_grad():
+        decoder_theirs = decoder(input_ids=decoder_ids, labels=decoder_ids)
+    np.testing.assert_allclose(g["decoder_logits"].numpy(), decoder_theirs.logits.numpy(), atol=1e-5)
+    np.testing.assert_allclose(float(g["decoder_outputs"].loss), float(decoder_theirs.loss), atol=1e-5)
+
+
+@pytest.fixture(scope="session")
+def sentiment_checkpoint(minilm_path, tmp_path_factory) -> Path:
+    """A tiny random BERT sentiment classifier saved by PyTorch transformers, with labels and a tokenizer."""
+    torch.manual_seed(0)
+    config = transformers.BertConfig(
+        vocab_size=30522, id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1}, **TINY_BERT
+    )
+    folder = tmp_path_factory.mktemp("user-sentiment")
+    transformers.BertForSequenceClassification(config).save_pretrained(folder)
+    _copy_tokenizer(minilm_path, folder)
+    return folder
+
+
+def test_behind_the_pipeline(sentiment_checkpoint):
+    g = run_program("behind_the_pipeline.py", CHECKPOINT=str(sentiment_checkpoint))
+    encoding = {k: np.asarray(v) for k, v in g["inputs"].items()}
+    hidden = torch_outputs(transformers.BertModel, sentiment_checkpoint, encoding).last_hidden_state.numpy()
+    logits = torch_outputs(transformers.BertForSequenceClassification, sentiment_checkpoint, encoding).logits.numpy()
+    np.testing.assert_allclose(g["hidden_states"].numpy(), hidden, atol=1e-5)
+    np.testing.assert_allclose(g["logits"].numpy(), logits, atol=1e-5)
+    assert g["labels"] == [{0: "NEGATIVE", 1: "POSITIVE"}[i] for i in logits.argmax(-1)]
