@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-import logging
 import os
 import sys
 import typing
@@ -14,10 +13,12 @@ from typing import Any, ClassVar
 
 from kerasformers.errors import ConfigError, MissingFileError, UnsupportedModelTypeError  # noqa: F401  (re-exported)
 from kerasformers.hub import atomic_folder_write, resolve_checkpoint
+from kerasformers.logging import get_logger
 
 CONFIG_NAME = "config.json"
 
-logger = logging.getLogger("kerasformers")
+# the library logger, configured on first use (level from KERASFORMERS_VERBOSITY), as transformers does
+logger = get_logger()
 
 # Keys transformers' PreTrainedConfig itself accepts or writes. A keyword among these is never
 # reported as a typo even when a config class does not declare it: it is kept as an attribute
