@@ -39,6 +39,19 @@ _DEFAULTS: dict[str, Any] = {
     "use_cache": True,
 }
 
+# What generate() returns and when it stops besides length and eos: GenerationConfig fields with
+# transformers' defaults, kept apart from _DEFAULTS because they do not change the compiled loop's
+# tokens (generation_settings(), which the text-generation export accepts, lists _DEFAULTS only).
+_OUTPUT_DEFAULTS: dict[str, Any] = {
+    "return_dict_in_generate": False,
+    "output_scores": False,
+    "output_logits": False,
+    "output_attentions": False,
+    "output_hidden_states": False,
+    "stop_strings": None,
+    "max_time": None,
+}
+
 # Settings transformers has that we do not implement: asking for them is an error, not a no-op.
 _UNSUPPORTED = (
     "penalty_alpha",
@@ -64,10 +77,6 @@ _UNSUPPORTED = (
 # transformers' generate() keywords that kerasformers accepts and that change nothing here.
 _ACCEPTED_NO_OPS = (
     "use_cache",
-    "output_attentions",
-    "output_hidden_states",
-    "output_scores",
-    "output_logits",
     "renormalize_logits",
     "remove_invalid_values",
     "synced_gpus",
@@ -85,7 +94,7 @@ def check_generate_kwargs(kwargs: dict[str, Any]) -> None:
         Traceback (most recent call last):
         kerasformers.errors.InvalidInputError: generate() got unknown keyword argument(s) ['max_new_token'] ...
     """
-    known = set(_DEFAULTS) | set(_UNSUPPORTED) | set(_ACCEPTED_NO_OPS)
+    known = set(_DEFAULTS) | set(_OUTPUT_DEFAULTS) | set(_UNSUPPORTED) | set(_ACCEPTED_NO_OPS)
     unknown = [k for k in kwargs if k not in known]
     if not unknown:
         return
@@ -122,7 +131,7 @@ class GenerationConfig:
     """
 
     def __init__(self, **kwargs: Any):
-        for key, value in {**copy.deepcopy(_DEFAULTS), **kwargs}.items():
+        for key, value in {**copy.deepcopy(_DEFAULTS), **copy.deepcopy(_OUTPUT_DEFAULTS), **kwargs}.items():
             setattr(self, key, value)
 
     @classmethod
@@ -168,7 +177,8 @@ class GenerationConfig:
 
     def to_diff_dict(self) -> dict[str, Any]:
         """Only the values that differ from the defaults (what transformers writes)."""
-        return {k: v for k, v in self.to_dict().items() if k not in _DEFAULTS or _DEFAULTS[k] != v}
+        defaults = {**_DEFAULTS, **_OUTPUT_DEFAULTS}
+        return {k: v for k, v in self.to_dict().items() if k not in defaults or defaults[k] != v}
 
     def update(self, **kwargs: Any) -> "GenerationConfig":
         """A copy with ``kwargs`` applied (this object is left as it is)."""

@@ -24,7 +24,12 @@ import tensorflow as tf
 from keras import ops
 
 from kerasformers.errors import InvalidInputError, NotSupportedError
-from kerasformers.generation.logits_process import DecodeContext, LogitsProcessorList, build_logits_processors
+from kerasformers.generation.logits_process import (
+    CallerProcessor,
+    DecodeContext,
+    LogitsProcessorList,
+    build_logits_processors,
+)
 
 logger = logging.getLogger("kerasformers")
 
@@ -97,6 +102,14 @@ class DecodeSettings:
     top_k: int | None = None
     top_p: float | None = None
     min_p: float | None = None
+    # what the loop returns besides the tokens (generate's return_dict_in_generate / output_scores / output_logits)
+    return_dict_in_generate: bool = False
+    output_scores: bool = False
+    output_logits: bool = False
+    # the caller's logits processors (applied after the built-in ones, before the warpers) and the
+    # stopping criteria compiled into the loop (objects with ``stop_in_loop``, e.g. StopStringCriteria)
+    logits_processor: tuple = ()
+    stop_criteria: tuple = ()
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
@@ -105,7 +118,9 @@ class DecodeSettings:
             object.__setattr__(self, field.name, _frozen(getattr(self, field.name)))
 
     @classmethod
-    def resolve(cls, config, prompt_length: int, bucket: int | None = None) -> "DecodeSettings":
+    def resolve(
+        cls, config, prompt_length: int, bucket: int | None = None, logits_processor=(), stop_criteria=()
+    ) -> "DecodeSettings":
         """The settings ``config`` (a validated GenerationConfig, kwargs applied) asks for.
 
         ``max_new_tokens`` comes from the config, else ``max_length - prompt_length``; the pad id
@@ -166,6 +181,15 @@ class DecodeSettings:
             top_k=config.top_k if sampling else None,
             top_p=config.top_p if sampling else None,
             min_p=config.min_p if sampling else None,
+            return_dict_in_generate=bool(getattr(config, "return_dict_in_generate", False)),
+            output_scores=bool(
+                getattr(config, "return_dict_in_generate", False) and getattr(config, "output_scores", False)
+            ),
+            output_logits=bool(
+                getattr(config, "return_dict_in_generate", False) and getattr(config, "output_logits", False)
+            ),
+            logits_processor=tuple(logits_processor),
+            stop_criteria=tuple(stop_criteria),
         )
 
     @property
@@ -179,7 +203,13 @@ class DecodeSettings:
 
     def logits_processors(self, prompt_length) -> LogitsProcessorList:
         """The processors (and warpers when sampling) for a prompt of ``prompt_length`` columns."""
-        return build_logits_processors(self, prompt_length, prompt_length + self.max_new_tokens, self.sampling)
+        return build_logits_processors(
+            self,
+            prompt_length,
+            prompt_length + self.max_new_tokens,
+            self.sampling,
+            custom=[CallerProcessor(p) for p in self.logits_processor],
+        )
 
 
 # ---------------------------------------------------------------------------------- the builder
@@ -195,6 +225,10 @@ def build_decode_loop(model, settings: DecodeSettings, batch_size: int | None = 
     Outputs: ``sequences`` int32 ``(batch_size // rows * num_return_sequences,
     bucket + max_new_tokens)``, the bucket-padded prompt then the new tokens (``pad_token_id`` after
     a row's eos); ``steps`` int32 scalar, how many of the new columns were written.
+    With ``settings.return_dict_in_generate`` it returns a dict instead: ``sequences``, ``steps``,
+    ``iterations`` (loop steps run), ``scores`` / ``logits`` ``(max_new_tokens, rows, vocab)`` when
+    asked (written per step inside the loop), and for beam search ``sequences_scores`` and
+    ``beam_indices`` ``(returned rows, max_new_tokens)``.
 
     ``batch_size=None`` leaves the batch dynamic (XLA still compiles once per batch size it sees);
     ``jit_compile=False`` returns the plain Python function, run eagerly (slow; for debugging).
@@ -209,7 +243,10 @@ def build_decode_loop(model, settings: DecodeSettings, batch_size: int | None = 
     loop = _beam_search_loop if settings.strategy == "beam" else _sample_loop
 
     def decode(ids, mask, prompt_length, seed):
-        return loop(model, settings, ids, mask, prompt_length, seed)
+        out = loop(model, settings, ids, mask, prompt_length, seed)
+        if settings.return_dict_in_generate:
+            return out
+        return out["sequences"], out["steps"]
 
     if not jit_compile:
         return decode
@@ -218,12 +255,14 @@ def build_decode_loop(model, settings: DecodeSettings, batch_size: int | None = 
     return tf.function(decode, jit_compile=True, input_signature=signature)
 
 
-def build_stream_steps(model, settings: DecodeSettings, jit_compile: bool = True):
-    """The pieces of the loop a streaming caller drives from Python: ``(prefill, step, forward)``.
+def build_stream_steps(model, settings: DecodeSettings, jit_compile: bool = True, compile_step: bool = True):
+    """The pieces of the loop a caller drives from Python: ``(prefill, step, forward)``.
 
     ``prefill(ids, mask)`` and ``forward(token, slot_mask, positions, cache, cache_position)`` run
     the model; ``step(step, logits, buffer, unfinished, mask, prompt_length, seed)`` is the
-    compiled loop's own token step (:func:`_decode_step`), so streamed tokens are the same.
+    compiled loop's own token step (:func:`_decode_step`, returning the token, the buffer, the
+    unfinished rows and the processed scores), so the tokens are the same. ``compile_step=False``
+    runs the step eagerly (for processors that only run in Python).
 
     Example:
         >>> prefill, step, forward = build_stream_steps(model, settings)
@@ -240,7 +279,7 @@ def build_stream_steps(model, settings: DecodeSettings, jit_compile: bool = True
         return _forward(model, token[:, None], slot_mask, positions[:, None], cache, cache_position)
 
     wrap = (lambda f: tf.function(f, jit_compile=True)) if jit_compile else (lambda f: f)
-    return wrap(prefill), wrap(step), wrap(forward)
+    return wrap(prefill), wrap(step) if compile_step else step, wrap(forward)
 
 
 # ---------------------------------------------------------------------------------- shared pieces
@@ -293,19 +332,36 @@ def choose_tokens(scores, sampling: bool, seed, step):
     return tf.argmax(scores - tf.math.log(-tf.math.log(uniform)), axis=-1, output_type=tf.int32)
 
 
+def stop_in_loop(settings, tokens, first_column, length):
+    """(rows,) bool: which rows the compiled stopping criteria (stop strings) end."""
+    done = tf.zeros((tf.shape(tokens)[0],), tf.bool)
+    for criterion in settings.stop_criteria:
+        done |= criterion.stop_in_loop(tokens, first_column, length)
+    return done
+
+
 def _decode_step(settings, processors, step, logits, buffer, unfinished, mask, prompt_length, seed):
     """The greedy/sampling token step: choose, pad finished rows, write column ``bucket + step``.
 
-    The one implementation for the compiled loop and the streaming path.
+    The one implementation for the compiled loop and the step-by-step path; returns the token,
+    the buffer, the still unfinished rows and the processed scores the token was chosen from.
     """
     context = _context(mask, settings.bucket, step, prompt_length)
-    token = choose_tokens(processors(buffer, logits, context), settings.sampling, seed, step)
+    scores = processors(buffer, logits, context)
+    token = choose_tokens(scores, settings.sampling, seed, step)
     if settings.pad_token_id is not None:
         token = tf.where(unfinished, token, settings.pad_token_id)
     buffer = _write_column(buffer, token, settings.bucket + step)
     for eos in settings.eos_token_ids:
         unfinished &= token != eos
-    return token, buffer, unfinished
+    if settings.stop_criteria:
+        unfinished &= ~stop_in_loop(settings, buffer, context.offset, settings.bucket + step + 1)
+    return token, buffer, unfinished, scores
+
+
+def _record(buffer, values, step):
+    """buffer[step] = values for a (steps, rows, vocab) buffer."""
+    return ops.slice_update(buffer, (step, 0, 0), tf.cast(values, buffer.dtype)[None])
 
 
 # ---------------------------------------------------------------------------------- greedy / sampling
@@ -314,26 +370,37 @@ def _sample_loop(model, settings, ids, mask, prompt_length, seed):
     max_new, bucket = settings.max_new_tokens, settings.bucket
     processors = settings.logits_processors(prompt_length)
     logits, cache, slot_mask, next_position = _prefill(model, ids, mask, max_new)
-    buffer = tf.concat([ids, tf.zeros((tf.shape(ids)[0], max_new), tf.int32)], axis=1)
-    unfinished = tf.ones((tf.shape(ids)[0],), tf.bool)
+    rows = tf.shape(ids)[0]
+    buffer = tf.concat([ids, tf.zeros((rows, max_new), tf.int32)], axis=1)
+    unfinished = tf.ones((rows,), tf.bool)
+    # per-step outputs, only when asked: the scores (processed) and logits (raw) of each step
+    names = [n for n, on in (("scores", settings.output_scores), ("logits", settings.output_logits)) if on]
+    records = tuple(tf.zeros((max_new, rows, logits.shape[-1]), tf.float32) for _ in names)
 
-    def pick(step, logits, buffer, unfinished):
-        return _decode_step(settings, processors, step, logits, buffer, unfinished, mask, prompt_length, seed)
+    def pick(step, logits, buffer, unfinished, records):
+        token, buffer, unfinished, scores = _decode_step(
+            settings, processors, step, logits, buffer, unfinished, mask, prompt_length, seed
+        )
+        values = {"scores": scores, "logits": logits}
+        records = tuple(_record(r, values[n], step) for r, n in zip(records, names))
+        return token, buffer, unfinished, records
 
-    token, buffer, unfinished = pick(tf.constant(0), logits, buffer, unfinished)
+    token, buffer, unfinished, records = pick(tf.constant(0), logits, buffer, unfinished, records)
 
-    def cond(step, token, buffer, unfinished, cache):
+    def cond(step, token, buffer, unfinished, cache, records):
         return (step < max_new) & tf.reduce_any(unfinished)
 
-    def body(step, token, buffer, unfinished, cache):
+    def body(step, token, buffer, unfinished, cache, records):
         logits, cache = _forward(
             model, token[:, None], slot_mask, (next_position + step - 1)[:, None], cache, bucket + step - 1
         )
-        token, buffer, unfinished = pick(step, logits, buffer, unfinished)
-        return step + 1, token, buffer, unfinished, cache
+        token, buffer, unfinished, records = pick(step, logits, buffer, unfinished, records)
+        return step + 1, token, buffer, unfinished, cache, records
 
-    step, _, buffer, _, _ = tf.while_loop(cond, body, (tf.constant(1), token, buffer, unfinished, cache))
-    return buffer, step
+    step, _, buffer, _, _, records = tf.while_loop(
+        cond, body, (tf.constant(1), token, buffer, unfinished, cache, records)
+    )
+    return {"sequences": buffer, "steps": step, "iterations": step, **dict(zip(names, records))}
 
 
 # ---------------------------------------------------------------------------------- beam search
@@ -351,6 +418,9 @@ class BeamState(NamedTuple):
     finished: Any  # (batch, beams) bool: which hypothesis slots are filled
     lengths: Any  # (batch, beams) int32: generated tokens of each finished hypothesis
     heuristic_open: Any  # (batch, 1) bool: may a running beam still beat the worst finished one?
+    running_indices: Any  # (batch, beams, max_new_tokens): the row each running beam's tokens came from
+    indices: Any  # (batch, beams, max_new_tokens): the same for the finished hypotheses (-1: none)
+    records: Any  # (max_new_tokens, batch * beams, vocab) buffers of the asked per-step scores / logits
 
 
 def _gather_beams(tensor, indices):
@@ -381,6 +451,8 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
         flat_running = tf.reshape(state.running, (rows, total))
         context = _context(mask, bucket, step, prompt_length)
         log_probs = processors(flat_running, tf.nn.log_softmax(state.logits, axis=-1), context)
+        values = {"scores": log_probs, "logits": state.logits}
+        records = tuple(_record(r, values[n], step) for r, n in zip(state.records, names))
         vocab = tf.shape(log_probs)[-1]
         log_probs = tf.reshape(log_probs, (batch, num_beams, vocab)) + state.running_scores[:, :, None]
         log_probs = tf.reshape(log_probs, (batch, num_beams * vocab))
@@ -389,14 +461,22 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
         tokens = top_indices % vocab
         candidates = _gather_beams(state.running, source_beam)
         candidates = _write_column3(candidates, tokens, bucket + step)
+        candidate_indices = _write_column3(
+            _gather_beams(state.running_indices, source_beam), source_beam + batch_offset, step
+        )
         hits = tf.fill((batch, keep), step + 1 >= max_new)  # max_length reached
         for e in eos:
             hits |= tokens == e
+        if settings.stop_criteria:
+            flat = tf.reshape(candidates, (batch * keep, total))
+            stopped = stop_in_loop(settings, flat, context.offset, bucket + step + 1)
+            hits |= tf.reshape(stopped, (batch, keep))
         # running beams: the best candidates that did not stop
         running_candidates = top_scores + tf.cast(hits, tf.float32) * -1e9
         next_beams = tf.math.top_k(running_candidates, k=num_beams).indices
         running = _gather_beams(candidates, next_beams)
         running_scores = _gather_beams(running_candidates, next_beams)
+        running_indices = _gather_beams(candidate_indices, next_beams)
         # finished beams: merge the top num_beams candidates that stopped into the finished set
         just_finished = hits & top_mask[None, :]
         normalised = top_scores / tf.cast(cur_len + 1 - prompt_length, tf.float32) ** length_penalty
@@ -409,7 +489,9 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
         merged_scores = tf.concat([state.beam_scores, normalised], axis=1)
         merged_finished = tf.concat([state.finished, just_finished], axis=1)
         merged_lengths = tf.concat([state.lengths, tf.fill((batch, keep), step + 1)], axis=1)
+        merged_indices = tf.concat([state.indices, candidate_indices], axis=1)
         best = tf.math.top_k(merged_scores, k=num_beams).indices
+        indices = _gather_beams(merged_indices, best)
         sequences = _gather_beams(merged_sequences, best)
         beam_scores = _gather_beams(merged_scores, best)
         finished = _gather_beams(merged_finished, best)
@@ -438,10 +520,14 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
             finished=finished,
             lengths=lengths,
             heuristic_open=heuristic_open,
+            running_indices=running_indices,
+            indices=indices,
+            records=records,
         )
         return state, cache_rows, next_tokens
 
     logits, cache, slot_mask, next_position = _prefill(model, ids, mask, max_new)
+    names = [n for n, on in (("scores", settings.output_scores), ("logits", settings.output_logits)) if on]
     buffer = tf.concat([ids, tf.fill((rows, max_new), tf.constant(fill, tf.int32))], axis=1)
     running = tf.reshape(buffer, (batch, num_beams, total))
     initial = BeamState(
@@ -456,6 +542,9 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
         finished=tf.zeros((batch, num_beams), tf.bool),
         lengths=tf.zeros((batch, num_beams), tf.int32),
         heuristic_open=tf.ones((batch, 1), tf.bool),
+        running_indices=tf.fill((batch, num_beams, max_new), -1),
+        indices=tf.fill((batch, num_beams, max_new), -1),
+        records=tuple(tf.zeros((max_new, rows, logits.shape[-1]), tf.float32) for _ in names),
     )
 
     def cond(state):
@@ -480,7 +569,10 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
     returned = settings.num_return_sequences
     sequences = tf.reshape(final.sequences[:, :returned], (batch * returned, total))
     generated = tf.reduce_max(final.lengths[:, :returned])
-    return sequences, generated
+    out = {"sequences": sequences, "steps": generated, "iterations": final.step, **dict(zip(names, final.records))}
+    out["sequences_scores"] = tf.reshape(final.beam_scores[:, :returned], (batch * returned,))
+    out["beam_indices"] = tf.reshape(final.indices[:, :returned], (batch * returned, max_new))
+    return out
 
 
 def _write_column(buffer, token, column):

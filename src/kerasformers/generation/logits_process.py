@@ -16,12 +16,13 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any
 
 import tensorflow as tf
 
-from kerasformers.errors import InvalidInputError
+from kerasformers.errors import InvalidInputError, NotSupportedError
 
 NEG_INF = float("-inf")
 
@@ -329,7 +330,65 @@ def _force(scores, tokens, condition):
     return tf.where(condition, tf.broadcast_to(forced, tf.shape(scores)), scores)
 
 
-def build_logits_processors(config, prompt_length, max_length, sampling: bool) -> LogitsProcessorList:
+def processor_style(processor) -> str:
+    """How ``generate()`` calls a caller's processor, read from its ``__call__``.
+
+    ``"context"``: kerasformers' own ``(input_ids, scores, context)``; ``"cur_len"``: TF-side
+    transformers' ``(input_ids, scores, cur_len)`` (runs in the compiled loop); ``"python"``: the
+    PyTorch-side ``(input_ids, scores)`` on the real tokens (the loop then runs step by step).
+
+    Example:
+        >>> processor_style(TemperatureLogitsWarper(0.7)), processor_style(lambda input_ids, scores: scores)
+        ('context', 'python')
+    """
+    if type(processor).__module__ == __name__:
+        return "context"
+    call = processor if inspect.isfunction(processor) else processor.__call__
+    names = [
+        p.name
+        for p in inspect.signature(call).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(names) >= 3:
+        return "context" if names[2] == "context" else "cur_len"
+    return "python"
+
+
+class CallerProcessor(LogitsProcessor):
+    """A caller's processor inside ``generate()``: hands it the tokens the way its ``__call__`` expects.
+
+    Inside the loop ``input_ids`` is a static buffer behind bucket padding; a ``cur_len`` processor
+    gets it rotated so the tokens start at column 0 (TF-side transformers' layout), a ``python``
+    one gets exactly the tokens so far (eager only: ``generate()`` steps such loops from Python).
+
+    Example:
+        >>> CallerProcessor(TFTopKLogitsWarper(5))(buffer, scores, context)
+    """
+
+    def __init__(self, processor):
+        self.processor = processor
+        self.style = processor_style(processor)
+
+    def __call__(self, input_ids, scores, context=None):
+        context = DecodeContext.of(input_ids, context)
+        if self.style == "context":
+            return self.processor(input_ids, scores, context)
+        width = tf.shape(input_ids)[1]
+        ids = tf.gather(input_ids, (tf.range(width) + context.offset) % width, axis=1)
+        if self.style == "cur_len":
+            out = self.processor(ids, scores, context.cur_len())
+        else:
+            if not tf.executing_eagerly():
+                raise NotSupportedError(
+                    f"{type(self.processor).__name__}.__call__(input_ids, scores) needs the real token count, which "
+                    "a compiled loop does not have: write it as __call__(input_ids, scores, cur_len) in TF ops "
+                    "(TFLogitsProcessor) to compile it."
+                )
+            out = self.processor(ids[:, : int(context.cur_len())], scores)
+        return tf.cast(tf.convert_to_tensor(out), scores.dtype)
+
+
+def build_logits_processors(config, prompt_length, max_length, sampling: bool, custom=()) -> LogitsProcessorList:
     """The processors (and, when sampling, warpers) a GenerationConfig asks for, in transformers' order.
 
     ``config`` may also be a :class:`~kerasformers.generation.decoding.DecodeSettings` (same field
@@ -355,6 +414,7 @@ def build_logits_processors(config, prompt_length, max_length, sampling: bool) -
         processors.append(ForcedBOSTokenLogitsProcessor(config.forced_bos_token_id))
     if config.forced_eos_token_id is not None:
         processors.append(ForcedEOSTokenLogitsProcessor(max_length, config.forced_eos_token_id))
+    processors.extend(custom)  # the caller's processors run before the warpers, as in transformers
     if sampling:
         keep = 2 if config.num_beams > 1 else 1  # beam sampling keeps room for the EOS candidates
         if config.temperature is not None and config.temperature != 1.0:

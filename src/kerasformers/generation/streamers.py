@@ -9,9 +9,13 @@ stream (its best sequence is only known at the end).
 
 from __future__ import annotations
 
+from queue import Queue
+
 import numpy as np
 
 from kerasformers.errors import InvalidInputError
+
+__all__ = ["BaseStreamer", "TextStreamer", "TextIteratorStreamer"]
 
 
 class BaseStreamer:
@@ -91,3 +95,37 @@ class TextStreamer(BaseStreamer):
     def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
         """Print ``text``; override to send it elsewhere."""
         print(text, flush=True, end="" if not stream_end else None)
+
+
+class TextIteratorStreamer(TextStreamer):
+    """Hand the text to another thread: iterate over it while ``generate()`` runs in a ``Thread``.
+
+    ``timeout`` (seconds) bounds each wait for the next piece (``queue.Empty`` when it passes);
+    ``decode_kwargs`` go to ``tokenizer.decode`` (e.g. ``skip_special_tokens=True``).
+
+    Example:
+        >>> from threading import Thread
+        >>> streamer = TextIteratorStreamer(tokenizer, skip_prompt=True)
+        >>> Thread(target=model.generate, kwargs=dict(**inputs, max_new_tokens=20, streamer=streamer)).start()
+        >>> text = "".join(piece for piece in streamer)
+    """
+
+    def __init__(self, tokenizer, skip_prompt: bool = False, timeout: float | None = None, **decode_kwargs):
+        super().__init__(tokenizer, skip_prompt, **decode_kwargs)
+        self.text_queue: Queue = Queue()
+        self.stop_signal = None
+        self.timeout = timeout
+
+    def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+        self.text_queue.put(text, timeout=self.timeout)
+        if stream_end:
+            self.text_queue.put(self.stop_signal, timeout=self.timeout)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        value = self.text_queue.get(timeout=self.timeout)
+        if value == self.stop_signal:
+            raise StopIteration()
+        return value

@@ -17,8 +17,18 @@ How it runs:
    any length up to ``max_position_embeddings`` compile at most
    ``log2(max_position_embeddings / MIN_BUCKET) + 1`` programs for given settings and batch size.
 
-``jit_compile=False`` runs the same code eagerly (slow; for debugging). A ``streamer`` runs the
-loop from Python with a compiled prefill and the compiled loop's own token step (see streamers.py).
+``jit_compile=False`` runs the same code eagerly (slow; for debugging). A ``streamer``, a Python
+stopping criterion (one without ``stop_in_loop``, e.g. ``MaxTimeCriteria``) or a logits processor
+with the PyTorch-side ``__call__(input_ids, scores)`` run the loop from Python, one compiled step
+per token (the compiled loop's own token step), so the tokens are the same.
+
+Return value: a ``tf.Tensor`` (int32), whatever the input type, as TF-side transformers returned
+(call ``.numpy()`` for an array). With ``return_dict_in_generate=True``: a
+``TFGreedySearchDecoderOnlyOutput`` / ``TFSampleDecoderOnlyOutput`` / ``TFBeamSearchDecoderOnlyOutput``
+(also ``GenerateDecoderOnlyOutput`` / ``GenerateBeamDecoderOnlyOutput``, transformers 5's names)
+with ``sequences``, ``scores`` (``output_scores``), ``logits`` (``output_logits``) and, for beam
+search, ``sequences_scores`` and ``beam_indices``. Scores and logits are written per step inside
+the compiled loop into a ``(max_new_tokens, rows, vocab)`` buffer that exists only when asked for.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from kerasformers.errors import InvalidInputError
+from kerasformers.errors import InvalidInputError, NotSupportedError
 from kerasformers.generation.configuration_utils import GENERATION_CONFIG_NAME, GenerationConfig, check_generate_kwargs
 from kerasformers.generation.decoding import (  # noqa: F401  (MIN_BUCKET, prompt_bucket: public here too)
     MIN_BUCKET,
@@ -38,9 +48,100 @@ from kerasformers.generation.decoding import (  # noqa: F401  (MIN_BUCKET, promp
     build_stream_steps,
     prompt_bucket,
 )
+from kerasformers.generation.logits_process import processor_style
+from kerasformers.generation.stopping_criteria import MaxTimeCriteria, StoppingCriteriaList, StopStringCriteria
 from kerasformers.input_checks import as_concrete_array
+from kerasformers.outputs import ModelOutput
 
 logger = logging.getLogger("kerasformers")
+
+__all__ = [
+    "GenerationMixin",
+    "TFGenerationMixin",
+    "GenerateDecoderOnlyOutput",
+    "GenerateBeamDecoderOnlyOutput",
+    "TFGreedySearchDecoderOnlyOutput",
+    "TFSampleDecoderOnlyOutput",
+    "TFBeamSearchDecoderOnlyOutput",
+    "TFBeamSampleDecoderOnlyOutput",
+]
+
+
+class GenerateDecoderOnlyOutput(ModelOutput):
+    """``generate(..., return_dict_in_generate=True)`` for greedy decoding and sampling.
+
+    ``sequences`` (rows, length) int32; ``scores`` and ``logits``: tuples with one (rows, vocab)
+    float32 tensor per generated token (processed and raw), when ``output_scores`` /
+    ``output_logits`` ask for them. ``attentions``, ``hidden_states`` and ``past_key_values`` are
+    never filled (see generate()).
+
+    Example:
+        >>> out = model.generate(ids, max_new_tokens=4, return_dict_in_generate=True, output_scores=True)
+        >>> out.sequences.shape, len(out.scores)
+    """
+
+    fields = ("sequences", "scores", "logits", "attentions", "hidden_states", "past_key_values")
+
+
+class GenerateBeamDecoderOnlyOutput(ModelOutput):
+    """``generate(..., return_dict_in_generate=True)`` for beam search.
+
+    Besides ``sequences``, ``scores`` (the processed log-probabilities of the running beams, one
+    (batch * num_beams, vocab) tensor per step) and ``logits``: ``sequences_scores`` (the final
+    length-penalised score of each returned sequence, with ``output_scores``) and ``beam_indices``
+    (returned rows, generated length): the beam row (``batch_index * num_beams + beam``) each token
+    came from, -1 past a sequence's end.
+
+    Example:
+        >>> out = model.generate(ids, num_beams=3, num_return_sequences=2, max_new_tokens=5,
+        ...                      return_dict_in_generate=True, output_scores=True)
+        >>> out.sequences_scores, out.beam_indices
+    """
+
+    fields = (
+        "sequences",
+        "sequences_scores",
+        "scores",
+        "logits",
+        "beam_indices",
+        "attentions",
+        "hidden_states",
+        "past_key_values",
+    )
+
+
+class TFGreedySearchDecoderOnlyOutput(GenerateDecoderOnlyOutput):
+    """TF-side transformers' greedy output (a :class:`GenerateDecoderOnlyOutput`).
+
+    Example:
+        >>> isinstance(model.generate(ids, return_dict_in_generate=True), TFGreedySearchDecoderOnlyOutput)
+        True
+    """
+
+
+class TFSampleDecoderOnlyOutput(GenerateDecoderOnlyOutput):
+    """TF-side transformers' sampling output (a :class:`GenerateDecoderOnlyOutput`).
+
+    Example:
+        >>> out = model.generate(ids, do_sample=True, return_dict_in_generate=True)  # TFSampleDecoderOnlyOutput
+    """
+
+
+class TFBeamSearchDecoderOnlyOutput(GenerateBeamDecoderOnlyOutput):
+    """TF-side transformers' beam search output (a :class:`GenerateBeamDecoderOnlyOutput`).
+
+    Example:
+        >>> out = model.generate(ids, num_beams=2, return_dict_in_generate=True)  # TFBeamSearchDecoderOnlyOutput
+    """
+
+
+class TFBeamSampleDecoderOnlyOutput(GenerateBeamDecoderOnlyOutput):
+    """TF-side transformers' beam sampling output; the name exists for imports and isinstance checks
+    (beam sampling itself raises NotSupportedError).
+
+    Example:
+        >>> from kerasformers import TFBeamSampleDecoderOnlyOutput
+    """
 
 
 class GenerationMixin:
@@ -93,26 +194,41 @@ class GenerationMixin:
         seed=None,
         streamer=None,
         jit_compile: bool = True,
+        logits_processor=None,
+        stopping_criteria=None,
+        tokenizer=None,
         **kwargs,
     ):
-        """Generate token ids after the prompts; returns (batch * num_return_sequences, length) int32.
+        """Generate token ids after the prompts; returns a (batch * num_return_sequences, length) int32 tf.Tensor.
 
         Keyword arguments override ``generation_config`` (itself from generation_config.json):
         max_new_tokens / max_length, min_new_tokens / min_length, do_sample, temperature,
         top_k, top_p, min_p, num_beams, num_return_sequences, length_penalty, early_stopping,
         repetition_penalty, no_repeat_ngram_size, bad_words_ids, forced_bos_token_id,
-        forced_eos_token_id, eos_token_id (an int or a list), pad_token_id. ``seed=(a, b)``
-        makes sampling repeatable. Rows come back with the prompt first, left padding kept,
-        and ``pad_token_id`` after a sequence ends, as transformers returns them.
+        forced_eos_token_id, eos_token_id (an int or a list), pad_token_id, stop_strings (with
+        ``tokenizer``), max_time, return_dict_in_generate, output_scores, output_logits.
+        ``seed=(a, b)`` makes sampling repeatable. Rows come back with the prompt first, left padding
+        kept, and ``pad_token_id`` after a sequence ends, as transformers returns them.
+
+        ``logits_processor``: extra processors (e.g. a ``TFLogitsProcessorList``), run after the
+        built-in ones and before the sampling warpers. ``stopping_criteria``: extra
+        ``StoppingCriteria``; a row stops when any says so. See the module docstring for which
+        of them run inside the compiled loop.
 
         Example:
             >>> ids = model.generate(**tokenizer(["Hello"], return_tensors="np"), max_new_tokens=16)
+            >>> tokenizer.batch_decode(ids, skip_special_tokens=True)
         """
-        kwargs.pop("return_dict_in_generate", None)
         kwargs.pop("token_type_ids", None)
         check_generate_kwargs(kwargs)
         config = (generation_config or self.generation_config).update(**kwargs)
         config.validate()
+        if config.return_dict_in_generate and (config.output_attentions or config.output_hidden_states):
+            raise NotSupportedError(
+                "generate() does not return attentions or hidden states (its compiled loop keeps only what "
+                "decoding needs). Run the model on the result instead: "
+                "model(out.sequences, output_attentions=True, output_hidden_states=True)."
+            )
         if input_ids is None:
             raise InvalidInputError("generate() needs input_ids (a (batch, length) array of prompt token ids).")
         if isinstance(input_ids, (list, tuple)) and input_ids and not isinstance(input_ids[0], (list, tuple)):
@@ -135,8 +251,12 @@ class GenerationMixin:
         self.validate_inputs({"input_ids": prompt, "attention_mask": attention_mask}, caller="generate()")
         input_ids = prompt.astype(np.int32)
         batch, prompt_length = input_ids.shape
+        compiled_criteria, python_criteria = self._stopping_criteria(config, stopping_criteria, tokenizer)
+        processors = list(logits_processor or ())
         # every setting the loop depends on, resolved once (max_new_tokens is checked there)
-        settings = DecodeSettings.resolve(config, prompt_length)
+        settings = DecodeSettings.resolve(
+            config, prompt_length, logits_processor=processors, stop_criteria=compiled_criteria
+        )
         eos, pad, max_new_tokens = settings.eos_token_ids, settings.pad_token_id, settings.max_new_tokens
         if attention_mask is None:
             if pad is not None and pad not in eos and (input_ids == pad).any():
@@ -163,8 +283,14 @@ class GenerationMixin:
                 f"(max_position_embeddings). Lower max_new_tokens to at most {max(limit - prompt_length, 0)}"
                 " or shorten the prompt."
             )
-        if streamer is not None and settings.strategy == "beam":
-            raise InvalidInputError("Streaming is not available with beam search (num_beams > 1).")
+        python_processors = any(processor_style(p) == "python" for p in processors)
+        stepped = streamer is not None or python_criteria or python_processors
+        if stepped and settings.strategy == "beam":
+            raise NotSupportedError(
+                "Beam search (num_beams > 1) runs only as one compiled loop, so it cannot stream nor call "
+                "Python stopping criteria or (input_ids, scores) processors: use greedy decoding or sampling, "
+                "or write the processor as TF ops with __call__(input_ids, scores, cur_len)."
+            )
 
         if settings.rows > 1:  # each prompt is decoded rows times (beams or returned samples)
             input_ids = np.repeat(input_ids, settings.rows, axis=0)
@@ -179,17 +305,67 @@ class GenerationMixin:
         seed = tf.constant(np.asarray(seed, np.int32).reshape(2))
         prompt_length_t = tf.constant(prompt_length, tf.int32)
 
-        if streamer is not None:
-            streamer.put(input_ids)
-            sequences, steps = self._stream(
-                settings, padded_ids, padded_mask, prompt_length_t, seed, streamer, jit_compile
+        if stepped:
+            if streamer is not None:
+                streamer.put(input_ids)
+            out = self._stepped(
+                settings,
+                padded_ids,
+                padded_mask,
+                prompt_length_t,
+                seed,
+                streamer,
+                python_criteria,
+                jit_compile,
+                compile_step=not python_processors,
             )
-            streamer.end()
+            if streamer is not None:
+                streamer.end()
         else:
             loop = self._decode_loop(settings, padded_ids.shape[0], jit_compile)
-            sequences, steps = loop(tf.constant(padded_ids), tf.constant(padded_mask), prompt_length_t, seed)
-        sequences = np.asarray(sequences)[:, extra:]
-        return sequences[:, : prompt_length + int(steps)]
+            out = loop(tf.constant(padded_ids), tf.constant(padded_mask), prompt_length_t, seed)
+            if not settings.return_dict_in_generate:
+                out = {"sequences": out[0], "steps": out[1]}
+        steps = int(out["steps"])
+        sequences = tf.convert_to_tensor(out["sequences"])[:, extra : extra + prompt_length + steps]
+        if not settings.return_dict_in_generate:
+            return sequences
+        return self._generate_output(settings, out, sequences, steps)
+
+    @staticmethod
+    def _stopping_criteria(config, stopping_criteria, tokenizer):
+        """The criteria beyond length and eos: (compiled into the loop, called from Python)."""
+        criteria = list(stopping_criteria or ())
+        if config.stop_strings is not None:
+            if tokenizer is None:
+                raise InvalidInputError(
+                    "generate() got stop_strings but no tokenizer: pass tokenizer=<the model's tokenizer> "
+                    "so the stop strings can be matched against its tokens."
+                )
+            criteria.append(StopStringCriteria(tokenizer, config.stop_strings))
+        if config.max_time is not None:
+            criteria.append(MaxTimeCriteria(config.max_time))
+        compiled = [c for c in criteria if hasattr(c, "stop_in_loop")]
+        return compiled, StoppingCriteriaList(c for c in criteria if not hasattr(c, "stop_in_loop"))
+
+    @staticmethod
+    def _generate_output(settings: DecodeSettings, out: dict, sequences, steps: int):
+        """The ModelOutput ``return_dict_in_generate=True`` asks for, per-step buffers cut to the steps run."""
+        iterations = int(out["iterations"])
+        per_step = {}
+        for name in ("scores", "logits"):
+            if name in out:
+                values = out[name]
+                per_step[name] = tuple(tf.convert_to_tensor(values[i]) for i in range(iterations))
+        if settings.strategy == "beam":
+            return TFBeamSearchDecoderOnlyOutput(
+                sequences=sequences,
+                sequences_scores=tf.convert_to_tensor(out["sequences_scores"]) if settings.output_scores else None,
+                beam_indices=tf.convert_to_tensor(out["beam_indices"])[:, :steps],
+                **per_step,
+            )
+        output_class = TFSampleDecoderOnlyOutput if settings.sampling else TFGreedySearchDecoderOnlyOutput
+        return output_class(sequences=sequences, **per_step)
 
     # ------------------------------------------------------------------ compiled functions
     def _decode_loop(self, settings: DecodeSettings, batch_size: int, jit_compile: bool):
@@ -200,29 +376,48 @@ class GenerationMixin:
             compiled[key] = build_decode_loop(self, settings, batch_size=batch_size, jit_compile=jit_compile)
         return compiled[key]
 
-    def _stream(self, settings: DecodeSettings, ids, mask, prompt_length, seed, streamer, jit_compile):
-        """The greedy/sampling loop driven from Python so each token reaches the streamer at once."""
+    def _stepped(
+        self, settings, ids, mask, prompt_length, seed, streamer, python_criteria, jit_compile, compile_step=True
+    ):
+        """The greedy/sampling loop driven from Python, one compiled step per token: each token reaches
+        the streamer at once, and Python stopping criteria see the real tokens after each step."""
         max_new, bucket = settings.max_new_tokens, settings.bucket
+        offset = bucket - int(prompt_length)
         compiled = self._compiled_generate_functions()
-        key = ("stream", settings, ids.shape[0], jit_compile)
+        key = ("stream", settings, ids.shape[0], jit_compile, compile_step)
         if key not in compiled:
-            compiled[key] = build_stream_steps(self, settings, jit_compile)
+            compiled[key] = build_stream_steps(self, settings, jit_compile, compile_step=compile_step)
         prefill, step_fn, forward = compiled[key]
         ids, mask = tf.constant(ids), tf.constant(mask)
         logits, cache, slot_mask, next_position = prefill(ids, mask)
         buffer = tf.concat([ids, tf.zeros((ids.shape[0], max_new), tf.int32)], axis=1)
         unfinished = tf.ones((ids.shape[0],), tf.bool)
+        scores, raw_logits = [], []
         step, token = 0, None  # the first step runs on the prefill's logits, so needs no token
         while step < max_new:
             if step > 0:
                 logits, cache = forward(
                     token, slot_mask, next_position + step - 1, cache, tf.constant(bucket + step - 1, tf.int32)
                 )
-            token, buffer, unfinished = step_fn(
+            token, buffer, unfinished, processed = step_fn(
                 tf.constant(step), logits, buffer, unfinished, mask, prompt_length, seed
             )
-            streamer.put(token.numpy())
+            scores.append(processed)
+            raw_logits.append(logits)
+            if streamer is not None:
+                streamer.put(token.numpy())
             step += 1
+            if python_criteria:
+                so_far = tuple(scores) if settings.output_scores else None
+                unfinished &= ~python_criteria(buffer[:, offset : bucket + step], so_far)
             if not bool(tf.reduce_any(unfinished)):
                 break
-        return buffer, step
+        out = {"sequences": buffer, "steps": step, "iterations": step}
+        if settings.output_scores:
+            out["scores"] = scores
+        if settings.output_logits:
+            out["logits"] = raw_logits
+        return out
+
+
+TFGenerationMixin = GenerationMixin  # TF-side transformers' name
