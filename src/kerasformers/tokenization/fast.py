@@ -18,23 +18,23 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tokenizers import AddedToken, Encoding, Tokenizer, decoders, normalizers, pre_tokenizers, processors
-from tokenizers.models import BPE, WordPiece
+from tokenizers import AddedToken, Encoding, Tokenizer, processors
 
 from kerasformers.errors import InvalidInputError, InvalidInputTypeError, NotAFolderError, TokenizerFilesNotFoundError
 from kerasformers.hub import atomic_folder_write, resolve_checkpoint
 from kerasformers.tokenization.files import (
     TOKENIZER_FILE,
     load_tokenizer_file,
-    read_bpe_files,
     read_json_object,
     read_text_file,
+    read_tokenizer_json,
 )
 from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
 
@@ -42,12 +42,17 @@ __all__ = [
     "BatchEncoding",
     "PreTrainedTokenizerFast",
     "load_pretrained_tokenizer",
+    "register_tokenizer_class",
+    "tokenizer_class_from_name",
+    "build_backend",
     "tokenizer_from_gguf",
     "clean_up_tokenization",
 ]
 
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
+CHAT_TEMPLATE_FILE = "chat_template.jinja"
+CHAT_TEMPLATE_DIR = "chat_templates"
 CONFIG_FILE = "config.json"
 
 # transformers' sentinel for "no length limit"; asking to truncate or pad to it does nothing.
@@ -60,41 +65,10 @@ TRUNCATION_STRATEGIES = ("longest_first", "only_first", "only_second", "do_not_t
 TENSOR_TYPES = ("np", "tf")
 
 # transformers picks a tokenizer class per checkpoint; each class fixes the text pipeline, the
-# default special tokens and the model inputs. These tables hold the classes we rebuild the
-# same way; any other class loads tokenizer.json as it is (transformers' TokenizersBackend).
-_FAMILY_OF_CLASS = {
-    **dict.fromkeys(
-        [
-            "BertTokenizer",
-            "DistilBertTokenizer",
-            "ElectraTokenizer",
-            "ConvBertTokenizer",
-            "MobileBertTokenizer",
-            "SqueezeBertTokenizer",
-            "LayoutLMTokenizer",
-        ],
-        "bert",
-    ),
-    **dict.fromkeys(["RobertaTokenizer", "BartTokenizer", "LongformerTokenizer", "LEDTokenizer"], "roberta"),
-    "GPT2Tokenizer": "gpt2",
-}
-_CLASS_OF_MODEL_TYPE = {
-    **dict.fromkeys(
-        ["bert", "distilbert", "electra", "convbert", "layoutlm", "megatron-bert", "mobilebert", "squeezebert"],
-        "BertTokenizer",
-    ),
-    **dict.fromkeys(
-        ["roberta", "roberta-prelayernorm", "bart", "longformer", "data2vec-text", "ibert"], "RobertaTokenizer"
-    ),
-    **dict.fromkeys(["gpt2", "gpt_neo", "gptj", "codegen", "opt"], "GPT2Tokenizer"),
-}
-_CLASSES_WITH_TOKEN_TYPE_IDS = {
-    "BertTokenizer",
-    "ElectraTokenizer",
-    "ConvBertTokenizer",
-    "MobileBertTokenizer",
-    "SqueezeBertTokenizer",
-    "LayoutLMTokenizer",
+# default special tokens and the model inputs. The model packages register the classes they
+# rebuild (register_tokenizer_class); any other class loads tokenizer.json as it is
+# (transformers' TokenizersBackend). Classes built nowhere here that still give token type ids:
+_UNBUILT_CLASSES_WITH_TOKEN_TYPE_IDS = {
     "LxmertTokenizer",
     "DPRContextEncoderTokenizer",
     "DPRQuestionEncoderTokenizer",
@@ -106,25 +80,8 @@ _CLASSES_WITH_TOKEN_TYPE_IDS = {
     "MarkupLMTokenizer",
     "TapasTokenizer",
 }
-_DEFAULT_SPECIAL_TOKENS = {
-    "bert": {
-        "unk_token": "[UNK]",
-        "sep_token": "[SEP]",
-        "pad_token": "[PAD]",
-        "cls_token": "[CLS]",
-        "mask_token": "[MASK]",
-    },
-    "roberta": {
-        "bos_token": "<s>",
-        "eos_token": "</s>",
-        "sep_token": "</s>",
-        "cls_token": "<s>",
-        "unk_token": "<unk>",
-        "pad_token": "<pad>",
-        "mask_token": "<mask>",
-    },
-    "gpt2": {"unk_token": "<|endoftext|>", "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"},
-}
+# names of transformers' generic tokenizer classes (the tokenizer.json is loaded as it is)
+_GENERIC_CLASS_NAMES = {"PreTrainedTokenizer", "TokenizersBackend", "PythonBackend"}
 
 # Keys of tokenizer_config.json that describe one load (paths, transformers bookkeeping, the
 # padding/truncation that transformers copies out of tokenizer.json) rather than the tokenizer.
@@ -149,6 +106,10 @@ _CONFIG_KEYS_NOT_SAVED = {
     "_from_auto",
     "additional_special_tokens",
     "extra_special_tokens",
+    "chat_template",
+    "vocab",
+    "merges",
+    "tokenizer_object",
 }
 # transformers' from_pretrained arguments that mean nothing offline; accepted so code runs unchanged.
 _IGNORED_LOAD_ARGUMENTS = {
@@ -368,21 +329,29 @@ class PreTrainedTokenizerFast:
     cls_token_id = _special_token_id_property("cls_token")
     mask_token_id = _special_token_id_property("mask_token")
 
+    # class defaults, as on transformers' classes; the per-architecture subclasses set their own
+    vocab_files_names: dict[str, str] = {"tokenizer_file": TOKENIZER_FILE}
+    model_input_names: list[str] = ["input_ids", "attention_mask"]
+    padding_side: str = "right"
+    truncation_side: str = "right"
+
     def __init__(
         self,
         tokenizer_object: Tokenizer | None = None,
         tokenizer_file: str | os.PathLike | None = None,
         *,
         model_max_length: int | None = None,
-        padding_side: str = "right",
-        truncation_side: str = "right",
+        padding_side: str | None = None,
+        truncation_side: str | None = None,
         model_input_names: list[str] | None = None,
         clean_up_tokenization_spaces: bool = False,
-        extra_special_tokens: list[str | AddedToken] | None = None,
+        extra_special_tokens: list[str | AddedToken] | dict | None = None,
+        added_tokens_decoder: dict | None = None,
+        chat_template: str | dict | list | None = None,
         tokenizer_class: str | None = None,
         name_or_path: str = "",
         init_kwargs: dict | None = None,
-        **special_tokens: str | AddedToken | None,
+        **kwargs,
     ):
         if tokenizer_object is None and tokenizer_file is None:
             raise InvalidInputError(
@@ -394,31 +363,86 @@ class PreTrainedTokenizerFast:
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
 
-        older_name_for_extras = special_tokens.pop("additional_special_tokens", None)  # transformers v4
-        unknown = set(special_tokens) - set(SPECIAL_TOKEN_NAMES)
-        if unknown:
-            raise InvalidInputTypeError(
-                f"Unexpected arguments {sorted(unknown)}; special tokens are {SPECIAL_TOKEN_NAMES}."
-            )
+        # as transformers: named special tokens are set, other keywords are kept in init_kwargs
+        # (and written back to tokenizer_config.json by save_pretrained)
+        older_name_for_extras = kwargs.pop("additional_special_tokens", None)  # transformers v4
+        if "max_len" in kwargs:  # transformers' older name
+            model_max_length = kwargs.pop("max_len") if model_max_length is None else model_max_length
+        explicit_bos_eos = "add_bos_token" in kwargs or "add_eos_token" in kwargs
+        self._add_bos_token = bool(kwargs.pop("add_bos_token", False))
+        self._add_eos_token = bool(kwargs.pop("add_eos_token", False))
         self._special_tokens: dict[str, str | AddedToken | None] = dict.fromkeys(SPECIAL_TOKEN_NAMES)
-        for name, value in special_tokens.items():
-            setattr(self, name, value)
-        self._extra_special_tokens: list[str | AddedToken] = list(extra_special_tokens or older_name_for_extras or [])
+        for name in SPECIAL_TOKEN_NAMES:
+            if name in kwargs:
+                setattr(self, name, _as_token(kwargs.pop(name)))
+        extras = extra_special_tokens if extra_special_tokens is not None else older_name_for_extras
+        if isinstance(extras, dict):  # transformers v5 may store {name: token}
+            extras = list(extras.values())
+        self._extra_special_tokens: list[str | AddedToken] = [_as_token(token) for token in extras or []]
 
         self.model_max_length = VERY_LARGE_INTEGER if model_max_length is None else int(model_max_length)
-        self.padding_side = _check_side("padding_side", padding_side)
-        self.truncation_side = _check_side("truncation_side", truncation_side)
-        self.model_input_names = list(model_input_names or ["input_ids", "attention_mask"])
+        self.padding_side = _check_side("padding_side", padding_side or type(self).padding_side)
+        self.truncation_side = _check_side("truncation_side", truncation_side or type(self).truncation_side)
+        self.model_input_names = list(model_input_names or type(self).model_input_names)
         self.clean_up_tokenization_spaces = clean_up_tokenization_spaces
-        self.tokenizer_class = tokenizer_class or "PreTrainedTokenizerFast"
+        self.tokenizer_class = tokenizer_class or _default_class_name(type(self))
         self.name_or_path = str(name_or_path)
-        self.init_kwargs = dict(init_kwargs or {})
+        self.init_kwargs = {**(init_kwargs or {}), **kwargs}
+        if explicit_bos_eos:
+            self.init_kwargs.update(add_bos_token=self._add_bos_token, add_eos_token=self._add_eos_token)
+        if isinstance(chat_template, (list, tuple)):  # tokenizer_config.json's list of named templates
+            chat_template = {template["name"]: template["template"] for template in chat_template}
+        self.chat_template: str | dict[str, str] | None = chat_template
         self._warned: set[str] = set()
 
+        # Added tokens recorded in tokenizer_config.json go in first, in id order, so ids stay put.
+        added = [
+            token if isinstance(token, AddedToken) else AddedToken(**{k: v for k, v in token.items() if k != "__type"})
+            for _, token in sorted((added_tokens_decoder or {}).items(), key=lambda item: int(item[0]))
+            if isinstance(token, (dict, AddedToken))
+        ]
+        present = {token.content for token in self._tokenizer.get_added_tokens_decoder().values()}
+        self._tokenizer.add_tokens([token for token in added if token.content not in present])
         self._add_missing_special_tokens()
-        if self._tokenizer.post_processor is None:
-            # transformers gives every tokenizer a post-processor: plain $A / $A $B (with type ids 0 / 1)
-            self._tokenizer.post_processor = _template_post_processor(None, None)
+        if explicit_bos_eos or self._tokenizer.post_processor is None:
+            # as transformers: [bos] $A [eos] with the tokens add_bos_token / add_eos_token ask for
+            # (plain $A / $A $B with type ids 0 / 1 when neither)
+            self.update_post_processor()
+
+    def update_post_processor(self) -> None:
+        """Rebuild the ``[bos] $A [eos]`` template from ``add_bos_token`` / ``add_eos_token`` and the current tokens.
+
+        Example:
+            >>> tokenizer.add_eos_token = True  # calls update_post_processor()
+            >>> tokenizer.encode("hi")[-1] == tokenizer.eos_token_id
+            True
+        """
+        add_bos = self._add_bos_token and self.bos_token is not None
+        add_eos = self._add_eos_token and self.eos_token is not None
+        self._tokenizer.post_processor = _template_post_processor(
+            (self.bos_token, self.bos_token_id) if add_bos else None,
+            (self.eos_token, self.eos_token_id) if add_eos else None,
+        )
+
+    @property
+    def add_bos_token(self) -> bool:
+        """Whether a call puts ``bos_token`` first; setting it rebuilds the template."""
+        return self._add_bos_token
+
+    @add_bos_token.setter
+    def add_bos_token(self, value: bool) -> None:
+        self._add_bos_token = bool(value)
+        self.update_post_processor()
+
+    @property
+    def add_eos_token(self) -> bool:
+        """Whether a call puts ``eos_token`` last; setting it rebuilds the template."""
+        return self._add_eos_token
+
+    @add_eos_token.setter
+    def add_eos_token(self, value: bool) -> None:
+        self._add_eos_token = bool(value)
+        self.update_post_processor()
 
     # ---- loading and saving ------------------------------------------------------------------
 
@@ -466,15 +490,28 @@ class PreTrainedTokenizerFast:
         if self._extra_special_tokens:
             config["extra_special_tokens"] = special_tokens_map["additional_special_tokens"]
 
+        if self._add_bos_token or self._add_eos_token or "add_bos_token" in self.init_kwargs:
+            config.update(add_bos_token=self._add_bos_token, add_eos_token=self._add_eos_token)
+
         files = {
             TOKENIZER_FILE: tokenizer_json,
             TOKENIZER_CONFIG_FILE: config,
             SPECIAL_TOKENS_MAP_FILE: special_tokens_map,
         }
+        # chat templates as transformers 5 writes them: chat_template.jinja, others in chat_templates/
+        templates = {"default": self.chat_template} if isinstance(self.chat_template, str) else self.chat_template
+        template_files = {}
+        for name, template in (templates or {}).items():
+            if name != "default" and (not name or Path(name).name != name or name.startswith(".")):
+                raise InvalidInputError(f"Invalid chat template name {name!r}: use a plain file name.")
+            template_files[CHAT_TEMPLATE_FILE if name == "default" else f"{CHAT_TEMPLATE_DIR}/{name}.jinja"] = template
         with atomic_folder_write(save_directory) as tmp:
             for file_name, content in files.items():
                 (tmp / file_name).write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        return tuple(str(save_directory / file_name) for file_name in files)
+            for file_name, template in template_files.items():
+                (tmp / file_name).parent.mkdir(exist_ok=True)
+                (tmp / file_name).write_text(template, "utf-8")
+        return tuple(str(save_directory / file_name) for file_name in [*files, *template_files])
 
     # ---- encoding ----------------------------------------------------------------------------
 
@@ -1078,6 +1115,47 @@ def clean_up_tokenization(text: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# building blocks of the per-architecture classes (models/<arch>/tokenization_<arch>.py)
+# --------------------------------------------------------------------------------------------
+
+
+def build_backend(
+    make_model,
+    tokenizer_object: Tokenizer | None = None,
+    tokenizer_file: str | os.PathLike | None = None,
+    vocab=None,
+    merges=None,
+    default_vocab=None,
+) -> Tokenizer:
+    """The ``tokenizers.Tokenizer`` a per-architecture class starts from, its model made by
+    ``make_model(vocab, merges)`` as transformers' class makes it.
+
+    From a ``tokenizer.json``, the file's vocabulary and merges go into the class's model (the
+    added tokens and post-processor stay those of the file), as transformers 5 does; from
+    ``vocab`` / ``merges`` (already read), a new tokenizer; a ``tokenizer_object`` is used as it is.
+
+    Example:
+        >>> backend = build_backend(lambda vocab, merges: WordPiece(vocab, unk_token="[UNK]"),
+        ...                         vocab={"[UNK]": 0, "hello": 1})
+    """
+    if tokenizer_object is not None:
+        return tokenizer_object
+    if tokenizer_file is not None:
+        model = read_tokenizer_json(tokenizer_file)["model"]
+        backend = load_tokenizer_file(tokenizer_file)
+        vocab, merges = model.get("vocab"), model.get("merges")
+        if isinstance(vocab, list) and vocab and isinstance(vocab[0], (list, tuple)):
+            vocab = [tuple(item) for item in vocab]  # Unigram: (piece, score)
+        if merges is not None:
+            merges = [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in merges]
+        backend.model = make_model(vocab, merges)
+        return backend
+    if vocab is None:
+        vocab, merges = default_vocab, []
+    return Tokenizer(make_model(vocab, merges))
+
+
+# --------------------------------------------------------------------------------------------
 # loading
 # --------------------------------------------------------------------------------------------
 
@@ -1140,134 +1218,133 @@ def _load_tokenizer(folder: Path, name_or_path: str, overrides: dict) -> PreTrai
         for name, value in read_json_object(folder / SPECIAL_TOKENS_MAP_FILE).items():
             if name not in overrides:
                 config[name] = value
+    chat_template = _read_chat_templates(folder)
+    if chat_template is not None:  # as transformers: the .jinja files win over tokenizer_config.json
+        config["chat_template"] = chat_template
     options = {**config, **overrides}
 
-    tokenizer_class = _tokenizer_class(options, model_config)
-    family = _FAMILY_OF_CLASS.get(tokenizer_class)
-    special_tokens = {name: _as_token(options.get(name)) for name in SPECIAL_TOKEN_NAMES}
-    for name, default in _DEFAULT_SPECIAL_TOKENS.get(family, {}).items():
-        if name not in options:
-            special_tokens[name] = default
-    extra_special_tokens = options.get("extra_special_tokens") or options.get("additional_special_tokens") or []
-    if isinstance(extra_special_tokens, dict):  # transformers v5 may store {name: token}
-        extra_special_tokens = list(extra_special_tokens.values())
+    class_name = _tokenizer_class_name(options, model_config)
+    tokenizer_class = tokenizer_class_from_name(class_name)
+    files = {"tokenizer_file": folder / TOKENIZER_FILE} if (folder / TOKENIZER_FILE).is_file() else {}
+    if not files:
+        if tokenizer_class is PreTrainedTokenizerFast and class_name not in _GENERIC_CLASS_NAMES:
+            # no class we build asked for: the first registered class whose vocabulary files are here
+            tokenizer_class = _class_for_files(folder) or tokenizer_class
+        wanted = [argument for argument in tokenizer_class.vocab_files_names if argument != "tokenizer_file"]
+        files = {
+            argument: folder / tokenizer_class.vocab_files_names[argument]
+            for argument in wanted
+            if (folder / tokenizer_class.vocab_files_names[argument]).is_file()
+        }
+        if not wanted or len(files) < len(wanted):
+            raise _missing_files_error(folder, class_name)
+        class_name = class_name or _default_class_name(tokenizer_class)
 
-    backend, family = _build_backend(folder, family, tokenizer_class, options)
-    # Added tokens recorded in tokenizer_config.json go in first, in id order, so ids stay put.
-    added = [
-        AddedToken(**{key: value for key, value in token.items() if key != "__type"})
-        for _, token in sorted(options.get("added_tokens_decoder", {}).items(), key=lambda item: int(item[0]))
-        if isinstance(token, dict)
-    ]
-    present = {token.content for token in backend.get_added_tokens_decoder().values()}
-    backend.add_tokens([token for token in added if token.content not in present])
-
-    if tokenizer_class in _CLASSES_WITH_TOKEN_TYPE_IDS:
-        default_input_names = ["input_ids", "token_type_ids", "attention_mask"]
-    else:
-        default_input_names = ["input_ids", "attention_mask"]
-    model_max_length = options.get("model_max_length", options.get("max_len"))
-    tokenizer = PreTrainedTokenizerFast(
-        backend,
-        model_max_length=model_max_length,
-        padding_side=options.get("padding_side", "right"),
-        truncation_side=options.get("truncation_side", "right"),
-        model_input_names=options.get("model_input_names") or default_input_names,
-        clean_up_tokenization_spaces=options.get("clean_up_tokenization_spaces", False),
-        extra_special_tokens=[_as_token(token) for token in extra_special_tokens],
-        tokenizer_class=config.get("tokenizer_class") or tokenizer_class,
-        name_or_path=name_or_path,
-        init_kwargs=options,
-        **special_tokens,
-    )
-    _set_family_post_processor(tokenizer, family, options, from_tokenizer_json=(folder / TOKENIZER_FILE).is_file())
-    return tokenizer
+    if tokenizer_class is PreTrainedTokenizerFast and "model_input_names" not in options:
+        if class_name in _UNBUILT_CLASSES_WITH_TOKEN_TYPE_IDS:
+            options["model_input_names"] = ["input_ids", "token_type_ids", "attention_mask"]
+    options["tokenizer_class"] = config.get("tokenizer_class") or class_name
+    arguments = {key: value for key, value in options.items() if key not in _LOAD_ONLY_KEYS}
+    return tokenizer_class(**files, name_or_path=name_or_path, init_kwargs=options, **arguments)
 
 
-def _tokenizer_class(options: dict, model_config: dict) -> str | None:
+def _read_chat_templates(folder: Path) -> str | dict[str, str] | None:
+    """chat_template.jinja and chat_templates/<name>.jinja, as transformers reads them (None when absent)."""
+    templates = {}
+    if (folder / CHAT_TEMPLATE_FILE).is_file():
+        templates["default"] = read_text_file(folder / CHAT_TEMPLATE_FILE, allow_empty=True)
+    if (folder / CHAT_TEMPLATE_DIR).is_dir():
+        for path in sorted((folder / CHAT_TEMPLATE_DIR).glob("*.jinja")):
+            templates[path.stem] = read_text_file(path, allow_empty=True)
+    if not templates:
+        return None
+    return templates["default"] if list(templates) == ["default"] else templates
+
+
+def _tokenizer_class_name(options: dict, model_config: dict) -> str | None:
     """The transformers tokenizer class a checkpoint asks for (without "Fast"), or None."""
     name = options.get("tokenizer_class") or model_config.get("tokenizer_class")
     if name:
         return name.removesuffix("Fast")
-    return _CLASS_OF_MODEL_TYPE.get(model_config.get("model_type"))
+    model_type = model_config.get("model_type")
+    if model_type and model_type not in _CLASS_NAME_OF_MODEL_TYPE:
+        _fill_registries()
+    return _CLASS_NAME_OF_MODEL_TYPE.get(model_type)
 
 
-def _build_backend(folder: Path, family: str | None, tokenizer_class: str | None, options: dict):
-    """The ``tokenizers.Tokenizer`` of a folder, with the text pipeline of its family, and the family."""
-    tokenizer_json = folder / TOKENIZER_FILE
-    vocab_txt = folder / "vocab.txt"
-    vocab_json, merges_txt = folder / "vocab.json", folder / "merges.txt"
+# --------------------------------------------------------------------------------------------
+# the registry of tokenizer classes (filled by the model packages)
+# --------------------------------------------------------------------------------------------
 
-    if tokenizer_json.is_file():
-        backend = load_tokenizer_file(tokenizer_json)
-    elif vocab_txt.is_file() and family in (None, "bert"):
-        family = "bert"
-        unk = str(_as_token(options.get("unk_token")) or "[UNK]")
-        read_text_file(vocab_txt)  # a clear error for an empty or binary file, which tokenizers reports badly
-        backend = Tokenizer(WordPiece.from_file(str(vocab_txt), unk_token=unk))
-    elif vocab_json.is_file() and merges_txt.is_file() and family in (None, "roberta", "gpt2"):
-        family = family or "gpt2"
-        read_bpe_files(vocab_json, merges_txt)  # the same checks, and the same errors, as the in-graph loader
-        model = BPE.from_file(
-            str(vocab_json),
-            str(merges_txt),
-            dropout=None,
-            continuing_subword_prefix="",
-            end_of_word_suffix="",
-            fuse_unk=False,
-        )
-        backend = Tokenizer(model)
-    else:
-        raise _missing_files_error(folder, tokenizer_class)
-
-    # transformers rebuilds these tokenizer classes from their own settings (tokenizer_config.json),
-    # whatever tokenizer.json says; do the same so ids match.
-    if family == "bert":
-        backend.normalizer = normalizers.BertNormalizer(
-            clean_text=True,
-            handle_chinese_chars=options.get("tokenize_chinese_chars", True),
-            strip_accents=options.get("strip_accents"),
-            lowercase=options.get("do_lower_case", True),
-        )
-        backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        backend.decoder = decoders.WordPiece(prefix="##")
-    elif family in ("roberta", "gpt2"):
-        backend.normalizer = None
-        backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=options.get("add_prefix_space", False))
-        backend.decoder = decoders.ByteLevel()
-    return backend, family
+_REGISTERED_CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {}
+_CLASS_NAME_OF_MODEL_TYPE: dict[str, str] = {}
+_CLASSES_FOR_BARE_FILES: list[type[PreTrainedTokenizerFast]] = []
+_registries_filled = False
+# keys of tokenizer_config.json the loader reads but the tokenizer classes do not take
+_LOAD_ONLY_KEYS = {"tokenizer_file", "vocab_file", "merges_file", "tokenizer_object", "name_or_path", "init_kwargs"}
 
 
-def _set_family_post_processor(
-    tokenizer: PreTrainedTokenizerFast, family: str | None, options: dict, from_tokenizer_json: bool
+def register_tokenizer_class(
+    tokenizer_class: type[PreTrainedTokenizerFast],
+    names: tuple[str, ...] = (),
+    model_types: tuple[str, ...] = (),
+    for_bare_files: bool = False,
 ) -> None:
-    """Special-token templates of each family (they need the special token ids, so come last)."""
-    backend = tokenizer.backend_tokenizer
-    if family == "bert":
-        cls, sep = tokenizer.cls_token, tokenizer.sep_token
-        cls_id = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else 2
-        sep_id = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else 3
-        backend.post_processor = processors.TemplateProcessing(
-            single=f"{cls}:0 $A:0 {sep}:0",
-            pair=f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1",
-            special_tokens=[(cls, cls_id), (sep, sep_id)],
-        )
-    elif family == "roberta":
-        backend.post_processor = processors.RobertaProcessing(
-            (tokenizer.sep_token, tokenizer.sep_token_id),
-            (tokenizer.cls_token, tokenizer.cls_token_id),
-            trim_offsets=options.get("trim_offsets", True),
-            add_prefix_space=options.get("add_prefix_space", False),
-        )
-    elif family == "gpt2" and not from_tokenizer_json:
-        # GPT-2 from vocab.json + merges.txt: no special tokens unless add_bos_token / add_eos_token.
-        # (With a tokenizer.json, transformers keeps the file's post-processor.)
-        add_bos = options.get("add_bos_token") and tokenizer.bos_token is not None
-        add_eos = options.get("add_eos_token") and tokenizer.eos_token is not None
-        backend.post_processor = _template_post_processor(
-            (tokenizer.bos_token, tokenizer.bos_token_id) if add_bos else None,
-            (tokenizer.eos_token, tokenizer.eos_token_id) if add_eos else None,
-        )
+    """Make ``AutoTokenizer`` build ``tokenizer_class`` for checkpoints that ask for it.
+
+    ``names`` are transformers' class names it stands for (``tokenizer_class`` in
+    tokenizer_config.json, "Fast" or not; its own name is always one), ``model_types`` the
+    ``config.json`` model types whose checkpoints use it when no class is named. With
+    ``for_bare_files``, a folder that names no class but holds this class's vocabulary files
+    (and no tokenizer.json) loads with it.
+
+    Example:
+        >>> register_tokenizer_class(BertTokenizerFast, names=("ElectraTokenizer",), model_types=("bert",))
+    """
+    for name in (_default_class_name(tokenizer_class), *names):
+        _REGISTERED_CLASSES[name.removesuffix("Fast")] = tokenizer_class
+    for model_type in model_types:
+        _CLASS_NAME_OF_MODEL_TYPE[model_type] = (names or (_default_class_name(tokenizer_class),))[0]
+    if for_bare_files and tokenizer_class not in _CLASSES_FOR_BARE_FILES:
+        _CLASSES_FOR_BARE_FILES.append(tokenizer_class)
+
+
+def tokenizer_class_from_name(name: str | None) -> type[PreTrainedTokenizerFast]:
+    """Our class for a transformers tokenizer class name; PreTrainedTokenizerFast for the rest.
+
+    Example:
+        >>> tokenizer_class_from_name("BertTokenizerFast").__name__
+        'BertTokenizerFast'
+    """
+    if not name:
+        return PreTrainedTokenizerFast
+    name = name.removesuffix("Fast")
+    if name in _GENERIC_CLASS_NAMES or name == "PreTrainedTokenizer":
+        return PreTrainedTokenizerFast
+    if name not in _REGISTERED_CLASSES:
+        _fill_registries()
+    return _REGISTERED_CLASSES.get(name, PreTrainedTokenizerFast)
+
+
+def _fill_registries() -> None:
+    """Have every architecture register its classes, once (through the package: the layers point down)."""
+    global _registries_filled
+    if not _registries_filled:
+        _registries_filled = True
+        sys.modules[__name__.split(".")[0]].fill_registries()
+
+
+def _class_for_files(folder: Path) -> type[PreTrainedTokenizerFast] | None:
+    _fill_registries()
+    for tokenizer_class in _CLASSES_FOR_BARE_FILES:
+        names = [name for argument, name in tokenizer_class.vocab_files_names.items() if argument != "tokenizer_file"]
+        if names and all((folder / name).is_file() for name in names):
+            return tokenizer_class
+    return None
+
+
+def _default_class_name(tokenizer_class: type) -> str:
+    return tokenizer_class.__name__.removesuffix("Fast")
 
 
 def _template_post_processor(bos: tuple[str, int] | None, eos: tuple[str, int] | None):

@@ -3,12 +3,17 @@ from kerasformers.models.bert.configuration_bert import BertConfig
 from kerasformers.models.bert.modeling_bert import (
     TFBertForMaskedLM,
     TFBertForMultipleChoice,
+    TFBertForNextSentencePrediction,
+    TFBertForPreTraining,
+    TFBertForPreTrainingOutput,
     TFBertForQuestionAnswering,
     TFBertForSequenceClassification,
     TFBertForTokenClassification,
+    TFBertLMHeadModel,
     TFBertModel,
     TFBertPreTrainedModel,
 )
+from kerasformers.models.bert.tokenization_bert import BertTokenizer, BertTokenizerFast
 
 register_auto_classes(
     "bert",
@@ -18,4 +23,8 @@ register_auto_classes(
     question_answering=TFBertForQuestionAnswering,
     masked_lm=TFBertForMaskedLM,
     multiple_choice=TFBertForMultipleChoice,
+    causal_lm=TFBertLMHeadModel,
+    pretraining=TFBertForPreTraining,
+    next_sentence_prediction=TFBertForNextSentencePrediction,
+    lm_head=TFBertForMaskedLM,
 )

@@ -9,6 +9,7 @@ from kerasformers.models.distilbert.modeling_distilbert import (
     TFDistilBertModel,
     TFDistilBertPreTrainedModel,
 )
+from kerasformers.models.distilbert.tokenization_distilbert import DistilBertTokenizer, DistilBertTokenizerFast
 
 register_auto_classes(
     "distilbert",
@@ -18,4 +19,6 @@ register_auto_classes(
     question_answering=TFDistilBertForQuestionAnswering,
     masked_lm=TFDistilBertForMaskedLM,
     multiple_choice=TFDistilBertForMultipleChoice,
+    pretraining=TFDistilBertForMaskedLM,
+    lm_head=TFDistilBertForMaskedLM,
 )

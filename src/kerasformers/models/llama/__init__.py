@@ -12,6 +12,8 @@ from kerasformers.models.llama.modeling_llama import (
     TFQwen2ForSequenceClassification,
     TFQwen2Model,
 )
+from kerasformers.models.llama.tokenization_llama import LlamaTokenizer, LlamaTokenizerFast
+from kerasformers.models.llama.tokenization_qwen2 import Qwen2Tokenizer, Qwen2TokenizerFast
 
 for _type, _name in (("llama", "Llama"), ("mistral", "Mistral"), ("qwen2", "Qwen2")):
     register_auto_classes(

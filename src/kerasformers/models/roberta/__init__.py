@@ -1,6 +1,7 @@
 from kerasformers.models.auto import register_auto_classes
 from kerasformers.models.roberta.configuration_roberta import RobertaConfig, XLMRobertaConfig
 from kerasformers.models.roberta.modeling_roberta import (
+    TFRobertaForCausalLM,
     TFRobertaForMaskedLM,
     TFRobertaForMultipleChoice,
     TFRobertaForQuestionAnswering,
@@ -8,6 +9,7 @@ from kerasformers.models.roberta.modeling_roberta import (
     TFRobertaForTokenClassification,
     TFRobertaModel,
     TFRobertaPreTrainedModel,
+    TFXLMRobertaForCausalLM,
     TFXLMRobertaForMaskedLM,
     TFXLMRobertaForMultipleChoice,
     TFXLMRobertaForQuestionAnswering,
@@ -15,6 +17,12 @@ from kerasformers.models.roberta.modeling_roberta import (
     TFXLMRobertaForTokenClassification,
     TFXLMRobertaModel,
     TFXLMRobertaPreTrainedModel,
+)
+from kerasformers.models.roberta.tokenization_roberta import (
+    RobertaTokenizer,
+    RobertaTokenizerFast,
+    XLMRobertaTokenizer,
+    XLMRobertaTokenizerFast,
 )
 
 register_auto_classes(
@@ -25,6 +33,9 @@ register_auto_classes(
     question_answering=TFRobertaForQuestionAnswering,
     masked_lm=TFRobertaForMaskedLM,
     multiple_choice=TFRobertaForMultipleChoice,
+    causal_lm=TFRobertaForCausalLM,
+    pretraining=TFRobertaForMaskedLM,
+    lm_head=TFRobertaForMaskedLM,
 )
 register_auto_classes(
     "xlm-roberta",
@@ -34,4 +45,7 @@ register_auto_classes(
     question_answering=TFXLMRobertaForQuestionAnswering,
     masked_lm=TFXLMRobertaForMaskedLM,
     multiple_choice=TFXLMRobertaForMultipleChoice,
+    causal_lm=TFXLMRobertaForCausalLM,
+    pretraining=TFXLMRobertaForMaskedLM,
+    lm_head=TFXLMRobertaForMaskedLM,
 )
