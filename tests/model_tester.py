@@ -43,7 +43,11 @@ def compare_outputs(ours, theirs, atol=ATOL, keys=None):
         if ours.get(group) is not None:
             assert len(ours[group]) == len(theirs[group])
             for i, (a, b) in enumerate(zip(ours[group], theirs[group])):
-                assert max_abs_diff(a, b.numpy()) <= atol, f"{group}[{i}]"
+                b = b.numpy()
+                if b.size == np.size(a):  # GPT2DoubleHeadsModel: PyTorch flattens the choice axis of some
+                    b = b.reshape(np.shape(a))
+                assert np.shape(a) == b.shape, f"{group}[{i}]"
+                assert max_abs_diff(a, b) <= atol, f"{group}[{i}]"
 
 
 class ModelTesterMixin:
@@ -139,7 +143,9 @@ class ModelTesterMixin:
 
     def test_auto_class_loads_same_head(self, head, torch_checkpoints):
         folder, _ = torch_checkpoints[head]
-        task = next(t for t, mapping in _MAPPINGS.items() if self.our_class(head) in mapping.values())
+        task = next((t for t, mapping in _MAPPINGS.items() if self.our_class(head) in mapping.values()), None)
+        if task is None:
+            pytest.skip("no auto class loads this head (none does in transformers either)")
         auto = getattr(kerasformers, task_for_registry_key(task).auto_class)  # the task table's auto class
         assert type(auto.from_pretrained(folder)) is self.our_class(head)
 
@@ -190,7 +196,7 @@ class ModelTesterMixin:
         labels = self.make_labels(head, inputs, getattr(model.config, "num_labels", 2))
         # the model's own loss equals PyTorch transformers' loss on the same labels
         folder, torch_model = torch_checkpoints[head]
-        theirs = torch_outputs(torch_model, {**inputs, **labels}).loss.item()
+        theirs = self.torch_loss(head, torch_outputs(torch_model, {**inputs, **self.torch_labels(head, labels)}))
         ours = float(model({**inputs, **labels}).loss)
         assert abs(ours - theirs) <= self.atol, (ours, theirs)
 
@@ -213,6 +219,8 @@ class ModelTesterMixin:
         """compile() with no loss trains on the head's own loss, wherever the labels are given."""
         if head not in self.trainable_heads():
             pytest.skip("base models have no training objective")
+        if head not in self.fit_heads():
+            pytest.skip("this head's loss is checked against PyTorch and under XLA; label routing is generic")
         if way != "y" and head != self.trainable_heads()[0]:
             # Label routing is one generic mechanism: every way on one head, labels-as-y on all
             # (keeps the suite inside its 20-minute budget on 2 cores).
@@ -276,8 +284,20 @@ class ModelTesterMixin:
     def trainable_heads(self):
         return [h for h in self.heads if not h.endswith("Model")]
 
+    def fit_heads(self):
+        """The heads fit() trains in test_fit_with_default_loss_lowers_loss (all trainable ones by default)."""
+        return self.trainable_heads()
+
+    def torch_labels(self, head: str, labels: dict) -> dict:
+        """Our label arguments under PyTorch's names (a head may name them as transformers' TF side did)."""
+        return labels
+
+    def torch_loss(self, head: str, outputs) -> float:
+        """PyTorch's value of what our ``loss`` output holds."""
+        return outputs.loss.item()
+
     def test_usable_as_layer_in_functional_model(self, head, torch_checkpoints):
-        if "MultipleChoice" in head:
+        if "MultipleChoice" in head or self.our_class(head).main_input_rank == 3:
             pytest.skip("covered by the 2-D heads")
         model = self.our_class(head).from_pretrained(torch_checkpoints[head][0])
         inputs = self.make_inputs(head)

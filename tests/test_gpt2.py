@@ -25,14 +25,31 @@ class TestGPT2(ModelTesterMixin):
         "TFGPT2Model": "GPT2Model",
         "TFGPT2LMHeadModel": "GPT2LMHeadModel",
         "TFGPT2ForSequenceClassification": "GPT2ForSequenceClassification",
+        "TFGPT2DoubleHeadsModel": "GPT2DoubleHeadsModel",
     }
 
     def trainable_heads(self):
-        return ["TFGPT2LMHeadModel", "TFGPT2ForSequenceClassification"]  # "LMHeadModel" ends in "Model"
+        # "LMHeadModel" and "DoubleHeadsModel" end in "Model"
+        return ["TFGPT2LMHeadModel", "TFGPT2ForSequenceClassification", "TFGPT2DoubleHeadsModel"]
+
+    def make_inputs(self, head, seed=0):
+        if head != "TFGPT2DoubleHeadsModel":
+            return super().make_inputs(head, seed)
+        inputs = super().make_inputs("MultipleChoice", seed)  # (batch, num_choices, length)
+        inputs["mc_token_ids"] = inputs["attention_mask"].sum(-1) - 1  # each choice's last real token
+        return inputs
 
     def make_labels(self, head, inputs, num_labels):
+        if head == "TFGPT2DoubleHeadsModel":
+            labels = np.where(inputs["attention_mask"] == 1, inputs["input_ids"], -100)
+            return {"labels": labels, "mc_labels": super().make_labels("MultipleChoice", inputs, num_labels)["labels"]}
         # GPT-2's causal LM head is named LMHeadModel: give it the mixin's causal LM labels
         return super().make_labels(head.replace("LMHeadModel", "ForCausalLM"), inputs, num_labels)
+
+    def torch_loss(self, head, outputs):
+        if head == "TFGPT2DoubleHeadsModel":  # our loss is the sum of the losses whose labels were given
+            return outputs.loss.item() + outputs.mc_loss.item()
+        return outputs.loss.item()
 
 
 def test_gpt2_greedy_and_beam_match_transformers(tmp_path):

@@ -27,7 +27,17 @@ class TestRoberta(ModelTesterMixin):
         "TFRobertaForQuestionAnswering": "RobertaForQuestionAnswering",
         "TFRobertaForMaskedLM": "RobertaForMaskedLM",
         "TFRobertaForMultipleChoice": "RobertaForMultipleChoice",
+        "TFRobertaForCausalLM": "RobertaForCausalLM",
     }
+
+    def config_for(self, head):
+        config = super().config_for(head)
+        config.is_decoder = head == "TFRobertaForCausalLM"  # RoBERTa as a causal decoder
+        return config
+
+    def fit_heads(self):
+        # the causal LM loss is checked against PyTorch and under XLA; fit() label routing is generic
+        return [h for h in self.trainable_heads() if h != "TFRobertaForCausalLM"]
 
 
 class TestXLMRoberta(ModelTesterMixin):
@@ -60,6 +70,9 @@ class TestXLMRoberta(ModelTesterMixin):
         ("TFAutoModelForQuestionAnswering", "TFXLMRobertaForQuestionAnswering"),
         ("TFAutoModelForMaskedLM", "TFXLMRobertaForMaskedLM"),
         ("TFAutoModelForMultipleChoice", "TFXLMRobertaForMultipleChoice"),
+        ("TFAutoModelForCausalLM", "TFXLMRobertaForCausalLM"),
+        ("TFAutoModelForPreTraining", "TFXLMRobertaForMaskedLM"),
+        ("TFAutoModelWithLMHead", "TFXLMRobertaForMaskedLM"),
     ],
 )
 def test_xlm_roberta_auto_classes(auto_name, ours):

@@ -89,6 +89,16 @@ TASKS: tuple[Task, ...] = (
     Task("text-generation", "TFAutoModelForCausalLM", "causal_lm", exportable=True),
     Task("fill-mask", "TFAutoModelForMaskedLM", "masked_lm"),
     Task("multiple-choice", "TFAutoModelForMultipleChoice", "multiple_choice"),
+    # transformers' TF auto classes without a pipeline: pre-training heads, next-sentence
+    # prediction, and the deprecated TFAutoModelWithLMHead (masked LM for encoders, causal LM for decoders)
+    Task("pretraining", "TFAutoModelForPreTraining", "pretraining", label_names=("labels", "next_sentence_label")),
+    Task(
+        "next-sentence-prediction",
+        "TFAutoModelForNextSentencePrediction",
+        "next_sentence_prediction",
+        label_names=("next_sentence_label",),
+    ),
+    Task("lm-head", "TFAutoModelWithLMHead", "lm_head"),
 )
 
 _BY_NAME = {task.name: task for task in TASKS}

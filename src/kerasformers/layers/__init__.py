@@ -6,7 +6,13 @@ real token, the span and multiple-choice plumbing of task heads).
 """
 
 from kerasformers.layers.attention import attention_bias, mask_value
-from kerasformers.layers.heads import classifier_dropout_rate, flatten_choices, last_non_pad_logits, span_outputs
+from kerasformers.layers.heads import (
+    TFSequenceSummary,
+    classifier_dropout_rate,
+    flatten_choices,
+    last_non_pad_logits,
+    span_outputs,
+)
 
 __all__ = [
     "attention_bias",
@@ -15,4 +21,5 @@ __all__ = [
     "flatten_choices",
     "last_non_pad_logits",
     "span_outputs",
+    "TFSequenceSummary",
 ]

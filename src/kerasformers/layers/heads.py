@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import keras
 from keras import ops
 
 from kerasformers import losses
-from kerasformers.errors import InvalidInputError
+from kerasformers.activations import get_activation
+from kerasformers.errors import InvalidInputError, NotSupportedError
 
 
 def classifier_dropout_rate(config) -> float:
@@ -61,3 +63,57 @@ def last_non_pad_logits(logits, input_ids, pad_token_id):
     positions = ops.arange(ops.shape(input_ids)[1], dtype="int32")[None, :]
     last = ops.cast(ops.argmax(positions * non_pad, axis=-1), "int32")
     return ops.take_along_axis(logits, last[:, None, None], axis=1)[:, 0]
+
+
+class TFSequenceSummary(keras.layers.Layer):
+    """One vector per sequence from its hidden states, then an optional projection (GPT-2's multiple-choice head).
+
+    As transformers' ``TFSequenceSummary``, steered by the config: ``summary_type`` ("last",
+    "first", "mean" or "cls_index": the token at ``cls_index``, the last one when None),
+    ``summary_use_proj`` and ``summary_proj_to_labels`` (a dense layer to ``num_labels`` or to
+    ``hidden_size``), ``summary_activation``, ``summary_first_dropout`` and ``summary_last_dropout``.
+    Hidden states are (..., sequence_length, hidden_size); the output drops the sequence axis.
+
+    Example:
+        >>> summary = TFSequenceSummary(config, initializer_range=0.02, name="multiple_choice_head")
+        >>> summary(hidden_states, cls_index=mc_token_ids).shape  # (batch, num_choices, num_labels)
+    """
+
+    def __init__(self, config, initializer_range: float = 0.02, **kwargs):
+        super().__init__(**kwargs)
+        self.summary_type = config.summary_type if hasattr(config, "summary_use_proj") else "last"
+        if self.summary_type not in ("last", "first", "mean", "cls_index"):
+            raise NotSupportedError(
+                f"summary_type={self.summary_type!r} is not supported; use 'last', 'first', 'mean' or 'cls_index' "
+                "(transformers does not implement 'attn' either)."
+            )
+        self.summary = None
+        if getattr(config, "summary_use_proj", False):
+            to_labels = getattr(config, "summary_proj_to_labels", False) and config.num_labels > 0
+            units = config.num_labels if to_labels else config.hidden_size
+            init = keras.initializers.TruncatedNormal(stddev=initializer_range)
+            self.summary = keras.layers.Dense(units, kernel_initializer=init, name="summary")
+        activation = getattr(config, "summary_activation", None)
+        self.activation = get_activation(activation) if activation else None
+        self.first_dropout = keras.layers.Dropout(getattr(config, "summary_first_dropout", None) or 0.0)
+        self.last_dropout = keras.layers.Dropout(getattr(config, "summary_last_dropout", None) or 0.0)
+
+    def call(self, hidden_states, cls_index=None, training=False):
+        if self.summary_type == "last":
+            output = hidden_states[..., -1, :]
+        elif self.summary_type == "first":
+            output = hidden_states[..., 0, :]
+        elif self.summary_type == "mean":
+            output = ops.mean(hidden_states, axis=-2)
+        else:
+            if cls_index is None:  # the last token of every sequence
+                last = ops.shape(hidden_states)[-2] - 1
+                cls_index = ops.cast(ops.zeros_like(hidden_states[..., 0, 0]), "int32") + last
+            index = ops.cast(cls_index, "int32")[..., None, None]
+            output = ops.take_along_axis(hidden_states, index, axis=-2)[..., 0, :]
+        output = self.first_dropout(output, training=training)
+        if self.summary is not None:
+            output = self.summary(output)
+        if self.activation is not None:
+            output = self.activation(output)
+        return self.last_dropout(output, training=training)

@@ -13,6 +13,20 @@ from typing import Any
 from kerasformers.configuration import PretrainedConfig, UnsupportedModelTypeError, fill_registries
 from kerasformers.tasks import TASKS, Task, task_for_registry_key
 
+__all__ = [
+    "register_auto_classes",
+    "TFAutoModel",
+    "TFAutoModelForSequenceClassification",
+    "TFAutoModelForTokenClassification",
+    "TFAutoModelForQuestionAnswering",
+    "TFAutoModelForMaskedLM",
+    "TFAutoModelForMultipleChoice",
+    "TFAutoModelForCausalLM",
+    "TFAutoModelForPreTraining",
+    "TFAutoModelForNextSentencePrediction",
+    "TFAutoModelWithLMHead",
+]
+
 _MAPPINGS: dict[str, dict[str, type]] = {}
 
 
@@ -108,4 +122,8 @@ TFAutoModelForQuestionAnswering = _auto_class("TFAutoModelForQuestionAnswering")
 TFAutoModelForMaskedLM = _auto_class("TFAutoModelForMaskedLM")
 TFAutoModelForMultipleChoice = _auto_class("TFAutoModelForMultipleChoice")
 TFAutoModelForCausalLM = _auto_class("TFAutoModelForCausalLM")
+TFAutoModelForPreTraining = _auto_class("TFAutoModelForPreTraining")
+TFAutoModelForNextSentencePrediction = _auto_class("TFAutoModelForNextSentencePrediction")
+# Deprecated in transformers (use TFAutoModelForCausalLM / ForMaskedLM); kept importable as there.
+TFAutoModelWithLMHead = _auto_class("TFAutoModelWithLMHead")
 AUTO_CLASSES: dict[str, type] = {task.name: globals()[task.auto_class] for task in TASKS}  # task name -> class

@@ -7,6 +7,7 @@ onto variables by name (see kerasformers.weights). Where Keras reserves a name (
 
 from __future__ import annotations
 
+import logging
 import math
 
 import keras
@@ -15,17 +16,22 @@ from keras import ops
 from kerasformers import losses
 from kerasformers.activations import get_activation
 from kerasformers.errors import ConfigError
-from kerasformers.layers import attention_bias, classifier_dropout_rate, flatten_choices, span_outputs
+from kerasformers.layers import attention_bias, classifier_dropout_rate, flatten_choices, mask_value, span_outputs
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.bert.configuration_bert import BertConfig
 from kerasformers.outputs import (
     BaseModelOutputWithPooling,
+    CausalLMOutputWithCrossAttentions,
     MaskedLMOutput,
+    ModelOutput,
     MultipleChoiceModelOutput,
+    NextSentencePredictorOutput,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
+
+logger = logging.getLogger("kerasformers")
 
 
 def dense(units, config, name=None, activation=None):
@@ -202,7 +208,14 @@ class BertMainLayer(keras.layers.Layer):
         if attention_mask is None:
             attention_mask = ops.ones_like(input_ids)
         hidden = self.embeddings(input_ids, token_type_ids=token_type_ids, position_ids=position_ids, training=training)
-        bias = attention_bias(attention_mask, hidden.dtype)
+        if getattr(self.config, "is_decoder", False):  # BERT as a decoder (TFBertLMHeadModel): causal mask
+            length = ops.shape(input_ids)[1]
+            positions = ops.arange(length, dtype="int32")
+            causal = positions[None, :] <= positions[:, None]
+            keep = ops.logical_and(causal[None, None], ops.cast(attention_mask, "bool")[:, None, None, :])
+            bias = ops.where(keep, ops.cast(0.0, hidden.dtype), ops.cast(mask_value(hidden.dtype), hidden.dtype))
+        else:
+            bias = attention_bias(attention_mask, hidden.dtype)
         hidden, all_hidden, all_attentions = self.encoder(
             hidden,
             bias,
@@ -221,8 +234,13 @@ class BertMainLayer(keras.layers.Layer):
 class TFBertPreTrainedModel(TFPreTrainedModel):
     config_class = BertConfig
     base_model_prefix = "bert"
-    # transformers stores the tied MLM decoder and BERT's pre-training heads we do not build
+    # transformers stores the tied MLM decoder, and pre-training checkpoints carry heads a task head drops
     keys_to_ignore_on_load_unexpected = (r"cls\.predictions\.decoder\.", r"position_ids$", r"^cls\.seq_relationship\.")
+
+    def get_lm_head(self):
+        """The masked-LM prediction head (transform, tied decoder, output bias), or None for other heads."""
+        cls = getattr(self, "cls", None)
+        return getattr(cls, "predictions", None)
 
     def encode(
         self, input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
@@ -390,6 +408,11 @@ class BertPredictionHeadTransform(keras.layers.Layer):
 class BertLMPredictionHead(keras.layers.Layer):
     """Transform, then the decoder tied to the word embeddings, plus an output bias."""
 
+    @property
+    def output_embeddings(self):
+        """The embedding layer whose matrix is the (tied) decoder."""
+        return self._word_embeddings
+
     def __init__(self, config, word_embeddings, **kwargs):
         super().__init__(**kwargs)
         self.transform = BertPredictionHeadTransform(config, name="transform")
@@ -495,5 +518,165 @@ class TFBertForMultipleChoice(TFBertPreTrainedModel):
         logits = ops.reshape(logits, (-1, num_choices))
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)
         return MultipleChoiceModelOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
+
+
+class BertPreTrainingHeads(keras.layers.Layer):
+    """The masked-LM head and the next-sentence classifier of BERT's pre-training."""
+
+    def __init__(self, config, word_embeddings, **kwargs):
+        super().__init__(**kwargs)
+        self.predictions = BertLMPredictionHead(config, word_embeddings, name="predictions")
+        self.seq_relationship = dense(2, config, "seq_relationship")
+
+    def call(self, sequence_output, pooled_output):
+        return self.predictions(sequence_output), self.seq_relationship(pooled_output)
+
+
+class BertOnlyNSPHead(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.seq_relationship = dense(2, config, "seq_relationship")
+
+    def call(self, pooled_output):
+        return self.seq_relationship(pooled_output)
+
+
+class TFBertForPreTrainingOutput(ModelOutput):
+    """Outputs of :class:`TFBertForPreTraining`: MLM logits and next-sentence logits.
+
+    Example:
+        >>> out = model(batch)
+        >>> out.prediction_logits.shape, out.seq_relationship_logits.shape
+    """
+
+    fields = ("loss", "prediction_logits", "seq_relationship_logits", "hidden_states", "attentions")
+
+
+class TFBertForPreTraining(TFBertPreTrainedModel):
+    """BERT with both pre-training heads: masked LM and next-sentence prediction.
+
+    The loss (when both ``labels`` and ``next_sentence_label`` are given) is the masked-LM
+    loss plus the next-sentence loss, labels of -100 ignored, as transformers computes it.
+
+    Example:
+        >>> model = TFBertForPreTraining.from_pretrained("path/to/bert")
+        >>> out = model(tokenizer("A", "B", return_tensors="np"))
+        >>> out.prediction_logits.shape, out.seq_relationship_logits.shape
+    """
+
+    keys_to_ignore_on_load_unexpected = (r"cls\.predictions\.decoder\.", r"position_ids$")
+
+    def __init__(self, config, **kwargs):
+        super().__init__(config, **kwargs)
+        self.bert = BertMainLayer(config, name="bert")
+        self.cls = BertPreTrainingHeads(config, self.bert.embeddings.word_embeddings, name="cls")
+
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        next_sentence_label=None,
+        training=False,
+    ):
+        out = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
+        prediction_logits, seq_relationship_logits = self.cls(out.last_hidden_state, out.pooler_output)
+        loss = None
+        if labels is not None and next_sentence_label is not None:
+            loss = losses.masked_sparse_categorical_crossentropy(
+                labels, prediction_logits
+            ) + losses.masked_sparse_categorical_crossentropy(next_sentence_label, seq_relationship_logits)
+        return TFBertForPreTrainingOutput(
+            loss=loss,
+            prediction_logits=prediction_logits,
+            seq_relationship_logits=seq_relationship_logits,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
+        )
+
+
+class TFBertForNextSentencePrediction(TFBertPreTrainedModel):
+    """BERT scoring whether sentence B follows sentence A (logits: 0 = follows, 1 = random).
+
+    The label argument is ``next_sentence_label``, as in transformers' TensorFlow model.
+
+    Example:
+        >>> model = TFBertForNextSentencePrediction.from_pretrained("path/to/bert")
+        >>> model(tokenizer("The sky is blue.", "It is sunny.", return_tensors="np")).logits.shape
+        TensorShape([1, 2])
+    """
+
+    keys_to_ignore_on_load_unexpected = (r"^cls\.predictions\.", r"position_ids$")
+
+    def __init__(self, config, **kwargs):
+        super().__init__(config, **kwargs)
+        self.bert = BertMainLayer(config, name="bert")
+        self.cls = BertOnlyNSPHead(config, name="cls")
+
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        next_sentence_label=None,
+        training=False,
+    ):
+        out = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
+        logits = self.cls(out.pooler_output)
+        loss = None
+        if next_sentence_label is not None:
+            loss = losses.masked_sparse_categorical_crossentropy(next_sentence_label, logits)
+        return NextSentencePredictorOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
+
+
+class TFBertLMHeadModel(TFBertPreTrainedModel):
+    """BERT as a causal decoder (set ``is_decoder=True``): next-token logits, loss on shifted labels.
+
+    Forward pass and loss only: ``generate()`` is not offered (BERT's layers keep no KV cache).
+
+    Example:
+        >>> model = TFBertLMHeadModel.from_pretrained("path/to/bert", is_decoder=True)
+        >>> out = model(batch, labels=batch["input_ids"])  # labels are shifted inside the model
+    """
+
+    def __init__(self, config, **kwargs):
+        super().__init__(config, **kwargs)
+        if not getattr(config, "is_decoder", False):
+            logger.warning("If you want to use TFBertLMHeadModel as a standalone, add `is_decoder=True`.")
+        self.bert = BertMainLayer(config, add_pooling_layer=False, name="bert")
+        self.cls = BertOnlyMLMHead(config, self.bert.embeddings.word_embeddings, name="cls")
+
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
+        out = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
+        logits = self.cls(out.last_hidden_state)
+        loss = None if labels is None else losses.causal_lm_loss(labels, logits)
+        return CausalLMOutputWithCrossAttentions(
             loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
         )

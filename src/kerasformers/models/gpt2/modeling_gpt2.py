@@ -18,10 +18,15 @@ from kerasformers import losses
 from kerasformers.activations import get_activation
 from kerasformers.errors import InvalidInputError
 from kerasformers.generation import GenerationMixin
-from kerasformers.layers import last_non_pad_logits, mask_value
+from kerasformers.layers import TFSequenceSummary, flatten_choices, last_non_pad_logits, mask_value
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.gpt2.configuration_gpt2 import GPT2Config
-from kerasformers.outputs import BaseModelOutputWithPast, CausalLMOutputWithPast, SequenceClassifierOutputWithPast
+from kerasformers.outputs import (
+    BaseModelOutputWithPast,
+    CausalLMOutputWithPast,
+    ModelOutput,
+    SequenceClassifierOutputWithPast,
+)
 
 
 class Conv1D(keras.layers.Layer):
@@ -382,4 +387,101 @@ class TFGPT2ForSequenceClassification(TFGPT2PreTrainedModel):
         loss = None if labels is None else losses.sequence_classification_loss(self.config, labels, logits)
         return SequenceClassifierOutputWithPast(
             loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
+
+
+class TFGPT2DoubleHeadsModelOutput(ModelOutput):
+    """Outputs of :class:`TFGPT2DoubleHeadsModel`: LM logits per choice and one score per choice.
+
+    Example:
+        >>> out = model(input_ids, mc_token_ids=mc_token_ids)
+        >>> out.logits.shape, out.mc_logits.shape  # (batch, choices, length, vocab), (batch, choices)
+    """
+
+    fields = ("loss", "mc_loss", "logits", "mc_logits", "past_key_values", "hidden_states", "attentions")
+
+
+class TFGPT2DoubleHeadsModel(TFGPT2PreTrainedModel):
+    """GPT-2 with its LM head and a multiple-choice head on the token at ``mc_token_ids``.
+
+    Inputs are (batch, num_choices, sequence_length). ``mc_token_ids`` (batch, num_choices) says
+    which token of each choice the multiple-choice head reads (the last one when None).
+    ``labels`` give the next-token loss (shifted inside, -100 ignored) and ``mc_labels`` the
+    multiple-choice loss: ``mc_loss`` is that loss alone, ``loss`` the sum of the losses whose
+    labels were given (what compile() without a loss trains on). Hidden states and attentions
+    keep the choice axis, as transformers' TensorFlow model returned them.
+
+    Example:
+        >>> model = TFGPT2DoubleHeadsModel.from_pretrained("path/to/gpt2")
+        >>> out = model(input_ids[None], mc_token_ids=np.array([[5, 7]]))
+        >>> out.mc_logits.shape
+        TensorShape([1, 2])
+    """
+
+    main_input_rank = 3  # (batch_size, num_choices, sequence_length)
+
+    def __init__(self, config, **kwargs):
+        config.num_labels = 1  # one score per choice, as transformers sets it
+        super().__init__(config, **kwargs)
+        self.transformer = GPT2MainLayer(config, name="transformer")
+        self.multiple_choice_head = TFSequenceSummary(
+            config, initializer_range=config.initializer_range, name="multiple_choice_head"
+        )
+
+    @property
+    def dummy_inputs(self):
+        return {key: value[:, None, :] for key, value in super().dummy_inputs.items()}
+
+    def get_output_embeddings(self):
+        return self.get_input_embeddings()
+
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        inputs_embeds=None,
+        mc_token_ids=None,
+        labels=None,
+        mc_labels=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        training=False,
+    ):
+        if inputs_embeds is None:
+            self.check_input_ids(input_ids, rank=3)
+            choices_shape = ops.shape(input_ids)
+            flat_embeds = None
+        else:
+            choices_shape = ops.shape(inputs_embeds)[:-1]
+            flat_embeds = ops.reshape(inputs_embeds, (-1, choices_shape[-1], ops.shape(inputs_embeds)[-1]))
+        out = self.decode(
+            flatten_choices(input_ids),
+            flatten_choices(attention_mask),
+            flatten_choices(position_ids),
+            None,
+            None,
+            flat_embeds,
+            output_attentions,
+            output_hidden_states,
+            training,
+        )
+        batch, num_choices = choices_shape[0], choices_shape[1]
+
+        def unflatten(x):  # (batch * num_choices, ...) -> (batch, num_choices, ...)
+            return ops.reshape(x, (batch, num_choices, *ops.shape(x)[1:]))
+
+        flat_logits = ops.matmul(out.last_hidden_state, ops.transpose(self.transformer.wte.embeddings))
+        lm_loss = None if labels is None else losses.causal_lm_loss(flatten_choices(labels), flat_logits)
+        hidden = unflatten(out.last_hidden_state)
+        mc_logits = ops.squeeze(self.multiple_choice_head(hidden, cls_index=mc_token_ids, training=training), -1)
+        mc_loss = None if mc_labels is None else losses.masked_sparse_categorical_crossentropy(mc_labels, mc_logits)
+        given = [x for x in (lm_loss, mc_loss) if x is not None]
+        return TFGPT2DoubleHeadsModelOutput(
+            loss=(given[0] if len(given) == 1 else given[0] + given[1]) if given else None,
+            mc_loss=mc_loss,
+            logits=unflatten(flat_logits),
+            mc_logits=mc_logits,
+            hidden_states=tuple(unflatten(h) for h in out.hidden_states) if out.hidden_states else None,
+            attentions=tuple(unflatten(a) for a in out.attentions) if out.attentions else None,
         )

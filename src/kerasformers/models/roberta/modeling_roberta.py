@@ -10,6 +10,8 @@ own model_type and class names.
 
 from __future__ import annotations
 
+import logging
+
 import keras
 from keras import ops
 
@@ -20,12 +22,15 @@ from kerasformers.modeling_utils import TFPreTrainedModel, alias_class
 from kerasformers.models.bert.modeling_bert import BertEmbeddings, BertMainLayer, dense, layer_norm
 from kerasformers.models.roberta.configuration_roberta import RobertaConfig, XLMRobertaConfig
 from kerasformers.outputs import (
+    CausalLMOutputWithCrossAttentions,
     MaskedLMOutput,
     MultipleChoiceModelOutput,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
+
+logger = logging.getLogger("kerasformers")
 
 
 def create_position_ids_from_input_ids(input_ids, padding_idx: int):
@@ -68,6 +73,10 @@ class TFRobertaPreTrainedModel(TFPreTrainedModel):
     def max_input_length(self) -> int:
         # positions start at pad_token_id + 1, so the last usable one is max_position_embeddings - 1
         return self.config.max_position_embeddings - self.config.pad_token_id - 1
+
+    def get_lm_head(self):
+        """The LM head (dense, layer_norm, tied decoder, output bias), or None for other heads."""
+        return getattr(self, "lm_head", None)
 
     def encode(
         self, input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
@@ -248,6 +257,11 @@ class RobertaLMHead(keras.layers.Layer):
         object.__setattr__(self, "_word_embeddings", word_embeddings)
         self.vocab_size = config.vocab_size
 
+    @property
+    def output_embeddings(self):
+        """The embedding layer whose matrix is the (tied) decoder."""
+        return self._word_embeddings
+
     def build(self, input_shape=None):
         self.bias = self.add_weight(shape=(self.vocab_size,), initializer="zeros", name="bias")
         self.built = True
@@ -286,6 +300,44 @@ class TFRobertaForMaskedLM(TFRobertaPreTrainedModel):
         logits = self.lm_head(out.last_hidden_state)
         loss = None if labels is None else losses.masked_sparse_categorical_crossentropy(labels, logits)
         return MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions)
+
+
+class TFRobertaForCausalLM(TFRobertaPreTrainedModel):
+    """RoBERTa as a causal decoder (set ``is_decoder=True``): next-token logits, loss on shifted labels.
+
+    Forward pass and loss only: ``generate()`` is not offered (the encoder layers keep no KV cache).
+
+    Example:
+        >>> model = TFRobertaForCausalLM.from_pretrained("path/to/roberta", is_decoder=True)
+        >>> out = model(batch, labels=batch["input_ids"])  # labels are shifted inside the model
+    """
+
+    def __init__(self, config, **kwargs):
+        super().__init__(config, **kwargs)
+        if not getattr(config, "is_decoder", False):
+            logger.warning("If you want to use TFRobertaForCausalLM as a standalone, add `is_decoder=True`.")
+        self.roberta = RobertaMainLayer(config, add_pooling_layer=False, name="roberta")
+        self.lm_head = RobertaLMHead(config, self.roberta.embeddings.word_embeddings, name="lm_head")
+
+    def call(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        labels=None,
+        training=False,
+    ):
+        out = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, output_attentions, output_hidden_states, training
+        )
+        logits = self.lm_head(out.last_hidden_state)
+        loss = None if labels is None else losses.causal_lm_loss(labels, logits)
+        return CausalLMOutputWithCrossAttentions(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 class TFRobertaForMultipleChoice(TFRobertaPreTrainedModel):
@@ -353,6 +405,7 @@ TFXLMRobertaForTokenClassification = alias_class(
 TFXLMRobertaForQuestionAnswering = alias_class(
     TFRobertaForQuestionAnswering, "TFXLMRobertaForQuestionAnswering", XLMRobertaConfig
 )
+TFXLMRobertaForCausalLM = alias_class(TFRobertaForCausalLM, "TFXLMRobertaForCausalLM", XLMRobertaConfig)
 TFXLMRobertaForMaskedLM = alias_class(TFRobertaForMaskedLM, "TFXLMRobertaForMaskedLM", XLMRobertaConfig)
 TFXLMRobertaForMultipleChoice = alias_class(
     TFRobertaForMultipleChoice, "TFXLMRobertaForMultipleChoice", XLMRobertaConfig
