@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,8 +28,15 @@ from typing import Any
 import numpy as np
 from tokenizers import AddedToken, Encoding, Tokenizer, processors
 
-from kerasformers.errors import InvalidInputError, InvalidInputTypeError, NotAFolderError, TokenizerFilesNotFoundError
+from kerasformers.errors import (
+    InvalidInputError,
+    InvalidInputTypeError,
+    NotAFolderError,
+    NotSupportedError,
+    TokenizerFilesNotFoundError,
+)
 from kerasformers.hub import atomic_folder_write, resolve_checkpoint
+from kerasformers.tokenization.chat_template import has_generation_tag, render_chat_template
 from kerasformers.tokenization.files import (
     TOKENIZER_FILE,
     load_tokenizer_file,
@@ -36,7 +44,7 @@ from kerasformers.tokenization.files import (
     read_text_file,
     read_tokenizer_json,
 )
-from kerasformers.tokenization.gguf import gguf_tokenizer_json, read_gguf_vocab
+from kerasformers.tokenization.gguf import save_gguf_tokenizer
 
 __all__ = [
     "BatchEncoding",
@@ -912,6 +920,168 @@ class PreTrainedTokenizerFast:
             return text
         return clean_up_tokenization(text)
 
+    # ---- chat templates ----------------------------------------------------------------------
+
+    def get_chat_template(self, chat_template: str | None = None, tools: list[dict] | None = None) -> str:
+        """The template text to use: ``chat_template`` (a template, or the name of one of the tokenizer's
+        named templates), else the tokenizer's ("tool_use" when ``tools`` are given and it has one).
+
+        Example:
+            >>> tokenizer.get_chat_template().startswith("{%")
+            True
+        """
+        if isinstance(self.chat_template, dict):
+            templates = self.chat_template
+            if chat_template is not None and chat_template in templates:
+                return templates[chat_template]
+            if chat_template is None:
+                if tools is not None and "tool_use" in templates:
+                    return templates["tool_use"]
+                if "default" in templates:
+                    return templates["default"]
+                raise InvalidInputError(
+                    f"This tokenizer has several chat templates and none is named 'default': pass "
+                    f"chat_template= one of {sorted(templates)} (or a template string)."
+                )
+            return chat_template
+        if chat_template is not None:
+            return chat_template
+        if self.chat_template is None:
+            raise InvalidInputError(
+                "This tokenizer has no chat template (none in tokenizer_config.json or chat_template.jinja). Pass "
+                "one: apply_chat_template(conversation, chat_template='{% for message in messages %}...'), or set "
+                "tokenizer.chat_template = '...' (save_pretrained writes it to chat_template.jinja)."
+            )
+        return self.chat_template
+
+    def apply_chat_template(
+        self,
+        conversation,
+        tools: list[dict] | None = None,
+        documents: list[dict] | None = None,
+        chat_template: str | None = None,
+        add_generation_prompt: bool = False,
+        continue_final_message: bool | str = False,
+        tokenize: bool = True,
+        padding: bool | str = False,
+        truncation: bool = False,
+        max_length: int | None = None,
+        return_tensors: str | None = None,
+        return_dict: bool = False,
+        return_assistant_tokens_mask: bool = False,
+        tokenizer_kwargs: dict[str, Any] | None = None,
+        **kwargs,
+    ):
+        """Render a conversation (or a batch of them) with the chat template, and tokenize it.
+
+        ``conversation`` is a list of ``{"role": ..., "content": ...}`` messages, or a list of such
+        lists. The template renders as in transformers (see :mod:`kerasformers.tokenization.chat_template`);
+        ``kwargs`` become template variables, after the special tokens (``bos_token``...). With
+        ``tokenize=False`` the text comes back; else the ids (no special tokens added: the template
+        writes them), or with ``return_dict=True`` the whole :class:`BatchEncoding`, where
+        ``return_assistant_tokens_mask=True`` adds ``assistant_masks`` (1 on text inside the
+        template's ``{% generation %}`` blocks). ``return_dict`` defaults to False, as in transformers 4
+        (transformers 5 made it True).
+
+        Example:
+            >>> messages = [{"role": "user", "content": "Hi!"}]
+            >>> tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            '<|im_start|>user\\nHi!<|im_end|>\\n<|im_start|>assistant\\n'
+            >>> tokenizer.apply_chat_template(messages, return_tensors="tf", return_dict=True)["input_ids"].shape
+            TensorShape([1, 9])
+        """
+        if kwargs.pop("sanitize_control_tokens", False):
+            raise NotSupportedError(
+                "sanitize_control_tokens=True is not supported by kerasformers: check user text for special "
+                "tokens before calling apply_chat_template."
+            )
+        if not tokenize:
+            return_dict = False
+        if return_assistant_tokens_mask and not (return_dict and tokenize):
+            raise InvalidInputError(
+                "return_assistant_tokens_mask=True needs return_dict=True and tokenize=True (the mask is a key "
+                "of the returned BatchEncoding)."
+            )
+        template = self.get_chat_template(chat_template, tools)
+        if isinstance(conversation, (list, tuple)) and len(conversation) == 0:
+            raise InvalidInputError("Cannot apply a chat template to an empty conversation: give at least one message.")
+        is_batched = isinstance(conversation, (list, tuple)) and (
+            isinstance(conversation[0], (list, tuple)) or hasattr(conversation[0], "messages")
+        )
+        conversations = conversation if is_batched else [conversation]
+        if not isinstance(conversations, (list, tuple)) or not all(
+            isinstance(chat, (list, tuple)) or hasattr(chat, "messages") for chat in conversations
+        ):
+            raise InvalidInputTypeError(
+                "conversation must be a list of {'role': ..., 'content': ...} dicts, or a list of such lists "
+                f"(a batch); got {type(conversation).__name__}."
+            )
+        # as transformers: keys whose value is None are dropped (templates test for a missing key)
+        conversations = [
+            [
+                {key: value for key, value in message.items() if value is not None}
+                if isinstance(message, Mapping)
+                else message
+                for message in getattr(chat, "messages", chat)
+            ]
+            for chat in conversations
+        ]
+        if continue_final_message and add_generation_prompt:
+            raise InvalidInputError(
+                "continue_final_message and add_generation_prompt do not go together: continue_final_message "
+                "lets the model continue the last message, add_generation_prompt starts a new assistant message."
+            )
+        if continue_final_message and return_assistant_tokens_mask:
+            raise InvalidInputError("continue_final_message does not go with return_assistant_tokens_mask.")
+        if return_assistant_tokens_mask and not has_generation_tag(template) and "generation_tag" not in self._warned:
+            self._warned.add("generation_tag")
+            warnings.warn(
+                "return_assistant_tokens_mask=True but the chat template has no {% generation %} block: the mask "
+                "is all zeros.",
+                stacklevel=2,
+            )
+
+        rendered, spans = render_chat_template(
+            conversations,
+            template,
+            tools=tools,
+            documents=documents,
+            add_generation_prompt=add_generation_prompt,
+            continue_final_message=continue_final_message,
+            return_assistant_tokens_mask=return_assistant_tokens_mask,
+            **{**self.special_tokens_map, **kwargs},
+        )
+        if not tokenize:
+            return rendered if is_batched else rendered[0]
+        out = self(
+            rendered if is_batched else rendered[0],
+            padding=padding,
+            truncation=truncation,
+            max_length=max_length,
+            add_special_tokens=False,
+            return_tensors=return_tensors,
+            **(tokenizer_kwargs or {}),
+        )
+        if not return_dict:
+            return out["input_ids"]
+        if return_assistant_tokens_mask:
+            ids = out["input_ids"] if is_batched or return_tensors else [out["input_ids"]]
+            masks = []
+            for row in range(len(ids)):
+                mask = [0] * len(ids[row])
+                for start_char, end_char in spans[row]:
+                    start = out.char_to_token(row, start_char)
+                    end = out.char_to_token(row, end_char - 1)
+                    if start is None:  # cut off by truncation
+                        break
+                    for index in range(start, end + 1 if end else len(ids[row])):
+                        mask[index] = 1
+                masks.append(mask)
+            out["assistant_masks"] = masks if is_batched or return_tensors else masks[0]
+            if return_tensors:
+                out.convert_to_tensors(return_tensors)
+        return out
+
     # ---- vocabulary and special tokens -------------------------------------------------------
 
     @property
@@ -1191,23 +1361,18 @@ def tokenizer_from_gguf(path: str | os.PathLike, **kwargs) -> PreTrainedTokenize
     """A Python tokenizer from a GGUF file's vocabulary (the tokenizer.json it came from, rebuilt).
 
     Keyword arguments are the tokenizer's options (``padding_side``, ``model_max_length``, ...).
+    The tokenizer carries the file's special tokens, BOS/EOS setting and chat template.
 
     Example:
         >>> tokenizer = tokenizer_from_gguf("ggml-vocab-llama-spm.gguf")  # doctest: +SKIP
         >>> tokenizer.decode(tokenizer("Hello")["input_ids"], skip_special_tokens=True)  # doctest: +SKIP
         'Hello'
     """
-    vocab = read_gguf_vocab(path)
-    backend = Tokenizer.from_str(json.dumps(gguf_tokenizer_json(vocab)))
-    special = {
-        "bos_token": vocab.token(vocab.bos_token_id),
-        "eos_token": vocab.token(vocab.eos_token_id),
-        "unk_token": vocab.token(vocab.unknown_token_id),
-        "pad_token": vocab.token(vocab.padding_token_id),
-    }
-    options = {name: token for name, token in special.items() if token is not None}
-    options.update(kwargs)
-    return PreTrainedTokenizerFast(backend, name_or_path=os.fspath(path), **options)
+    # Through the folder loader, so that the GGUF's tokenizer_config.json (special tokens, BOS/EOS,
+    # chat template) is read as a checkpoint's is.
+    with tempfile.TemporaryDirectory(prefix="kerasformers-gguf-") as folder:
+        save_gguf_tokenizer(path, folder)
+        return _load_tokenizer(Path(folder), os.fspath(path), kwargs)
 
 
 def _load_tokenizer(folder: Path, name_or_path: str, overrides: dict) -> PreTrainedTokenizerFast:
