@@ -23,7 +23,7 @@ import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from tokenizers import AddedToken, Encoding, Tokenizer, processors
@@ -55,6 +55,8 @@ __all__ = [
     "build_backend",
     "tokenizer_from_gguf",
     "clean_up_tokenization",
+    "CharSpan",
+    "TokenSpan",
 ]
 
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
@@ -220,9 +222,62 @@ class BatchEncoding(dict):
         """For each token, 0 (first text), 1 (second text of a pair) or None (special token)."""
         return self._encoding(batch_index).sequence_ids
 
-    def char_to_token(self, batch_index: int, char_index: int, sequence_index: int = 0) -> int | None:
-        """The index of the token covering character ``char_index`` of example ``batch_index``."""
-        return self._encoding(batch_index).char_to_token(char_index, sequence_index)
+    @property
+    def is_fast(self) -> bool:
+        """True when the ``tokenizers`` encodings (offsets, word ids) are here."""
+        return self._encodings is not None
+
+    def char_to_token(
+        self, batch_or_char_index: int, char_index: int | None = None, sequence_index: int = 0
+    ) -> int | None:
+        """The token covering a character: ``char_to_token(char)`` in example 0, or ``char_to_token(row, char)``.
+
+        Example:
+            >>> batch = tokenizer(["Hello world"]); batch.char_to_token(0, 6)
+            2
+        """
+        row, index = _row_and_index(batch_or_char_index, char_index)
+        return self._encoding(row).char_to_token(index, sequence_index)
+
+    def token_to_chars(self, batch_or_token_index: int, token_index: int | None = None) -> CharSpan | None:
+        """The (start, end) characters of a token in its text; None for special tokens.
+
+        Example:
+            >>> tokenizer(["Hello world"]).token_to_chars(0, 2)
+            CharSpan(start=6, end=11)
+        """
+        row, index = _row_and_index(batch_or_token_index, token_index)
+        span = self._encoding(row).token_to_chars(index)
+        return CharSpan(*span) if span is not None else None
+
+    def token_to_word(self, batch_or_token_index: int, token_index: int | None = None) -> int | None:
+        """The index of the word a token belongs to (None for special tokens)."""
+        row, index = _row_and_index(batch_or_token_index, token_index)
+        return self._encoding(row).token_to_word(index)
+
+    def token_to_sequence(self, batch_or_token_index: int, token_index: int | None = None) -> int | None:
+        """0 or 1: which text of a pair a token comes from (None for special tokens)."""
+        row, index = _row_and_index(batch_or_token_index, token_index)
+        return self._encoding(row).token_to_sequence(index)
+
+    def word_to_tokens(
+        self, batch_or_word_index: int, word_index: int | None = None, sequence_index: int = 0
+    ) -> TokenSpan | None:
+        """The (start, end) tokens of a word; None when the word has no token (truncated away)."""
+        row, index = _row_and_index(batch_or_word_index, word_index)
+        span = self._encoding(row).word_to_tokens(index, sequence_index)
+        return TokenSpan(*span) if span is not None else None
+
+    def word_to_chars(self, batch_or_word_index: int, word_index: int | None = None, sequence_index: int = 0):
+        """The (start, end) characters of a word in its text."""
+        row, index = _row_and_index(batch_or_word_index, word_index)
+        span = self._encoding(row).word_to_chars(index, sequence_index)
+        return CharSpan(*span) if span is not None else None
+
+    def char_to_word(self, batch_or_char_index: int, char_index: int | None = None, sequence_index: int = 0):
+        """The index of the word holding a character."""
+        row, index = _row_and_index(batch_or_char_index, char_index)
+        return self._encoding(row).char_to_word(index, sequence_index)
 
     def convert_to_tensors(self, tensor_type: str | None = None) -> BatchEncoding:
         """Turn every value into an int64 ``np.ndarray`` (``"np"``) or an int32 ``tf.Tensor`` (``"tf"``).
@@ -248,6 +303,25 @@ class BatchEncoding(dict):
 
                 self[key] = tf.convert_to_tensor(array.astype(np.int32))
         return self
+
+
+class CharSpan(NamedTuple):
+    """Characters ``start`` to ``end`` (excluded) of the original text."""
+
+    start: int
+    end: int
+
+
+class TokenSpan(NamedTuple):
+    """Tokens ``start`` to ``end`` (excluded) of an encoded sequence."""
+
+    start: int
+    end: int
+
+
+def _row_and_index(first: int, second: int | None) -> tuple[int, int]:
+    """transformers' (batch_or_index, index=None) arguments as (row, index)."""
+    return (0, first) if second is None else (first, second)
 
 
 def _as_int64_array(key: str, value) -> np.ndarray:
@@ -523,9 +597,63 @@ class PreTrainedTokenizerFast:
 
     # ---- encoding ----------------------------------------------------------------------------
 
-    def __call__(
+    def __call__(self, text=None, text_pair=None, text_target=None, text_pair_target=None, **kwargs) -> BatchEncoding:
+        """Tokenize one text, a batch of texts, or (batches of) text pairs; targets too.
+
+        Padding, truncation and their defaults follow transformers exactly: ``padding`` is
+        False / True (= "longest") / "max_length" / "do_not_pad"; ``truncation`` is False / True
+        (= "longest_first") / "only_first" / "only_second" / "do_not_truncate"; a ``max_length``
+        alone turns truncation on; truncation or ``padding="max_length"`` without ``max_length``
+        use ``model_max_length``. ``return_tensors`` is None (lists), "np" (int64) or "tf" (int32).
+        ``text_target`` (and ``text_pair_target``) are tokenized with the same options and come
+        back as ``labels`` (alone, their encoding, when there is no ``text``), as for seq2seq models.
+        The other options: see :meth:`encode_plus`.
+
+        Example:
+            >>> tokenizer(["Hello world", "Hi"], padding=True)["attention_mask"]
+            [[1, 1, 1, 1], [1, 1, 1, 0]]
+            >>> tokenizer("a question", "a context", truncation="only_second", max_length=8)
+            >>> tokenizer("translate me", text_target="traduis-moi")["labels"]
+        """
+        if text is None and text_target is None:
+            raise InvalidInputError(
+                "You need to give `text` (or `text_target`): a string, a list of strings, or a list of text pairs."
+            )
+        encodings = self._encode_texts(text, text_pair, **kwargs) if text is not None else None
+        if text_target is None:
+            return encodings
+        targets = self._encode_texts(text_target, text_pair_target, **kwargs)
+        if encodings is None:
+            return targets
+        encodings["labels"] = targets["input_ids"]
+        return encodings
+
+    def encode_plus(self, text, text_pair=None, **kwargs) -> BatchEncoding:
+        """One text (or pair) to a :class:`BatchEncoding`, as transformers' ``encode_plus`` (the same as calling).
+
+        Example:
+            >>> tokenizer.encode_plus("Hello", "world", return_token_type_ids=True)["token_type_ids"]
+            [0, 0, 0, 1, 1]
+        """
+        if isinstance(text, (list, tuple)) and not kwargs.get("is_split_into_words"):
+            raise InvalidInputTypeError(
+                "encode_plus takes one text (a string); for a batch, call the tokenizer or use batch_encode_plus."
+            )
+        return self._encode_texts(text, text_pair, **kwargs)
+
+    def batch_encode_plus(self, batch_text_or_text_pairs, **kwargs) -> BatchEncoding:
+        """A batch of texts, or of (text, pair) tuples, to a :class:`BatchEncoding` (the same as calling).
+
+        Example:
+            >>> tokenizer.batch_encode_plus([("Hello", "world"), ("Hi", "there")], padding=True)["input_ids"]
+        """
+        if isinstance(batch_text_or_text_pairs, str):
+            raise InvalidInputTypeError("batch_encode_plus takes a list of texts or (text, pair) tuples, not a string.")
+        return self._encode_texts(list(batch_text_or_text_pairs), None, **kwargs)
+
+    def _encode_texts(
         self,
-        text=None,
+        text,
         text_pair=None,
         *,
         add_special_tokens: bool = True,
@@ -545,19 +673,6 @@ class PreTrainedTokenizerFast:
         return_length: bool = False,
         verbose: bool = True,
     ) -> BatchEncoding:
-        """Tokenize one text, a batch of texts, or (batches of) text pairs.
-
-        Padding, truncation and their defaults follow transformers exactly: ``padding`` is
-        False / True (= "longest") / "max_length" / "do_not_pad"; ``truncation`` is False / True
-        (= "longest_first") / "only_first" / "only_second" / "do_not_truncate"; a ``max_length``
-        alone turns truncation on; truncation or ``padding="max_length"`` without ``max_length``
-        use ``model_max_length``. ``return_tensors`` is None (lists), "np" (int64) or "tf" (int32).
-
-        Example:
-            >>> tokenizer(["Hello world", "Hi"], padding=True)["attention_mask"]
-            [[1, 1, 1, 1], [1, 1, 1, 0]]
-            >>> tokenizer("a question", "a context", truncation="only_second", max_length=8)
-        """
         if text is None:
             raise InvalidInputError("You need to give `text`: a string, a list of strings, or a list of text pairs.")
         padding_strategy, truncation_strategy, max_length = self._padding_and_truncation(
