@@ -221,3 +221,85 @@ def test_for_model_and_equality():
 def test_from_dict_refuses_a_non_dict():
     with pytest.raises(ConfigError, match="dict"):
         BertConfig.from_dict([("hidden_size", 3)])
+
+
+# -------------------------------------------------------------------------- transformers' config API
+@pytest.fixture(scope="module")
+def saved_by_transformers(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hf_bert_config")
+    transformers.BertConfig(hidden_size=32, num_labels=3, output_hidden_states=True, my_key=[1, 2]).save_pretrained(
+        folder
+    )
+    return folder
+
+
+def comparable(values: dict) -> dict:
+    """JSON form (label ids as strings), without transformers' version stamp."""
+    values = json.loads(json.dumps(values))
+    values.pop("transformers_version", None)
+    return values
+
+
+def test_diff_dict_and_json_file_match_transformers(saved_by_transformers, tmp_path):
+    ours = AutoConfig.from_pretrained(saved_by_transformers)
+    theirs = transformers.AutoConfig.from_pretrained(saved_by_transformers)
+    assert comparable(ours.to_diff_dict()) == comparable(theirs.to_diff_dict())
+    fresh_ours, fresh_theirs = BertConfig(hidden_size=16), transformers.BertConfig(hidden_size=16)
+    common = fresh_ours.to_dict().keys() & fresh_theirs.to_dict().keys()
+    assert {k for k in fresh_ours.to_diff_dict() if k in common} == {
+        k for k in fresh_theirs.to_diff_dict() if k in common
+    }
+    ours.to_json_file(tmp_path / "diff.json")  # the diff, as transformers writes by default
+    assert comparable(json.loads((tmp_path / "diff.json").read_text())) == comparable(ours.to_diff_dict())
+    assert json.loads(ours.to_json_string(use_diff=True)) == json.loads(json.dumps(ours.to_diff_dict()))
+    back = BertConfig.from_json_file(tmp_path / "diff.json")
+    assert type(back) is BertConfig and back == ours
+    assert comparable(transformers.BertConfig.from_json_file(str(tmp_path / "diff.json")).to_diff_dict()) == comparable(
+        theirs.to_diff_dict()
+    )
+
+
+def test_return_unused_kwargs_matches_transformers(saved_by_transformers):
+    overrides = {"foo": 1, "hidden_act": "relu", "return_dict": False, "num_labels": 5, "my_key": 3}
+    ours, ours_unused = AutoConfig.from_pretrained(saved_by_transformers, return_unused_kwargs=True, **overrides)
+    theirs, theirs_unused = transformers.AutoConfig.from_pretrained(
+        saved_by_transformers, return_unused_kwargs=True, **overrides
+    )
+    assert ours_unused == theirs_unused == {"foo": 1}
+    assert not hasattr(ours, "foo")
+    for name in ("hidden_act", "return_dict", "num_labels", "my_key", "use_return_dict", "output_hidden_states"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert ours.id2label == theirs.id2label and ours.label2id == theirs.label2id
+
+
+def test_update_and_update_from_string_match_transformers():
+    ours, theirs = BertConfig(), transformers.BertConfig()
+    for config in (ours, theirs):
+        config.update({"hidden_dropout_prob": 0.0, "my_flag": True})
+        config.update_from_string("hidden_size=64,layer_norm_eps=1e-6,hidden_act=relu,my_flag=no")
+    for name in ("hidden_dropout_prob", "hidden_size", "layer_norm_eps", "hidden_act", "my_flag"):
+        assert getattr(ours, name) == getattr(theirs, name) and type(getattr(ours, name)) is type(getattr(theirs, name))
+    with pytest.raises(ConfigError, match="no attribute 'hiden_size'"):
+        ours.update_from_string("hiden_size=3")
+    with pytest.raises(ConfigError, match="true or false"):
+        ours.update_from_string("my_flag=maybe")
+    with pytest.raises(ConfigError, match="int"):
+        ours.update_from_string("hidden_size=big")
+
+
+def test_autoconfig_register_and_for_model():
+    class ProbeConfig(PretrainedConfig):
+        model_type = "kf-probe"
+        width: int = 4
+
+    try:
+        AutoConfig.register("kf-probe", ProbeConfig)
+        config = AutoConfig.for_model("kf-probe", width=8)
+        assert type(config) is ProbeConfig and config.width == 8
+        with pytest.raises(ConfigError, match="already registered"):
+            AutoConfig.register("kf-probe", ProbeConfig)
+        AutoConfig.register("kf-probe", ProbeConfig, exist_ok=True)
+        with pytest.raises(ConfigError, match="model_type"):
+            AutoConfig.register("kf-other", ProbeConfig)
+    finally:
+        _CONFIG_REGISTRY.pop("kf-probe", None)

@@ -60,6 +60,24 @@ _COMMON_KEYS = frozenset(
     }
 )
 
+# transformers' PreTrainedConfig() values of its own keys: to_diff_dict() leaves a key out when it
+# still has this value (every key a model's config class adds is kept, as in transformers)
+_BASE_DEFAULTS = {
+    "architectures": None,
+    "output_hidden_states": False,
+    "output_attentions": False,
+    "return_dict": True,
+    "dtype": None,
+    "torch_dtype": None,
+    "chunk_size_feed_forward": 0,
+    "is_encoder_decoder": False,
+    "problem_type": None,
+    "_name_or_path": "",
+    "name_or_path": "",
+    "id2label": {"0": "LABEL_0", "1": "LABEL_1"},
+    "label2id": {"LABEL_0": 0, "LABEL_1": 1},
+}
+
 _CONFIG_REGISTRY: dict[str, type["PretrainedConfig"]] = {}
 
 
@@ -92,6 +110,24 @@ def supported_model_types() -> list[str]:
     """
     fill_registries()
     return sorted(_CONFIG_REGISTRY)
+
+
+def read_config_json(path: str | os.PathLike) -> dict[str, Any]:
+    """The dict of values in a config.json, or one clear error when it is not a JSON object.
+
+    Example:
+        >>> read_config_json("path/to/bert/config.json")["model_type"]
+        'bert'
+    """
+    try:
+        values = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path} is not valid JSON ({error}). Re-download or re-save it.") from None
+    if not isinstance(values, dict):
+        raise ConfigError(
+            f"{path} holds a JSON {type(values).__name__}, not an object of config values. Re-download or re-save it."
+        )
+    return values
 
 
 class PretrainedConfig:
@@ -211,22 +247,38 @@ class PretrainedConfig:
 
     @property
     def use_return_dict(self) -> bool:
-        return True
+        """Whether models return ModelOutput objects (``return_dict``, True unless set otherwise)."""
+        return bool(getattr(self, "return_dict", True))
 
     # dict in and out --------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, config_dict: dict[str, Any], **overrides: Any) -> "PretrainedConfig":
+    def from_dict(
+        cls, config_dict: dict[str, Any], return_unused_kwargs: bool = False, **overrides: Any
+    ) -> "PretrainedConfig" | tuple["PretrainedConfig", dict[str, Any]]:
         """A config from a config.json dict; ``overrides`` win over the file's values.
 
         Label overrides replace the file's labels: ``num_labels=5`` on a 3-label file gives
-        LABEL_0..LABEL_4, as in transformers.
+        LABEL_0..LABEL_4, as in transformers. With ``return_unused_kwargs=True`` the result is
+        ``(config, unused)``: overrides that are no attribute of the config are left out of it
+        and returned, as transformers does; otherwise they are kept (a likely typo warns).
 
         Example:
             >>> BertConfig.from_dict({"hidden_size": 64, "id2label": {"0": "a", "1": "b"}}, num_labels=3).num_labels
             3
+            >>> BertConfig.from_dict({}, return_unused_kwargs=True, hidden_act="relu", foo=1)[1]
+            {'foo': 1}
         """
         if not isinstance(config_dict, dict):
             raise ConfigError(f"A config needs a dict of values, got {type(config_dict).__name__}.")
+        if return_unused_kwargs:
+            from_file = cls.from_dict(config_dict)
+            unused = {
+                key: value
+                for key, value in overrides.items()
+                if key not in _COMMON_KEYS and not hasattr(from_file, key)
+            }
+            used = {key: value for key, value in overrides.items() if key not in unused}
+            return cls.from_dict(config_dict, **used), unused
         values = dict(config_dict)
         values.pop("model_type", None)
         labels = {k: overrides.pop(k) for k in ("num_labels", "id2label", "label2id") if k in overrides}
@@ -251,8 +303,87 @@ class PretrainedConfig:
         out["model_type"] = self.model_type
         return dict(sorted(out.items()))
 
-    def to_json_string(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+    def to_diff_dict(self) -> dict[str, Any]:
+        """``to_dict()`` without the generic keys that still have transformers' base defaults.
+
+        As transformers' ``to_diff_dict``: every key the model's config class adds stays, and
+        ``model_type`` always does.
+
+        Example:
+            >>> "output_attentions" in BertConfig().to_diff_dict(), "hidden_size" in BertConfig().to_diff_dict()
+            (False, True)
+        """
+        return {
+            key: value
+            for key, value in self.to_dict().items()
+            if key == "model_type" or key not in _BASE_DEFAULTS or value != _BASE_DEFAULTS[key]
+        }
+
+    def to_json_string(self, use_diff: bool = False) -> str:
+        """The config as JSON text: every key, or with ``use_diff=True`` only :meth:`to_diff_dict`.
+
+        Example:
+            >>> json.loads(BertConfig(hidden_size=64).to_json_string())["hidden_size"]
+            64
+        """
+        values = self.to_diff_dict() if use_diff else self.to_dict()
+        return json.dumps(values, indent=2, sort_keys=True) + "\n"
+
+    def to_json_file(self, json_file_path: str | os.PathLike, use_diff: bool = True) -> None:
+        """Write :meth:`to_json_string` (the diff by default, as transformers) to ``json_file_path``, atomically.
+
+        Example:
+            >>> config.to_json_file("config.json")
+        """
+        path = Path(json_file_path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(self.to_json_string(use_diff=use_diff), encoding="utf-8")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def update(self, config_dict: dict[str, Any]) -> None:
+        """Set every key of ``config_dict`` as an attribute.
+
+        Example:
+            >>> config.update({"hidden_dropout_prob": 0.0, "num_labels": 4})
+        """
+        for key, value in config_dict.items():
+            setattr(self, key, value)
+
+    def update_from_string(self, update_str: str) -> None:
+        """Update existing attributes from ``"name=value,name=value"`` text, converted to each attribute's type.
+
+        Booleans read true/false (also 1/0, y/n, yes/no); ints, floats and strings as written.
+
+        Example:
+            >>> config.update_from_string("hidden_dropout_prob=0.2,hidden_act=relu,use_cache=false")
+        """
+        for item in update_str.split(","):
+            key, sep, text = item.partition("=")
+            if not sep:
+                raise ConfigError(f"update_from_string takes name=value pairs separated by commas; got {item!r}.")
+            if not hasattr(self, key):
+                raise ConfigError(f"{type(self).__name__} has no attribute {key!r} to update (in {update_str!r}).")
+            old = getattr(self, key)
+            if isinstance(old, bool):
+                if text.lower() in ("true", "1", "y", "yes"):
+                    value = True
+                elif text.lower() in ("false", "0", "n", "no"):
+                    value = False
+                else:
+                    raise ConfigError(f"Cannot read {text!r} as true or false (key {key}).")
+            elif isinstance(old, (int, float, str)):
+                try:
+                    value = type(old)(text)
+                except ValueError:
+                    raise ConfigError(f"Cannot read {text!r} as {type(old).__name__} (key {key}).") from None
+            else:
+                raise ConfigError(
+                    f"update_from_string updates int, float, bool or str values; {key} is {type(old).__name__}."
+                )
+            setattr(self, key, value)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__} {self.to_json_string()}"
@@ -262,17 +393,14 @@ class PretrainedConfig:
 
     # files ------------------------------------------------------------------------------------
     @classmethod
-    def from_json_file(cls, path: str | os.PathLike) -> dict[str, Any]:
-        try:
-            values = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{path} is not valid JSON ({error}). Re-download or re-save it.") from None
-        if not isinstance(values, dict):
-            raise ConfigError(
-                f"{path} holds a JSON {type(values).__name__}, not an object of config values. "
-                "Re-download or re-save it."
-            )
-        return values
+    def from_json_file(cls, json_file: str | os.PathLike) -> "PretrainedConfig":
+        """A config from a JSON file of values (as transformers' ``from_json_file``).
+
+        Example:
+            >>> BertConfig.from_json_file("path/to/config.json").hidden_size
+            768
+        """
+        return cls.from_dict(read_config_json(json_file))
 
     @classmethod
     def from_pretrained(
@@ -281,8 +409,10 @@ class PretrainedConfig:
         revision: str | None = None,
         cache_dir: str | None = None,
         **overrides: Any,
-    ) -> "PretrainedConfig":
+    ) -> "PretrainedConfig" | tuple["PretrainedConfig", dict[str, Any]]:
         """Read ``config.json`` from a checkpoint; keyword arguments override its values.
+
+        ``return_unused_kwargs=True`` returns ``(config, unused)`` as :meth:`from_dict` does.
 
         Example:
             >>> BertConfig.from_pretrained("path/to/bert", num_labels=3, id2label={0: "a", 1: "b", 2: "c"})
@@ -294,7 +424,7 @@ class PretrainedConfig:
                 f"{folder} has no {CONFIG_NAME}; a checkpoint folder needs one. "
                 "Save the model with save_pretrained() to write it."
             )
-        config_dict = cls.from_json_file(path)
+        config_dict = read_config_json(path)
         if cls is PretrainedConfig or not cls.model_type:
             cls = config_class_for(config_dict.get("model_type"), path)
         elif config_dict.get("model_type") not in (None, cls.model_type, *cls.model_type_aliases):
@@ -351,6 +481,29 @@ class AutoConfig:
     @staticmethod
     def from_pretrained(name_or_path, **kwargs) -> PretrainedConfig:
         return PretrainedConfig.from_pretrained(name_or_path, **kwargs)
+
+    @staticmethod
+    def register(model_type: str, config: type[PretrainedConfig], exist_ok: bool = False) -> None:
+        """Make ``config`` the config class for ``model_type`` (a custom architecture).
+
+        Example:
+            >>> class MyConfig(PretrainedConfig):
+            ...     model_type = "my-model"
+            >>> AutoConfig.register("my-model", MyConfig)
+        """
+        if not (isinstance(config, type) and issubclass(config, PretrainedConfig)):
+            raise ConfigError(f"AutoConfig.register needs a PretrainedConfig subclass, got {config!r}.")
+        if config.model_type != model_type:
+            raise ConfigError(
+                f"{config.__name__}.model_type is {config.model_type!r}, not {model_type!r}: "
+                "register it under its own model_type (or set model_type on the class)."
+            )
+        if model_type in _CONFIG_REGISTRY and not exist_ok:
+            raise ConfigError(
+                f"{model_type!r} is already registered (to {_CONFIG_REGISTRY[model_type].__name__}); "
+                "pass exist_ok=True to replace it."
+            )
+        _CONFIG_REGISTRY[model_type] = config
 
     @staticmethod
     def for_model(model_type: str, /, **kwargs) -> PretrainedConfig:
