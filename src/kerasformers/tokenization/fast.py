@@ -62,7 +62,7 @@ __all__ = [
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
 CHAT_TEMPLATE_FILE = "chat_template.jinja"
-CHAT_TEMPLATE_DIR = "chat_templates"
+CHAT_TEMPLATE_DIR = "additional_chat_templates"
 CONFIG_FILE = "config.json"
 
 # transformers' sentinel for "no length limit"; asking to truncate or pad to it does nothing.
@@ -580,7 +580,7 @@ class PreTrainedTokenizerFast:
             TOKENIZER_CONFIG_FILE: config,
             SPECIAL_TOKENS_MAP_FILE: special_tokens_map,
         }
-        # chat templates as transformers 5 writes them: chat_template.jinja, others in chat_templates/
+        # chat templates as transformers 5 writes them: chat_template.jinja, others in additional_chat_templates/
         templates = {"default": self.chat_template} if isinstance(self.chat_template, str) else self.chat_template
         template_files = {}
         for name, template in (templates or {}).items():
@@ -1529,7 +1529,7 @@ def _load_tokenizer(folder: Path, name_or_path: str, overrides: dict) -> PreTrai
 
 
 def _read_chat_templates(folder: Path) -> str | dict[str, str] | None:
-    """chat_template.jinja and chat_templates/<name>.jinja, as transformers reads them (None when absent)."""
+    """chat_template.jinja and additional_chat_templates/<name>.jinja, as transformers reads them (None when absent)."""
     templates = {}
     if (folder / CHAT_TEMPLATE_FILE).is_file():
         templates["default"] = read_text_file(folder / CHAT_TEMPLATE_FILE, allow_empty=True)
