@@ -91,6 +91,16 @@ class MaxLengthCriteria(StoppingCriteria):
         input_ids = tf.convert_to_tensor(input_ids)
         return tf.fill((tf.shape(input_ids)[0],), tf.shape(input_ids)[-1] >= self.max_length)
 
+    def stop_in_loop(self, tokens, first_column, length):
+        """The same test on generate()'s static buffer (the sequence is ``tokens[:, first_column:length]``)."""
+        return tf.fill((tf.shape(tokens)[0],), length - first_column >= self.max_length)
+
+    def __eq__(self, other):  # equal criteria share one compiled loop
+        return type(other) is type(self) and other.max_length == self.max_length
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.max_length))
+
 
 class MaxTimeCriteria(StoppingCriteria):
     """Stop every row once ``max_time`` seconds have passed since ``initial_timestamp`` (default: creation).
@@ -123,11 +133,23 @@ class EosTokenCriteria(StoppingCriteria):
         self.eos_token_id = [int(t) for t in np.asarray(eos_token_id).reshape(-1)]
 
     def __call__(self, input_ids, scores, **kwargs):
-        last = tf.convert_to_tensor(input_ids)[:, -1]
+        return self._is_eos(tf.convert_to_tensor(input_ids)[:, -1])
+
+    def _is_eos(self, last):
         done = tf.zeros_like(last, tf.bool)
         for token in self.eos_token_id:
             done |= last == tf.cast(token, last.dtype)
         return done
+
+    def stop_in_loop(self, tokens, first_column, length):
+        """The same test on generate()'s static buffer (the sequence is ``tokens[:, first_column:length]``)."""
+        return self._is_eos(tf.gather(tokens, length - 1, axis=1))
+
+    def __eq__(self, other):  # equal criteria share one compiled loop
+        return type(other) is type(self) and other.eos_token_id == self.eos_token_id
+
+    def __hash__(self):
+        return hash((type(self).__name__, tuple(self.eos_token_id)))
 
 
 # ------------------------------------------------------------------------------------------ stop strings
