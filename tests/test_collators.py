@@ -162,3 +162,43 @@ def test_mlm_needs_mask_token():
 
     with pytest.raises(ValueError, match="mask token"):
         ours.DataCollatorForLanguageModeling(NoMask())
+
+
+def test_multiple_choice_matches_transformers(tokenizers):
+    mine, theirs = tokenizers
+    rows = []
+    for i in range(3):
+        encoded = theirs([TEXTS[i]] * 2, [TEXTS[(i + 1) % 4], TEXTS[(i + 2) % 4]], truncation=True)
+        rows.append({k: list(v) for k, v in encoded.items()} | {"label": i % 2})
+    for multiple in (None, 8):
+        a = ours.DataCollatorForMultipleChoice(mine, pad_to_multiple_of=multiple)([dict(r) for r in rows])
+        # 5.23 implements this one for torch tensors only; compared as arrays
+        b = transformers.DataCollatorForMultipleChoice(theirs, pad_to_multiple_of=multiple, return_tensors="pt")(
+            [dict(r) for r in rows]
+        )
+        assert_same(a, b)
+    assert a["input_ids"].shape[:2] == (3, 2)
+
+
+def test_every_collator_gives_tf_tensors_on_request(tokenizers, features):
+    """return_tensors="tf" (what 4.57's TF examples passed): the same values as numpy, as tf.Tensors."""
+    mine, _ = tokenizers
+    token_rows = [{"input_ids": f["input_ids"], "labels": [0] * len(f["input_ids"])} for f in features]
+    cases = [
+        (ours.DataCollatorWithPadding, {}, features),
+        (ours.DataCollatorForTokenClassification, {}, token_rows),
+        (ours.DataCollatorForSeq2Seq, {}, token_rows),
+        (ours.DataCollatorForLanguageModeling, {"seed": 3}, [{"input_ids": f["input_ids"]} for f in features]),
+    ]
+    for cls, options, rows in cases:
+        as_np = cls(mine, **options)([dict(r) for r in rows])
+        as_tf = cls(mine, return_tensors="tf", **options)([dict(r) for r in rows])
+        assert sorted(as_np) == sorted(as_tf)
+        for key in as_np:
+            assert isinstance(as_tf[key], tf.Tensor), (cls.__name__, key)
+            np.testing.assert_array_equal(as_tf[key].numpy(), as_np[key])
+    padded = ours.DataCollatorWithPadding(mine)([dict(f) for f in features])
+    rows = [{k: padded[k][i].tolist() for k in padded} for i in range(len(features))]
+    assert isinstance(ours.default_data_collator(rows, return_tensors="tf")["input_ids"], tf.Tensor)
+    # 4.57's TF-only switch is accepted (masking runs in numpy either way)
+    ours.DataCollatorForLanguageModeling(mine, tf_experimental_compile=True)

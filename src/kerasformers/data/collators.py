@@ -28,6 +28,7 @@ __all__ = [
     "DataCollatorForTokenClassification",
     "DataCollatorForLanguageModeling",
     "DataCollatorForSeq2Seq",
+    "DataCollatorForMultipleChoice",
     "DefaultDataCollator",
     "default_data_collator",
     "padded_length",
@@ -342,6 +343,35 @@ class DataCollatorForSeq2Seq(DataCollatorForTokenClassification):
         return _convert(batch, return_tensors or self.return_tensors)
 
 
+class DataCollatorForMultipleChoice(DataCollatorWithPadding):
+    """Pad every choice of every example to one length: inputs (batch, num_choices, length), labels (batch,).
+
+    Each example holds one list per key with a sequence per choice, and ``label``/``labels``.
+
+    Example:
+        >>> collator = DataCollatorForMultipleChoice(tokenizer)
+        >>> batch = collator([{"input_ids": [[101, 7, 102], [101, 102]], "label": 1}])
+        >>> batch["input_ids"].shape, batch["labels"].tolist()
+        ((1, 2, 3), [1])
+    """
+
+    def __call__(self, features, return_tensors: str | None = None) -> dict:
+        rows = [_rename_labels(r) for r in _as_features(features)]
+        labels = [r.pop("labels") for r in rows] if "labels" in rows[0] else None
+        counts = {len(r["input_ids"]) for r in rows}
+        if len(counts) != 1:
+            raise InvalidInputError(f"Every example needs the same number of choices; got {sorted(counts)}.")
+        num_choices = counts.pop()
+        flat = [{k: v[i] for k, v in r.items()} for r in rows for i in range(num_choices)]
+        batch = pad_batch(
+            flat, self.tokenizer, self.padding, self.max_length, self.pad_to_multiple_of, self.length_buckets
+        )
+        batch = {k: v.reshape(len(rows), num_choices, *v.shape[1:]) for k, v in batch.items()}
+        if labels is not None:
+            batch["labels"] = _stack(labels)
+        return _convert(batch, return_tensors or self.return_tensors)
+
+
 class DataCollatorForLanguageModeling:
     """Language-model batches: BERT-style masking (``mlm=True``) or causal labels (``mlm=False``).
 
@@ -369,7 +399,9 @@ class DataCollatorForLanguageModeling:
         return_tensors: str = "np",
         seed: int | None = None,
         length_buckets: Sequence[int] | None = None,
+        tf_experimental_compile: bool = False,
     ):
+        # tf_experimental_compile (4.57's TF masking under XLA) is accepted for old code: masking is numpy here
         if mlm and getattr(tokenizer, "mask_token_id", None) is None:
             raise InvalidInputError(
                 "Masked language modeling needs a tokenizer with a mask token; "
