@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from kerasformers.configuration import PretrainedConfig, config_class_for
-from kerasformers.errors import InvalidInputError, InvalidInputTypeError
+from kerasformers.errors import InvalidInputError, InvalidInputTypeError, NotSupportedError
 from kerasformers.hub import atomic_folder_write, resolve_checkpoint
 from kerasformers.input_checks import validate_model_inputs
 from kerasformers.outputs import ModelOutput
@@ -529,13 +529,293 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             **kwargs,
         )
 
-    # ---------------------------------------------------------------- misc
-    def num_parameters(self) -> int:
-        return int(sum(np.prod(v.shape) for v in self.weights))
-
+    # ---------------------------------------------------------------- embeddings (transformers' TF names)
     def get_input_embeddings(self):
+        """The token-embedding layer (a ``keras.layers.Embedding``; its matrix is also ``.weight``).
+
+        Example:
+            >>> model.get_input_embeddings().weight.shape  # (vocab_size, hidden_size)
+        """
         main = getattr(self, self.base_model_prefix, self) if self.base_model_prefix else self
         return main.embeddings.word_embeddings
+
+    def set_input_embeddings(self, value) -> None:
+        """Give the token embeddings new values: a (vocab_size, hidden_size) matrix, variable or Embedding layer.
+
+        The model keeps its own layer (so heads tied to it stay tied) and takes the values and
+        their number of rows; ``resize_token_embeddings`` is the call that also updates the
+        config and the heads.
+
+        Example:
+            >>> model.set_input_embeddings(np.zeros((30522, 384), np.float32))
+        """
+        self._ensure_built()
+        layer = self.get_input_embeddings()
+        matrix = embedding_matrix(value)
+        replace_variable(layer, "_embeddings", matrix)
+        layer.input_dim = matrix.shape[0]
+        self.reset_compiled_functions()
+
+    def get_lm_head(self):
+        """The language-model head layer (it owns the output bias), or None when the model has none.
+
+        Example:
+            >>> TFBertForMaskedLM.from_pretrained(path).get_lm_head().bias.shape  # (vocab_size,)
+        """
+        return None
+
+    def get_output_embeddings(self):
+        """The layer whose matrix produces the vocabulary logits, or None.
+
+        A head tied to the input embeddings reports the shared input embedding layer; an untied
+        head (Llama with ``tie_word_embeddings=False``) its own ``lm_head`` Dense layer.
+
+        Example:
+            >>> model.get_output_embeddings() is model.get_input_embeddings()  # tied
+            True
+        """
+        head = self.get_lm_head()
+        return None if head is None else getattr(head, "output_embeddings", head)
+
+    def set_output_embeddings(self, value) -> None:
+        """New values for the output matrix: a tied head takes them through the input embeddings.
+
+        ``value`` is an Embedding or Dense layer, or a (vocab_size, hidden_size) matrix (the
+        checkpoint layout).
+
+        Example:
+            >>> model.set_output_embeddings(np.zeros((49152, 576), np.float32))
+        """
+        output = self.get_output_embeddings()
+        if output is None:
+            raise NotSupportedError(f"{type(self).__name__} has no output embeddings (no language-model head).")
+        if output is self.get_input_embeddings():
+            self.set_input_embeddings(value)
+            return
+        self._ensure_built()
+        kernel = value.kernel if isinstance(value, keras.layers.Dense) else embedding_matrix(value).T
+        replace_variable(output, "_kernel", np.asarray(keras.ops.convert_to_numpy(kernel)))
+        output.units = int(kernel.shape[1])
+        self.reset_compiled_functions()
+
+    def get_bias(self) -> dict | None:
+        """``{"bias": variable}``: the LM head's output bias, or None when it has none.
+
+        Example:
+            >>> model.get_bias()["bias"].shape  # (vocab_size,)
+        """
+        head = self.get_lm_head()
+        bias = getattr(head, "bias", None) if head is not None else None
+        return None if bias is None else {"bias": bias}
+
+    def set_bias(self, value: Mapping[str, Any]) -> None:
+        """Replace the LM head's output bias with ``value["bias"]``; its length becomes ``config.vocab_size``.
+
+        Example:
+            >>> model.set_bias({"bias": np.zeros(model.config.vocab_size + 2, np.float32)})
+        """
+        if self.get_bias() is None:
+            raise NotSupportedError(f"{type(self).__name__} has no output bias (get_bias() is None).")
+        if not isinstance(value, Mapping) or "bias" not in value:
+            raise InvalidInputTypeError('set_bias takes a dict {"bias": values}, as get_bias() returns.')
+        self._ensure_built()
+        head = self.get_lm_head()
+        bias = np.asarray(keras.ops.convert_to_numpy(value["bias"]))
+        replace_variable(head, "bias", bias)
+        head.vocab_size = int(bias.shape[0])
+        self.config.vocab_size = int(bias.shape[0])
+        self.reset_compiled_functions()
+
+    def resize_token_embeddings(
+        self, new_num_tokens: int | None = None, pad_to_multiple_of: int | None = None, mean_resizing: bool = True
+    ):
+        """Resize the token embeddings (and a tied or untied LM head and its bias) to ``new_num_tokens`` rows.
+
+        As transformers 5.23: growing keeps the old rows and adds new ones drawn from the old
+        rows' mean and covariance (scaled by 1e-9) with ``mean_resizing=True``, or from
+        N(0, ``initializer_range``) with ``mean_resizing=False``; an output bias grows with the
+        old bias' mean (or zeros). Shrinking keeps the first rows. ``pad_to_multiple_of`` rounds
+        the size up. ``config.vocab_size`` and the input-id checks follow. After ``fit()`` the
+        optimizer restarts with its config (its slots had the old shape). Returns the input
+        embedding layer.
+
+        Example:
+            >>> tokenizer.add_tokens(["[MOVIE]"])
+            >>> model.resize_token_embeddings(len(tokenizer)).weight.shape[0] == len(tokenizer)
+            True
+        """
+        embeddings = self.get_input_embeddings()
+        if pad_to_multiple_of is not None:
+            if (
+                not isinstance(pad_to_multiple_of, int)
+                or isinstance(pad_to_multiple_of, bool)
+                or pad_to_multiple_of < 1
+            ):
+                raise InvalidInputError(
+                    f"pad_to_multiple_of must be a positive integer, got {pad_to_multiple_of!r}; e.g. 64."
+                )
+            if new_num_tokens is None:
+                new_num_tokens = embeddings.input_dim
+            new_num_tokens = -(-new_num_tokens // pad_to_multiple_of) * pad_to_multiple_of
+        if new_num_tokens is None:
+            return embeddings
+        if not isinstance(new_num_tokens, int) or isinstance(new_num_tokens, bool) or new_num_tokens < 1:
+            raise InvalidInputError(
+                f"new_num_tokens must be a positive integer, got {new_num_tokens!r}; e.g. len(tokenizer)."
+            )
+        self._ensure_built()
+        if new_num_tokens != embeddings.input_dim:
+            rng = np.random.default_rng()
+            std = getattr(self.config, "initializer_range", 0.02)
+            old = keras.ops.convert_to_numpy(embeddings.embeddings)
+            self.set_input_embeddings(resized_rows(old, new_num_tokens, mean_resizing, std, rng))
+            output = self.get_output_embeddings()
+            if output is not None and output is not embeddings:  # an untied head: rows are its kernel's columns
+                old = keras.ops.convert_to_numpy(output.kernel).T
+                self.set_output_embeddings(resized_rows(old, new_num_tokens, mean_resizing, std, rng))
+            bias = self.get_bias()
+            if bias is not None:
+                old = keras.ops.convert_to_numpy(bias["bias"])
+                self.set_bias({"bias": resized_bias(old, new_num_tokens, mean_resizing, rng)})
+        self.config.vocab_size = new_num_tokens
+        self.restart_optimizer()
+        return embeddings
+
+    def _ensure_built(self) -> None:
+        if not self.built:
+            self.build_with_dummy_inputs()
+
+    def reset_compiled_functions(self) -> None:
+        """Drop every traced function (inference graphs, Keras' train/test/predict, generate loops).
+
+        Called after variables are replaced (resizing): traced functions hold the old ones.
+
+        Example:
+            >>> model.reset_compiled_functions()
+        """
+        state = self.__dict__.get("_kf_inference_graph")
+        if state is not None:
+            state["graphs"].clear()
+        compiled = self.__dict__.get("_kf_compiled")  # generation's compiled decode loops
+        if isinstance(compiled, dict):
+            compiled.clear()
+        self.train_function = self.test_function = self.predict_function = None
+
+    def restart_optimizer(self) -> None:
+        """After variables changed shape: compile again with a fresh optimizer of the same config.
+
+        Example:
+            >>> model.resize_token_embeddings(len(tokenizer)); model.fit(...)  # restarts the optimizer first
+        """
+        optimizer = getattr(self, "optimizer", None)
+        if optimizer is None or not optimizer.built:
+            return
+        arguments = dict(self._compile_config.config)
+        arguments["optimizer"] = type(optimizer).from_config(optimizer.get_config())
+        self.compile(**arguments)
+        logger.info("%s: the optimizer restarts (its state had the old shapes).", type(self).__name__)
+
+    # ---------------------------------------------------------------- misc
+    def num_parameters(self, only_trainable: bool = False, exclude_embeddings: bool = False) -> int:
+        """The number of parameters (each tied matrix counted once).
+
+        Example:
+            >>> model.num_parameters(only_trainable=True)
+        """
+        self._ensure_built()
+        variables = self.trainable_weights if only_trainable else self.weights
+        if exclude_embeddings:
+            skip = {
+                id(layer.embeddings) for layer in self._flatten_layers() if isinstance(layer, keras.layers.Embedding)
+            }
+            variables = [v for v in variables if id(v) not in skip]
+        return int(sum(np.prod(v.shape) for v in variables))
+
+
+def embedding_matrix(value) -> np.ndarray:
+    """A (rows, hidden_size) matrix from an Embedding layer, a variable, a tensor or an array.
+
+    Example:
+        >>> embedding_matrix(model.get_input_embeddings()).shape
+    """
+    if isinstance(value, keras.layers.Embedding):
+        value = value.embeddings
+    matrix = np.asarray(keras.ops.convert_to_numpy(value))
+    if matrix.ndim != 2:
+        raise InvalidInputError(f"Embeddings must be a (vocab_size, hidden_size) matrix, got shape {matrix.shape}.")
+    return matrix
+
+
+def replace_variable(layer: keras.layers.Layer, attribute: str, values: np.ndarray) -> None:
+    """Swap ``layer.<attribute>`` for a new variable holding ``values`` (any shape), same name and dtype.
+
+    Keras variables cannot change shape; the layer untracks the old one and tracks the new one,
+    so weights lists, saving and training see only the new one.
+
+    Example:
+        >>> replace_variable(model.get_input_embeddings(), "_embeddings", bigger_matrix)
+    """
+    old = getattr(layer, attribute)
+    delattr(layer, attribute)  # Keras untracks a deleted variable
+    tracker = layer._tracker
+    locked = tracker.locked
+    tracker.unlock()
+    try:
+        new = layer.add_weight(
+            shape=tuple(values.shape), initializer="zeros", dtype=old.dtype, trainable=old.trainable, name=old.name
+        )
+    finally:
+        if locked:
+            tracker.lock()
+    new.assign(np.asarray(values, dtype=new.dtype))
+    object.__setattr__(layer, attribute, new)  # add_weight tracked it already
+
+
+def resized_rows(old: np.ndarray, new_rows: int, mean_resizing: bool, std: float, rng) -> np.ndarray:
+    """``old`` cut to or grown to ``new_rows`` rows, the new rows initialised as transformers 5.23 does.
+
+    ``mean_resizing``: drawn from N(mean of the old rows, 1e-9 * their covariance), or the mean
+    itself when that covariance is not positive definite; otherwise N(0, ``std``).
+
+    Example:
+        >>> resized_rows(np.eye(3, dtype=np.float32), 4, True, 0.02, np.random.default_rng()).shape
+        (4, 3)
+    """
+    count, dim = old.shape
+    out = np.empty((new_rows, dim), old.dtype)
+    kept = min(count, new_rows)
+    out[:kept] = old[:kept]
+    added = new_rows - count
+    if added > 0:
+        if mean_resizing:
+            x = old.astype(np.float32)
+            mean = x.mean(axis=0)
+            centered = x - mean
+            covariance = centered.T @ centered / count
+            try:
+                lower = np.linalg.cholesky(1e-9 * covariance.astype(np.float64))
+                out[count:] = mean + rng.standard_normal((added, dim)) @ lower.T
+            except np.linalg.LinAlgError:
+                out[count:] = mean
+        else:
+            out[count:] = rng.normal(0.0, std, (added, dim))
+    return out
+
+
+def resized_bias(old: np.ndarray, new_size: int, mean_resizing: bool, rng) -> np.ndarray:
+    """An output bias cut or grown to ``new_size``: new entries at the old mean (+ 1e-9 std noise) or zero.
+
+    Example:
+        >>> resized_bias(np.ones(3, np.float32), 5, True, np.random.default_rng())
+    """
+    out = np.zeros(new_size, old.dtype)
+    kept = min(old.shape[0], new_size)
+    out[:kept] = old[:kept]
+    added = new_size - old.shape[0]
+    if added > 0 and mean_resizing:
+        mean, std = float(np.mean(old, dtype=np.float32)), float(np.std(old, ddof=1)) if old.size > 1 else 0.0
+        out[old.shape[0] :] = rng.normal(mean, 1e-9 * std, added)
+    return out
 
 
 def alias_class(base: type, name: str, config_class: type) -> type:

@@ -6,6 +6,7 @@ real token, the span and multiple-choice plumbing of task heads).
 """
 
 from kerasformers.layers.attention import attention_bias, mask_value
+from kerasformers.layers.embeddings import WordEmbeddings
 from kerasformers.layers.heads import (
     TFSequenceSummary,
     classifier_dropout_rate,
@@ -22,4 +23,5 @@ __all__ = [
     "last_non_pad_logits",
     "span_outputs",
     "TFSequenceSummary",
+    "WordEmbeddings",
 ]

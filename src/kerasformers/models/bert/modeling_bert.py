@@ -16,7 +16,14 @@ from keras import ops
 from kerasformers import losses
 from kerasformers.activations import get_activation
 from kerasformers.errors import ConfigError
-from kerasformers.layers import attention_bias, classifier_dropout_rate, flatten_choices, mask_value, span_outputs
+from kerasformers.layers import (
+    WordEmbeddings,
+    attention_bias,
+    classifier_dropout_rate,
+    flatten_choices,
+    mask_value,
+    span_outputs,
+)
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.bert.configuration_bert import BertConfig
 from kerasformers.outputs import (
@@ -47,7 +54,7 @@ class BertEmbeddings(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         init = keras.initializers.TruncatedNormal(stddev=config.initializer_range)
-        self.word_embeddings = keras.layers.Embedding(
+        self.word_embeddings = WordEmbeddings(
             config.vocab_size, config.hidden_size, embeddings_initializer=init, name="word_embeddings"
         )
         self.position_embeddings = keras.layers.Embedding(

@@ -17,7 +17,7 @@ from keras import ops
 from kerasformers import losses
 from kerasformers.activations import get_activation
 from kerasformers.errors import ConfigError
-from kerasformers.layers import attention_bias, flatten_choices, span_outputs
+from kerasformers.layers import WordEmbeddings, attention_bias, flatten_choices, span_outputs
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.distilbert.configuration_distilbert import DistilBertConfig
 from kerasformers.outputs import (
@@ -61,7 +61,7 @@ class Embeddings(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         init = keras.initializers.TruncatedNormal(stddev=config.initializer_range)
-        self.word_embeddings = keras.layers.Embedding(
+        self.word_embeddings = WordEmbeddings(
             config.vocab_size, config.dim, embeddings_initializer=init, name="word_embeddings"
         )
         if config.sinusoidal_pos_embds:
@@ -206,6 +206,10 @@ class TFDistilBertPreTrainedModel(TFPreTrainedModel):
     base_model_prefix = "distilbert"
     # older checkpoints store the tied projector matrix and the position_ids buffer
     keys_to_ignore_on_load_unexpected = (r"^vocab_projector\.weight$", r"position_ids$")
+
+    def get_lm_head(self):
+        """The MLM output layer (tied projector and its bias), or None for other heads."""
+        return getattr(self, "vocab_projector", None)
 
     def encode(self, input_ids, attention_mask, position_ids, output_attentions, output_hidden_states, training):
         self.check_input_ids(input_ids)
@@ -362,6 +366,11 @@ class VocabProjector(keras.layers.Layer):
         # Tied to the input embeddings: kept out of Keras' tracking so the matrix has one owner.
         object.__setattr__(self, "_word_embeddings", word_embeddings)
         self.vocab_size = config.vocab_size
+
+    @property
+    def output_embeddings(self):
+        """The embedding layer whose matrix is the (tied) projector."""
+        return self._word_embeddings
 
     def build(self, input_shape=None):
         self.bias = self.add_weight(shape=(self.vocab_size,), initializer="zeros", name="bias")

@@ -18,7 +18,7 @@ from kerasformers import losses
 from kerasformers.activations import get_activation
 from kerasformers.errors import InvalidInputError
 from kerasformers.generation import GenerationMixin
-from kerasformers.layers import TFSequenceSummary, flatten_choices, last_non_pad_logits, mask_value
+from kerasformers.layers import TFSequenceSummary, WordEmbeddings, flatten_choices, last_non_pad_logits, mask_value
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.gpt2.configuration_gpt2 import GPT2Config
 from kerasformers.outputs import (
@@ -149,7 +149,7 @@ class GPT2MainLayer(keras.layers.Layer):
         super().__init__(**kwargs)
         self.config = config
         init = keras.initializers.RandomNormal(stddev=config.initializer_range)
-        self.wte = keras.layers.Embedding(config.vocab_size, config.n_embd, embeddings_initializer=init, name="wte")
+        self.wte = WordEmbeddings(config.vocab_size, config.n_embd, embeddings_initializer=init, name="wte")
         self.wpe = keras.layers.Embedding(config.n_positions, config.n_embd, embeddings_initializer=init, name="wpe")
         self.drop = keras.layers.Dropout(config.embd_pdrop)
         self.h = [GPT2Block(config, i, name=f"h_{i}") for i in range(config.n_layer)]
@@ -308,6 +308,9 @@ class TFGPT2LMHeadModel(GenerationMixin, TFGPT2PreTrainedModel):
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.transformer = GPT2MainLayer(config, name="transformer")
+
+    def get_output_embeddings(self):
+        return self.get_input_embeddings()  # the head is the tied token embeddings
 
     def call(
         self,

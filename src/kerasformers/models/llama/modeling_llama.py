@@ -29,7 +29,7 @@ from kerasformers import losses
 from kerasformers.activations import get_activation
 from kerasformers.errors import ConfigError, NotSupportedError
 from kerasformers.generation import GenerationMixin
-from kerasformers.layers import last_non_pad_logits, mask_value
+from kerasformers.layers import WordEmbeddings, last_non_pad_logits, mask_value
 from kerasformers.modeling_utils import TFPreTrainedModel, alias_class
 from kerasformers.models.llama.configuration_llama import LlamaConfig, MistralConfig, Qwen2Config
 from kerasformers.outputs import BaseModelOutputWithPast, CausalLMOutputWithPast, SequenceClassifierOutputWithPast
@@ -264,7 +264,7 @@ class LlamaMainLayer(keras.layers.Layer):
         super().__init__(**kwargs)
         self.config = config
         init = keras.initializers.RandomNormal(stddev=config.initializer_range)
-        self.embed_tokens = keras.layers.Embedding(
+        self.embed_tokens = WordEmbeddings(
             config.vocab_size, config.hidden_size, embeddings_initializer=init, name="embed_tokens"
         )
         self.layers = [LlamaDecoderLayer(config, i, name=f"layers_{i}") for i in range(config.num_hidden_layers)]
@@ -457,6 +457,13 @@ class TFLlamaForCausalLM(GenerationMixin, TFLlamaPreTrainedModel):
         self.model = LlamaMainLayer(config, name="model")
         if not config.tie_word_embeddings:
             self.lm_head = dense(config.vocab_size, config, "lm_head")
+
+    def get_lm_head(self):
+        """The untied ``lm_head`` Dense layer, or None when the head is the tied token embeddings."""
+        return None if self.config.tie_word_embeddings else self.lm_head
+
+    def get_output_embeddings(self):
+        return self.get_input_embeddings() if self.config.tie_word_embeddings else self.lm_head
 
     @property
     def keys_to_ignore_on_load_unexpected(self):
