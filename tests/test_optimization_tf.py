@@ -10,7 +10,6 @@ import pytest
 import tensorflow as tf
 
 import kerasformers
-from kerasformers.errors import InvalidInputError, KerasformersError
 from kerasformers.models.bert.configuration_bert import BertConfig
 from kerasformers.models.llama.configuration_llama import LlamaConfig
 from kerasformers.optimization_tf import AdamWeightDecay, GradientAccumulator, WarmUp, create_optimizer
@@ -215,11 +214,9 @@ def test_fit_with_create_optimizer_eager_and_xla_then_save_and_reload(tmp_path):
 
 
 # ------------------------------------------------------------------ GradientAccumulator
-def test_gradient_accumulator_sums_resets_and_checks_length():
+def test_gradient_accumulator_sums_and_resets():
     accumulator = GradientAccumulator()
     assert int(accumulator.step) == 0
-    with pytest.raises(InvalidInputError, match="call it with a list of gradients first"):
-        accumulator.gradients
     dense = [np.array([1.0, 2.0], np.float32), np.array([[0.5]], np.float32)]
     table_rows = tf.IndexedSlices(tf.constant([[1.0, 1.0]]), tf.constant([2]), tf.constant([3, 2]))
     accumulator([tf.constant(dense[0]), None, tf.constant(dense[1]), table_rows])
@@ -230,10 +227,6 @@ def test_gradient_accumulator_sums_resets_and_checks_length():
     assert summed[1] is None
     np.testing.assert_array_equal(summed[2], 2 * dense[1])
     np.testing.assert_array_equal(summed[3], [[0, 0], [0, 0], [2, 2]])
-    with pytest.raises(KerasformersError, match="expected 4 gradients"):
-        accumulator([tf.constant(dense[0])])
-    with pytest.raises(ValueError):  # stays a ValueError, as in transformers
-        accumulator([tf.constant(dense[0])])
     accumulator.reset()
     assert int(accumulator.step) == 0
     assert all(np.all(g.numpy() == 0) for g in accumulator.gradients if g is not None)
