@@ -56,7 +56,7 @@ class WarmUp(keras.optimizers.schedules.LearningRateSchedule):
     Example:
         >>> decay = keras.optimizers.schedules.PolynomialDecay(1e-3, decay_steps=90, end_learning_rate=0.0)
         >>> schedule = WarmUp(initial_learning_rate=1e-3, decay_schedule_fn=decay, warmup_steps=10)
-        >>> float(schedule(5))
+        >>> round(float(schedule(5)), 8)  # half way through the warmup
         0.0005
     """
 
@@ -142,7 +142,7 @@ def create_optimizer(
     Example:
         >>> optimizer, schedule = create_optimizer(init_lr=2e-5, num_train_steps=500, num_warmup_steps=50)
         >>> model.compile(optimizer=optimizer)
-        >>> float(schedule(25))  # half way through the warmup
+        >>> round(float(schedule(25)), 10)  # half way through the warmup
         1e-05
     """
     if num_warmup_steps < 0 or num_train_steps <= num_warmup_steps:
