@@ -213,8 +213,9 @@ def _torch_chat_reply(checkpoint, prompt_ids: np.ndarray, max_new_tokens: int) -
 def test_chat(llama_checkpoint):
     g = run_program("chat.py", CHECKPOINT=str(llama_checkpoint), MAX_NEW_TOKENS=8)
     reference = transformers.AutoTokenizer.from_pretrained(str(llama_checkpoint))
-    expected_ids = reference.apply_chat_template(g["messages"][:2], add_generation_prompt=True, tokenize=True)
-    expected_ids = expected_ids["input_ids"] if isinstance(expected_ids, dict) else expected_ids
+    expected_ids = reference.apply_chat_template(
+        g["messages"][:2], add_generation_prompt=True, tokenize=True, return_dict=True
+    )["input_ids"]
     np.testing.assert_array_equal(g["tokenized_chat"].numpy()[0], expected_ids)
     theirs = _torch_chat_reply(llama_checkpoint, g["tokenized_chat"].numpy(), 8)
     np.testing.assert_array_equal(g["outputs"].numpy(), theirs)
@@ -292,3 +293,6 @@ def test_behind_the_pipeline(sentiment_checkpoint):
     np.testing.assert_allclose(g["hidden_states"].numpy(), hidden, atol=1e-5)
     np.testing.assert_allclose(g["logits"].numpy(), logits, atol=1e-5)
     assert g["labels"] == [{0: "NEGATIVE", 1: "POSITIVE"}[i] for i in logits.argmax(-1)]
+    reference = transformers.AutoTokenizer.from_pretrained(str(sentiment_checkpoint))
+    assert g["ids"] == reference.convert_tokens_to_ids(reference.tokenize(g["sequence"]))
+    assert g["decoded_string"] == reference.decode(g["ids"])

@@ -53,8 +53,14 @@ lm_datasets = {
 train_dataset, eval_dataset = lm_datasets["train"], lm_datasets["validation"]
 
 model = TFAutoModelForCausalLM.from_pretrained(CHECKPOINT, config=config)
+# We resize the embeddings only when necessary to avoid index errors.
 embeddings = model.get_input_embeddings()
-if len(tokenizer) > embeddings.weight.shape[0]:
+# (run_clm/run_mlm: BERT-style layers kept their matrix in .weight, Keras Embedding layers in .embeddings)
+if hasattr(embeddings, "embeddings"):
+    embedding_size = embeddings.embeddings.shape[0]
+else:
+    embedding_size = embeddings.weight.shape[0]
+if len(tokenizer) > embedding_size:
     model.resize_token_embeddings(len(tokenizer))
 
 tf_train_dataset = model.prepare_tf_dataset(train_dataset, shuffle=True, batch_size=4)

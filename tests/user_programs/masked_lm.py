@@ -50,8 +50,14 @@ train_dataset = raw_train.map(tokenize_function, batched=True, remove_columns=["
 eval_dataset = raw_eval.map(tokenize_function, batched=True, remove_columns=["text"]).map(group_texts, batched=True)
 
 model = TFAutoModelForMaskedLM.from_pretrained(CHECKPOINT)
-embeddings = model.get_input_embeddings().weight
-if len(tokenizer) > embeddings.shape[0]:
+# We resize the embeddings only when necessary to avoid index errors.
+embeddings = model.get_input_embeddings()
+# (run_clm/run_mlm: BERT-style layers kept their matrix in .weight, Keras Embedding layers in .embeddings)
+if hasattr(embeddings, "embeddings"):
+    embedding_size = embeddings.embeddings.shape[0]
+else:
+    embedding_size = embeddings.weight.shape[0]
+if len(tokenizer) > embedding_size:
     model.resize_token_embeddings(len(tokenizer))
 
 data_collator = DataCollatorForLanguageModeling(tokenizer=tokenizer, mlm_probability=0.15, return_tensors="tf")

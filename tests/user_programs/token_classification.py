@@ -77,7 +77,7 @@ train_dataset = raw_train.map(tokenize_and_align_labels, batched=True, remove_co
 eval_dataset = raw_eval.map(tokenize_and_align_labels, batched=True, remove_columns=raw_eval.column_names)
 
 model = TFAutoModelForTokenClassification.from_pretrained(CHECKPOINT, config=config)
-collate_fn = DataCollatorForTokenClassification(tokenizer=tokenizer, return_tensors="tf")
+collate_fn = DataCollatorForTokenClassification(tokenizer=tokenizer, pad_to_multiple_of=32, return_tensors="tf")
 
 tf_train_dataset = model.prepare_tf_dataset(train_dataset, collate_fn=collate_fn, batch_size=8, shuffle=True)
 tf_eval_dataset = model.prepare_tf_dataset(eval_dataset, collate_fn=collate_fn, batch_size=8, shuffle=False)
