@@ -89,7 +89,7 @@ def test_generate_returns_an_int32_tf_tensor_for_any_input_type(llama):
         np.testing.assert_array_equal(out.numpy(), expected)
 
 
-@pytest.mark.parametrize("family", ["llama", "gpt2"])
+@pytest.mark.parametrize("family", ["llama", pytest.param("gpt2", marks=pytest.mark.slow)])
 def test_greedy_scores_and_logits_match_transformers(family, request):
     model, torch_model = request.getfixturevalue(family)
     ids, mask = _prompts()
@@ -106,7 +106,7 @@ def test_greedy_scores_and_logits_match_transformers(family, request):
     assert ours.attentions is None and ours.hidden_states is None
 
 
-@pytest.mark.parametrize("family", ["llama", "gpt2"])
+@pytest.mark.parametrize("family", ["llama", pytest.param("gpt2", marks=pytest.mark.slow)])
 def test_beam_outputs_match_transformers(family, request):
     model, torch_model = request.getfixturevalue(family)
     ids, mask = _prompts(seed=2)
@@ -123,6 +123,7 @@ def test_beam_outputs_match_transformers(family, request):
     _assert_steps_close(ours.logits, theirs.logits)
 
 
+@pytest.mark.slow  # an XLA compilation or two per call: with -m slow
 def test_beam_without_output_scores_has_beam_indices_but_no_sequences_scores(llama):
     """As transformers 5.23: beam_indices come with return_dict_in_generate, sequences_scores with output_scores."""
     model, torch_model = llama
@@ -134,6 +135,7 @@ def test_beam_without_output_scores_has_beam_indices_but_no_sequences_scores(lla
     np.testing.assert_array_equal(ours.beam_indices.numpy(), theirs.beam_indices.numpy())
 
 
+@pytest.mark.slow  # an XLA compilation or two per call: with -m slow
 def test_sampled_scores_are_transformers_processed_scores_of_the_returned_tokens(llama):
     """The RNGs differ, so the oracle is each step's distribution: PyTorch's forward on our sampled prefix,
     through transformers' own processors and warpers, must give our recorded scores."""
@@ -187,6 +189,7 @@ class StopOnToken(kerasformers.StoppingCriteria):
         return input_ids[:, -1] == self.token_id
 
 
+@pytest.mark.slow  # an XLA compilation or two per call: with -m slow
 def test_python_stopping_criterion_matches_transformers(llama):
     model, torch_model = llama
     ids, mask = _prompts()
@@ -299,6 +302,7 @@ def smol_vocab_llama(tmp_path_factory):
     return _pair(tmp_path_factory.mktemp("smol_vocab"), transformers.LlamaForCausalLM(config))
 
 
+@pytest.mark.slow  # an XLA compilation or two per call: with -m slow
 def test_generate_with_stop_strings_matches_transformers(smol_vocab_llama, smol_tokenizers):
     model, torch_model = smol_vocab_llama
     ours_tok, theirs_tok = smol_tokenizers
@@ -321,6 +325,7 @@ def test_generate_with_stop_strings_matches_transformers(smol_vocab_llama, smol_
         model.generate(ids, attention_mask=mask, max_new_tokens=3, stop_strings=["x"])
 
 
+@pytest.mark.slow  # an XLA compilation or two per call: with -m slow
 def test_text_iterator_streamer_yields_the_decoded_output(smol_vocab_llama, smol_tokenizers):
     model, _ = smol_vocab_llama
     tokenizer, _ = smol_tokenizers
@@ -359,6 +364,7 @@ class PenaliseLastToken:
         return scores - 5.0 * hit
 
 
+@pytest.mark.slow  # an XLA compilation or two per call: with -m slow
 def test_caller_logits_processors_run_in_generate_like_transformers(llama):
     model, torch_model = llama
     ids, mask = _prompts()
