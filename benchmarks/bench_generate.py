@@ -75,7 +75,7 @@ def main(argv=None) -> dict:
         start = time.perf_counter()
         ours_out = model.generate(**inputs, **settings)
         first_call = time.perf_counter() - start
-        ours_time, ours_out = _best_time(lambda: model.generate(**inputs, **settings), args.repeats)
+        ours_time, ours_out = _best_time(lambda: model.generate(**inputs, **settings).numpy(), args.repeats)
         pt_inputs = {k: torch.tensor(v) for k, v in inputs.items()}
         with torch.no_grad():
             torch_model.generate(**pt_inputs, max_new_tokens=4, do_sample=False)  # warm-up
