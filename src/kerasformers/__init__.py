@@ -63,6 +63,7 @@ def _load_public_api() -> None:
     from kerasformers.configuration import AutoConfig, PretrainedConfig
     from kerasformers.data.collators import (
         DataCollatorForLanguageModeling,
+        DataCollatorForMultipleChoice,
         DataCollatorForSeq2Seq,
         DataCollatorForTokenClassification,
         DataCollatorWithPadding,
