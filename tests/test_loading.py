@@ -365,8 +365,8 @@ def test_other_model_type_warns(bert_base, caplog):
 
 
 def test_auto_class_without_that_task(tmp_path):
-    config = kerasformers.AutoConfig.for_model("bert", **TINY_BERT)
-    with pytest.raises(UnsupportedModelTypeError, match="does not support model_type 'bert'"):
+    config = kerasformers.AutoConfig.for_model("distilbert", **TINY_DISTILBERT)  # BERT has a causal LM head now
+    with pytest.raises(UnsupportedModelTypeError, match="does not support model_type 'distilbert'"):
         kerasformers.TFAutoModelForCausalLM.from_config(config)
 
 

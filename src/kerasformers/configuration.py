@@ -202,9 +202,19 @@ class PretrainedConfig:
         return copy.deepcopy(cls._field_defaults)
 
     @classmethod
+    def is_known_key(cls, key: str) -> bool:
+        """Whether ``key`` is one of this config's fields, an alias, or a key every transformers config takes.
+
+        Example:
+            >>> BertConfig.is_known_key("num_labels"), BertConfig.is_known_key("foo")
+            (True, False)
+        """
+        return key in cls._field_defaults or key in cls.attribute_map or key in _COMMON_KEYS
+
+    @classmethod
     def _warn_if_unknown(cls, key: str) -> None:
         """Log a warning for a keyword that looks like a typo; it is still kept, as in transformers."""
-        if key in cls._field_defaults or key in cls.attribute_map or key in _COMMON_KEYS:
+        if cls.is_known_key(key):
             return
         close = difflib.get_close_matches(key, [*cls._field_defaults, *cls.attribute_map], n=1)
         hint = f"Did you mean {close[0]!r}?" if close else f"Its fields are listed by {cls.__name__}.declared_fields()."

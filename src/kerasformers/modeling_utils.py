@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ import keras
 import numpy as np
 
 from kerasformers.configuration import PretrainedConfig, config_class_for
-from kerasformers.errors import InvalidInputError, InvalidInputTypeError, NotSupportedError
+from kerasformers.errors import CheckpointNotFoundError, InvalidInputError, InvalidInputTypeError, NotSupportedError
 from kerasformers.hub import atomic_folder_write, resolve_checkpoint
 from kerasformers.input_checks import validate_model_inputs
 from kerasformers.outputs import ModelOutput
@@ -385,34 +386,97 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
     def from_pretrained(
         cls,
         pretrained_model_name_or_path: str | os.PathLike,
-        *,
+        *model_args: Any,
         config: PretrainedConfig | None = None,
-        revision: str | None = None,
         cache_dir: str | os.PathLike | None = None,
-        dtype: str | None = None,
         ignore_mismatched_sizes: bool = False,
-        allow_pickle: bool = False,
+        force_download: bool = False,
+        local_files_only: bool = False,
+        token: str | bool | None = None,
+        revision: str | None = None,
+        use_safetensors: bool | None = None,
         output_loading_info: bool = False,
-        **config_overrides: Any,
+        subfolder: str = "",
+        dtype: str | None = None,
+        allow_pickle: bool = False,
+        from_pt: bool = False,
+        from_tf: bool = False,
+        from_flax: bool = False,
+        trust_remote_code: bool | None = None,
+        **kwargs: Any,
     ):
-        """Build the model from a checkpoint's config.json and load its weights.
+        """Build the model from a checkpoint's config.json and load its weights (transformers' arguments).
 
-        Keyword arguments that are not listed here override config values (``num_labels=3``).
-        PyTorch pickle weights (``pytorch_model.bin``) are refused unless ``allow_pickle=True``.
+        Other keyword arguments override config values (``num_labels=3``,
+        ``output_hidden_states=True``, ``id2label=...``); one that is neither a loading argument
+        nor a config field raises ``TypeError``, as in transformers. ``from_pt=True`` is accepted
+        (checkpoints are read by their PyTorch names already); ``from_tf`` / ``from_flax`` weights,
+        ``trust_remote_code=True`` and ``force_download=True`` are refused with the fix.
+        ``token`` and ``local_files_only`` are accepted: checkpoints are read from local folders,
+        a local hub and the Hugging Face cache, which need neither. PyTorch pickle weights
+        (``pytorch_model.bin``, or ``use_safetensors=False``) need ``allow_pickle=True``.
 
         Example:
             >>> model = TFBertForSequenceClassification.from_pretrained("path/to/bert", num_labels=3)
+            >>> model, info = TFBertModel.from_pretrained("path/to/bert", output_loading_info=True)
         """
-        config_overrides.pop("from_pt", None)  # transformers' TF flag: we always read PyTorch names
-        torch_dtype = config_overrides.pop("torch_dtype", None)
-        dtype = dtype or torch_dtype
+        where = f"{cls.__name__}.from_pretrained()"
+        if model_args:
+            raise InvalidInputTypeError(
+                f"{where} takes the checkpoint as its only positional argument; give the rest by keyword "
+                f"(got {len(model_args)} more)."
+            )
+        if from_tf or from_flax:
+            kind = "TensorFlow (.h5)" if from_tf else "Flax (.msgpack)"
+            raise NotSupportedError(
+                f"{where} reads safetensors checkpoints with PyTorch tensor names; {kind} weights are not read. "
+                "Convert them once with transformers 4.x (load with from_tf/from_flax=True, then "
+                "save_pretrained()), or use the checkpoint's model.safetensors and drop the flag."
+            )
+        if trust_remote_code:
+            raise NotSupportedError(
+                f"{where}: trust_remote_code=True is not supported; kerasformers runs only its own architectures "
+                "(see kerasformers.configuration.supported_model_types())."
+            )
+        if force_download:
+            raise NotSupportedError(
+                f"{where}: force_download=True is not supported; kerasformers reads local folders, a local hub and "
+                "the Hugging Face cache and downloads nothing. Download with huggingface_hub, then pass the folder."
+            )
+        if from_pt:
+            logger.info("%s: from_pt=True needs no conversion here (safetensors with PyTorch names).", where)
+        for ignored in _LOADING_ONLY_ARGUMENTS & set(kwargs):  # download options: no download happens here
+            kwargs.pop(ignored)
+        dtype = dtype or kwargs.pop("torch_dtype", None)
+        config_cls = cls.config_class or PretrainedConfig
+        unknown = sorted(k for k in kwargs if not (config_cls.is_known_key(k) or hasattr(config, k)))
         folder = resolve_checkpoint(pretrained_model_name_or_path, revision=revision, cache_dir=cache_dir)
+        if subfolder:
+            folder = folder / subfolder
+            if not folder.is_dir():
+                raise CheckpointNotFoundError(
+                    f"{pretrained_model_name_or_path} has no subfolder {subfolder!r}. Check the name (subfolder=...)."
+                )
+        if config is None and unknown and (folder / "config.json").is_file():
+            try:  # a key the checkpoint's config.json holds is a config key, as transformers treats it
+                unknown = [k for k in unknown if k not in json.loads((folder / "config.json").read_text("utf-8"))]
+            except ValueError:
+                pass  # an unreadable config.json gets its own error below
+        if unknown:
+            raise InvalidInputTypeError(
+                f"{where} got an unexpected keyword argument {unknown[0]!r}: it is neither a loading argument nor "
+                f"a field of {config_cls.__name__}. Check the spelling, or set it on the config after loading."
+            )
         if config is None:
-            config_cls = cls.config_class or PretrainedConfig
-            config = config_cls.from_pretrained(folder, **config_overrides)
-        elif config_overrides:
-            for key, value in config_overrides.items():
+            config = config_cls.from_pretrained(folder, **kwargs)
+        else:
+            for key, value in kwargs.items():
                 setattr(config, key, value)
+        if use_safetensors is False and not allow_pickle:
+            raise InvalidInputError(
+                f"{where}: use_safetensors=False asks for pickle weights (pytorch_model.bin), which can run code; "
+                "pass allow_pickle=True as well if you trust the checkpoint, or drop use_safetensors=False."
+            )
         with dtype_policy(dtype):
             model = cls(config)
             model.build_with_dummy_inputs()
@@ -730,6 +794,12 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             }
             variables = [v for v in variables if id(v) not in skip]
         return int(sum(np.prod(v.shape) for v in variables))
+
+
+# transformers' download options: accepted and unused, since nothing is downloaded here
+_LOADING_ONLY_ARGUMENTS = frozenset(
+    {"proxies", "resume_download", "user_agent", "use_auth_token", "mirror", "_from_auto", "_from_pipeline"}
+)
 
 
 def embedding_matrix(value) -> np.ndarray:

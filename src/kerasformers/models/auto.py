@@ -11,6 +11,8 @@ import os
 from typing import Any
 
 from kerasformers.configuration import PretrainedConfig, UnsupportedModelTypeError, fill_registries
+from kerasformers.errors import CheckpointNotFoundError
+from kerasformers.hub import resolve_checkpoint
 from kerasformers.tasks import TASKS, Task, task_for_registry_key
 
 __all__ = [
@@ -82,25 +84,17 @@ class _AutoModel:
         Example:
             >>> model = TFAutoModelForSequenceClassification.from_pretrained("path/to/bert", num_labels=2)
         """
-        config = kwargs.pop("config", None)
-        if config is None:
-            loading = {k: kwargs.pop(k) for k in ("revision", "cache_dir") if k in kwargs}
-            overrides = {k: kwargs.pop(k) for k in list(kwargs) if k not in _LOADING_ARGUMENTS}
-            config = PretrainedConfig.from_pretrained(pretrained_model_name_or_path, **loading, **overrides)
-            kwargs.update(loading)
-        return cls.model_class(config).from_pretrained(pretrained_model_name_or_path, *args, config=config, **kwargs)
-
-
-_LOADING_ARGUMENTS = {
-    "dtype",
-    "torch_dtype",
-    "ignore_mismatched_sizes",
-    "allow_pickle",
-    "output_loading_info",
-    "from_pt",
-    "revision",
-    "cache_dir",
-}
+        config = kwargs.get("config")
+        if config is None:  # the config file names the architecture; the model class applies the arguments
+            loading = {k: kwargs[k] for k in ("revision", "cache_dir") if k in kwargs}
+            folder = resolve_checkpoint(pretrained_model_name_or_path, **loading)
+            subfolder = kwargs.get("subfolder") or ""
+            if not (folder / subfolder).is_dir():
+                raise CheckpointNotFoundError(
+                    f"{pretrained_model_name_or_path} has no subfolder {subfolder!r}. Check the name (subfolder=...)."
+                )
+            config = PretrainedConfig.from_pretrained(folder / subfolder)
+        return cls.model_class(config).from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
 
 def _auto_class(name: str) -> type:
