@@ -136,3 +136,5 @@ def test_accessors_and_bad_arguments(bert_mlm_folder):
     torch_model = transformers.BertForSequenceClassification.from_pretrained(bert_mlm_folder, num_labels=2)
     assert model.num_parameters() == sum(p.numel() for p in torch_model.parameters())
     assert model.num_parameters(only_trainable=True) == model.num_parameters()
+    # 4.57 TFPreTrainedModel: framework "tf"; can_generate() only where generate() works
+    assert model.framework == "tf" and not model.can_generate() and kerasformers.TFGPT2LMHeadModel.can_generate()

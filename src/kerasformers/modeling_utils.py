@@ -79,6 +79,7 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
 
     config_class: type[PretrainedConfig] | None = None
     base_model_prefix: str = ""
+    framework: str = "tf"  # as transformers' TFPreTrainedModel
     main_input_name: str = "input_ids"
     main_input_rank: int = 2  # (batch_size, sequence_length); multiple-choice heads add num_choices
     # Regexes over checkpoint tensor names: (pattern, replacement) applied before matching.
@@ -780,6 +781,16 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         logger.info("%s: the optimizer restarts (its state had the old shapes).", type(self).__name__)
 
     # ---------------------------------------------------------------- misc
+    @classmethod
+    def can_generate(cls) -> bool:
+        """Whether ``generate()`` works on this class (language-model heads with a decode loop).
+
+        Example:
+            >>> TFGPT2LMHeadModel.can_generate(), TFBertModel.can_generate()
+            (True, False)
+        """
+        return callable(getattr(cls, "generate", None))
+
     def num_parameters(self, only_trainable: bool = False, exclude_embeddings: bool = False) -> int:
         """The number of parameters (each tied matrix counted once).
 
