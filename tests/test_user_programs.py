@@ -5,6 +5,10 @@ examples and course chapters). It reads its checkpoint and data from globals the
 (``runpy.run_path(..., init_globals=...)``, so TensorFlow is imported once), asserts what its
 user would check, and the test then compares numbers the program left in its globals with
 PyTorch transformers 5.23 on the same weights and inputs.
+
+The default run keeps the programs whose compile steps fit the suite's time budget; the others
+are marked slow (``-m slow``): each fit/evaluate/predict traces its own step function and the
+first generate() compiles its loop with XLA, seconds apiece on 2 cores.
 """
 
 from __future__ import annotations
@@ -128,6 +132,7 @@ def test_text_classification(bert_checkpoint, reviews, tmp_path):
     assert transformers.AutoConfig.from_pretrained(tmp_path).id2label == {0: "NEGATIVE", 1: "POSITIVE"}
 
 
+@pytest.mark.slow  # compiles its own train/test/predict steps (~13 s on 2 cores)
 def test_sentence_pairs_with_keras_loss(bert_checkpoint, reviews):
     g = run_program("sentence_pairs_keras_loss.py", CHECKPOINT=str(bert_checkpoint), **reviews)
     # the batch the collator made is what the tokenizers library pads to the longest pair
@@ -152,6 +157,7 @@ def test_metric_callback(bert_checkpoint, reviews):
         assert abs(float(g["lr_schedule"](step)) - expected) < 1e-9
 
 
+@pytest.mark.slow  # per-batch predict loop and fit compile (~10 s on 2 cores)
 def test_token_classification(bert_checkpoint, reviews, tmp_path):
     g = run_program("token_classification.py", CHECKPOINT=str(bert_checkpoint), **reviews)
     g["model"].save_pretrained(tmp_path)
@@ -177,6 +183,7 @@ def test_masked_lm(bert_checkpoint, reviews, tmp_path):
     np.testing.assert_allclose(g["logits"].numpy(), theirs, atol=1e-5)
 
 
+@pytest.mark.slow  # fit plus the first XLA generate() compile (~22 s on 2 cores)
 def test_causal_lm(gpt2_checkpoint, reviews, tmp_path):
     g = run_program("causal_lm.py", CHECKPOINT=str(gpt2_checkpoint), OUTPUT_DIR=str(tmp_path), **reviews)
     torch_model = transformers.GPT2LMHeadModel.from_pretrained(str(tmp_path)).eval()
@@ -196,6 +203,7 @@ def test_question_answering(bert_checkpoint, reviews, tmp_path):
     np.testing.assert_allclose(g["outputs"].end_logits.numpy(), theirs.end_logits.numpy(), atol=1e-5)
 
 
+@pytest.mark.slow  # fit, evaluate and predict each compile (~10 s on 2 cores)
 def test_multiple_choice(bert_checkpoint, reviews, tmp_path):
     g = run_program("multiple_choice.py", CHECKPOINT=str(bert_checkpoint), **reviews)
     g["model"].save_pretrained(tmp_path)
@@ -229,6 +237,7 @@ def test_chat_with_smollm2(smollm2_path):
     assert g["reply"].strip()
 
 
+@pytest.mark.slow  # eight generate() settings, each compiled by XLA on first use (~10 s apiece on 2 cores)
 def test_generation_options(llama_checkpoint):
     g = run_program("generation_options.py", CHECKPOINT=str(llama_checkpoint))
     torch_model = transformers.AutoModelForCausalLM.from_pretrained(str(llama_checkpoint)).eval()
@@ -251,6 +260,7 @@ def test_generation_options(llama_checkpoint):
 def test_new_tokens(bert_checkpoint, reviews, tmp_path):
     g = run_program("new_tokens.py", CHECKPOINT=str(bert_checkpoint), OUTPUT_DIR=str(tmp_path), **reviews)
     reference = transformers.AutoTokenizer.from_pretrained(str(tmp_path))
+    assert g["actor_tokens"] == reference.tokenize("[ACTOR] was great")
     texts = ["[MOVIE] [ACTOR] shines", "[SPOILER] dull"]
     np.testing.assert_array_equal(g["sample"]["input_ids"].numpy(), reference(texts, padding=True)["input_ids"])
     encoding = {k: np.asarray(v) for k, v in g["sample"].items()}
@@ -265,7 +275,7 @@ def test_pretraining_heads(bert_checkpoint, gpt2_checkpoint):
     np.testing.assert_allclose(g["prediction_logits"].numpy(), theirs.prediction_logits.numpy(), atol=1e-5)
     np.testing.assert_allclose(g["seq_relationship_logits"].numpy(), theirs.seq_relationship_logits.numpy(), atol=1e-5)
     decoder = transformers.BertLMHeadModel.from_pretrained(str(bert_checkpoint), is_decoder=True).eval()
-    decoder_ids = torch.tensor(g["decoder_inputs"]["input_ids"].numpy())
+    decoder_ids = torch.tensor(g["decoder_inputs"]["input_ids"].numpy()).long()
     with torch.no_grad():
         decoder_theirs = decoder(input_ids=decoder_ids, labels=decoder_ids)
     np.testing.assert_allclose(g["decoder_logits"].numpy(), decoder_theirs.logits.numpy(), atol=1e-5)

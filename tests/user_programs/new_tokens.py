@@ -32,7 +32,8 @@ texts = [f"[MOVIE] {text} [SPOILER]" for text in TRAIN_TEXTS]
 encoded = tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="tf")
 assert tokenizer.convert_tokens_to_ids("[MOVIE]") == old_vocab_size
 assert int(encoded["input_ids"][0, 1]) == old_vocab_size  # after [CLS]
-assert tokenizer.tokenize("[ACTOR] was great") == ["[ACTOR]", "was", "great"]
+actor_tokens = tokenizer.tokenize("[ACTOR] was great")
+assert len(actor_tokens) == 3  # the added token stays whole
 assert tokenizer.decode(encoded["input_ids"][0], skip_special_tokens=True).startswith("[MOVIE]")
 
 model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=1e-3))
