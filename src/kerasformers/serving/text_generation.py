@@ -114,7 +114,10 @@ def export_text_generation(
             "prompt: pass num_beams=1 and num_return_sequences=1."
         )
     max_new = int(config.max_new_tokens or DEFAULT_MAX_NEW_TOKENS)
-    config = config.update(max_new_tokens=max_new)
+    # the exported loop returns tokens only, whatever generation_config.json asks generate() for
+    config = config.update(
+        max_new_tokens=max_new, return_dict_in_generate=False, output_scores=False, output_logits=False
+    )
     limit = int(getattr(model.config, "max_position_embeddings", 0) or 0) or None
     if max_prompt_length is None:
         max_prompt_length = min(DEFAULT_MAX_PROMPT_LENGTH, limit - max_new) if limit else DEFAULT_MAX_PROMPT_LENGTH
