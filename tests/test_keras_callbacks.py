@@ -127,7 +127,7 @@ def test_predict_with_generate_on_a_causal_lm():
     for ids, target in zip(prompts, targets):
         batch = tf.data.Dataset.from_tensors(({"input_ids": ids, "attention_mask": np.ones_like(ids)}, target))
         eval_dataset = batch if eval_dataset is None else eval_dataset.concatenate(batch)
-    generate_kwargs = {"max_new_tokens": 2, "do_sample": False}
+    generate_kwargs = {"max_new_tokens": 2, "min_new_tokens": 2, "do_sample": False}  # no early eos
     seen = []
 
     def exact_match(eval_predictions):
