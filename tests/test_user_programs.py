@@ -261,6 +261,7 @@ def test_new_tokens(bert_checkpoint, reviews, tmp_path):
     g = run_program("new_tokens.py", CHECKPOINT=str(bert_checkpoint), OUTPUT_DIR=str(tmp_path), **reviews)
     reference = transformers.AutoTokenizer.from_pretrained(str(tmp_path))
     assert g["actor_tokens"] == reference.tokenize("[ACTOR] was great")
+    assert g["decoded"] == reference.decode(g["encoded"]["input_ids"][0].numpy().tolist(), skip_special_tokens=True)
     texts = ["[MOVIE] [ACTOR] shines", "[SPOILER] dull"]
     np.testing.assert_array_equal(g["sample"]["input_ids"].numpy(), reference(texts, padding=True)["input_ids"])
     encoding = {k: np.asarray(v) for k, v in g["sample"].items()}

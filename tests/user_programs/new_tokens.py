@@ -34,7 +34,8 @@ assert tokenizer.convert_tokens_to_ids("[MOVIE]") == old_vocab_size
 assert int(encoded["input_ids"][0, 1]) == old_vocab_size  # after [CLS]
 actor_tokens = tokenizer.tokenize("[ACTOR] was great")
 assert len(actor_tokens) == 3  # the added token stays whole
-assert tokenizer.decode(encoded["input_ids"][0], skip_special_tokens=True).startswith("[MOVIE]")
+decoded = tokenizer.decode(encoded["input_ids"][0], skip_special_tokens=True)
+assert "[SPOILER]" not in decoded and "[SEP]" not in decoded
 
 model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=1e-3))
 history = model.fit(dict(encoded), np.array(TRAIN_LABELS), batch_size=16, epochs=1)
