@@ -307,3 +307,13 @@ def test_behind_the_pipeline(sentiment_checkpoint):
     reference = transformers.AutoTokenizer.from_pretrained(str(sentiment_checkpoint))
     assert g["ids"] == reference.convert_tokens_to_ids(reference.tokenize(g["sequence"]))
     assert g["decoded_string"] == reference.decode(g["ids"])
+
+
+@pytest.mark.slow  # two XLA compiles of beam search (~10 s apiece on 2 cores)
+def test_xla_generation(gpt2_checkpoint):
+    g = run_program("xla_generation.py", CHECKPOINT=str(gpt2_checkpoint))
+    torch_model = transformers.GPT2LMHeadModel.from_pretrained(str(gpt2_checkpoint)).eval()
+    ids = torch.tensor(g["tokenized_input"]["input_ids"].numpy()).long()
+    with torch.no_grad():
+        theirs = torch_model.generate(ids, num_beams=2, max_new_tokens=8, pad_token_id=0)
+    np.testing.assert_array_equal(g["generated_tokens"].numpy(), theirs.numpy())
