@@ -42,6 +42,20 @@ def batch(n=8, length=7, seed=0):
     }, rng.randint(0, 2, n)
 
 
+def test_predict_returns_the_models_output_class():
+    """transformers' TF models gave their output class from predict(): `.logits` and `["logits"]` both work."""
+    import tensorflow as tf
+
+    x, _ = batch()
+    for inputs in (x, tf.data.Dataset.from_tensor_slices(x).batch(3)):
+        model = tiny()
+        predictions = model.predict(inputs, verbose=0)
+        assert type(predictions) is type(model(x)), type(predictions)
+        assert type(predictions).__name__ == "TFSequenceClassifierOutput"
+        np.testing.assert_allclose(predictions.logits, model(x).logits, atol=1e-5)
+        assert predictions["logits"] is predictions.logits
+
+
 # ------------------------------------------------------------------------- losses and metrics
 def test_metrics_use_labels_in_y_against_logits():
     model = tiny()

@@ -165,6 +165,8 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         if outputs is None:
             outputs = super().__call__(main, **kwargs)
             self._count_eager_call(main, kwargs)
+        if isinstance(outputs, ModelOutput):  # predict() rebuilds this class from Keras' plain dict
+            object.__setattr__(self, "_kf_output_class", type(outputs))
         if return_dict is False and isinstance(outputs, ModelOutput):
             return outputs.to_tuple()
         return outputs
@@ -310,7 +312,8 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             self.validate_inputs(x)
         batch = self._single_predict_batch(x, batch_size, steps, callbacks)
         if batch is None:
-            return super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
+            outputs = super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
+            return self._as_output_class(outputs)
         progbar = None
         if verbose != 0:
             progbar = keras.utils.Progbar(1, verbose=1 if verbose == "auto" else verbose, unit_name="step")
@@ -319,7 +322,15 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         outputs = keras.tree.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, outputs)
         if progbar is not None:
             progbar.update(1, finalize=True)
-        return outputs
+        return self._as_output_class(outputs)
+
+    def _as_output_class(self, outputs):
+        """Keras' predict returns a plain dict; transformers' TF models gave their output class
+        (``model.predict(ds).logits`` and ``["logits"]`` both work)."""
+        output_class = self.__dict__.get("_kf_output_class")
+        if output_class is None or type(outputs) is not dict:
+            return outputs
+        return output_class(**outputs)
 
     def _single_predict_batch(self, x, batch_size, steps, callbacks):
         """``x`` as one batch of tensors when the shortcut in ``predict`` applies, else None."""
