@@ -36,17 +36,14 @@ def fill_registries() -> None:
     import kerasformers.models  # noqa: F401  (each architecture registers itself on import)
 
 
-# Modules whose ``__all__`` is public at the top level, as transformers' names are
-# (``from kerasformers import create_optimizer`` and ``from kerasformers.optimization_tf import ...``).
+# Modules whose ``__all__`` is public at the top level, as transformers' are (``from kerasformers
+# import create_optimizer`` and ``from kerasformers.optimization_tf import create_optimizer``). The
+# other TF module paths (tf_utils, modeling_tf_utils, modeling_tf_outputs) lend the top level only
+# the names transformers' top level has.
 _PUBLIC_MODULES = (
     "kerasformers.generation",
-    "kerasformers.outputs",
-    "kerasformers.modeling_tf_outputs",
-    "kerasformers.modeling_tf_utils",
-    "kerasformers.tf_utils",
     "kerasformers.optimization_tf",
     "kerasformers.keras_callbacks",
-    "kerasformers.training",
     "kerasformers.models.auto",
 )
 
@@ -54,7 +51,6 @@ _PUBLIC_MODULES = (
 def _load_public_api() -> None:
     """Import every public name into this module (and so register every architecture)."""
     import importlib
-    import importlib.util
 
     import keras
 
@@ -72,6 +68,7 @@ def _load_public_api() -> None:
     )
     from kerasformers.generation import GenerationConfig, TextStreamer
     from kerasformers.hub import CheckpointNotFoundError, push_to_local_hub, set_local_hub
+    from kerasformers.modeling_tf_utils import TFSequenceSummary, TFSharedEmbeddings
     from kerasformers.modeling_utils import TFPreTrainedModel
     from kerasformers.models import bert, distilbert, gpt2, llama, roberta
     from kerasformers.models.auto import (
@@ -85,6 +82,7 @@ def _load_public_api() -> None:
     )
     from kerasformers.models.bert.tokenization_bert_tf import TFBertTokenizer
     from kerasformers.outputs import ModelOutput
+    from kerasformers.tf_utils import set_seed, shape_list
     from kerasformers.tokenization import (
         AutoTokenizer,
         BatchEncoding,
@@ -98,9 +96,8 @@ def _load_public_api() -> None:
 
     names = {k: v for k, v in locals().items() if not k.startswith("_") and k not in ("keras", "importlib")}
     for module_name in _PUBLIC_MODULES:
-        if importlib.util.find_spec(module_name) is not None:
-            module = importlib.import_module(module_name)
-            names.update({n: getattr(module, n) for n in getattr(module, "__all__", ())})
+        module = importlib.import_module(module_name)
+        names.update({n: getattr(module, n) for n in module.__all__})
     for module in (bert, distilbert, gpt2, llama, roberta):  # as `from module import *` would
         public = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
         names.update({n: getattr(module, n) for n in public if not isinstance(getattr(module, n), type(_os))})
