@@ -132,7 +132,7 @@ def test_text_classification(bert_checkpoint, reviews, tmp_path):
     assert transformers.AutoConfig.from_pretrained(tmp_path).id2label == {0: "NEGATIVE", 1: "POSITIVE"}
 
 
-@pytest.mark.slow  # compiles its own train/test/predict steps (~13 s on 2 cores)
+@pytest.mark.slow  # compiles its own train/test/predict steps (7-13 s on 2 cores)
 def test_sentence_pairs_with_keras_loss(bert_checkpoint, reviews):
     g = run_program("sentence_pairs_keras_loss.py", CHECKPOINT=str(bert_checkpoint), **reviews)
     # the batch the collator made is what the tokenizers library pads to the longest pair
@@ -157,7 +157,7 @@ def test_metric_callback(bert_checkpoint, reviews):
         assert abs(float(g["lr_schedule"](step)) - expected) < 1e-9
 
 
-@pytest.mark.slow  # per-batch predict loop and fit compile (~10 s on 2 cores)
+@pytest.mark.slow  # per-batch predict loop and fit compile (4-10 s on 2 cores)
 def test_token_classification(bert_checkpoint, reviews, tmp_path):
     g = run_program("token_classification.py", CHECKPOINT=str(bert_checkpoint), **reviews)
     g["model"].save_pretrained(tmp_path)
@@ -183,7 +183,7 @@ def test_masked_lm(bert_checkpoint, reviews, tmp_path):
     np.testing.assert_allclose(g["logits"].numpy(), theirs, atol=1e-5)
 
 
-@pytest.mark.slow  # fit plus the first XLA generate() compile (~22 s on 2 cores)
+@pytest.mark.slow  # fit plus the first XLA generate() compile (7-22 s on 2 cores)
 def test_causal_lm(gpt2_checkpoint, reviews, tmp_path):
     g = run_program("causal_lm.py", CHECKPOINT=str(gpt2_checkpoint), OUTPUT_DIR=str(tmp_path), **reviews)
     torch_model = transformers.GPT2LMHeadModel.from_pretrained(str(tmp_path)).eval()
