@@ -92,6 +92,7 @@ def _load_public_api() -> None:
         TFSentencePieceTokenizer,
         TFWordPieceTokenizer,
     )
+    from kerasformers.tokenization_utils_base import PreTrainedTokenizerBase
     from kerasformers.weights import WeightsError
 
     names = {k: v for k, v in locals().items() if not k.startswith("_") and k not in ("keras", "importlib")}
@@ -108,7 +109,7 @@ def _load_public_api() -> None:
 
 
 def __getattr__(name: str):
-    if name.startswith("__") and name != "__all__":
+    if (name.startswith("__") and name != "__all__") or not name.isidentifier():
         raise AttributeError(name)
     import importlib.util
 

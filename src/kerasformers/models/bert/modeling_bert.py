@@ -27,7 +27,6 @@ from kerasformers.layers import (
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.bert.configuration_bert import BertConfig
 from kerasformers.outputs import (
-    BaseModelOutputWithPooling,
     CausalLMOutputWithCrossAttentions,
     MaskedLMOutput,
     ModelOutput,
@@ -35,6 +34,7 @@ from kerasformers.outputs import (
     NextSentencePredictorOutput,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
+    TFBaseModelOutputWithPoolingAndCrossAttentions,
     TokenClassifierOutput,
 )
 
@@ -230,7 +230,7 @@ class BertMainLayer(keras.layers.Layer):
             output_hidden_states=output_hidden_states,
             training=training,
         )
-        return BaseModelOutputWithPooling(
+        return TFBaseModelOutputWithPoolingAndCrossAttentions(
             last_hidden_state=hidden,
             pooler_output=self.pooler(hidden) if self.pooler is not None else None,
             hidden_states=tuple(all_hidden) if all_hidden else None,

@@ -22,10 +22,10 @@ from kerasformers.layers import TFSequenceSummary, WordEmbeddings, flatten_choic
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.gpt2.configuration_gpt2 import GPT2Config
 from kerasformers.outputs import (
-    BaseModelOutputWithPast,
-    CausalLMOutputWithPast,
     ModelOutput,
     SequenceClassifierOutputWithPast,
+    TFBaseModelOutputWithPastAndCrossAttentions,
+    TFCausalLMOutputWithCrossAttentions,
 )
 
 
@@ -203,7 +203,7 @@ class GPT2MainLayer(keras.layers.Layer):
         hidden = self.ln_f(hidden)
         if output_hidden_states:
             all_hidden.append(hidden)
-        return BaseModelOutputWithPast(
+        return TFBaseModelOutputWithPastAndCrossAttentions(
             last_hidden_state=hidden,
             past_key_values=tuple(new_cache) if new_cache is not None else None,
             hidden_states=tuple(all_hidden) if all_hidden else None,
@@ -342,7 +342,7 @@ class TFGPT2LMHeadModel(GenerationMixin, TFGPT2PreTrainedModel):
             hidden = hidden[:, -logits_to_keep:]
         logits = ops.matmul(hidden, ops.transpose(self.transformer.wte.embeddings))
         loss = None if labels is None else losses.causal_lm_loss(labels, logits)
-        return CausalLMOutputWithPast(
+        return TFCausalLMOutputWithCrossAttentions(
             loss=loss,
             logits=logits,
             past_key_values=out.past_key_values,
