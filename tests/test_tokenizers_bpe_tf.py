@@ -484,10 +484,12 @@ def test_unsupported_pipelines_raise_clear_errors(trained):
         (split({"Regex": "^\\s+"}), None, "anchors"),
         (split({"Regex": "a++"}), None, "possessive"),
         (split({"Regex": "x(?!\\S)|\\s+"}), None, "(?!\\S) after something other than \\s+"),
-        (split({"String": " "}), None, "Regex patterns"),
-        (split({"Regex": "\\s+"}, behavior="Removed"), None, "Isolated"),
-        (split({"Regex": "\\s+"}, invert=True), None, "invert"),
-        ({"type": "Whitespace"}, None, "Sequence[Split(regex), ByteLevel(use_regex=false)]"),
+        (split({"String": ""}), None, "pattern {'String': ''} is not supported"),
+        (split({"Regex": "\\s+"}, behavior="Sideways"), None, "behavior 'Sideways'"),
+        (split({"Regex": "a*|\\s+"}), None, "matches the empty string"),
+        ({"type": "Whitespace"}, None, "end in one ByteLevel step"),
+        ({"type": "Sequence", "pretokenizers": [{"type": "Whitespace"}, byte_level]}, None, "step 'Whitespace'"),
+        ({"type": "Sequence", "pretokenizers": [byte_level, byte_level]}, None, "end in one ByteLevel step"),
         (split({"Regex": "\\s+"}), {"type": "Lowercase"}, "Normalizer 'Lowercase'"),
     ]
     for pre, normalizer, message in cases:

@@ -3,15 +3,17 @@
 :class:`TFByteLevelBPETokenizer` reproduces ``tokenizers``' byte-level BPE pipelines with
 TensorFlow / tensorflow-text ops only, so its ids equal the Python tokenizer's on the same
 ``tokenizer.json`` (or ``vocab.json`` + ``merges.txt``): GPT-2's ``ByteLevel`` pre-tokenizer,
-and the ``Sequence[Split(regex, Isolated), ByteLevel(use_regex=false)]`` form of Llama 3 and
-Qwen2 with an NFC (NFKC, NFD, NFKD) normalizer and the BPE option ``ignore_merges``.
+and ``Sequence[Split(regex) | Digits | WhitespaceSplit ..., ByteLevel]`` forms (Llama 3, Qwen2,
+SmolLM2, StarCoder, DeepSeek-Coder, Falcon, Command-R, ...) with an NFC (NFKC, NFD, NFKD)
+normalizer and the BPE option ``ignore_merges``.
 
 Pipeline, all in-graph:
 
 1. added (special) tokens written in the text are split off first;
 2. Unicode normalisation, when the tokenizer has one;
-3. pre-tokenisation: the split regex, translated to RE2 by :func:`split_pattern_to_re2`
-   (``\\s+(?!\\S)`` is emulated with lead characters, see ``_LEAD``), in one ``regex_split``;
+3. pre-tokenisation: each split regex, translated to RE2 by :func:`split_pattern_to_re2`
+   (``\\s+(?!\\S)`` is emulated with lead characters, see ``_LEAD``), in one ``regex_split``
+   over the pieces of the step before; other behaviours than Isolated drop or join pieces;
 4. bytes -> GPT-2's byte-to-unicode alphabet (a static table);
 5. BPE merges in a ``tf.while_loop`` over all words at once: per word, the lowest-rank
    adjacent pair is merged (every non-overlapping occurrence, left to right) until none is in
@@ -276,29 +278,6 @@ def split_pattern_to_re2(pattern: str) -> tuple[str, bool]:
         as_written = tf.strings.regex_full_match(probes, plain).numpy()
         if as_written[0] != lead_stand_in or as_written[2] != nul_stand_in:
             unsupported(f"the class {plain} which tells U+FDD0 / U+FDD1 or NUL / U+0001 apart")
-    if marks:  # a run cut before a lead is only right if every lead starts a match (see pre_tokenize)
-        spaces = [
-            chr(c)
-            for c in (
-                9,
-                10,
-                11,
-                12,
-                13,
-                32,
-                0x85,
-                0xA0,
-                0x1680,
-                *range(0x2000, 0x200B),
-                0x2028,
-                0x2029,
-                0x202F,
-                0x205F,
-                0x3000,
-            )
-        ]
-        if not all(tf.strings.regex_full_match([_LEAD + s for s in spaces], regex).numpy()):
-            unsupported("\\s+(?!\\S) without an alternative that matches any single whitespace character")
     return regex, marks
 
 
@@ -309,15 +288,23 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
     :class:`kerasformers.tokenization.in_graph.TFTokenizerLayer` for padding / truncation options);
     :meth:`tokenize` gives the unpadded ids as a RaggedTensor.
 
-    ``split_pattern=None`` is GPT-2's ``ByteLevel`` pre-tokenizer (its regex, ``add_prefix_space``
-    per text); a regex (Oniguruma syntax, as in ``tokenizer.json``) is ``Split(regex, Isolated)``
-    then ``ByteLevel(use_regex=false)`` (``add_prefix_space`` per word). ``normalization_form``
+    Pre-tokenisation is ``pre_tokenizer_splits`` then ByteLevel, as the tokenizers library runs a
+    ``Sequence``: each split acts on the pieces the one before produced. A split is a regex
+    (Oniguruma syntax, as in ``tokenizer.json``; ``Split(regex, Isolated)``) or a dict
+    ``{"pattern": regex, "behavior": "Isolated" | "Removed" | "MergedWithPrevious" |
+    "MergedWithNext" | "Contiguous", "invert": False}``. ByteLevel puts a space before each piece
+    not starting with one (``add_prefix_space``) and, with ``byte_level_regex`` (its
+    ``use_regex``; default: only when there are no splits), splits it with GPT-2's regex. No
+    splits is GPT-2's ``ByteLevel``; ``split_pattern=regex`` is short for one Isolated split
+    (Llama 3, Qwen2). ``from_spec`` also reads ``Digits`` and ``WhitespaceSplit`` steps. ``normalization_form``
     ("NFC", "NFKC", "NFD", "NFKD") normalises the text between added tokens first;
     ``ignore_merges`` keeps a word that is itself a token whole (Llama 3).
 
     Example:
         >>> tokenizer = TFByteLevelBPETokenizer.from_pretrained("path/to/gpt2")
         >>> tokenizer.tokenize(tf.constant(["Hello world!"]))
+        >>> # SmolLM2 / StarCoder: digits one by one, then GPT-2's regex
+        >>> smol = TFByteLevelBPETokenizer(vocab, merges, pre_tokenizer_splits=["\\p{N}"], byte_level_regex=True)
     """
 
     def __init__(
@@ -332,6 +319,8 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
         bos_ids=(),
         eos_ids=(),
         split_pattern: str | None = None,
+        pre_tokenizer_splits=(),
+        byte_level_regex: bool | None = None,
         normalization_form: str | None = None,
         ignore_merges: bool = False,
         lstrip_tokens=(),
@@ -357,7 +346,18 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
         self.special_tokens = special_tokens
         self.unk_token = unk_token
         self.pad_token = pad_token
-        self.split_pattern = split_pattern
+        if split_pattern is not None and pre_tokenizer_splits:
+            raise InvalidInputError(
+                "Give split_pattern (one Split(regex, Isolated) step) or pre_tokenizer_splits (any number), not both."
+            )
+        self.pre_tokenizer_splits = [
+            _split_step(step) for step in ([split_pattern] if split_pattern is not None else pre_tokenizer_splits)
+        ]
+        # ByteLevel's use_regex: GPT-2's regex after the splits (by default only when there are none)
+        self.byte_level_regex = not self.pre_tokenizer_splits if byte_level_regex is None else bool(byte_level_regex)
+        only = self.pre_tokenizer_splits
+        single = len(only) == 1 and only[0]["behavior"] == "Isolated" and not self.byte_level_regex
+        self.split_pattern = only[0]["pattern"] if single else None  # the one Split(regex) of the Llama 3 form
         self.normalization_form = normalization_form.upper() if normalization_form else None
         self.ignore_merges = bool(ignore_merges)
         self.lstrip_tokens = sorted(lstrip_tokens)
@@ -365,7 +365,27 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
         self._build_graph_parts()
 
     def _build_graph_parts(self):
-        self._split_regex, self._marks = split_pattern_to_re2(self.split_pattern or GPT2_SPLIT_PATTERN)
+        steps = list(self.pre_tokenizer_splits)
+        if self.byte_level_regex:
+            steps.append(_split_step(GPT2_SPLIT_PATTERN))
+        self._split_steps = []
+        for number, step in enumerate(steps, 1):
+            try:
+                regex, marks = split_pattern_to_re2(step["pattern"])
+            except UnsupportedTokenizerError as error:
+                where = "ByteLevel's regex" if number > len(self.pre_tokenizer_splits) else f"Split step {number}"
+                raise UnsupportedTokenizerError(
+                    f"Pre-tokenizer {where} of {len(steps)}: {error} Tokenize with the Python tokenizer "
+                    "(AutoTokenizer) for this tokenizer.json, outside the graph."
+                ) from error
+            if tf.strings.regex_full_match("", regex).numpy():
+                raise UnsupportedTokenizerError(
+                    f"The Split pattern {step['pattern']!r} matches the empty string, which the in-graph regex split "
+                    "cannot take; make every alternative match at least one character."
+                )
+            self._split_steps.append((regex, marks, step["behavior"], step["invert"]))
+        # the steps before ByteLevel's own regex (add_prefix_space is applied between the two)
+        self._splits_before_byte_level = len(self.pre_tokenizer_splits)
         encoder = bytes_to_unicode()
         self._byte_table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
@@ -408,7 +428,7 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
         if model.get("byte_fallback"):
             raise UnsupportedTokenizerError("BPE byte_fallback is not supported by the byte-level BPE layer.")
         form = _normalization_form(spec.get("normalizer"))
-        split_pattern, add_prefix_space = _byte_level_pre_tokenizer(spec.get("pre_tokenizer"))
+        splits, byte_level_regex, add_prefix_space = _byte_level_pre_tokenizer(spec.get("pre_tokenizer"))
         bos_ids, eos_ids, template = [], [], {}
         for processor in post_processors(spec):
             if processor.get("type") == "TemplateProcessing":
@@ -436,7 +456,8 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             pad_token=pad_token,
             bos_ids=bos_ids,
             eos_ids=eos_ids,
-            split_pattern=split_pattern,
+            pre_tokenizer_splits=splits,
+            byte_level_regex=byte_level_regex,
             normalization_form=form,
             ignore_merges=model.get("ignore_merges", False),
             lstrip_tokens=[t["content"] for t in added if t.get("lstrip")],
@@ -467,7 +488,8 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             special_tokens=dict(self.special_tokens),
             unk_token=self.unk_token,
             pad_token=self.pad_token,
-            split_pattern=self.split_pattern,
+            pre_tokenizer_splits=[dict(step) for step in self.pre_tokenizer_splits],
+            byte_level_regex=self.byte_level_regex,
             normalization_form=self.normalization_form,
             ignore_merges=self.ignore_merges,
             lstrip_tokens=self.lstrip_tokens,
@@ -493,21 +515,18 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
         return text
 
     def _pre_tokenize_escaped(self, text):
-        if self.add_prefix_space and self.split_pattern is None:
-            add = ~tf.strings.regex_full_match(text, "(?s) .*") & (tf.strings.length(text) > 0)
-            text = tf.where(add, tf.strings.join([" ", text]), text)
-        if self._marks:
-            # a lead before each whitespace character followed by a non-whitespace one: `\s+(?!\S)` stops there
-            text = tf.strings.regex_replace(text, f"({_WS_CLASS})([^{_WS}])", _LEAD + "\\1\\2")
-        words = tf_text().regex_split(text, self._split_regex, self._split_regex)
-        flat = words.flat_values
-        if self._marks:
-            flat = tf.strings.regex_replace(flat, f"{_LEAD_RE}({_WS_CLASS})", "\\1")
+        pieces = tf.RaggedTensor.from_tensor(text[:, None])
+        pieces = tf.ragged.boolean_mask(pieces, tf.strings.length(pieces) > 0)  # an empty text has no words
+        for index, step in enumerate(self._split_steps):
+            if index == self._splits_before_byte_level and self.add_prefix_space:
+                pieces = _with_prefix_space(pieces)
+            pieces = _split_pieces(pieces, *step)
+        if self.add_prefix_space and not self.byte_level_regex:
+            pieces = _with_prefix_space(pieces)
+        flat = pieces.flat_values
         for original, stand_in in reversed(_STAND_INS.items()):  # undone in reverse order
             flat = tf.strings.regex_replace(flat, _LEAD_RE + _re2_char(stand_in), original)
-        if self.add_prefix_space and self.split_pattern is not None:
-            flat = tf.where(tf.strings.regex_full_match(flat, "(?s) .*"), flat, tf.strings.join([" ", flat]))
-        return words.with_flat_values(flat)
+        return pieces.with_flat_values(flat)
 
     def bpe(self, words):
         """Flat strings [W] (raw UTF-8 words) -> RaggedTensor [W, pieces] of BPE token strings."""
@@ -647,26 +666,137 @@ def _normalization_form(normalizer: dict | None) -> str | None:
     )
 
 
-def _byte_level_pre_tokenizer(pre: dict | None) -> tuple[str | None, bool]:
-    """A tokenizer.json pre_tokenizer -> (split pattern or None for GPT-2's ByteLevel regex, add_prefix_space)."""
-    pre = pre or {}
-    steps = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else [pre]
-    if len(steps) == 1 and steps[0].get("type") == "ByteLevel" and steps[0].get("use_regex", True):
-        return None, bool(steps[0].get("add_prefix_space", False))
+_BEHAVIORS = ("Isolated", "Removed", "MergedWithPrevious", "MergedWithNext", "Contiguous")
+
+
+def _split_step(step) -> dict:
+    """A regex (``Split(regex, Isolated)``) or ``{"pattern", "behavior", "invert"}`` -> the full step dict."""
+    if isinstance(step, str):
+        step = {"pattern": step}
+    if not isinstance(step, dict) or not isinstance(step.get("pattern"), str):
+        raise InvalidInputError(
+            f"A pre-tokenizer split is a regex string or a dict with a 'pattern' regex string, got {step!r}."
+        )
+    behavior = step.get("behavior", "Isolated")
+    if behavior not in _BEHAVIORS:
+        raise UnsupportedTokenizerError(
+            f"Split behavior {behavior!r} is not supported in-graph; use one of {', '.join(_BEHAVIORS)}."
+        )
+    return {"pattern": step["pattern"], "behavior": behavior, "invert": bool(step.get("invert", False))}
+
+
+def _with_prefix_space(pieces):
+    """ByteLevel's add_prefix_space: a space before every piece that does not start with one."""
+    flat = pieces.flat_values
+    return pieces.with_flat_values(
+        tf.where(tf.strings.regex_full_match(flat, "(?s) .*"), flat, tf.strings.join([" ", flat]))
+    )
+
+
+def _regroup(pieces, flags, starts):
+    """Pieces [N, P] joined into groups that begin where ``starts`` is true (true at every row start)."""
+    flat = pieces.flat_values
+    group = tf.cumsum(tf.cast(starts, tf.int64)) - 1
+    joined = tf.strings.unsorted_segment_join(flat, group, tf.reduce_sum(tf.cast(starts, tf.int64)))
+    lengths = tf.reduce_sum(tf.cast(pieces.with_flat_values(starts), tf.int64), axis=1)
+    return tf.RaggedTensor.from_row_lengths(joined, lengths, validate=False), tf.boolean_mask(flags, starts)
+
+
+def _split_pieces(pieces, regex, marks, behavior, invert):
+    """One ``Split`` step on every piece (RaggedTensor [N, P] of escaped strings) -> [N, P'].
+
+    As the tokenizers library: the regex's matches and the gaps between them are the new pieces,
+    then ``behavior`` drops or joins them (``invert`` swaps which are matches).
+    """
+    flat = pieces.flat_values
+    if marks:
+        # a lead before each whitespace character followed by a non-whitespace one: `\s+(?!\S)` stops there
+        flat = tf.strings.regex_replace(flat, f"({_WS_CLASS})([^{_WS}])", _LEAD + "\\1\\2")
+    pieces = pieces.with_flat_values(tf_text().regex_split(flat, regex, regex)).merge_dims(1, 2)
+    if behavior == "Isolated" and not marks:
+        return pieces
+    flat = pieces.flat_values
+    first = tf.ragged.range(pieces.row_lengths()).flat_values == 0
+    match = tf.strings.regex_full_match(flat, regex)
+    if marks:
+        # Where no match starts at a lead, the original regex has none at the whitespace after it
+        # (every other atom takes a lead) and a gap begins there; the emulation then matches that
+        # one whitespace character alone with the run that cannot cross leads. So a lone lead
+        # marks a gap: it goes, the character after it is a gap, and gaps in a row join up.
+        lone = tf.equal(flat, _LEAD)
+        after_lone = tf.concat([[False], lone[:-1]], axis=0) & ~first
+        keep = ~lone
+        pieces = tf.ragged.boolean_mask(pieces, pieces.with_flat_values(keep))
+        match = tf.boolean_mask(match & ~after_lone, keep)
+        first = tf.ragged.range(pieces.row_lengths()).flat_values == 0
+        previous = tf.concat([[False], match[:-1]], axis=0)
+        pieces, match = _regroup(pieces, match, first | match | previous)
+        pieces = pieces.with_flat_values(
+            tf.strings.regex_replace(pieces.flat_values, f"{_LEAD_RE}({_WS_CLASS})", "\\1")
+        )
+        first = tf.ragged.range(pieces.row_lengths()).flat_values == 0
+    if behavior == "Isolated":
+        return pieces
+    match = match != invert
+    previous = tf.concat([[False], match[:-1]], axis=0) & ~first
+    if behavior == "Removed":
+        return tf.ragged.boolean_mask(pieces, pieces.with_flat_values(~match))
+    if behavior == "MergedWithPrevious":  # a match joins the piece before it, unless that one is a match
+        starts = first | ~(match & ~previous)
+    elif behavior == "MergedWithNext":  # a match joins the piece after it, unless that one is a match
+        starts = first | ~(previous & ~match)
+    else:  # Contiguous: runs of matches and runs of gaps
+        starts = first | (match != previous)
+    return _regroup(pieces, match, starts)[0]
+
+
+def _pre_tokenizer_steps(pre: dict | None) -> list[dict]:
+    """A tokenizer.json pre_tokenizer -> its steps, nested Sequences flattened."""
+    if not pre:
+        return []
+    if pre.get("type") == "Sequence":
+        return [step for inner in pre.get("pretokenizers", []) for step in _pre_tokenizer_steps(inner)]
+    return [pre]
+
+
+def _byte_level_pre_tokenizer(pre: dict | None) -> tuple[list[dict], bool, bool]:
+    """A tokenizer.json pre_tokenizer -> (Split steps, ByteLevel's use_regex, add_prefix_space).
+
+    Split(Regex or String), Digits and WhitespaceSplit steps in any number, then ByteLevel.
+    """
+    steps = _pre_tokenizer_steps(pre)
     kinds = [step.get("type") for step in steps]
-    if kinds != ["Split", "ByteLevel"] or steps[1].get("use_regex", True):
+    if not steps or kinds[-1] != "ByteLevel" or "ByteLevel" in kinds[:-1]:
         raise UnsupportedTokenizerError(
-            f"TFByteLevelBPETokenizer reproduces ByteLevel (GPT-2 regex) or Sequence[Split(regex), "
-            f"ByteLevel(use_regex=false)] pre-tokenizers, got {pre.get('type')!r} {kinds}."
+            f"TFByteLevelBPETokenizer reproduces pre-tokenizers that end in one ByteLevel step (GPT-2's alone, or "
+            f"Split / Digits / WhitespaceSplit steps then ByteLevel), got {(pre or {}).get('type')!r} {kinds}. "
+            "Use the Python tokenizer for this tokenizer.json."
         )
-    split = steps[0]
-    if "Regex" not in (split.get("pattern") or {}):
-        raise UnsupportedTokenizerError(
-            f"Split with a {split.get('pattern')!r} pattern is not supported in-graph (only Regex patterns are)."
-        )
-    if split.get("behavior") != "Isolated" or split.get("invert"):
-        raise UnsupportedTokenizerError(
-            f"Split behavior {split.get('behavior')!r} (invert={split.get('invert')}) is not supported in-graph; "
-            "only Isolated with invert false is."
-        )
-    return split["pattern"]["Regex"], bool(steps[1].get("add_prefix_space", False))
+    splits = []
+    for step in steps[:-1]:
+        kind = step.get("type")
+        if kind == "Digits":  # char::is_numeric (Unicode N*), one piece per digit or per digit run
+            splits.append({"pattern": "\\p{N}" if step.get("individual_digits") else "\\p{N}+"})
+        elif kind == "WhitespaceSplit":  # char::is_whitespace characters removed
+            splits.append({"pattern": "\\s+", "behavior": "Removed"})
+        elif kind == "Split":
+            pattern = step.get("pattern") or {}
+            if "Regex" in pattern:
+                regex = pattern["Regex"]
+            elif pattern.get("String"):
+                regex = "".join(f"\\x{{{ord(c):x}}}" for c in pattern["String"])
+            else:
+                raise UnsupportedTokenizerError(f"Split with the pattern {pattern!r} is not supported in-graph.")
+            behavior = step.get("behavior")
+            if behavior not in _BEHAVIORS:
+                raise UnsupportedTokenizerError(
+                    f"Split behavior {behavior!r} is not supported in-graph; supported: {', '.join(_BEHAVIORS)}."
+                )
+            splits.append({"pattern": regex, "behavior": behavior, "invert": bool(step.get("invert"))})
+        else:
+            raise UnsupportedTokenizerError(
+                f"The pre-tokenizer step {kind!r} (in {kinds}) is not supported by the in-graph byte-level BPE layer "
+                "(supported before ByteLevel: Split, Digits, WhitespaceSplit). Use the Python tokenizer."
+            )
+    byte_level = steps[-1]
+    return splits, bool(byte_level.get("use_regex", True)), bool(byte_level.get("add_prefix_space", False))
