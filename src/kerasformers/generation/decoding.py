@@ -252,7 +252,7 @@ def build_decode_loop(model, settings: DecodeSettings, batch_size: int | None = 
         return decode
     prompts = tf.TensorSpec((batch_size, settings.bucket), tf.int32)
     signature = [prompts, prompts, tf.TensorSpec((), tf.int32), tf.TensorSpec((2,), tf.int32)]
-    return tf.function(decode, jit_compile=True, input_signature=signature)
+    return compile_once(decode, input_signature=signature)
 
 
 def build_stream_steps(model, settings: DecodeSettings, jit_compile: bool = True, compile_step: bool = True):
@@ -278,8 +278,27 @@ def build_stream_steps(model, settings: DecodeSettings, jit_compile: bool = True
     def forward(token, slot_mask, positions, cache, cache_position):
         return _forward(model, token[:, None], slot_mask, positions[:, None], cache, cache_position)
 
-    wrap = (lambda f: tf.function(f, jit_compile=True)) if jit_compile else (lambda f: f)
+    wrap = compile_once if jit_compile else (lambda f: f)
     return wrap(prefill), wrap(step) if compile_step else step, wrap(forward)
+
+
+def compile_once(function, input_signature=None):
+    """``tf.function(function, jit_compile=True)`` for a function built per settings and traced once.
+
+    Every loop this module builds comes from the same Python source, and TensorFlow counts traces
+    per source function: a few ``generate()`` calls with new settings would print its "N out of the
+    last M calls to ... triggered tf.function retracing" warning, although each loop is built once,
+    cached and traced once by design. The flag TensorFlow itself sets on functions it restores from
+    a SavedModel keeps that warning off these functions only; a caller's own tf.functions still warn.
+
+    Example:
+        >>> step = compile_once(lambda x: x + 1)
+        >>> int(step(tf.constant(1)))
+        2
+    """
+    compiled = tf.function(function, jit_compile=True, input_signature=input_signature)
+    compiled._omit_frequent_tracing_warning = True
+    return compiled
 
 
 # ---------------------------------------------------------------------------------- shared pieces

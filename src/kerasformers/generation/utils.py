@@ -231,6 +231,18 @@ class GenerationMixin:
             )
         if input_ids is None:
             raise InvalidInputError("generate() needs input_ids (a (batch, length) array of prompt token ids).")
+        if tf.inside_function():  # traced by the caller's tf.function: symbolic tensors, no numpy
+            return self._generate_traced(
+                config,
+                input_ids,
+                attention_mask,
+                seed,
+                streamer,
+                jit_compile,
+                logits_processor,
+                stopping_criteria,
+                tokenizer,
+            )
         if isinstance(input_ids, (list, tuple)) and input_ids and not isinstance(input_ids[0], (list, tuple)):
             input_ids = [input_ids]  # one prompt as a flat list of ids
         prompt = as_concrete_array(input_ids, "input_ids")
@@ -274,15 +286,7 @@ class GenerationMixin:
                 "A decoder-only model is being used with right padding: pass padding_side='left' "
                 "to the tokenizer for correct generation results."
             )
-        limit = self.max_generation_length
-        if limit is not None and prompt_length + max_new_tokens > limit:
-            # the KV cache is allocated for the whole length up front: fail now, not after minutes
-            raise InvalidInputError(
-                f"prompt ({prompt_length} tokens) + max_new_tokens ({max_new_tokens}) = "
-                f"{prompt_length + max_new_tokens} exceeds the {limit} positions {type(self).__name__} handles "
-                f"(max_position_embeddings). Lower max_new_tokens to at most {max(limit - prompt_length, 0)}"
-                " or shorten the prompt."
-            )
+        self._check_generation_length(prompt_length, max_new_tokens)
         python_processors = any(processor_style(p) == "python" for p in processors)
         stepped = streamer is not None or python_criteria or python_processors
         if stepped and settings.strategy == "beam":
@@ -332,6 +336,114 @@ class GenerationMixin:
             return sequences
         return self._generate_output(settings, out, sequences, steps)
 
+    def _check_generation_length(self, prompt_length: int, max_new_tokens: int) -> None:
+        limit = self.max_generation_length
+        if limit is not None and prompt_length + max_new_tokens > limit:
+            # the KV cache is allocated for the whole length up front: fail now, not after minutes
+            raise InvalidInputError(
+                f"prompt ({prompt_length} tokens) + max_new_tokens ({max_new_tokens}) = "
+                f"{prompt_length + max_new_tokens} exceeds the {limit} positions {type(self).__name__} handles "
+                f"(max_position_embeddings). Lower max_new_tokens to at most {max(limit - prompt_length, 0)}"
+                " or shorten the prompt."
+            )
+
+    def _generate_traced(
+        self,
+        config,
+        input_ids,
+        attention_mask,
+        seed,
+        streamer,
+        jit_compile,
+        logits_processor,
+        stopping_criteria,
+        tokenizer,
+    ):
+        """generate() while the caller's ``tf.function`` traces it (``tf.function(model.generate, jit_compile=True)``,
+        as transformers' TF XLA guide wrote it): the prompt preparation of the eager path in TF ops on the
+        static prompt length, then the same decode loop, so the tokens are the same. As transformers' TF
+        generate did in graph mode, ``sequences`` keep their full static width, prompt + max_new_tokens,
+        with ``pad_token_id`` after the last generated column (eager calls cut that tail off).
+        """
+        if streamer is not None:
+            raise NotSupportedError(
+                "generate() inside tf.function cannot stream: a streamer needs each token in Python as it "
+                "is made. Call model.generate(..., streamer=streamer) eagerly (outside tf.function)."
+            )
+        ids = tf.convert_to_tensor(input_ids)
+        if not ids.dtype.is_integer:
+            raise InvalidInputError(f"input_ids must hold integer token ids, got dtype {ids.dtype.name}.")
+        if ids.shape.rank == 1:
+            ids = ids[None, :]
+        if ids.shape.rank != 2:
+            raise InvalidInputError(f"input_ids must have shape (batch_size, sequence_length), got {ids.shape}.")
+        prompt_length = ids.shape[1]
+        if prompt_length is None:
+            raise InvalidInputError(
+                "generate() inside tf.function needs a static prompt length (input_ids.shape[1] is None here): "
+                "the compiled loop allocates its KV cache from it. Pad the prompts to a fixed length "
+                "(tokenizer(..., padding=True, pad_to_multiple_of=8)) and do not give the function an "
+                "input_signature or reduce_retracing=True that leaves the length unknown."
+            )
+        if prompt_length == 0:
+            raise InvalidInputError(
+                "generate() got an empty prompt (input_ids of length 0). Give at least one token: "
+                f"for an unconditional start pass [[bos_token_id]] (here {config.bos_token_id})."
+            )
+        ids = tf.cast(ids, tf.int32)
+        compiled_criteria, python_criteria = self._stopping_criteria(config, stopping_criteria, tokenizer)
+        processors = list(logits_processor or ())
+        if python_criteria or any(processor_style(p) == "python" for p in processors):
+            raise NotSupportedError(
+                "generate() inside tf.function runs as one compiled loop, so it cannot call Python stopping "
+                "criteria (e.g. max_time) or (input_ids, scores) logits processors: call generate() eagerly, "
+                "or write the processor as TF ops with __call__(input_ids, scores, cur_len)."
+            )
+        settings = DecodeSettings.resolve(
+            config, prompt_length, logits_processor=processors, stop_criteria=compiled_criteria
+        )
+        eos, pad, max_new_tokens = settings.eos_token_ids, settings.pad_token_id, settings.max_new_tokens
+        self._check_generation_length(prompt_length, max_new_tokens)
+        if attention_mask is None:
+            if pad is not None and pad not in eos:
+                attention_mask = tf.cast(ids != pad, tf.int32)  # all ones when the prompts hold no pad id
+            else:
+                attention_mask = tf.ones_like(ids)
+        attention_mask = tf.cast(tf.convert_to_tensor(attention_mask), tf.int32)
+        if attention_mask.shape.rank == 1:
+            attention_mask = attention_mask[None, :]
+        if not attention_mask.shape.is_compatible_with(ids.shape):
+            raise InvalidInputError(
+                f"attention_mask has shape {attention_mask.shape} but input_ids has "
+                f"{ids.shape}; pass the tokenizer's output for both."
+            )
+        batch = ids.shape[0]
+        if batch is None and settings.strategy == "beam":
+            raise InvalidInputError(
+                "Beam search inside tf.function needs a static batch size (input_ids.shape[0] is None here). "
+                "Call the function with concrete tensors, without an input_signature that leaves the batch open."
+            )
+        if settings.rows > 1:
+            ids = tf.repeat(ids, settings.rows, axis=0)
+            attention_mask = tf.repeat(attention_mask, settings.rows, axis=0)
+        extra = settings.bucket - prompt_length
+        rows = tf.shape(ids)[0]
+        padded_ids = tf.concat([tf.fill((rows, extra), pad if pad is not None else 0), ids], axis=1)
+        padded_mask = tf.concat([tf.zeros((rows, extra), tf.int32), attention_mask], axis=1)
+        if seed is None:  # a fresh draw per call of the caller's function, not one frozen into its graph
+            seed = tf.random.uniform((2,), 0, 2**31 - 1, dtype=tf.int32)
+        seed = tf.reshape(tf.cast(seed, tf.int32), (2,))
+        loop = self._decode_loop(settings, None if batch is None else batch * settings.rows, jit_compile)
+        out = loop(padded_ids, padded_mask, tf.constant(prompt_length, tf.int32), seed)
+        if not settings.return_dict_in_generate:
+            out = {"sequences": out[0], "steps": out[1]}
+        width = prompt_length + max_new_tokens
+        generated = tf.range(width)[None, :] < prompt_length + out["steps"]
+        sequences = tf.where(generated, out["sequences"][:, extra:], pad if pad is not None else 0)
+        if not settings.return_dict_in_generate:
+            return sequences
+        return self._generate_output(settings, out, sequences, max_new_tokens, iterations=max_new_tokens)
+
     @staticmethod
     def _stopping_criteria(config, stopping_criteria, tokenizer):
         """The criteria beyond length and eos: (compiled into the loop, called from Python)."""
@@ -349,9 +461,10 @@ class GenerationMixin:
         return compiled, StoppingCriteriaList(c for c in criteria if not hasattr(c, "stop_in_loop"))
 
     @staticmethod
-    def _generate_output(settings: DecodeSettings, out: dict, sequences, steps: int):
+    def _generate_output(settings: DecodeSettings, out: dict, sequences, steps: int, iterations=None):
         """The ModelOutput ``return_dict_in_generate=True`` asks for, per-step buffers cut to the steps run."""
-        iterations = int(out["iterations"])
+        if iterations is None:
+            iterations = int(out["iterations"])
         per_step = {}
         for name in ("scores", "logits"):
             if name in out:
