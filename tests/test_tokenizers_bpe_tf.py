@@ -619,3 +619,133 @@ def test_bytes_missing_from_the_vocabulary_drop_out_before_merging(smollm2_path)
     layer = TFByteLevelBPETokenizer.from_spec(json.loads(tiny.to_str()))
     texts = ["aéb", "aébéa", "éé"]
     assert_same_ids(texts, layer.tokenize(tf.constant(texts)).to_list(), library_ids(tiny, texts))
+
+
+# ------------------------------------------------------------------------------ multi-step pre-tokenisers
+# Sequences of several Split / Digits / WhitespaceSplit steps before ByteLevel, each acting on the
+# pieces of the one before. Oracle: the tokenizers library on the same tokenizer.json.
+NUMBERS_AND_CODE = [
+    "trimming    10",
+    "1/2 + 3/4 = 5/4, ½ ⅓ ² ³ ① ٣٤ ۵ १२ 〇 Ⅻ 10,000.5 1e-5 0x1F v1.2.3-rc4",
+    "def f(x):\n    return x ** 2  # 1234\n\n\tif a<=b:\n\t\tprint(f'{a!r}')\r\n",
+    "for (int i = 0; i < 10; ++i) { s += a[i]; }  // C\n    \t  \n",
+    "x\tb  \t c \t\n d\u3000e \u00a0f",
+    "a--b-- -c- --d",
+    "İstanbul 北京 東京タワー ひらがな カタカナ 한국어 Ελληνικά",
+]
+
+
+def varied_texts(seed: int) -> list[str]:
+    """HARD + numbers and code + movie-review sentences + VADER lexicon entries + random strings."""
+    from fixture_data import vader_lexicon_texts
+
+    from kerasformers.data.embedded import read_movie_review_scores
+
+    reviews = [sentence for sentence, _ in read_movie_review_scores()[::80]]
+    return HARD + NUMBERS_AND_CODE + reviews + vader_lexicon_texts()[::80] + random_texts(120, seed)
+
+
+@pytest.fixture(scope="module")
+def smollm2_spec(smollm2_path):
+    import json
+
+    return json.loads((smollm2_path / "tokenizer.json").read_text())
+
+
+def assert_layer_matches_library(spec, texts):
+    import json
+
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
+
+    library = tokenizers.Tokenizer.from_str(json.dumps(spec))
+    layer = TFByteLevelBPETokenizer.from_spec(spec)
+    assert_same_ids(texts, layer.tokenize(tf.constant(texts)).to_list(), library_ids(library, texts))
+    return layer
+
+
+def test_smollm2_split_sequence_matches_tokenizers(smollm2_spec):
+    # Split(\p{N}) then Split(llama.cpp's GPT-2 regex, without its `|\s+` fallback) then ByteLevel
+    kinds = [step["type"] for step in smollm2_spec["pre_tokenizer"]["pretokenizers"]]
+    assert kinds == ["Split", "Split", "ByteLevel"]
+    layer = assert_layer_matches_library(smollm2_spec, varied_texts(seed=11))
+    assert len(layer.pre_tokenizer_splits) == 2 and not layer.byte_level_regex
+
+
+@pytest.mark.parametrize("individual_digits, add_prefix_space", [(True, False), (False, True)])
+def test_digits_then_byte_level_regex_spelling_matches_tokenizers(smollm2_spec, individual_digits, add_prefix_space):
+    # the original Hugging Face SmolLM2 / StarCoder spelling: Digits then ByteLevel(use_regex=true)
+    pre = {
+        "type": "Sequence",
+        "pretokenizers": [
+            {"type": "Digits", "individual_digits": individual_digits},
+            {"type": "ByteLevel", "add_prefix_space": add_prefix_space, "trim_offsets": True, "use_regex": True},
+        ],
+    }
+    texts = HARD + NUMBERS_AND_CODE + random_texts(150, seed=12 + individual_digits)
+    layer = assert_layer_matches_library({**smollm2_spec, "pre_tokenizer": pre}, texts)
+    assert layer.byte_level_regex and layer.add_prefix_space == add_prefix_space
+
+
+MULTI_SPLIT_VOCABS = ("starcoder", "command-r", "deepseek-coder", "falcon")
+
+
+@pytest.mark.parametrize("name", MULTI_SPLIT_VOCABS)
+def test_multi_split_gguf_vocabularies_equal_llama_cpp_and_tokenizers(name):
+    from fixture_data import read_vocab_tests
+
+    spec = gguf_spec(name)
+    assert len(spec["pre_tokenizer"]["pretokenizers"]) >= 3  # two or more Split steps, then ByteLevel
+    cases = read_vocab_tests(name)
+    texts = [text for text, _ in cases]
+    layer = assert_layer_matches_library(spec, texts + varied_texts(seed=20 + MULTI_SPLIT_VOCABS.index(name)))
+    assert_same_ids(texts, layer.tokenize(tf.constant(texts)).to_list(), [ids for _, ids in cases])
+
+
+def test_split_behaviors_match_tokenizers(trained):
+    import json
+
+    from kerasformers.tokenization.gguf import GGUF_PRE_TOKENIZERS
+
+    base = json.loads(trained[0].to_str())
+    gpt2_no_fallback = GGUF_PRE_TOKENIZERS["starcoder"].splits[1]
+
+    def split(pattern, behavior, invert=False, kind="Regex"):
+        return {"type": "Split", "pattern": {kind: pattern}, "behavior": behavior, "invert": invert}
+
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}
+    sequences = [
+        [split("\\p{P}+", "Removed"), split(gpt2_no_fallback, "MergedWithPrevious"), byte_level],
+        [split("-", "MergedWithNext", kind="String"), split("\\s+(?!\\S)|\\s+", "MergedWithPrevious"), byte_level],
+        [split("\\p{N}", "Contiguous"), split("\\p{L}+", "Contiguous", invert=True), byte_level],
+        [split("\\s+", "Removed", invert=True), split(gpt2_no_fallback, "MergedWithNext"), byte_level],
+        [
+            {"type": "WhitespaceSplit"},
+            {"type": "Digits", "individual_digits": False},
+            {**byte_level, "use_regex": True},
+        ],
+    ]
+    texts = HARD + NUMBERS_AND_CODE + random_texts(120, seed=30)
+    for steps in sequences:
+        assert_layer_matches_library({**base, "pre_tokenizer": {"type": "Sequence", "pretokenizers": steps}}, texts)
+
+
+def test_multi_split_saved_model_round_trip(smollm2_spec, tmp_path):
+    import json
+
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
+
+    layer = TFByteLevelBPETokenizer.from_spec(smollm2_spec)
+    texts = NUMBERS_AND_CODE + ["", "Hello 2024 world!"]
+    want = library_ids(tokenizers.Tokenizer.from_str(json.dumps(smollm2_spec)), texts)
+    clone = TFByteLevelBPETokenizer.from_config(layer.get_config())
+    assert clone.pre_tokenizer_splits == layer.pre_tokenizer_splits
+    module = tf.Module()
+    module.layer = layer
+    module.tokenize = tf.function(
+        lambda text: layer.tokenize(text).to_tensor(-1), input_signature=[tf.TensorSpec([None], tf.string)]
+    )
+    tf.saved_model.save(module, str(tmp_path / "tokenizer"))
+    loaded = tf.saved_model.load(str(tmp_path / "tokenizer"))
+    got = [[i for i in row if i >= 0] for row in loaded.tokenize(tf.constant(texts)).numpy().tolist()]
+    assert got == want
+    assert clone.tokenize(tf.constant(texts)).to_list() == want

@@ -712,7 +712,13 @@ def _split_pieces(pieces, regex, marks, behavior, invert):
     if marks:
         # a lead before each whitespace character followed by a non-whitespace one: `\s+(?!\S)` stops there
         flat = tf.strings.regex_replace(flat, f"({_WS_CLASS})([^{_WS}])", _LEAD + "\\1\\2")
-    pieces = pieces.with_flat_values(tf_text().regex_split(flat, regex, regex)).merge_dims(1, 2)
+    # [pieces, parts]: behaviours join parts of one piece only, never across pieces
+    parts = _behave(tf_text().regex_split(flat, regex, regex), regex, marks, behavior, invert)
+    return pieces.with_flat_values(parts).merge_dims(1, 2)
+
+
+def _behave(pieces, regex, marks, behavior, invert):
+    """The regex_split parts [P, parts] of each piece -> as ``behavior`` keeps them (marks removed)."""
     if behavior == "Isolated" and not marks:
         return pieces
     flat = pieces.flat_values
