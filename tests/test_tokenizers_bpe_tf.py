@@ -749,3 +749,38 @@ def test_multi_split_saved_model_round_trip(smollm2_spec, tmp_path):
     got = [[i for i in row if i >= 0] for row in loaded.tokenize(tf.constant(texts)).numpy().tolist()]
     assert got == want
     assert clone.tokenize(tf.constant(texts)).to_list() == want
+
+
+def test_tf_gpt2_tokenizer_as_transformers_tf_side(trained, tmp_path):
+    """TFGPT2Tokenizer keeps 4.57's constructor, from_tokenizer/from_pretrained and call(x, max_length)."""
+    import transformers
+
+    from kerasformers import GPT2TokenizerFast, TFGPT2Tokenizer
+
+    _, folder = trained
+    reference = transformers.GPT2TokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))
+    texts = CORPUS[:6]
+    expected = [reference(t)["input_ids"] for t in texts]
+
+    layer = TFGPT2Tokenizer.from_tokenizer(GPT2TokenizerFast(tokenizer_file=str(folder / "tokenizer.json")))
+    out = layer(tf.constant(texts))
+    mask = out["attention_mask"].numpy().astype(bool)
+    assert [row[m].tolist() for row, m in zip(out["input_ids"].numpy(), mask)] == expected
+
+    # 4.57: with pad_token_id and max_length every row is padded/truncated to max_length
+    pad = reference.convert_tokens_to_ids("<|endoftext|>")
+    fixed = TFGPT2Tokenizer.from_pretrained(folder, max_length=12, pad_token_id=pad)
+    out = fixed(tf.constant(texts))
+    reference.pad_token = "<|endoftext|>"
+    want = reference(texts, padding="max_length", truncation=True, max_length=12, return_tensors="np")
+    np.testing.assert_array_equal(out["input_ids"].numpy(), want["input_ids"])
+    np.testing.assert_array_equal(out["attention_mask"].numpy(), want["attention_mask"])
+    # and per call, as 4.57's call(x, max_length=...)
+    assert fixed(tf.constant(texts), max_length=5)["input_ids"].shape[1] == 5
+
+    # the constructor transformers users called, and a config round trip
+    direct = TFGPT2Tokenizer(layer.vocab, layer.merges, max_length=12, pad_token_id=pad)
+    np.testing.assert_array_equal(direct(tf.constant(texts))["input_ids"].numpy(), want["input_ids"])
+    rebuilt = TFGPT2Tokenizer.from_config(direct.get_config())
+    assert type(rebuilt) is TFGPT2Tokenizer and rebuilt.pad_token_id == pad
+    np.testing.assert_array_equal(rebuilt(tf.constant(texts))["input_ids"].numpy(), want["input_ids"])

@@ -9,6 +9,7 @@ from kerasformers.models.gpt2.modeling_gpt2 import (
     TFGPT2PreTrainedModel,
 )
 from kerasformers.models.gpt2.tokenization_gpt2 import GPT2Tokenizer, GPT2TokenizerFast
+from kerasformers.models.gpt2.tokenization_gpt2_tf import TFGPT2Tokenizer
 
 register_auto_classes(
     "gpt2",
