@@ -432,3 +432,38 @@ def test_return_dict_false_gives_the_tuple_pytorch_gives(tmp_path):
     assert isinstance(ours, tuple) and len(ours) == len(theirs)
     for a, b in zip(ours, theirs):
         assert max_abs_diff(a, b.numpy()) <= 1e-5
+
+
+def test_auto_class_register_custom_model(tmp_path):
+    """transformers' custom-model API: AutoConfig.register + TFAutoModelFor*.register, then load by folder."""
+    from kerasformers import (
+        AutoConfig,
+        BertConfig,
+        TFAutoModelForSequenceClassification,
+        TFBertForSequenceClassification,
+    )
+    from kerasformers.errors import ConfigError
+
+    class MyBertConfig(BertConfig):
+        model_type = "my-bert-for-register-test"
+
+    class TFMyBertForSequenceClassification(TFBertForSequenceClassification):
+        config_class = MyBertConfig
+
+    AutoConfig.register(MyBertConfig.model_type, MyBertConfig)
+    TFAutoModelForSequenceClassification.register(MyBertConfig, TFMyBertForSequenceClassification)
+    with pytest.raises(ConfigError, match="exist_ok"):
+        TFAutoModelForSequenceClassification.register(MyBertConfig, TFMyBertForSequenceClassification)
+    with pytest.raises(ConfigError, match="config_class"):
+        TFAutoModelForSequenceClassification.register(BertConfig, TFMyBertForSequenceClassification, exist_ok=True)
+
+    config = MyBertConfig(
+        vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16, num_labels=3
+    )
+    model = TFMyBertForSequenceClassification(config)
+    model.build_with_dummy_inputs()
+    model.save_pretrained(tmp_path / "custom")
+    loaded = TFAutoModelForSequenceClassification.from_pretrained(tmp_path / "custom")
+    assert type(loaded) is TFMyBertForSequenceClassification
+    ids = np.array([[4, 5, 6]], np.int32)
+    np.testing.assert_allclose(loaded(ids).logits, model(ids).logits, atol=1e-6)

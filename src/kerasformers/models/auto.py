@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from kerasformers.configuration import PretrainedConfig, UnsupportedModelTypeError, fill_registries
-from kerasformers.errors import CheckpointNotFoundError
+from kerasformers.errors import CheckpointNotFoundError, ConfigError
 from kerasformers.hub import resolve_checkpoint
 from kerasformers.tasks import TASKS, Task, task_for_registry_key
 
@@ -65,6 +65,32 @@ class _AutoModel:
                 f"Model types with this task: {', '.join(sorted(mapping)) or 'none'}."
             )
         return mapping[model_type]
+
+    @classmethod
+    def register(cls, config_class: type, model_class: type, exist_ok: bool = False) -> None:
+        """Use ``model_class`` for checkpoints whose config is ``config_class`` (transformers' API for
+        custom models; register the config with ``AutoConfig.register`` too).
+
+        Example:
+            >>> AutoConfig.register("my-bert", MyBertConfig)
+            >>> TFAutoModelForSequenceClassification.register(MyBertConfig, TFMyBertForSequenceClassification)
+        """
+        model_type = getattr(config_class, "model_type", None)
+        if not model_type:
+            raise ConfigError(f"{config_class.__name__} has no model_type: give the config class a model_type.")
+        config_of_model = getattr(model_class, "config_class", None)
+        if config_of_model is not None and config_of_model is not config_class:
+            raise ConfigError(
+                f"{model_class.__name__}.config_class is {config_of_model.__name__}, not {config_class.__name__}: "
+                "register the model with the config class it declares."
+            )
+        fill_registries()
+        if not exist_ok and model_type in _MAPPINGS.get(cls.task, {}):
+            raise ConfigError(
+                f"{cls.__name__} already has a class for model_type {model_type!r} "
+                f"({_MAPPINGS[cls.task][model_type].__name__}); pass exist_ok=True to replace it."
+            )
+        register_auto_classes(model_type, **{cls.task: model_class})
 
     @classmethod
     def from_config(cls, config: PretrainedConfig, **kwargs: Any):
