@@ -5,6 +5,7 @@ stopping criteria and stop strings, TextIteratorStreamer, caller logits processo
 Tiny random Llama and GPT-2 checkpoints; left-padded batches throughout.
 """
 
+import logging
 import threading
 
 import numpy as np
@@ -104,6 +105,10 @@ def test_greedy_scores_and_logits_match_transformers(family, request):
     _assert_steps_close(ours.scores, theirs.scores)
     _assert_steps_close(ours.logits, theirs.logits)
     assert ours.attentions is None and ours.hidden_states is None
+    transition = model.compute_transition_scores(ours.sequences, ours.scores, normalize_logits=True)
+    expected = torch_model.compute_transition_scores(theirs.sequences, theirs.scores, normalize_logits=True)
+    assert isinstance(transition, tf.Tensor)
+    np.testing.assert_allclose(transition.numpy(), expected.numpy(), atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("family", ["llama", pytest.param("gpt2", marks=pytest.mark.slow)])
@@ -121,6 +126,9 @@ def test_beam_outputs_match_transformers(family, request):
     np.testing.assert_array_equal(ours.beam_indices.numpy(), theirs.beam_indices.numpy())
     _assert_steps_close(ours.scores, theirs.scores)
     _assert_steps_close(ours.logits, theirs.logits)
+    transition = model.compute_transition_scores(ours.sequences, ours.scores, ours.beam_indices)
+    expected = torch_model.compute_transition_scores(theirs.sequences, theirs.scores, theirs.beam_indices)
+    np.testing.assert_allclose(transition.numpy(), expected.numpy(), atol=1e-5, rtol=0)
 
 
 @pytest.mark.slow  # an XLA compilation or two per call: with -m slow
@@ -176,6 +184,136 @@ def test_sampled_scores_are_transformers_processed_scores_of_the_returned_tokens
     for t, step_scores in enumerate(out.scores):  # every sampled token was allowed by the warpers
         chosen = np.asarray(step_scores)[np.arange(3), sequences[:, prompt + t]]
         assert np.isfinite(chosen).all()
+
+
+# ------------------------------------------------------------------------------------ transition scores
+def _as_tf(steps):
+    return tuple(tf.constant(step.numpy()) for step in steps)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(do_sample=False),
+        dict(do_sample=True, top_k=5, temperature=0.7, num_return_sequences=2),
+        dict(do_sample=False, num_beams=3, num_return_sequences=2, eos_token_id=[2, 7], length_penalty=0.5),
+    ],
+    ids=["greedy", "sampling", "beam"],
+)
+def test_compute_transition_scores_matches_transformers_on_the_same_scores(llama, kwargs):
+    """transformers 5.23's compute_transition_scores and ours read the same (PyTorch-generated) scores."""
+    model, torch_model = llama
+    ids, mask = _prompts(seed=4)
+    torch.manual_seed(0)
+    out = _theirs(torch_model, ids, mask, max_new_tokens=6, return_dict_in_generate=True, output_scores=True, **kwargs)
+    beam_indices = getattr(out, "beam_indices", None)
+    for normalize_logits in (False, True):
+        expected = torch_model.compute_transition_scores(
+            out.sequences, out.scores, beam_indices, normalize_logits=normalize_logits
+        ).numpy()
+        ours = model.compute_transition_scores(
+            tf.constant(out.sequences.numpy()),
+            _as_tf(out.scores),
+            None if beam_indices is None else tf.constant(beam_indices.numpy()),
+            normalize_logits=normalize_logits,
+        )
+        assert isinstance(ours, tf.Tensor) and ours.shape == expected.shape
+        np.testing.assert_array_equal(np.isneginf(ours.numpy()), np.isneginf(expected))
+        finite = np.isfinite(expected)
+        np.testing.assert_allclose(ours.numpy()[finite], expected[finite], atol=1e-5, rtol=0)
+    if beam_indices is not None:  # 5.23's documented property: the summed scores rebuild sequences_scores
+        lengths = (expected < 0).sum(axis=1)
+        raw = model.compute_transition_scores(out.sequences.numpy(), _as_tf(out.scores), beam_indices.numpy())
+        rebuilt = raw.numpy().sum(axis=1) / lengths**0.5
+        np.testing.assert_allclose(rebuilt, out.sequences_scores.numpy(), atol=1e-5, rtol=0)
+    with pytest.raises(InvalidInputError, match="output_scores"):
+        model.compute_transition_scores(out.sequences.numpy(), ())
+
+
+# ------------------------------------------------------------------------------------ inside tf.function
+def _early_eos(torch_model, ids, mask):
+    """eos ids that end every row after two new tokens, so the compiled output has a padded tail."""
+    plain = _theirs(torch_model, ids, mask, max_new_tokens=2, do_sample=False).numpy()
+    return sorted({2, *plain[:, ids.shape[1] + 1].tolist()})
+
+
+def _assert_full_width(ours, theirs, prompt_length, max_new_tokens, pad=0):
+    """Graph-mode generate() keeps the static width (TF transformers' XLA output): theirs, then pad."""
+    ours = ours.numpy()
+    assert ours.shape == (theirs.shape[0], prompt_length + max_new_tokens)
+    np.testing.assert_array_equal(ours[:, : theirs.shape[1]], theirs)
+    assert (ours[:, theirs.shape[1] :] == pad).all()
+
+
+@pytest.mark.parametrize("family", ["llama", pytest.param("gpt2", marks=pytest.mark.slow)])
+def test_generate_inside_tf_function_matches_transformers(family, request):
+    """tf.function(model.generate, jit_compile=True) as transformers' TF XLA guide wrote it: greedy, beams,
+    seeded sampling (the same tokens as eager generate(), whose sampling RNG is ours), and plain tf.function."""
+    model, torch_model = request.getfixturevalue(family)
+    ids, mask = _prompts(seed=6)
+    eos = _early_eos(torch_model, ids, mask)
+    xla_generate = tf.function(model.generate, jit_compile=True)
+    inputs = dict(input_ids=tf.constant(ids), attention_mask=tf.constant(mask))
+
+    greedy = dict(max_new_tokens=5, eos_token_id=eos)
+    theirs = _theirs(torch_model, ids, mask, do_sample=False, **greedy).numpy()
+    assert theirs.shape[1] < ids.shape[1] + 5  # every row stopped early: the tail below is really padding
+    _assert_full_width(xla_generate(**inputs, **greedy), theirs, ids.shape[1], 5)
+
+    beams = dict(max_new_tokens=5, num_beams=3, num_return_sequences=2, eos_token_id=[2, 7])
+    theirs = _theirs(torch_model, ids, mask, do_sample=False, **beams).numpy()
+    _assert_full_width(xla_generate(**inputs, **beams), theirs, ids.shape[1], 5)
+
+    if family == "llama":
+        sampling = dict(max_new_tokens=4, do_sample=True, top_k=5, seed=(3, 1), eos_token_id=None)
+        eager = model.generate(ids, attention_mask=mask, **sampling).numpy()
+        _assert_full_width(xla_generate(**inputs, **sampling), eager, ids.shape[1], 4)
+        graph_generate = tf.function(model.generate)
+        theirs = _theirs(torch_model, ids, mask, do_sample=False, **greedy).numpy()
+        _assert_full_width(graph_generate(**inputs, **greedy), theirs, ids.shape[1], 5)
+
+
+def test_generate_inside_tf_function_needs_a_static_prompt_length(llama):
+    model, _ = llama
+    xla_generate = tf.function(model.generate, jit_compile=True)
+    spec = tf.TensorSpec((2, None), tf.int32)
+    with pytest.raises(InvalidInputError, match="static prompt length.*pad_to_multiple_of"):
+        xla_generate.get_concrete_function(spec, max_new_tokens=2)
+    with pytest.raises(NotSupportedError, match="stream"):
+        xla_generate(tf.constant([[5, 6]]), max_new_tokens=2, streamer=object())
+
+
+# ------------------------------------------------------------------------------------ retracing
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def test_generate_with_new_settings_prints_no_retracing_warning(llama):
+    """generate() compiles one loop per settings by design; TF's retracing warning stays for the user's own."""
+    model, _ = llama
+    ids, mask = _prompts(seed=8)
+    records = _Records()
+    tf_logger = logging.getLogger("tensorflow")
+    tf_logger.addHandler(records)
+    try:
+        for max_new_tokens in (1, 2, 3, 4, 5, 6):
+            model.generate(ids, attention_mask=mask, max_new_tokens=max_new_tokens, eos_token_id=None)
+
+        @tf.function
+        def users_function(x):
+            return x + 1
+
+        for length in range(1, 7):  # a caller's retracing is still reported
+            users_function(tf.zeros((length,)))
+    finally:
+        tf_logger.removeHandler(records)
+    retracing = [m for m in records.messages if "triggered tf.function retracing" in m]
+    assert retracing and all("users_function" in m for m in retracing)
 
 
 # ------------------------------------------------------------------------------------ stopping

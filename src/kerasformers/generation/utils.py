@@ -186,6 +186,9 @@ class GenerationMixin:
         return cache
 
     # ------------------------------------------------------------------ public API
+    # Plain Python even inside the caller's tf.function (no tensor-dependent Python control flow here):
+    # autograph would only slow the trace and turn our errors into its StagingError.
+    @tf.autograph.experimental.do_not_convert
     def generate(
         self,
         input_ids=None,
@@ -443,6 +446,56 @@ class GenerationMixin:
         if not settings.return_dict_in_generate:
             return sequences
         return self._generate_output(settings, out, sequences, max_new_tokens, iterations=max_new_tokens)
+
+    def compute_transition_scores(self, sequences, scores, beam_indices=None, normalize_logits: bool = False):
+        """The score of each generated token: a (rows, generated tokens) float32 tf.Tensor.
+
+        ``sequences``, ``scores`` (one (rows or rows * beams, vocab) tensor per step) and, for beam
+        search, ``beam_indices`` come from ``generate(..., return_dict_in_generate=True,
+        output_scores=True)``. Each entry is the step's score of the token the sequence holds at that
+        step, taken from the beam row it came from; steps after a beam finished score 0.
+        ``normalize_logits=True`` applies log-softmax over the vocabulary first. The generated tokens
+        are the last columns of ``sequences``, as transformers reads them.
+
+        Example:
+            >>> out = model.generate(**inputs, max_new_tokens=5, return_dict_in_generate=True, output_scores=True)
+            >>> scores = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+            >>> probabilities = np.exp(scores.numpy())  # of each generated token
+            >>> out = model.generate(**inputs, max_new_tokens=5, num_beams=4, return_dict_in_generate=True,
+            ...                      output_scores=True)
+            >>> scores = model.compute_transition_scores(out.sequences, out.scores, out.beam_indices)
+            >>> lengths = np.sum(scores.numpy() < 0, axis=1)
+            >>> sequences_scores = np.sum(scores, axis=1) / lengths ** model.generation_config.length_penalty
+        """
+        if scores is None or len(scores) == 0:
+            raise InvalidInputError(
+                "compute_transition_scores() got no scores: generate with return_dict_in_generate=True and "
+                "output_scores=True, then pass out.sequences, out.scores (and out.beam_indices for beam search)."
+            )
+        sequences = tf.convert_to_tensor(sequences)
+        if sequences.shape.rank != 2:
+            raise InvalidInputError(f"sequences must have shape (rows, length), got {sequences.shape}.")
+        # (rows, steps, vocab): the scores each step's token was chosen from
+        stacked = tf.stack([tf.cast(step, tf.float32) for step in scores], axis=1)
+        if normalize_logits:
+            stacked = tf.nn.log_softmax(stacked, axis=-1)
+        steps = len(scores)
+        if beam_indices is None:  # greedy or sampling: each row's tokens come from that row's scores
+            beam_indices = tf.tile(tf.range(tf.shape(stacked)[0])[:, None], [1, steps])
+        beam_indices = tf.cast(tf.convert_to_tensor(beam_indices), tf.int32)[:, :steps]
+        finished = beam_indices < 0  # beam search marks the steps after a beam ended with -1
+        length = tf.reduce_max(tf.reduce_sum(tf.cast(~finished, tf.int32), axis=-1))
+        if sequences.shape[-1] is not None and sequences.shape[-1] < steps:
+            raise InvalidInputError(
+                f"sequences have {sequences.shape[-1]} columns but scores cover {steps} generated steps: pass "
+                "the sequences and scores of the same generate() call."
+            )
+        beam_indices = tf.where(finished, 0, beam_indices)[:, :length]
+        finished = finished[:, :length]
+        tokens = tf.cast(sequences[:, tf.shape(sequences)[-1] - length :], tf.int32)
+        step_index = tf.broadcast_to(tf.range(length)[None, :], tf.shape(tokens))
+        picked = tf.gather_nd(stacked, tf.stack([beam_indices, step_index, tokens], axis=-1))
+        return tf.where(finished, tf.zeros_like(picked), picked)
 
     @staticmethod
     def _stopping_criteria(config, stopping_criteria, tokenizer):
