@@ -22,6 +22,18 @@ stopping criterion (one without ``stop_in_loop``, e.g. ``MaxTimeCriteria``) or a
 with the PyTorch-side ``__call__(input_ids, scores)`` run the loop from Python, one compiled step
 per token (the compiled loop's own token step), so the tokens are the same.
 
+Inside the caller's ``tf.function`` (``xla_generate = tf.function(model.generate, jit_compile=True)``,
+as transformers' TF XLA guide wrote it, or without ``jit_compile``) the same steps run as TF ops on
+the static prompt length and call the same loop, so the tokens are those of an eager call; as TF
+transformers did in graph mode, ``sequences`` then keep their full width, prompt + max_new_tokens,
+``pad_token_id`` after the last generated column (and per-step ``scores`` / ``logits`` hold
+``max_new_tokens`` entries, zeros after the last step). The prompt length must be static there
+(pad with ``pad_to_multiple_of`` so that few lengths compile); streamers, Python stopping criteria
+and ``(input_ids, scores)`` processors need an eager call.
+
+Each compiled loop is built once per settings and traced once, so TensorFlow's "calls ... triggered
+tf.function retracing" warning stays off them (:func:`~kerasformers.generation.decoding.compile_once`).
+
 Return value: a ``tf.Tensor`` (int32), whatever the input type, as TF-side transformers returned
 (call ``.numpy()`` for an array). With ``return_dict_in_generate=True``: a
 ``TFGreedySearchDecoderOnlyOutput`` / ``TFSampleDecoderOnlyOutput`` / ``TFBeamSearchDecoderOnlyOutput``
@@ -29,6 +41,8 @@ Return value: a ``tf.Tensor`` (int32), whatever the input type, as TF-side trans
 with ``sequences``, ``scores`` (``output_scores``), ``logits`` (``output_logits``) and, for beam
 search, ``sequences_scores`` and ``beam_indices``. Scores and logits are written per step inside
 the compiled loop into a ``(max_new_tokens, rows, vocab)`` buffer that exists only when asked for.
+``compute_transition_scores(sequences, scores, beam_indices, normalize_logits)`` picks each generated
+token's score out of them, as transformers does.
 """
 
 from __future__ import annotations
