@@ -373,7 +373,7 @@ def test_cli_bad_export_option_is_one_line_and_writes_nothing(minilm_path, tmp_p
     out = tmp_path / "served"
     assert main(["export", str(minilm_path), str(out), "--task", "text-generation", "--with-tokenizer"]) == 2
     error = capsys.readouterr().err.strip()
-    assert error.startswith("kerasformers export: error:") and "model_type 'bert'" in error
+    assert error.startswith("kerasformers export: error:") and "decoder-only language model with generate()" in error
     assert "Traceback" not in error and not out.exists()
 
 

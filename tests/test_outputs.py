@@ -11,6 +11,7 @@ import tensorflow as tf
 import transformers.modeling_outputs as pt_outputs
 
 import kerasformers
+import kerasformers.modeling_tf_outputs
 from kerasformers import modeling_tf_outputs, outputs
 
 # 4.57's modeling_tf_outputs.py orders these two differently from the PyTorch classes 5.23 keeps:
@@ -49,7 +50,7 @@ def test_field_order_is_transformers(name):
     else:
         expected = tuple(f.name for f in dataclasses.fields(getattr(pt_outputs, name[2:])))
     assert cls.fields == expected
-    assert cls.__name__ == name and getattr(kerasformers, name) is cls
+    assert cls.__name__ == name and getattr(kerasformers.modeling_tf_outputs, name) is cls
     assert getattr(outputs, name[2:]) is cls  # the unprefixed name is the same class
 
 
