@@ -22,7 +22,16 @@ from dataclasses import dataclass
 
 from kerasformers.errors import UnsupportedModelTypeError
 
-__all__ = ["Task", "TASKS", "resolve_task", "task_for_registry_key", "export_task_names", "task_aliases"]
+__all__ = [
+    "Task",
+    "TASKS",
+    "PIPELINE_ONLY_TASKS",
+    "pipeline_tasks",
+    "resolve_task",
+    "task_for_registry_key",
+    "export_task_names",
+    "task_aliases",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class Task:
     label_names: tuple[str, ...] = ("labels",)
     postprocessor: str | None = None
     exportable: bool = False
+    pipeline: str | None = None
 
 
 TASKS: tuple[Task, ...] = (
@@ -60,6 +70,7 @@ TASKS: tuple[Task, ...] = (
         label_names=(),
         postprocessor="mean_pooled_embeddings",
         exportable=True,
+        pipeline="FeatureExtractionPipeline",
     ),
     Task(
         "text-classification",
@@ -68,6 +79,7 @@ TASKS: tuple[Task, ...] = (
         aliases=("sentiment-analysis",),
         postprocessor="sequence_labels",
         exportable=True,
+        pipeline="TextClassificationPipeline",
     ),
     Task(
         "token-classification",
@@ -76,6 +88,7 @@ TASKS: tuple[Task, ...] = (
         aliases=("ner",),
         postprocessor="token_labels",
         exportable=True,
+        pipeline="TokenClassificationPipeline",
     ),
     Task(
         "question-answering",
@@ -84,10 +97,11 @@ TASKS: tuple[Task, ...] = (
         label_names=("start_positions", "end_positions"),
         postprocessor="answer_span",
         exportable=True,
+        pipeline="QuestionAnsweringPipeline",
     ),
     # text-generation exports its own graph (the generate loop), not a post-processor
-    Task("text-generation", "TFAutoModelForCausalLM", "causal_lm", exportable=True),
-    Task("fill-mask", "TFAutoModelForMaskedLM", "masked_lm"),
+    Task("text-generation", "TFAutoModelForCausalLM", "causal_lm", exportable=True, pipeline="TextGenerationPipeline"),
+    Task("fill-mask", "TFAutoModelForMaskedLM", "masked_lm", pipeline="FillMaskPipeline"),
     Task("multiple-choice", "TFAutoModelForMultipleChoice", "multiple_choice"),
     # transformers' TF auto classes without a pipeline: pre-training heads, next-sentence
     # prediction, and the deprecated TFAutoModelWithLMHead (masked LM for encoders, causal LM for decoders)
@@ -101,8 +115,20 @@ TASKS: tuple[Task, ...] = (
     Task("lm-head", "TFAutoModelWithLMHead", "lm_head"),
 )
 
-_BY_NAME = {task.name: task for task in TASKS}
-_BY_ALIAS = {alias: task for task in TASKS for alias in task.aliases}
+# Pipeline tasks that run another task's head: no auto class of their own (models/auto.py builds
+# one auto class per TASKS row), but a name pipeline() resolves and the head a model must have.
+PIPELINE_ONLY_TASKS: tuple[Task, ...] = (
+    # an NLI head (sequence classification with an "entailment" label) scores premise/hypothesis pairs
+    Task(
+        "zero-shot-classification",
+        "TFAutoModelForSequenceClassification",
+        "sequence_classification",
+        pipeline="ZeroShotClassificationPipeline",
+    ),
+)
+
+_BY_NAME = {task.name: task for task in TASKS + PIPELINE_ONLY_TASKS}
+_BY_ALIAS = {alias: task for task in TASKS + PIPELINE_ONLY_TASKS for alias in task.aliases}
 
 
 def task_aliases() -> dict[str, str]:
@@ -113,6 +139,16 @@ def task_aliases() -> dict[str, str]:
         'token-classification'
     """
     return {alias: task.name for alias, task in _BY_ALIAS.items()}
+
+
+def pipeline_tasks() -> tuple[Task, ...]:
+    """The rows ``pipeline(task)`` takes (those with a ``pipeline`` class), in table order.
+
+    Example:
+        >>> [task.name for task in pipeline_tasks()][:2]
+        ['feature-extraction', 'text-classification']
+    """
+    return tuple(task for task in TASKS + PIPELINE_ONLY_TASKS if task.pipeline)
 
 
 def export_task_names() -> tuple[str, ...]:
@@ -137,7 +173,7 @@ def resolve_task(name: str, *, exportable: bool = False) -> Task:
     """
     task = _BY_NAME.get(name) or _BY_ALIAS.get(name)
     if task is None or (exportable and not task.exportable):
-        choices = [t for t in TASKS if t.exportable or not exportable]
+        choices = [t for t in TASKS + PIPELINE_ONLY_TASKS if t.exportable or not exportable]
         aliases = sorted(alias for t in choices for alias in t.aliases)
         raise UnsupportedModelTypeError(
             f"Unknown task {name!r}. Tasks: {', '.join(t.name for t in choices)} (aliases: {', '.join(aliases)})."
