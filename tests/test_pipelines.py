@@ -103,7 +103,7 @@ def assert_same(ours, theirs, path="result"):
         for i, (a, b) in enumerate(zip(ours, theirs)):
             assert_same(a, b, f"{path}[{i}]")
     elif isinstance(theirs, (float, np.floating)):
-        assert isinstance(ours, float), f"{path}: {type(ours)}"
+        assert type(ours) is type(theirs), f"{path}: {type(ours)} vs {type(theirs)}"
         assert abs(ours - float(theirs)) <= SCORE_ATOL, f"{path}: {ours} vs {theirs}"
     elif isinstance(theirs, np.ndarray):
         np.testing.assert_allclose(ours, theirs, atol=SCORE_ATOL, err_msg=path)
@@ -144,3 +144,32 @@ def test_sentiment_analysis_alias_and_datasets(head_checkpoints, torch_pipelines
     assert_same(list(from_keys), expected)
     assert_same(list(classifier(text for text in TEXTS)), expected)
     assert_same(list(classifier(dataset["text"])), expected)
+
+
+# ---------------------------------------------------------------- token-classification
+@pytest.mark.parametrize("strategy", ["none", "simple", "first", "average", "max"])
+def test_token_classification(our_pipelines, torch_pipelines, strategy):
+    ours, theirs = our_pipelines["token-classification"], torch_pipelines["token-classification"]
+    kwargs = {"aggregation_strategy": strategy, "ignore_labels": []}  # keep "O" too: more to compare
+    expected = theirs(TEXTS, **kwargs)
+    assert any(entity for entities in expected for entity in entities)
+    assert_same(ours(TEXTS, **kwargs), expected)
+    assert_same(ours(TEXTS, batch_size=8, **kwargs), expected)
+    assert_same(ours(TEXTS[3], aggregation_strategy=strategy), theirs(TEXTS[3], aggregation_strategy=strategy))
+
+
+def test_ner_alias_stride_and_split_words(head_checkpoints, torch_pipelines):
+    theirs = torch_pipelines["token-classification"]
+    ner = pipeline("ner", model=str(head_checkpoints["token-classification"]), aggregation_strategy="simple")
+    long_text = " ".join(TEXTS * 12)  # several overlapping windows of 64 tokens
+    kwargs = {"stride": 16, "ignore_labels": [], "aggregation_strategy": "first"}
+    ner.tokenizer.model_max_length = theirs.tokenizer.model_max_length = 64
+    try:
+        assert_same(ner(long_text, batch_size=4, **kwargs), theirs(long_text, **kwargs))
+    finally:
+        ner.tokenizer.model_max_length = theirs.tokenizer.model_max_length = 512
+    words = TEXTS[3].split()
+    assert_same(
+        ner(words, is_split_into_words=True, ignore_labels=[]),
+        theirs(words, is_split_into_words=True, aggregation_strategy="simple", ignore_labels=[]),
+    )

@@ -30,6 +30,8 @@ from kerasformers.pipelines.base import (
     check_model_head,
     register_pipeline,
 )
+from kerasformers.pipelines.text_classification import ClassificationFunction, TextClassificationPipeline
+from kerasformers.pipelines.token_classification import AggregationStrategy, NerPipeline, TokenClassificationPipeline
 from kerasformers.tasks import Task, pipeline_tasks, resolve_task
 
 # Every task module; each registers its Pipeline subclass on import. A module not written yet is skipped.
@@ -58,6 +60,9 @@ __all__ = [
     "KeyPairDataset",
     "register_pipeline",
     "SUPPORTED_TASKS",
+    "AggregationStrategy",
+    "ClassificationFunction",
+    "NerPipeline",
     *sorted(PIPELINE_CLASSES),
 ]
 
