@@ -173,3 +173,47 @@ def test_ner_alias_stride_and_split_words(head_checkpoints, torch_pipelines):
         ner(words, is_split_into_words=True, ignore_labels=[]),
         theirs(words, is_split_into_words=True, aggregation_strategy="simple", ignore_labels=[]),
     )
+
+
+# ---------------------------------------------------------------- fill-mask
+def test_fill_mask(our_pipelines, torch_pipelines):
+    ours, theirs = our_pipelines["fill-mask"], torch_pipelines["fill-mask"]
+    texts = ["Paris is the [MASK] of France.", "The [MASK] sat on the [MASK] and slept.", "[MASK]"]
+    expected = theirs(texts, top_k=3)
+    assert_same(ours(texts, top_k=3), expected)
+    assert_same(ours(texts, top_k=3, batch_size=8), expected)
+    assert_same(ours(texts[0]), theirs(texts[0]))
+    assert_same(ours([texts[1]]), theirs([texts[1]]))
+
+
+def test_fill_mask_targets(our_pipelines, torch_pipelines, caplog):
+    ours, theirs = our_pipelines["fill-mask"], torch_pipelines["fill-mask"]
+    text = "The [MASK] sat on the mat."
+    targets = ["cat", "dog", "house"]
+    assert_same(ours(text, targets=targets), theirs(text, targets=targets))
+    assert_same(ours(text, targets="dog", top_k=4), theirs(text, targets="dog", top_k=4))
+    # a word outside the vocabulary stands for its first token, with a warning (transformers' behaviour)
+    with caplog.at_level("WARNING", logger="kerasformers"):
+        result = ours(text, targets=["cat", "xylophonist"])
+    assert "xylophonist" in caplog.text
+    assert_same(result, theirs(text, targets=["cat", "xylophonist"]))
+
+
+# ---------------------------------------------------------------- feature-extraction
+def test_feature_extraction_minilm(minilm_path):
+    import tensorflow as tf
+
+    theirs = transformers.pipeline("feature-extraction", model=str(minilm_path))
+    ours = pipeline("feature-extraction", model=str(minilm_path))
+    texts = TEXTS[:3]
+    expected = theirs(texts)  # batch 1 in transformers: each text's own length
+    for batch_size in (1, 8):
+        result = ours(texts, batch_size=batch_size)
+        for a, b in zip(result, expected):
+            assert isinstance(a, list) and np.shape(a) == np.shape(b)
+            np.testing.assert_allclose(np.array(a), np.array(b), atol=5e-5)  # the real checkpoint's tolerance
+    tensor = ours(texts[0], return_tensors=True)
+    assert isinstance(tensor, tf.Tensor)
+    np.testing.assert_allclose(tensor.numpy(), theirs(texts[0], return_tensors=True).numpy(), atol=5e-5)
+    kwargs = {"tokenize_kwargs": {"max_length": 4, "truncation": True}}
+    np.testing.assert_allclose(np.array(ours(texts[1], **kwargs)), np.array(theirs(texts[1], **kwargs)), atol=5e-5)

@@ -30,6 +30,8 @@ from kerasformers.pipelines.base import (
     check_model_head,
     register_pipeline,
 )
+from kerasformers.pipelines.feature_extraction import FeatureExtractionPipeline
+from kerasformers.pipelines.fill_mask import FillMaskPipeline
 from kerasformers.pipelines.text_classification import ClassificationFunction, TextClassificationPipeline
 from kerasformers.pipelines.token_classification import AggregationStrategy, NerPipeline, TokenClassificationPipeline
 from kerasformers.tasks import Task, pipeline_tasks, resolve_task
