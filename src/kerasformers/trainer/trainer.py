@@ -240,7 +240,7 @@ class Trainer:
         default_callbacks = [DefaultFlowCallback()]
         if "tensorboard" in args.report_to:
             default_callbacks.append(TensorBoardCallback())
-        default_callbacks.append(PrinterCallback() if args.disable_tqdm is not False else ProgressCallback())
+        default_callbacks.append(PrinterCallback() if args.disable_tqdm else ProgressCallback())
         self.callback_handler = CallbackHandler(
             default_callbacks + list(callbacks or []), model, processing_class, self.optimizer, self.lr_scheduler
         )
@@ -373,7 +373,7 @@ class Trainer:
         excluded: set[int] = set()
         for layer in model._flatten_layers(include_self=False, recursive=True):
             name = type(layer).__name__.lower()
-            if isinstance(layer, norm_types) or name.endswith(("layernorm", "rmsnorm", "norm")):
+            if isinstance(layer, norm_types) or name.endswith(("layernorm", "rmsnorm")):
                 excluded.update(id(v) for v in layer.weights)
         patterns = [re.compile(p) for p in (r"bias", r"layernorm", r"rmsnorm", r"(?:^|/)norm(?:$|/)", r"_norm(?:$|/)")]
         return [
@@ -963,11 +963,13 @@ class Trainer:
             limit = 2  # keep the best and the last (to resume)
         if len(checkpoints) <= limit:
             return
-        keep = set(map(str, checkpoints[-limit:]))
-        if best is not None:
-            keep.add(str(best))
+        # the best checkpoint always stays; the newest fill the rest of the limit
+        keep = {str(best)} if best is not None and Path(best) in checkpoints else set()
+        for path in reversed(checkpoints):
+            if len(keep) >= limit:
+                break
+            keep.add(str(path))
         doomed = [c for c in checkpoints if str(c) not in keep]
-        doomed = doomed[: max(len(checkpoints) - limit, 0)]
         for path in doomed:
             shutil.rmtree(path, ignore_errors=True)
 

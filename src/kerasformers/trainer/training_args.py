@@ -229,6 +229,10 @@ class TrainingArguments:
             self.logging_dir = f"{self.output_dir}/runs"
         if self.run_name is None:
             self.run_name = self.output_dir
+        if self.disable_tqdm is None:  # transformers: off when the library logs quieter than WARNING
+            import logging
+
+            self.disable_tqdm = logging.getLogger("kerasformers").getEffectiveLevel() > logging.WARNING
         if self.length_buckets is not None:
             self.length_buckets = tuple(sorted(int(b) for b in self.length_buckets))
 
