@@ -75,6 +75,14 @@ def llama_folder(tmp_path_factory, smollm2_path):
     return folder
 
 
+@pytest.fixture(scope="module")
+def generators(llama_folder):
+    """Ours and transformers' text-generation pipelines on the same folder, built once."""
+    return pipeline("text-generation", model=str(llama_folder)), transformers.pipeline(
+        "text-generation", model=str(llama_folder)
+    )
+
+
 # ------------------------------------------------------------------------------ question-answering
 def _expected_answers(model, tokenizer, question, context, top_k=1, max_answer_len=15, max_seq_len=384,
                       doc_stride=128, handle_impossible_answer=False):  # fmt: skip
@@ -221,9 +229,8 @@ CHATS = [CHAT, [{"role": "system", "content": "Be brief."}, {"role": "user", "co
         ("Hi", dict(max_new_tokens=4, prefix="Story: ")),
     ],
 )
-def test_text_generation_matches_transformers_greedy(llama_folder, inputs, options):
-    ours = pipeline("text-generation", model=str(llama_folder))
-    theirs = transformers.pipeline("text-generation", model=str(llama_folder))
+def test_text_generation_matches_transformers_greedy(generators, inputs, options):
+    ours, theirs = generators
     expected = _plain(theirs(inputs, do_sample=False, **options))
     batch_sizes = (1, 8) if isinstance(inputs, list) and not isinstance(inputs[0], dict) else (1,)
     for batch_size in batch_sizes:
