@@ -45,6 +45,8 @@ _PUBLIC_MODULES = (
     "kerasformers.optimization_tf",
     "kerasformers.keras_callbacks",
     "kerasformers.models.auto",
+    "kerasformers.pipelines",
+    "kerasformers.trainer",
 )
 
 
