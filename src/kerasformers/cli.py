@@ -2,6 +2,7 @@
 
 Each subcommand is two small functions: ``add_<name>_parser(subparsers)`` declares its flags
 and ``run_<name>(args)`` does the work; register a new one in :data:`SUBCOMMANDS`.
+``kerasformers train`` fine-tunes with :class:`kerasformers.trainer.Trainer`.
 
     kerasformers train                      # all-MiniLM-L6-v2 on movie-review sentiment
     kerasformers train --data reviews.csv --text-column review --label-column stars --epochs 3
@@ -334,6 +335,45 @@ def classification_metrics(labels, predictions, num_labels: int) -> dict[str, fl
     return {"accuracy": float(np.mean(labels == predictions)), "macro_f1": float(np.mean(f1s))}
 
 
+def _train_with_trainer(args, model, tokenizer, train_enc):
+    """The Trainer for ``kerasformers train``: AdamW with weight decay 0.01 and a linear decay to 0.
+
+    Batches are shuffled with ``--seed`` and padded to a multiple of 16 tokens (the length buckets
+    of ``--jit-compile``), so the compiled step sees a few shapes whatever the texts' lengths.
+    Nothing is written during training: the command saves the model itself at the end.
+    """
+    from kerasformers.data.collators import DataCollatorWithPadding
+    from kerasformers.trainer import PrinterCallback, Trainer, TrainingArguments
+
+    buckets = tuple(b for b in (16, 32, 48, 64, 96, 128, 256, 512) if b < args.max_length) + (args.max_length,)
+    training_args = TrainingArguments(
+        output_dir=args.output_dir,
+        num_train_epochs=args.epochs,
+        per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=args.batch_size * 2,
+        learning_rate=args.learning_rate,
+        weight_decay=0.01,
+        lr_scheduler_type="linear",
+        max_grad_norm=0.0,  # no clipping, as this command trained before the Trainer
+        seed=args.seed,
+        save_strategy="no",
+        logging_steps=25,
+        report_to="none",
+        disable_tqdm=args.quiet,
+        jit_compile=args.jit_compile,
+        length_buckets=buckets,
+    )
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_enc,
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=16, return_tensors="np"),
+    )
+    trainer.remove_callback(PrinterCallback)  # --quiet: no log lines either
+    return trainer
+
+
 def run_train(args) -> dict:
     """``kerasformers train``: fine-tune, evaluate, save, show predictions; returns the metrics."""
     start = time.perf_counter()
@@ -385,39 +425,18 @@ def run_train(args) -> dict:
     model = TFAutoModelForSequenceClassification.from_pretrained(
         model_path, num_labels=num_labels, id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)}
     )
-    buckets = tuple(b for b in (16, 32, 48, 64, 96, 128, 256, 512) if b < args.max_length) + (args.max_length,)
-    options = {"length_buckets": buckets} if args.jit_compile else {}
     if not args.train_embeddings:
         model.get_input_embeddings().trainable = False
-    train_ds = model.prepare_tf_dataset(
-        train_enc,
-        batch_size=args.batch_size,
-        shuffle=True,
-        tokenizer=tokenizer,
-        seed=args.seed,
-        group_by_length=True,
-        **options,
-    )
-    eval_ds = model.prepare_tf_dataset(
-        eval_enc, batch_size=args.batch_size * 2, shuffle=False, tokenizer=tokenizer, **options
-    )
-    steps = int(train_ds.cardinality()) * args.epochs
-    schedule = keras.optimizers.schedules.PolynomialDecay(
-        args.learning_rate, decay_steps=max(steps, 1), end_learning_rate=0.0
-    )
-    model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.01),
-        metrics=["accuracy"],
-        jit_compile=args.jit_compile,
-    )
+    trainer = _train_with_trainer(args, model, tokenizer, train_enc)
+    steps = -(-len(train_enc) // args.batch_size) * args.epochs
     model_name = Path(model_path).parent.name if Path(model_path).name == "model" else Path(model_path).name
     print(
         f"Fine-tuning {model_name} for {args.epochs} epoch(s), {steps} steps "
         f"(batch {args.batch_size}, learning rate {args.learning_rate}, max length {args.max_length})"
     )
-    model.fit(train_ds, epochs=args.epochs, verbose=0 if args.quiet else 1)
+    trainer.train()
 
-    logits = model.predict(eval_ds, verbose=0)["logits"]
+    logits = trainer.predict(eval_enc).predictions
     predictions = np.argmax(logits, axis=-1)
     metrics = classification_metrics(eval_labels, predictions, num_labels)
 
