@@ -423,9 +423,9 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         ``output_hidden_states=True``, ``id2label=...``); one that is neither a loading argument
         nor a config field raises ``TypeError``, as in transformers. ``from_pt=True`` is accepted
         (checkpoints are read by their PyTorch names already); ``from_tf`` / ``from_flax`` weights,
-        ``trust_remote_code=True`` and ``force_download=True`` are refused with the fix.
-        ``token`` and ``local_files_only`` are accepted: checkpoints are read from local folders,
-        a local hub and the Hugging Face cache, which need neither. PyTorch pickle weights
+        and ``trust_remote_code=True`` are refused with the fix. A hub name is downloaded through
+        huggingface_hub (``token``, ``local_files_only``, ``force_download``, ``revision``,
+        ``cache_dir``: see :func:`kerasformers.hub.resolve_checkpoint`). PyTorch pickle weights
         (``pytorch_model.bin``, or ``use_safetensors=False``) need ``allow_pickle=True``.
 
         Example:
@@ -450,11 +450,6 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
                 f"{where}: trust_remote_code=True is not supported; kerasformers runs only its own architectures "
                 "(see kerasformers.configuration.supported_model_types())."
             )
-        if force_download:
-            raise NotSupportedError(
-                f"{where}: force_download=True is not supported; kerasformers reads local folders, a local hub and "
-                "the Hugging Face cache and downloads nothing. Download with huggingface_hub, then pass the folder."
-            )
         if from_pt:
             logger.info("%s: from_pt=True needs no conversion here (safetensors with PyTorch names).", where)
         for ignored in _LOADING_ONLY_ARGUMENTS & set(kwargs):  # download options: no download happens here
@@ -462,7 +457,15 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         dtype = dtype or kwargs.pop("torch_dtype", None)
         config_cls = cls.config_class or PretrainedConfig
         unknown = sorted(k for k in kwargs if not (config_cls.is_known_key(k) or hasattr(config, k)))
-        folder = resolve_checkpoint(pretrained_model_name_or_path, revision=revision, cache_dir=cache_dir)
+        folder = resolve_checkpoint(
+            pretrained_model_name_or_path,
+            revision=revision,
+            cache_dir=cache_dir,
+            token=token,
+            local_files_only=local_files_only,
+            force_download=force_download,
+            allow_pickle=allow_pickle,
+        )
         if subfolder:
             folder = folder / subfolder
             if not folder.is_dir():
