@@ -474,6 +474,16 @@ def add_export_parser(subparsers) -> None:
 SUBCOMMANDS = [add_train_parser, add_export_parser]
 
 
+def add_verify_parser(subparsers) -> None:
+    """Declare ``kerasformers verify`` (its flags live beside its code in kerasformers.verify)."""
+    from kerasformers.verify import add_verify_parser as add
+
+    add(subparsers)
+
+
+SUBCOMMANDS.append(add_verify_parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``kerasformers`` parser with every subcommand in :data:`SUBCOMMANDS`."""
     parser = argparse.ArgumentParser(prog="kerasformers", description=__doc__.splitlines()[0])
