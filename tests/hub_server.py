@@ -346,6 +346,10 @@ class _Handler(BaseHTTPRequestHandler):
             if user is None:
                 raise HubError(401, None, "Invalid credentials in Authorization header")
             return self._json(200, {"type": "user", "name": user, "auth": {"accessToken": {"role": "write"}}})
+        if parts == ["validate-yaml"] and method == "POST":
+            # create_commit checks a README.md's metadata here first; the YAML is not checked.
+            self._body()
+            return self._json(200, {"errors": [], "warnings": []})
         if parts[:1] == ["repos"] and method == "POST":
             return self._repos(parts[1:], json.loads(self._body() or b"{}"))
         if not parts or parts[0] != "models":
@@ -408,8 +412,12 @@ class _Handler(BaseHTTPRequestHandler):
         repo_id = "/".join(x for x in (body.get("organization") or user, body["name"]) if x)
         if parts == ["create"]:
             private = body.get("private", body.get("visibility") == "private")
+            url = f"{self.hub.url}/{repo_id}"
+            # The Hub's 409 names the url: create_repo(exist_ok=True) reads it.
+            if self.hub.store.meta(repo_id) is not None:
+                return self._json(409, {"error": f"You already created this model repo: {repo_id}", "url": url})
             self.hub.store.create_repo(repo_id, owner=user, private=bool(private))
-            return self._json(200, {"url": f"{self.hub.url}/{repo_id}", "name": repo_id})
+            return self._json(200, {"url": url, "name": repo_id})
         if parts == ["delete"]:
             self._repo(repo_id, write=True)
             self.hub.store.delete_repo(repo_id)
