@@ -60,7 +60,6 @@ def test_unknown_keyword_is_a_type_error_as_in_transformers(folder, loader):
         ({"from_tf": True}, NotSupportedError, "save_pretrained"),
         ({"from_flax": True}, NotSupportedError, "Flax"),
         ({"trust_remote_code": True}, NotSupportedError, "own architectures"),
-        ({"force_download": True}, NotSupportedError, "huggingface_hub"),
         ({"use_safetensors": False}, InvalidInputError, "allow_pickle=True"),
         ({"subfolder": "nope"}, CheckpointNotFoundError, "subfolder"),
     ],

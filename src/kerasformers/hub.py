@@ -5,13 +5,15 @@ A name is looked up, in order, as:
 1. a local folder (``"./my-model"``, ``"/models/bert"``);
 2. a folder under the local hub root (``KERASFORMERS_HUB`` or :func:`set_local_hub`), laid
    out as ``<root>/<org>/<name>`` or as a Hugging Face cache (``models--org--name``);
-3. the standard Hugging Face cache (``HF_HUB_CACHE``), offline.
-
-Nothing is downloaded: kerasformers runs without a network.
+3. the Hugging Face Hub through huggingface_hub (``HF_ENDPOINT``), into the standard Hugging
+   Face cache (``HF_HUB_CACHE`` or ``cache_dir``): only the files a model needs are fetched.
+   With ``local_files_only=True`` or ``HF_HUB_OFFLINE=1`` only the cache is read; when the
+   Hub cannot be reached, a cached snapshot still answers.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -19,13 +21,49 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx2
 import huggingface_hub
 import huggingface_hub.constants  # a submodule: `import huggingface_hub` alone does not load it
-from huggingface_hub.errors import LocalEntryNotFoundError, RevisionNotFoundError
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
 
-from kerasformers.errors import CheckpointNotFoundError, FolderNotWritableError, InvalidInputError, NotAFolderError  # noqa: F401  (re-exported)
+from kerasformers.errors import (  # noqa: F401  (re-exported)
+    CheckpointNotFoundError,
+    FolderNotWritableError,
+    InvalidInputError,
+    MissingFileError,
+    NotAFolderError,
+)
 
 _local_hub_root: str | None = None
+
+# What from_pretrained of a model, config, tokenizer or generation config reads; nothing else is fetched.
+CHECKPOINT_FILES = (
+    "config.json",
+    "generation_config.json",
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+    "tokenizer.model",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "chat_template.jinja",
+    "chat_template.json",
+)
+PICKLE_FILES = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+_INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
 
 
 def cache_dir() -> Path:
@@ -64,12 +102,22 @@ def _is_repo_id(name: str) -> bool:
 
 
 def resolve_checkpoint(
-    name_or_path: str | os.PathLike, revision: str | None = None, cache_dir: str | os.PathLike | None = None
+    name_or_path: str | os.PathLike,
+    revision: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    token: str | bool | None = None,
+    local_files_only: bool = False,
+    force_download: bool = False,
+    allow_pickle: bool = False,
 ) -> Path:
-    """Return the local folder that holds checkpoint ``name_or_path``.
+    """Return the local folder that holds checkpoint ``name_or_path``, downloading it if needed.
+
+    ``revision`` is a branch, tag or commit sha; ``token`` is passed to huggingface_hub (a string,
+    or True/None for the stored login); ``allow_pickle=True`` also fetches ``pytorch_model.bin``
+    (shards included). Downloads go through huggingface_hub into its cache, with its progress bars.
 
     Example:
-        >>> folder = resolve_checkpoint("sentence-transformers/all-MiniLM-L6-v2")
+        >>> folder = resolve_checkpoint("sentence-transformers/all-MiniLM-L6-v2", revision="main")
         >>> (folder / "config.json").exists()
         True
     """
@@ -99,32 +147,97 @@ def resolve_checkpoint(
         if plain.is_dir() and revision in (None, "main"):
             return plain
         looked.append(f"local hub folder {plain}")
-        found = _from_hf_cache(name, revision, root, looked, "local hub (HF cache layout)")
+        found = _from_hf_cache(name, revision, root, looked, "local hub (HF cache layout)", allow_pickle)
         if found is not None:
             return found
-    else:
-        looked.append("local hub: not set (set KERASFORMERS_HUB or call kerasformers.set_local_hub)")
 
-    found = _from_hf_cache(name, revision, cache_dir, looked, "Hugging Face cache")
-    if found is not None:
-        return found
+    offline = huggingface_hub.constants.is_offline_mode()
+    if local_files_only or offline:
+        found = _from_hf_cache(name, revision, cache_dir, looked, "Hugging Face cache", allow_pickle)
+        if found is not None:
+            return found
+        why = "local_files_only=True" if local_files_only else "HF_HUB_OFFLINE=1"
+        raise CheckpointNotFoundError(
+            f"Could not find checkpoint {name!r}"
+            + (f" at revision {revision!r}" if revision else "")
+            + f" without a download ({why}). Looked in:\n  - "
+            + "\n  - ".join(looked)
+            + "\nDrop local_files_only / unset HF_HUB_OFFLINE to download it, pass a local folder, "
+            "or set KERASFORMERS_HUB."
+        )
+    return _download(name, revision, cache_dir, token, force_download, allow_pickle, looked)
 
-    raise CheckpointNotFoundError(
-        f"Could not find checkpoint {name!r}"
-        + (f" at revision {revision!r}" if revision else "")
-        + ". Looked in:\n  - "
-        + "\n  - ".join(looked)
-        + "\nkerasformers works offline: pass a local folder, put the checkpoint in the Hugging Face "
-        "cache (huggingface-cli download on a machine with network), or set KERASFORMERS_HUB."
-    )
+
+def _fetch(name, revision, cache_dir, allow_pickle, **options) -> Path:
+    """snapshot_download of the checkpoint files, then of exactly the shards its index names."""
+    patterns = list(CHECKPOINT_FILES) + (list(PICKLE_FILES) if allow_pickle else [])
+    download = huggingface_hub.snapshot_download
+    folder = Path(download(name, revision=revision, cache_dir=cache_dir, allow_patterns=patterns, **options))
+    shards = []
+    for index in _INDEXES:
+        if (folder / index).is_file():
+            weight_map = json.loads((folder / index).read_text()).get("weight_map", {})
+            shards += sorted(set(weight_map.values()))
+    if shards:  # pinned to the snapshot's commit: the shards come from the same revision as the index
+        download(name, revision=folder.name, cache_dir=cache_dir, allow_patterns=shards, **options)
+        missing = [shard for shard in shards if not (folder / shard).is_file()]
+        if missing:
+            raise MissingFileError(
+                f"{name!r} (revision {folder.name[:12]}) has an index naming {missing[0]!r}, which the repo "
+                "does not hold. Re-upload the checkpoint with all its shards, or pick another revision."
+            )
+    return folder
 
 
-def _from_hf_cache(name, revision, cache_dir, looked, label) -> Path | None:
+def _download(name, revision, cache_dir, token, force_download, allow_pickle, looked) -> Path:
+    at = f" at revision {revision!r}" if revision else ""
+    endpoint = huggingface_hub.constants.ENDPOINT
+    try:
+        return _fetch(name, revision, cache_dir, allow_pickle, token=token, force_download=force_download)
+    except GatedRepoError as error:
+        status = error.response.status_code if error.response is not None else None
+        fix = (
+            "pass a token with access (token=...)" if status == 401 else "request access on its page with this account"
+        )
+        raise CheckpointNotFoundError(f"{name!r} on {endpoint} is a gated repo: {fix}.") from None
+    except RepositoryNotFoundError as error:
+        status = error.response.status_code if error.response is not None else None
+        if status == 401:
+            message = (
+                f"{name!r} was not found on {endpoint}, or it is private and no valid token was sent: check the "
+                "name, or pass token=... (or log in with `hf auth login`)."
+            )
+        elif status == 403:
+            message = f"{name!r} on {endpoint} is private and this token has no access: pass the owner's token=...."
+        else:
+            message = f"{name!r} was not found on {endpoint}: check the name (org/name)."
+        raise CheckpointNotFoundError(message) from None
+    except RevisionNotFoundError:
+        raise CheckpointNotFoundError(
+            f"{name!r} has no revision {revision!r} on {endpoint}: pass an existing branch, tag or commit sha."
+        ) from None
+    except LocalEntryNotFoundError as error:  # the Hub could not be reached and the cache lacks the files
+        cause = error.__cause__
+        if isinstance(cause, (httpx2.TransportError, OfflineModeIsEnabled, ConnectionError)):
+            raise CheckpointNotFoundError(
+                f"Could not download {name!r}{at}: {endpoint} cannot be reached ({type(cause).__name__}) and the "
+                "Hugging Face cache does not hold it. Check the network or HF_ENDPOINT, or pass a local folder. "
+                "Also looked in: " + "; ".join(looked)
+            ) from None
+        raise CheckpointNotFoundError(
+            f"Could not download {name!r}{at} from {endpoint}: {error}".splitlines()[0]
+        ) from None
+    except HfHubHTTPError as error:
+        raise CheckpointNotFoundError(
+            f"Could not download {name!r}{at} from {endpoint}: {error}".splitlines()[0]
+        ) from None
+
+
+def _from_hf_cache(name, revision, cache_dir, looked, label, allow_pickle=False) -> Path | None:
     where = cache_dir or huggingface_hub.constants.HF_HUB_CACHE
     try:
-        path = huggingface_hub.snapshot_download(name, revision=revision, cache_dir=cache_dir, local_files_only=True)
-        return Path(path)
-    except (LocalEntryNotFoundError, RevisionNotFoundError, FileNotFoundError, ValueError) as error:
+        return _fetch(name, revision, cache_dir, allow_pickle, local_files_only=True)
+    except (LocalEntryNotFoundError, RevisionNotFoundError, MissingFileError, FileNotFoundError, ValueError) as error:
         looked.append(f"{label} {where} ({type(error).__name__})")
         return None
 

@@ -112,7 +112,7 @@ class _AutoModel:
         """
         config = kwargs.get("config")
         if config is None:  # the config file names the architecture; the model class applies the arguments
-            loading = {k: kwargs[k] for k in ("revision", "cache_dir") if k in kwargs}
+            loading = {k: kwargs[k] for k in _RESOLVE_ARGUMENTS if k in kwargs}
             folder = resolve_checkpoint(pretrained_model_name_or_path, **loading)
             subfolder = kwargs.get("subfolder") or ""
             if not (folder / subfolder).is_dir():
@@ -121,6 +121,10 @@ class _AutoModel:
                 )
             config = PretrainedConfig.from_pretrained(folder / subfolder)
         return cls.model_class(config).from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+
+
+# The from_pretrained arguments that say where and how the checkpoint files are fetched.
+_RESOLVE_ARGUMENTS = ("revision", "cache_dir", "token", "local_files_only", "force_download", "allow_pickle")
 
 
 def _auto_class(name: str) -> type:
