@@ -444,6 +444,18 @@ class PretrainedConfig:
             )
         return cls.from_dict(config_dict, **overrides)
 
+    def push_to_hub(self, repo_id: str, commit_message: str | None = None, **kwargs: Any):
+        """Upload config.json to the Hub as one commit ("Upload config"); returns the ``CommitInfo``.
+
+        Takes the keywords of the models' ``push_to_hub`` (``private``, ``token``, ``revision``, ``create_pr``...).
+
+        Example:
+            >>> config.push_to_hub("me/tiny-bert", create_pr=True)
+        """
+        from kerasformers.hub_push import push_to_hub
+
+        return push_to_hub(self, repo_id, commit_message=commit_message, **kwargs)
+
     def save_pretrained(self, save_directory: str | os.PathLike) -> None:
         """Write ``config.json`` into ``save_directory`` (atomically)."""
         with atomic_folder_write(save_directory) as tmp:

@@ -15,7 +15,13 @@ Example:
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -24,7 +30,7 @@ import tensorflow as tf
 from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 from kerasformers.logging import get_logger
 
-__all__ = ["KerasMetricCallback"]
+__all__ = ["KerasMetricCallback", "PushToHubCallback", "load_repo_checkpoint", "save_training_checkpoint"]
 
 logger = get_logger(__name__)
 
@@ -253,3 +259,230 @@ class KerasMetricCallback(keras.callbacks.Callback):
         # EarlyStopping and ModelCheckpoint when they run after this callback.
         if logs is not None:
             logs.update(metric_output)
+
+
+_CHECKPOINT_WEIGHTS = "weights.weights.h5"
+_CHECKPOINT_OPTIMIZER = "optimizer_state.npz"
+_CHECKPOINT_EXTRA = "extra_data.json"
+
+
+def save_training_checkpoint(model, checkpoint_dir: str | os.PathLike, epoch: int) -> None:
+    """Write a resumable checkpoint: the model weights, the optimizer's variables and the epoch.
+
+    As transformers 4.57's ``TFPreTrainedModel._save_checkpoint`` (weights + optimizer state + epoch),
+    but without pickles: Keras weights (``weights.weights.h5``), ``optimizer_state.npz`` and
+    ``extra_data.json``. :func:`load_repo_checkpoint` reads it back.
+
+    Example:
+        >>> save_training_checkpoint(model, "out/checkpoint", epoch=2)
+    """
+    folder = Path(checkpoint_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_weights(folder / _CHECKPOINT_WEIGHTS)
+    optimizer = getattr(model, "optimizer", None)
+    state = [np.asarray(v) for v in optimizer.variables] if optimizer is not None else []
+    np.savez(folder / _CHECKPOINT_OPTIMIZER, *state)
+    (folder / _CHECKPOINT_EXTRA).write_text(json.dumps({"epoch": int(epoch)}), encoding="utf-8")
+
+
+def load_repo_checkpoint(model, repo_path_or_name: str | os.PathLike, token=None, revision=None) -> dict:
+    """Restore the weights and optimizer state a ``PushToHubCallback(checkpoint=True)`` saved; returns ``{"epoch": n}``.
+
+    ``repo_path_or_name``: the callback's output_dir, or the Hub repository it pushed to (downloaded
+    through huggingface_hub). As transformers 4.57's ``TFPreTrainedModel.load_repo_checkpoint``:
+    resume with ``model.fit(..., initial_epoch=result["epoch"] + 1)``. The model must be compiled
+    with the same optimizer class as in the run that saved.
+
+    Example:
+        >>> model.compile(optimizer="adam")
+        >>> epoch = load_repo_checkpoint(model, "me/clf")["epoch"]
+        >>> model.fit(train_dataset, epochs=3, initial_epoch=epoch + 1)
+    """
+    folder = Path(repo_path_or_name) / "checkpoint"
+    if not Path(repo_path_or_name).is_dir():
+        from kerasformers.hub_push import hub_api
+
+        root = hub_api(token).snapshot_download(
+            os.fspath(repo_path_or_name), revision=revision, allow_patterns=["checkpoint/*"]
+        )
+        folder = Path(root) / "checkpoint"
+    if not (folder / _CHECKPOINT_EXTRA).is_file():
+        raise InvalidInputError(
+            f"{repo_path_or_name} has no checkpoint/ folder: it is written by PushToHubCallback(checkpoint=True)."
+        )
+    if not model.built:
+        model.build_with_dummy_inputs()
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)  # so the weights file's optimizer entries match
+    model.load_weights(folder / _CHECKPOINT_WEIGHTS)
+    with np.load(folder / _CHECKPOINT_OPTIMIZER) as stored:
+        state = [stored[f"arr_{i}"] for i in range(len(stored.files))]
+    if state:
+        if optimizer is None:
+            raise InvalidInputError("load_repo_checkpoint: compile the model with its optimizer first (model.compile).")
+        if len(optimizer.variables) != len(state):
+            raise InvalidInputError(
+                f"load_repo_checkpoint: the checkpoint holds {len(state)} optimizer variables, the model's "
+                f"{type(optimizer).__name__} has {len(optimizer.variables)}: compile with the training's optimizer."
+            )
+        for variable, value in zip(optimizer.variables, state):
+            variable.assign(value)
+    return json.loads((folder / _CHECKPOINT_EXTRA).read_text(encoding="utf-8"))
+
+
+def _snapshot(folder: Path) -> Path:
+    """A copy of ``folder`` (hard links where possible) that later saves cannot change mid-upload."""
+    target = Path(tempfile.mkdtemp(prefix="kerasformers-push-"))
+    for item in folder.rglob("*"):
+        if item.is_file():
+            destination = target / item.relative_to(folder)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(item, destination)
+            except OSError:
+                shutil.copy2(item, destination)
+    return target
+
+
+class PushToHubCallback(keras.callbacks.Callback):
+    """Save the model (and tokenizer, card, checkpoint) into ``output_dir`` and push it to the Hub during ``fit``.
+
+    As transformers 4.57's ``PushToHubCallback``: with ``save_strategy="epoch"`` a push per epoch,
+    with ``"steps"`` one every ``save_steps`` batches. Each push is one commit ("Training in
+    progress epoch N"), uploaded from a snapshot of ``output_dir`` in a background thread, so
+    training goes on meanwhile. Never two pushes at once: a save that finds a push in flight is
+    pushed later, and at the end of training the push in flight is awaited and the latest unpushed
+    state goes up ("End of training"). The model card is rewritten with the history so far
+    (``model_card_args``: ``language``, ``license``, ``tags``, ``finetuned_from``, ``tasks``,
+    ``dataset``, ``dataset_tags``, ``dataset_args``, ``batch_size``). ``checkpoint=True`` (epoch
+    strategy only) also saves ``checkpoint/`` (weights, optimizer state, epoch):
+    :func:`load_repo_checkpoint` resumes from it.
+
+    Differences from 4.57: no git clone of the repository (``huggingface_hub.Repository`` is gone;
+    uploads go through the commit API), and the last epoch is never lost when its push had to wait.
+
+    Example:
+        >>> callback = PushToHubCallback(output_dir="out", hub_model_id="me/clf", tokenizer=tokenizer)
+        >>> model.fit(train_dataset, epochs=3, callbacks=[callback])
+    """
+
+    def __init__(
+        self,
+        output_dir: str | os.PathLike,
+        save_strategy: str = "epoch",
+        save_steps: int | None = None,
+        tokenizer=None,
+        hub_model_id: str | None = None,
+        hub_token: str | None = None,
+        checkpoint: bool = False,
+        **model_card_args,
+    ):
+        super().__init__()
+        strategy = getattr(save_strategy, "value", save_strategy)
+        if strategy not in ("epoch", "steps"):
+            raise InvalidInputError(
+                f"PushToHubCallback: save_strategy must be 'epoch' or 'steps', got {save_strategy!r}."
+            )
+        if checkpoint and strategy != "epoch":
+            raise InvalidInputError("PushToHubCallback: checkpoint=True needs save_strategy='epoch'.")
+        if strategy == "steps" and (not isinstance(save_steps, int) or save_steps <= 0):
+            raise InvalidInputError(
+                "PushToHubCallback: save_strategy='steps' needs a positive integer save_steps (save_steps=500)."
+            )
+        from kerasformers.hub_push import download_existing_card, hub_api
+
+        self.output_dir = Path(output_dir)
+        self.save_strategy = strategy
+        self.save_steps = save_steps
+        self.tokenizer = tokenizer
+        self.hub_token = hub_token
+        self.checkpoint = checkpoint
+        self.model_card_args = model_card_args
+        if hub_model_id is None:
+            hub_model_id = self.output_dir.absolute().name
+        self.hub_model_id = hub_api(hub_token).create_repo(hub_model_id, exist_ok=True).repo_id
+        self._existing_card = download_existing_card(self.hub_model_id, token=hub_token)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kerasformers-push")
+        self.last_job: Future | None = None
+        self._unpushed: str | None = None
+        self.training_history: list[dict] = []
+        self.commits: list = []
+
+    def on_train_begin(self, logs=None):
+        # model.history may not be updated before this callback runs: keep our own record.
+        self.training_history = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_strategy == "steps" and (batch + 1) % self.save_steps == 0:
+            self._save(epoch=None)
+            self._push_if_idle(f"Training in progress steps {batch}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})  # a copy: Keras reads its own logs after us
+        logs.setdefault("epoch", epoch)
+        self.training_history.append(logs)
+        if self.save_strategy == "epoch":
+            self._save(epoch=epoch)
+            self._push_if_idle(f"Training in progress epoch {epoch}")
+
+    def on_train_end(self, logs=None):
+        if self.last_job is not None:
+            logger.info("Waiting for the last push to the Hub to finish...")
+            self._collect(raise_errors=True)
+        if self._unpushed is not None or not self.commits:
+            self._save(epoch=len(self.training_history) - 1 if self.checkpoint else None)
+            self._push_if_idle("End of training")
+            self._collect(raise_errors=True)
+
+    def _save(self, epoch: int | None) -> None:
+        self.model.save_pretrained(self.output_dir)
+        if self.tokenizer is not None:
+            self.tokenizer.save_pretrained(self.output_dir)
+        if self.checkpoint and epoch is not None and epoch >= 0:
+            save_training_checkpoint(self.model, self.output_dir / "checkpoint", epoch)
+        self._write_card()
+
+    def _write_card(self) -> None:
+        from kerasformers.modelcard import build_model_card
+
+        card_args = dict(self.model_card_args)
+        epochs = (self.params or {}).get("epochs")
+        card = build_model_card(
+            self.model,
+            self.hub_model_id,
+            keras_history=self.training_history,
+            existing=self._existing_card,
+            plot_folder=self.output_dir,
+            epochs=card_args.pop("epochs", epochs),
+            **card_args,
+        )
+        card.save(self.output_dir / "README.md")
+
+    def _push_if_idle(self, message: str) -> None:
+        if self.last_job is not None and not self.last_job.done():
+            self._unpushed = message  # pushed later: never two uploads at once
+            return
+        self._collect(raise_errors=False)
+        self._unpushed = None
+        snapshot = _snapshot(self.output_dir)
+        self.last_job = self._executor.submit(self._upload, snapshot, message)
+
+    def _upload(self, snapshot: Path, message: str):
+        from kerasformers.hub_push import push_folder
+
+        try:
+            return push_folder(snapshot, self.hub_model_id, commit_message=message, token=self.hub_token)
+        finally:
+            shutil.rmtree(snapshot, ignore_errors=True)
+
+    def _collect(self, raise_errors: bool) -> None:
+        job, self.last_job = self.last_job, None
+        if job is None:
+            return
+        try:
+            self.commits.append(job.result())
+        except Exception as error:
+            if raise_errors:
+                raise
+            logger.warning("A push to %s failed (%s); the next save is pushed again.", self.hub_model_id, error)

@@ -540,6 +540,55 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         (folder / "config.json").write_text(self.config.to_json_string(), encoding="utf-8")
         save_model_weights(self, folder, max_shard_size=max_shard_size)
 
+    def push_to_hub(
+        self,
+        repo_id: str,
+        commit_message: str | None = None,
+        private: bool | None = None,
+        token: str | bool | None = None,
+        revision: str | None = None,
+        create_pr: bool = False,
+        max_shard_size: int | str = "5GB",
+        safe_serialization: bool = True,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ):
+        """Upload the weights, config and a model card to the Hub as one commit; returns the ``CommitInfo``.
+
+        As transformers: the repository is created when missing; ``revision`` is a branch,
+        ``create_pr=True`` opens a pull request. The card (README.md) is updated, not replaced:
+        see :mod:`kerasformers.modelcard`; ``model_card_args`` (a dict: ``dataset``, ``license``,
+        ``language``, ``batch_size``...) feed it.
+
+        Example:
+            >>> info = model.push_to_hub("me/tiny-bert", commit_message="2 epochs", private=True)
+            >>> TFAutoModel.from_pretrained("me/tiny-bert", revision=info.oid)
+        """
+        from kerasformers.hub_push import push_to_hub
+        from kerasformers.modelcard import write_model_card
+
+        card_args = dict(kwargs.pop("model_card_args", None) or {})
+
+        def write_card(folder, repo, options):
+            write_model_card(
+                self, folder, repo, token=options["token"], revision=options["revision"], tags=tags, **card_args
+            )
+
+        return push_to_hub(
+            self,
+            repo_id,
+            commit_message=commit_message,
+            private=private,
+            token=token,
+            revision=revision,
+            create_pr=create_pr,
+            max_shard_size=max_shard_size,
+            safe_serialization=safe_serialization,
+            tags=tags,
+            write_card=write_card,
+            **kwargs,
+        )
+
     def export(
         self,
         filepath: str | os.PathLike,

@@ -537,6 +537,38 @@ class PreTrainedTokenizerFast:
         """
         return load_pretrained_tokenizer(name_or_path, revision=revision, cache_dir=cache_dir, **kwargs)
 
+    def push_to_hub(
+        self,
+        repo_id: str,
+        commit_message: str | None = None,
+        private: bool | None = None,
+        token: str | bool | None = None,
+        revision: str | None = None,
+        create_pr: bool = False,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ):
+        """Upload the tokenizer files to the Hub as one commit ("Upload tokenizer"); returns the ``CommitInfo``.
+
+        The repository's model card is kept (``tags`` are added to it).
+
+        Example:
+            >>> tokenizer.push_to_hub("me/tiny-bert")
+        """
+        from kerasformers.hub_push import push_to_hub
+
+        return push_to_hub(
+            self,
+            repo_id,
+            commit_message=commit_message,
+            private=private,
+            token=token,
+            revision=revision,
+            create_pr=create_pr,
+            tags=tags,
+            **kwargs,
+        )
+
     def save_pretrained(self, save_directory: str | os.PathLike, **kwargs) -> tuple[str, ...]:
         """Write tokenizer.json, tokenizer_config.json and special_tokens_map.json to a folder.
 

@@ -1,0 +1,228 @@
+"""Upload to the Hugging Face Hub: ``push_to_hub`` for anything with ``save_pretrained``.
+
+As transformers' ``PushToHubMixin.push_to_hub``: the repository is created when missing
+(``HfApi.create_repo(exist_ok=True)``), the object is saved into a temporary folder and the
+folder goes up as ONE commit (``HfApi.upload_folder``), on ``revision`` (a branch, created from
+main when missing) or as a pull request (``create_pr=True``). The endpoint is read from
+``HF_ENDPOINT`` at call time, so a test server or a mirror set after import is honoured.
+
+Example:
+    >>> commit = push_to_hub(model, "me/tiny-bert", commit_message="first version")
+    >>> commit.oid  # the commit sha: from_pretrained("me/tiny-bert", revision=commit.oid)
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kerasformers.errors import InvalidInputError, InvalidInputTypeError, KerasformersError
+
+__all__ = ["HubPushError"]
+
+
+class HubPushError(KerasformersError, OSError):
+    """An upload to the Hub failed (no access, unknown repository, server down): the message names the fix."""
+
+
+def hub_api(token: str | bool | None = None):
+    """An ``huggingface_hub.HfApi`` on the endpoint ``HF_ENDPOINT`` names (else huggingface.co).
+
+    Example:
+        >>> hub_api().endpoint
+        'https://huggingface.co'
+    """
+    from huggingface_hub import HfApi, constants
+
+    endpoint = os.environ.get("HF_ENDPOINT") or constants.ENDPOINT
+    return HfApi(endpoint=endpoint.rstrip("/"), token=token)
+
+
+def default_commit_message(obj: Any) -> str:
+    """transformers' default commit message: "Upload tokenizer", "Upload config" or "Upload model".
+
+    Example:
+        >>> default_commit_message(tokenizer)
+        'Upload tokenizer'
+    """
+    name = type(obj).__name__
+    for part, message in (
+        ("Processor", "Upload processor"),
+        ("Tokenizer", "Upload tokenizer"),
+        ("FeatureExtractor", "Upload feature extractor"),
+        ("Config", "Upload config"),
+    ):
+        if part in name:
+            return message
+    return "Upload model"
+
+
+def _check_arguments(repo_id, safe_serialization, obj) -> None:
+    if not isinstance(repo_id, str) or not repo_id.strip() or repo_id.count("/") > 1:
+        raise InvalidInputTypeError(
+            f"push_to_hub: repo_id must be a Hub repository name like 'me/my-model', got {repo_id!r}."
+        )
+    if not safe_serialization:
+        raise InvalidInputError(
+            "push_to_hub(safe_serialization=False) is not supported: kerasformers writes only safetensors "
+            "(no pickles). Leave safe_serialization=True."
+        )
+    if not callable(getattr(obj, "save_pretrained", None)):
+        raise InvalidInputTypeError(
+            f"push_to_hub needs an object with save_pretrained(folder); {type(obj).__name__} has none."
+        )
+
+
+def _save(obj, folder: Path, max_shard_size) -> None:
+    parameters = inspect.signature(obj.save_pretrained).parameters
+    takes_shard_size = "max_shard_size" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+    if takes_shard_size:
+        obj.save_pretrained(folder, max_shard_size=max_shard_size)
+    else:
+        obj.save_pretrained(folder)
+
+
+def push_folder(
+    folder: str | os.PathLike,
+    repo_id: str,
+    *,
+    commit_message: str,
+    commit_description: str | None = None,
+    private: bool | None = None,
+    token: str | bool | None = None,
+    revision: str | None = None,
+    create_pr: bool = False,
+):
+    """Create ``repo_id`` if needed and upload ``folder`` as one commit; returns the ``CommitInfo``.
+
+    Example:
+        >>> push_folder("out", "me/x", commit_message="Training in progress epoch 1").oid
+    """
+    from huggingface_hub import CommitOperationAdd
+    from huggingface_hub.errors import HfHubHTTPError
+
+    api = hub_api(token)
+    try:
+        repo_id = api.create_repo(repo_id, private=private, exist_ok=True).repo_id
+        if revision is not None and not create_pr:
+            api.create_branch(repo_id, branch=revision, exist_ok=True)
+        # One create_commit of every file: upload_folder may split a large folder into several commits.
+        operations = [
+            CommitOperationAdd(path_in_repo=path.relative_to(folder).as_posix(), path_or_fileobj=os.fspath(path))
+            for path in sorted(Path(folder).rglob("*"))
+            if path.is_file()
+        ]
+        return api.create_commit(
+            repo_id=repo_id,
+            operations=operations,
+            commit_message=commit_message,
+            commit_description=commit_description,
+            revision=revision,
+            create_pr=create_pr,
+        )
+    except HfHubHTTPError as error:
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        hint = (
+            "Log in (hf auth login) or pass token=... with write access."
+            if status in (401, 403)
+            else "Check the repository name, the token and the network (HF_ENDPOINT)."
+        )
+        raise HubPushError(f"push_to_hub to {repo_id!r} on {api.endpoint} failed ({status}): {hint}") from error
+
+
+def push_to_hub(
+    obj: Any,
+    repo_id: str,
+    commit_message: str | None = None,
+    private: bool | None = None,
+    token: str | bool | None = None,
+    revision: str | None = None,
+    create_pr: bool = False,
+    max_shard_size: int | str = "5GB",
+    safe_serialization: bool = True,
+    tags: list[str] | None = None,
+    *,
+    commit_description: str | None = None,
+    write_card: Callable[[Path, str, Any], None] | None = None,
+    **kwargs: Any,
+):
+    """Save ``obj`` (model, tokenizer, config: anything with ``save_pretrained``) and upload it.
+
+    ``write_card(folder, repo_id, api)`` may add a README.md to the folder before the upload
+    (the models' ``push_to_hub`` passes the model card writer). Returns huggingface_hub's
+    ``CommitInfo`` (``.oid`` is the commit sha, ``.pr_url`` the pull request when ``create_pr``).
+    ``use_temp_dir`` and other transformers keywords are accepted: the save always goes through a
+    temporary folder.
+
+    Example:
+        >>> info = push_to_hub(tokenizer, "me/tiny-bert", create_pr=True)
+        >>> info.pr_revision
+        'refs/pr/1'
+    """
+    _check_arguments(repo_id, safe_serialization, obj)
+    with tempfile.TemporaryDirectory(prefix="kerasformers-push-") as tmp:
+        folder = Path(tmp) / "upload"
+        _save(obj, folder, max_shard_size)
+        folder.mkdir(exist_ok=True)
+        if write_card is not None:
+            write_card(folder, repo_id, {"token": token, "revision": revision, "tags": tags})
+        else:
+            _write_basic_card(folder, repo_id, token=token, revision=revision, tags=tags)
+        return push_folder(
+            folder,
+            repo_id,
+            commit_message=commit_message or default_commit_message(obj),
+            commit_description=commit_description,
+            private=private,
+            token=token,
+            revision=revision,
+            create_pr=create_pr,
+        )
+
+
+def download_existing_card(repo_id: str, *, token=None, revision=None) -> str | None:
+    """The repository's README.md text, or None when the repository or the file does not exist yet.
+
+    Example:
+        >>> download_existing_card("me/tiny-bert") is None
+        True
+    """
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        HfHubHTTPError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    api = hub_api(token)
+    with tempfile.TemporaryDirectory(prefix="kerasformers-card-") as tmp:
+        try:
+            path = api.hf_hub_download(repo_id, "README.md", revision=revision, local_dir=tmp)
+        except (EntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError):
+            return None
+        except HfHubHTTPError as error:
+            if getattr(getattr(error, "response", None), "status_code", None) == 404:
+                return None
+            raise
+        return Path(path).read_text(encoding="utf-8")
+
+
+def _write_basic_card(folder: Path, repo_id: str, *, token=None, revision=None, tags=None) -> None:
+    """Tokenizers and configs keep the repository's card; a new repository gets a minimal one."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    existing = download_existing_card(repo_id, token=token, revision=revision)
+    if existing is not None:
+        card = ModelCard(existing, ignore_metadata_errors=True)
+    else:
+        data = ModelCardData(library_name="kerasformers")
+        card = ModelCard(f"---\n{data.to_yaml()}\n---\n\n# {repo_id.split('/')[-1]}\n")
+    if tags:
+        card.data.tags = list(dict.fromkeys([*(card.data.tags or []), *tags]))
+    card.save(folder / "README.md")
