@@ -94,6 +94,9 @@ def test_create_pr_leaves_main_alone(hub, tiny_bert, tmp_path):
     assert api.model_info("me/pr", token=TOKEN).sha == main.oid
     assert len(json.loads((_download("me/pr", "main", tmp_path) / "config.json").read_text())["id2label"]) == 2
     assert len(json.loads(hub.files("me/pr", "refs/pr/1")["config.json"])["id2label"]) == 3
+    branch = config.push_to_hub("me/pr", token=TOKEN, revision="dev")  # a new branch, from main
+    assert hub.store.resolve(hub.store.meta("me/pr"), "dev") == branch.oid
+    assert api.model_info("me/pr", token=TOKEN).sha == main.oid
 
 
 def test_private_repo_needs_the_token(hub, tiny_bert, tmp_path):
