@@ -85,6 +85,7 @@ class VerificationRow:
     error: float
     passed: bool
     detail: str = ""
+    scale: float = 0.0  # outputs: the largest |value| PyTorch gave there (massive activations in big LMs)
 
 
 @dataclass
@@ -214,20 +215,16 @@ def _heads_for(model_type: str, only: list[str] | None, transformers) -> list[tu
         seen.add(ours)
         heads.append((task.registry_key, ours, theirs))
     if only is not None:
-        known = {n for t in TASKS for n in (t.registry_key, t.name, t.auto_class, *t.aliases)}
-        found = {n for key, ours, _ in heads for n in (key, ours.__name__)} | {
-            n for t in TASKS for n in (t.name, t.auto_class, *t.aliases) if t.registry_key in {h[0] for h in heads}
+        selected = {h[0] for h in heads}
+        found = {ours.__name__ for _, ours, _ in heads} | {
+            n for t in TASKS if t.registry_key in selected for n in (t.registry_key, t.name, t.auto_class, *t.aliases)
         }
         unknown = [h for h in only if h not in found]
         if unknown:
+            available = ", ".join(h[0] for h in _heads_for(model_type, None, transformers))
             raise InvalidInputError(
-                f"--heads {unknown}: not a head of model_type {model_type!r}. Heads it has: "
-                f"{', '.join(h[0] for h in _heads_for(model_type, None, transformers))}"
-                + (
-                    ""
-                    if set(unknown) <= known | {h[1].__name__ for h in heads}
-                    else "; use task names or registry keys."
-                )
+                f"--heads {unknown}: not a head of model_type {model_type!r}. Give task names "
+                f"(text-classification), registry keys or class names; its heads: {available}."
             )
     if not heads:
         raise InvalidInputError(f"kerasformers has no model class for model_type {model_type!r} to verify.")
@@ -277,7 +274,7 @@ def _real_positions(array: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _compare(ours, theirs, mask) -> dict[str, float]:
-    """Max abs error per output and per hidden state (None when the shapes differ)."""
+    """(max abs error, largest |value| of PyTorch's) per output and per hidden state."""
     errors = {}
     for key in ours:
         if key in ("loss", "hidden_states", "attentions", "past_key_values"):
@@ -289,7 +286,7 @@ def _compare(ours, theirs, mask) -> dict[str, float]:
     ours_states, theirs_states = ours.get("hidden_states"), getattr(theirs, "hidden_states", None)
     if ours_states is not None and theirs_states is not None:
         if len(ours_states) != len(theirs_states):
-            errors["hidden_states (count)"] = math.inf
+            errors["hidden_states (count)"] = (math.inf, 0.0)
         for i, (a, b) in enumerate(zip(ours_states, theirs_states)):
             errors[f"hidden_states[{i}]"] = _max_diff(np.asarray(a), b.detach().numpy(), mask)
     return errors
@@ -298,12 +295,12 @@ def _compare(ours, theirs, mask) -> dict[str, float]:
 def _max_diff(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
     if a.shape != b.shape:
         if a.size != b.size:
-            return math.inf
+            return math.inf, 0.0
         b = b.reshape(a.shape)
     a, b = _real_positions(a, mask), _real_positions(b, mask)
     if a.size == 0:
-        return 0.0
-    return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64))))
+        return 0.0, 0.0
+    return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))), float(np.max(np.abs(b)))
 
 
 def _torch_model(theirs, folder, ours, torch, safetensors_torch):
@@ -435,7 +432,7 @@ def _run_checks(report, config, folder, torch_folder, texts, heads, max_error, m
             if getattr(config, "type_vocab_size", 0):
                 names.add("token_type_ids")
             input_sets = _input_sets(config, ours_tokenizer, texts, names)
-        worst: dict[str, tuple[float, str]] = {}
+        worst: dict[str, tuple[float, float, str]] = {}
         for description, inputs in input_sets:
             feed = inputs
             if key == "multiple_choice":  # (batch, choices, length): two choices per example
@@ -443,12 +440,13 @@ def _run_checks(report, config, folder, torch_folder, texts, heads, max_error, m
             out = ours(feed, output_hidden_states=True)
             with torch.no_grad():
                 ref = torch_model(**{k: torch.tensor(v) for k, v in feed.items()}, output_hidden_states=True)
-            for name, error in _compare(out, ref, feed["attention_mask"]).items():
+            for name, (error, scale) in _compare(out, ref, feed["attention_mask"]).items():
                 if name not in worst or error > worst[name][0] or math.isnan(error):
-                    worst[name] = (error, description)
-        for name, (error, description) in worst.items():
+                    worst[name] = (error, scale, description)
+        for name, (error, scale, description) in worst.items():
+            detail = f"{description}; largest |value| {scale:.3g}"
             report.rows.append(
-                VerificationRow("outputs", ours_class.__name__, name, error, error <= max_error, description)
+                VerificationRow("outputs", ours_class.__name__, name, error, error <= max_error, detail, scale)
             )
         if ours_class is primary:
             report.rows.extend(_weight_rows(ours_class.__name__, ours, theirs_class, torch_model, max_error))
