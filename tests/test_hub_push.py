@@ -152,10 +152,27 @@ def test_callback_pushes_every_epoch_with_the_history(hub, tokenizer, tmp_path):
     keras.utils.set_random_seed(2)
     fresh = kerasformers.TFBertForSequenceClassification(BertConfig(**TINY_BERT))
     fresh.compile(optimizer=keras.optimizers.Adam(1e-3))
-    assert kerasformers.load_repo_checkpoint(fresh, "me/fit", token=TOKEN) == {"epoch": 1}
+    assert fresh.load_repo_checkpoint("me/fit", token=TOKEN) == {"epoch": 1}
     np.testing.assert_array_equal(fresh(IDS).logits.numpy(), model(IDS).logits.numpy())
     for ours, theirs in zip(fresh.optimizer.variables, model.optimizer.variables):
         np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+def test_callback_steps_strategy_ends_with_the_final_weights(hub, tmp_path):
+    keras.utils.set_random_seed(3)
+    model = kerasformers.TFBertForSequenceClassification(BertConfig(**TINY_BERT))
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    callback = kerasformers.PushToHubCallback(
+        tmp_path / "out", save_strategy="steps", save_steps=3, hub_model_id="me/steps", hub_token=TOKEN
+    )
+    features, labels = _dataset(1)
+    model.fit(features, labels, batch_size=4, epochs=1, callbacks=[callback], verbose=0)
+    messages = [message for _, message in _history(hub, "me/steps")]
+    # after batch 3 of 4, then the final weights (batch 4 was never a save step) at the end of training
+    assert messages[:2] == ["End of training", "Training in progress steps 2"]
+    folder = _download("me/steps", "main", tmp_path)
+    reloaded = kerasformers.TFBertForSequenceClassification.from_pretrained(folder)
+    np.testing.assert_array_equal(reloaded(IDS).logits.numpy(), model(IDS).logits.numpy())
 
 
 def test_callback_argument_errors(hub, tmp_path):

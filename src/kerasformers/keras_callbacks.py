@@ -408,12 +408,14 @@ class PushToHubCallback(keras.callbacks.Callback):
         self._unpushed: str | None = None
         self.training_history: list[dict] = []
         self.commits: list = []
+        self._changed_since_save = False
 
     def on_train_begin(self, logs=None):
         # model.history may not be updated before this callback runs: keep our own record.
         self.training_history = []
 
     def on_train_batch_end(self, batch, logs=None):
+        self._changed_since_save = True
         if self.save_strategy == "steps" and (batch + 1) % self.save_steps == 0:
             self._save(epoch=None)
             self._push_if_idle(f"Training in progress steps {batch}")
@@ -430,12 +432,13 @@ class PushToHubCallback(keras.callbacks.Callback):
         if self.last_job is not None:
             logger.info("Waiting for the last push to the Hub to finish...")
             self._collect(raise_errors=True)
-        if self._unpushed is not None or not self.commits:
+        if self._unpushed is not None or self._changed_since_save or not self.commits:
             self._save(epoch=len(self.training_history) - 1 if self.checkpoint else None)
             self._push_if_idle("End of training")
             self._collect(raise_errors=True)
 
     def _save(self, epoch: int | None) -> None:
+        self._changed_since_save = False
         self.model.save_pretrained(self.output_dir)
         if self.tokenizer is not None:
             self.tokenizer.save_pretrained(self.output_dir)

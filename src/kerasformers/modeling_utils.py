@@ -540,6 +540,19 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         (folder / "config.json").write_text(self.config.to_json_string(), encoding="utf-8")
         save_model_weights(self, folder, max_shard_size=max_shard_size)
 
+    def load_repo_checkpoint(self, repo_path_or_name: str | os.PathLike, **kwargs: Any) -> dict:
+        """Restore the weights and optimizer state a ``PushToHubCallback(checkpoint=True)`` saved.
+
+        Returns ``{"epoch": n}``; see :func:`kerasformers.keras_callbacks.load_repo_checkpoint`.
+
+        Example:
+            >>> model.compile(optimizer="adam")
+            >>> model.fit(train_dataset, epochs=3, initial_epoch=model.load_repo_checkpoint("me/clf")["epoch"] + 1)
+        """
+        from kerasformers.keras_callbacks import load_repo_checkpoint
+
+        return load_repo_checkpoint(self, repo_path_or_name, **kwargs)
+
     def push_to_hub(
         self,
         repo_id: str,
