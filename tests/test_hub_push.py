@@ -69,11 +69,17 @@ def test_push_model_and_tokenizer_round_trip(hub, tiny_bert, tokenizer, tmp_path
     assert info.oid != tokenizer_info.oid
     assert _history(hub, "me/round-trip")[:2] == [(tokenizer_info.oid, "Upload tokenizer"), (info.oid, "first")]
 
-    folder = _download("me/round-trip", tokenizer_info.oid, tmp_path)
-    reloaded = kerasformers.TFBertForSequenceClassification.from_pretrained(folder)
+    # downloaded by name at the pushed commit
+    reloaded = kerasformers.TFBertForSequenceClassification.from_pretrained(
+        "me/round-trip", revision=tokenizer_info.oid, token=TOKEN
+    )
     np.testing.assert_array_equal(reloaded(IDS).logits.numpy(), tiny_bert(IDS).logits.numpy())
     texts = ["Hello world", "pushing a tokenizer"]
-    assert kerasformers.AutoTokenizer.from_pretrained(folder)(texts)["input_ids"] == tokenizer(texts)["input_ids"]
+    pushed_tokenizer = kerasformers.AutoTokenizer.from_pretrained(
+        "me/round-trip", revision=tokenizer_info.oid, token=TOKEN
+    )
+    assert pushed_tokenizer(texts)["input_ids"] == tokenizer(texts)["input_ids"]
+    folder = _download("me/round-trip", tokenizer_info.oid, tmp_path)
 
     # the model's commit alone: weights, config and a card; no tokenizer yet
     files = set(
@@ -140,7 +146,9 @@ def test_callback_pushes_every_epoch_with_the_history(hub, tokenizer, tmp_path):
     assert len(pushes) == 2, pushes
     assert pushes[1][1] == "Training in progress epoch 0"  # newest first
     folder = _download("me/fit", pushes[0][0], tmp_path)
-    reloaded = kerasformers.TFBertForSequenceClassification.from_pretrained(folder)
+    reloaded = kerasformers.TFBertForSequenceClassification.from_pretrained(
+        "me/fit", revision=pushes[0][0], token=TOKEN
+    )
     np.testing.assert_array_equal(reloaded(IDS).logits.numpy(), model(IDS).logits.numpy())  # epoch 2's weights
     card = (folder / "README.md").read_text()
     for epoch in (0, 1):

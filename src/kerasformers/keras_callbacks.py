@@ -403,7 +403,7 @@ class PushToHubCallback(keras.callbacks.Callback):
             hub_model_id = self.output_dir.absolute().name
         self.hub_model_id = hub_api(hub_token).create_repo(hub_model_id, exist_ok=True).repo_id
         self._existing_card = download_existing_card(self.hub_model_id, token=hub_token)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kerasformers-push")
+        self._executor: ThreadPoolExecutor | None = None
         self.last_job: Future | None = None
         self._unpushed: str | None = None
         self.training_history: list[dict] = []
@@ -413,6 +413,9 @@ class PushToHubCallback(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         # model.history may not be updated before this callback runs: keep our own record.
         self.training_history = []
+        self.commits = []  # the CommitInfo of each push of this fit()
+        # One worker: never two uploads at once. It lives for one fit() and is shut down at its end.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kerasformers-push")
 
     def on_train_batch_end(self, batch, logs=None):
         self._changed_since_save = True
@@ -429,13 +432,16 @@ class PushToHubCallback(keras.callbacks.Callback):
             self._push_if_idle(f"Training in progress epoch {epoch}")
 
     def on_train_end(self, logs=None):
-        if self.last_job is not None:
-            logger.info("Waiting for the last push to the Hub to finish...")
-            self._collect(raise_errors=True)
-        if self._unpushed is not None or self._changed_since_save or not self.commits:
-            self._save(epoch=len(self.training_history) - 1 if self.checkpoint else None)
-            self._push_if_idle("End of training")
-            self._collect(raise_errors=True)
+        try:
+            if self.last_job is not None:
+                logger.info("Waiting for the last push to the Hub to finish...")
+                self._collect(raise_errors=True)
+            if self._unpushed is not None or self._changed_since_save or not self.commits:
+                self._save(epoch=len(self.training_history) - 1 if self.checkpoint else None)
+                self._push_if_idle("End of training")
+                self._collect(raise_errors=True)
+        finally:
+            self._executor.shutdown(wait=True)
 
     def _save(self, epoch: int | None) -> None:
         self._changed_since_save = False
