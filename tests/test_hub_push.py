@@ -103,6 +103,8 @@ def test_create_pr_leaves_main_alone(hub, tiny_bert, tmp_path):
     branch = config.push_to_hub("me/pr", token=TOKEN, revision="dev")  # a new branch, from main
     assert hub.store.resolve(hub.store.meta("me/pr"), "dev") == branch.oid
     assert api.model_info("me/pr", token=TOKEN).sha == main.oid
+    kerasformers.GenerationConfig(eos_token_id=2).push_to_hub("me/pr", token=TOKEN, revision="dev")
+    assert json.loads(hub.files("me/pr", "dev")["generation_config.json"])["eos_token_id"] == 2
 
 
 def test_private_repo_needs_the_token(hub, tiny_bert, tmp_path):

@@ -168,8 +168,8 @@ def push_to_hub(
     _check_arguments(repo_id, safe_serialization, obj)
     with tempfile.TemporaryDirectory(prefix="kerasformers-push-") as tmp:
         folder = Path(tmp) / "upload"
+        folder.mkdir()  # some save_pretrained (GenerationConfig's) write into an existing folder only
         _save(obj, folder, max_shard_size)
-        folder.mkdir(exist_ok=True)
         if write_card is not None:
             write_card(folder, repo_id, {"token": token, "revision": revision, "tags": tags})
         else:

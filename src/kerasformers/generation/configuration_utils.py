@@ -161,6 +161,18 @@ class GenerationConfig:
         values["_from_model_config"] = True
         return cls(**values)
 
+    def push_to_hub(self, repo_id: str, commit_message: str | None = None, **kwargs: Any):
+        """Upload generation_config.json to the Hub as one commit ("Upload config"); returns the ``CommitInfo``.
+
+        Takes the keywords of the models' ``push_to_hub`` (``private``, ``token``, ``revision``, ``create_pr``...).
+
+        Example:
+            >>> GenerationConfig(eos_token_id=2).push_to_hub("me/tiny-llama")
+        """
+        from kerasformers.hub_push import push_to_hub
+
+        return push_to_hub(self, repo_id, commit_message=commit_message, **kwargs)
+
     def save_pretrained(self, folder: str | os.PathLike) -> None:
         """Write ``generation_config.json`` into ``folder``.
 
