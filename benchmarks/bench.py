@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench.py            # every scenario, about 5-8 minutes on 2 cores
     .venv/bin/python benchmarks/bench.py --quick    # fewer rounds (a check that it all runs)
+    .venv/bin/python benchmarks/bench.py --extras trainer --merge   # one extra script, rest kept
 
 Method. Each side runs in its own worker process (worker.py), kept alive for the run, with
 the same thread count (``--threads``, default: all cores): TensorFlow intra/inter-op
@@ -47,11 +48,15 @@ BEFORE_PATHS = {  # --before: the same calls as they ran before the inference gr
     "predict_keras": "`keras.Model.predict` (Keras' own data pipeline)",
 }
 ALL_PATHS = {**OUR_PATHS, **BEFORE_PATHS}
-# other issues' scripts and the arguments that keep them inside this run's time budget
+# other issues' scripts, the arguments that keep them inside this run's time budget, and an
+# optional timeout in seconds (default EXTRA_TIMEOUT_S)
 EXTRA_SCRIPTS = {
     "generation": ("bench_generate.py", ["--new-tokens", "32", "--repeats", "1"]),
     "export": ("bench_export.py", []),
+    "trainer": ("bench_trainer.py", ["--steps", "7", "--warmup-steps", "2", "--rounds", "2"], 900),
 }
+EXTRA_TITLES = {"generation": "Generation", "export": "Export", "trainer": "Fine-tuning (Trainer)"}
+EXTRA_TIMEOUT_S = 240
 
 
 # ------------------------------------------------------------------------------ workers
@@ -563,6 +568,11 @@ def render_markdown(results: dict, plot_name: str | None = "BENCHMARKS.png") -> 
         "Every number below comes from that one run; rerun the command to refresh this file.",
         "",
     ]
+    for rerun in results.get("reruns", []):
+        lines[-1:-1] = [
+            f"Except {', '.join(EXTRA_TITLES.get(k, k) for k in rerun['extras'])}: re-run alone by "
+            f"`{rerun['command']}` on {rerun['date']} (load average {rerun['load']:.2f} at its start)."
+        ]
     encoder = results.get("encoder", [])
     headline = [
         r for r in encoder if r["model"] == "all-MiniLM-L6-v2" and (r["batch"], r["seq"]) in ((1, 16), (32, 128))
@@ -667,7 +677,7 @@ def render_markdown(results: dict, plot_name: str | None = "BENCHMARKS.png") -> 
             "",
         ]
     for key, extra in results.get("extras", {}).items():
-        lines += extra_section({"generation": "Generation", "export": "Export"}.get(key, key), extra)
+        lines += extra_section(EXTRA_TITLES.get(key, key), extra)
     if results.get("errors"):
         lines += ["## Scenarios that failed", ""] + [f"- {e}" for e in results["errors"]] + [""]
     return "\n".join(lines)
@@ -694,6 +704,7 @@ def ratio_points(results: dict) -> list[tuple[str, float]]:
             for i, row in enumerate(rows):
                 if _flat(row) and isinstance(row.get("speedup"), (int, float)):
                     detail = f"batch {row['batch']}" if "batch" in row else (name if not isinstance(value, list) else i)
+                    detail += f" x {row['seq']}" if "seq" in row else ""
                     points.append((f"{key} {detail}", float(row["speedup"])))
     return points
 
@@ -755,6 +766,23 @@ def new_results(command: str, threads: int) -> dict:
     }
 
 
+def merge_extras(previous_path: Path, new: dict) -> dict:
+    """The earlier run's results with the extra sections just run put in (``--merge``)."""
+    if not previous_path.is_file():
+        raise SystemExit(f"--merge: {previous_path} does not exist; run the whole harness first.")
+    merged = json.loads(previous_path.read_text())
+    merged["extras"] = {**merged.get("extras", {}), **new["extras"]}
+    rerun = {
+        "command": new["command"],
+        "date": new["date"],
+        "load": new["machine"]["load_start"][0],
+        "extras": sorted(new["extras"]),
+    }
+    merged["reruns"] = [r for r in merged.get("reruns", []) if set(r["extras"]) - set(rerun["extras"])] + [rerun]
+    merged["errors"] = merged.get("errors", []) + new["errors"]
+    return merged
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -770,8 +798,19 @@ def main(argv=None) -> dict:
         "versions (the effect of the fast inference paths)",
     )
     parser.add_argument("--log", type=Path, default=None, help="workers' stderr (default: <out>.log in the cache)")
+    parser.add_argument(
+        "--extras", nargs="+", choices=sorted(EXTRA_SCRIPTS), default=None, help="which extra scripts (default: all)"
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="run only the extra scripts (--extras) and put their sections into the existing <out> and "
+        "its .json, keeping every other section of the earlier run",
+    )
     args = parser.parse_args(argv)
     groups = set(args.only or ["peak", "minilm", "bert-base", "loading", "tokenizer", "extras"])
+    if args.merge:
+        groups = {"extras"}
     variants = tuple(OUR_PATHS)
     if args.before:
         groups, variants = {"peak", "minilm"}, ("call_eager", "call", "predict_keras", "predict")
@@ -849,14 +888,22 @@ def main(argv=None) -> dict:
                 "tokenizer", lambda: run_tokenizer(minilm, threads=args.threads, rounds=rounds, log=log)
             )
         if "extras" in groups:
-            for key, (script, script_args) in EXTRA_SCRIPTS.items():
+            for key, (script, script_args, *timeout) in EXTRA_SCRIPTS.items():
+                if args.extras and key not in args.extras:
+                    continue
                 print(f"[{time.perf_counter() - started:5.0f} s] extra: {script} {' '.join(script_args)}", flush=True)
                 results["extras"][key] = run_extra(
-                    script, threads=args.threads, timeout_s=240, log=log, args=script_args
+                    script,
+                    threads=args.threads,
+                    timeout_s=timeout[0] if timeout else EXTRA_TIMEOUT_S,
+                    log=log,
+                    args=script_args,
                 )
                 print(f"  {results['extras'][key]['status']}", flush=True)
     results["machine"]["load_end"] = list(os.getloadavg())
     results["wall_s"] = time.perf_counter() - started
+    if args.merge:
+        results = merge_extras(args.out.with_suffix(".json"), results)
     plot_path = args.out.with_suffix(".png")
     try:
         plot(results, plot_path)
@@ -865,7 +912,7 @@ def main(argv=None) -> dict:
         plot_path = None
     write_atomic(args.out, render_markdown(results, plot_path.name if plot_path else None) + "\n")
     write_atomic(args.out.with_suffix(".json"), json.dumps(results, indent=1, default=str))
-    print(f"wrote {args.out} ({results['wall_s'] / 60:.1f} min); workers' log: {log_path}", flush=True)
+    print(f"wrote {args.out} ({(time.perf_counter() - started) / 60:.1f} min); workers' log: {log_path}", flush=True)
     return results
 
 
