@@ -104,3 +104,13 @@ def test_push_updates_the_repository_card(hub_server, monkeypatch, tmp_path, tra
     model.push_to_hub("me/card", token="hf_me_write", model_card_args={"license": "mit"})
     card = hub_server.files("me/card")["README.md"].decode()
     assert "User text." in card and "license: mit" in card and card.count(CARD_BEGIN) == 1
+
+
+def test_create_model_card_writes_readme_from_model_history(trained, tmp_path):
+    model, history = (
+        trained  # 4.57 modeling_tf_utils.py: create_model_card(output_dir, model_name, ...) reads self.history
+    )
+    model.create_model_card(tmp_path, "me/clf", license="mit", tags="demo")
+    card = ModelCard.load(tmp_path / "README.md")
+    assert card.data.license == "mit" and "demo" in card.data.tags
+    assert f"{history.history['loss'][1]:.4f}" in card.text and "- epochs: 2" in card.text

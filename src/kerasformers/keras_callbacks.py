@@ -30,7 +30,7 @@ import tensorflow as tf
 from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 from kerasformers.logging import get_logger
 
-__all__ = ["KerasMetricCallback", "PushToHubCallback", "load_repo_checkpoint", "save_training_checkpoint"]
+__all__ = ["KerasMetricCallback", "PushToHubCallback"]
 
 logger = get_logger(__name__)
 

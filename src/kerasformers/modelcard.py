@@ -232,6 +232,8 @@ def build_model_card(
 
     del dataset_args  # transformers writes it into model-index results; we keep the table in the body
     rows = history_rows(keras_history)
+    if epochs is None and rows:
+        epochs = len(rows)
     config = getattr(model, "config", None)
     base_model = finetuned_from or _hub_name(
         getattr(model, "name_or_path", None) or getattr(config, "name_or_path", None)

@@ -540,6 +540,44 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         (folder / "config.json").write_text(self.config.to_json_string(), encoding="utf-8")
         save_model_weights(self, folder, max_shard_size=max_shard_size)
 
+    def create_model_card(
+        self,
+        output_dir: str | os.PathLike,
+        model_name: str,
+        language: str | None = None,
+        license: str | None = None,  # noqa: A002 - transformers' name
+        tags: str | list[str] | None = None,
+        finetuned_from: str | None = None,
+        tasks: str | None = None,
+        dataset_tags: str | list[str] | None = None,
+        dataset: str | list[str] | None = None,
+        dataset_args: str | list[str] | None = None,
+    ) -> None:
+        """Write README.md (a model card from ``model.history``, see :mod:`kerasformers.modelcard`) into ``output_dir``.
+
+        Example:
+            >>> model.fit(train_dataset, epochs=2)
+            >>> model.create_model_card("out", "me/clf", dataset="imdb")
+        """
+        from kerasformers.modelcard import build_model_card
+
+        history = getattr(self, "history", None)
+        card = build_model_card(
+            self,
+            model_name,
+            keras_history=history if getattr(history, "history", None) else None,
+            language=language,
+            license=license,
+            tags=[tags] if isinstance(tags, str) else tags,
+            finetuned_from=finetuned_from,
+            tasks=tasks,
+            dataset_tags=dataset_tags,
+            dataset=dataset,
+            dataset_args=dataset_args,
+            plot_folder=output_dir,
+        )
+        card.save(Path(output_dir) / "README.md")
+
     def load_repo_checkpoint(self, repo_path_or_name: str | os.PathLike, **kwargs: Any) -> dict:
         """Restore the weights and optimizer state a ``PushToHubCallback(checkpoint=True)`` saved.
 
