@@ -123,7 +123,9 @@ def test_push_errors(hub, tiny_bert):
         tiny_bert.push_to_hub("me/x", token=TOKEN, safe_serialization=False)
     with pytest.raises(HubPushError, match="token"):
         tiny_bert.push_to_hub("me/no-token")  # use_hub removed every stored token
-    tiny_bert.config.push_to_hub("me/mine", token=TOKEN)
+    with pytest.raises(TypeError, match="cache_dir"):
+        tiny_bert.push_to_hub("me/x", token=TOKEN, cache_dir="typo")
+    tiny_bert.config.push_to_hub("me/mine", use_auth_token=TOKEN)  # 4.57's deprecated name still works
     with pytest.raises(HubPushError, match=r"'me/mine'.*\(403\)"):
         tiny_bert.push_to_hub("me/mine", token="hf_other_user")  # another user's repository
 

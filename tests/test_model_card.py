@@ -101,9 +101,9 @@ def test_push_updates_the_repository_card(hub_server, monkeypatch, tmp_path, tra
     card = hub_server.files("me/card")["README.md"].decode()
     assert "training_loss.png" in hub_server.files("me/card")
     hub_server.add_commit("me/card", {"README.md": (card + "\n## Limitations\n\nUser text.\n").encode()})
-    model.push_to_hub("me/card", token="hf_me_write", model_card_args={"license": "mit"})
+    model.push_to_hub("me/card", token="hf_me_write", license="mit", model_card_args={"dataset": "imdb"})
     card = hub_server.files("me/card")["README.md"].decode()
-    assert "User text." in card and "license: mit" in card and card.count(CARD_BEGIN) == 1
+    assert "User text." in card and "license: mit" in card and "- imdb" in card and card.count(CARD_BEGIN) == 1
 
 
 def test_create_model_card_writes_readme_from_model_history(trained, tmp_path):

@@ -166,6 +166,7 @@ def push_to_hub(
         'refs/pr/1'
     """
     _check_arguments(repo_id, safe_serialization, obj)
+    token = _token_from_legacy_kwargs(token, kwargs)
     with tempfile.TemporaryDirectory(prefix="kerasformers-push-") as tmp:
         folder = Path(tmp) / "upload"
         folder.mkdir()  # some save_pretrained (GenerationConfig's) write into an existing folder only
@@ -184,6 +185,24 @@ def push_to_hub(
             revision=revision,
             create_pr=create_pr,
         )
+
+
+# transformers keywords that change nothing here: the save always goes through a temporary folder.
+_ACCEPTED_KWARGS = {"use_temp_dir", "ignore_metadata_errors"}
+
+
+def _token_from_legacy_kwargs(token, kwargs: dict):
+    use_auth_token = kwargs.pop("use_auth_token", None)
+    unknown = sorted(set(kwargs) - _ACCEPTED_KWARGS)
+    if unknown:
+        raise InvalidInputTypeError(
+            f"push_to_hub got unknown keyword arguments {unknown}: see help(model.push_to_hub) for the accepted ones."
+        )
+    if use_auth_token is not None:
+        if token is not None:
+            raise InvalidInputError("push_to_hub: pass token=... only (use_auth_token is its deprecated name).")
+        return use_auth_token
+    return token
 
 
 def download_existing_card(repo_id: str, *, token=None, revision=None) -> str | None:

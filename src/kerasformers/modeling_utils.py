@@ -65,6 +65,19 @@ def _inside_layer_call() -> bool:
     return global_state.get_global_attribute("current_call_ctx") is not None
 
 
+_MODEL_CARD_KEYWORDS = {
+    "language",
+    "license",
+    "finetuned_from",
+    "tasks",
+    "dataset",
+    "dataset_tags",
+    "dataset_args",
+    "metrics",
+    "batch_size",
+}
+
+
 class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
     """Base class of all models: a ``keras.Model`` that loads and saves Hugging Face checkpoints.
 
@@ -608,8 +621,9 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
 
         As transformers: the repository is created when missing; ``revision`` is a branch,
         ``create_pr=True`` opens a pull request. The card (README.md) is updated, not replaced:
-        see :mod:`kerasformers.modelcard`; ``model_card_args`` (a dict: ``dataset``, ``license``,
-        ``language``, ``batch_size``...) feed it.
+        see :mod:`kerasformers.modelcard`; the card keywords (``language``, ``license``,
+        ``finetuned_from``, ``tasks``, ``dataset``, ``dataset_tags``, ``dataset_args``, ``metrics``,
+        ``batch_size``), given directly or as ``model_card_args={...}``, feed it.
 
         Example:
             >>> info = model.push_to_hub("me/tiny-bert", commit_message="2 epochs", private=True)
@@ -618,7 +632,10 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         from kerasformers.hub_push import push_to_hub
         from kerasformers.modelcard import write_model_card
 
+        # As 4.57's base_model_card_args: card keywords may come directly or as model_card_args={...}.
         card_args = dict(kwargs.pop("model_card_args", None) or {})
+        for key in _MODEL_CARD_KEYWORDS & set(kwargs):
+            card_args[key] = kwargs.pop(key)
 
         def write_card(folder, repo, options):
             write_model_card(
