@@ -188,6 +188,8 @@ def test_callback_steps_strategy_ends_with_the_final_weights(hub, tmp_path):
 
 
 def test_callback_argument_errors(hub, tmp_path):
+    with pytest.raises(HubPushError, match=r"'me/a'.*\(401\).*token"):
+        kerasformers.PushToHubCallback(tmp_path, hub_model_id="me/a")  # no token anywhere
     with pytest.raises(kerasformers.errors.InvalidInputError, match="save_steps"):
         kerasformers.PushToHubCallback(tmp_path, save_strategy="steps", hub_model_id="me/a", hub_token=TOKEN)
     with pytest.raises(kerasformers.errors.InvalidInputError, match="checkpoint"):

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import tempfile
@@ -88,6 +89,35 @@ def _save(obj, folder: Path, max_shard_size) -> None:
         obj.save_pretrained(folder)
 
 
+@contextlib.contextmanager
+def hub_errors(repo_id: str, endpoint: str):
+    """Turn huggingface_hub's HTTP and network errors into one :class:`HubPushError` naming the fix.
+
+    Example:
+        >>> with hub_errors("me/x", api.endpoint):
+        ...     api.create_repo("me/x", exist_ok=True)
+    """
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        yield
+    except HfHubHTTPError as error:
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        hint = (
+            "Log in (hf auth login) or pass token=... with write access."
+            if status in (401, 403)
+            else "Check the repository name, the token and the network (HF_ENDPOINT)."
+        )
+        raise HubPushError(f"push_to_hub to {repo_id!r} on {endpoint} failed ({status}): {hint}") from error
+    except Exception as error:
+        if type(error).__module__.split(".")[0] not in ("httpx", "httpx2", "requests", "urllib3"):
+            raise
+        raise HubPushError(
+            f"push_to_hub to {repo_id!r}: cannot reach {endpoint} ({type(error).__name__}: {error}). "
+            "Check the network, or HF_ENDPOINT for a mirror."
+        ) from error
+
+
 def push_folder(
     folder: str | os.PathLike,
     repo_id: str,
@@ -105,10 +135,9 @@ def push_folder(
         >>> push_folder("out", "me/x", commit_message="Training in progress epoch 1").oid
     """
     from huggingface_hub import CommitOperationAdd
-    from huggingface_hub.errors import HfHubHTTPError
 
     api = hub_api(token)
-    try:
+    with hub_errors(repo_id, api.endpoint):
         repo_id = api.create_repo(repo_id, private=private, exist_ok=True).repo_id
         if revision is not None and not create_pr:
             api.create_branch(repo_id, branch=revision, exist_ok=True)
@@ -126,14 +155,6 @@ def push_folder(
             revision=revision,
             create_pr=create_pr,
         )
-    except HfHubHTTPError as error:
-        status = getattr(getattr(error, "response", None), "status_code", None)
-        hint = (
-            "Log in (hf auth login) or pass token=... with write access."
-            if status in (401, 403)
-            else "Check the repository name, the token and the network (HF_ENDPOINT)."
-        )
-        raise HubPushError(f"push_to_hub to {repo_id!r} on {api.endpoint} failed ({status}): {hint}") from error
 
 
 def push_to_hub(

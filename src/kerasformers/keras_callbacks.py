@@ -390,7 +390,7 @@ class PushToHubCallback(keras.callbacks.Callback):
             raise InvalidInputError(
                 "PushToHubCallback: save_strategy='steps' needs a positive integer save_steps (save_steps=500)."
             )
-        from kerasformers.hub_push import download_existing_card, hub_api
+        from kerasformers.hub_push import download_existing_card, hub_api, hub_errors
 
         self.output_dir = Path(output_dir)
         self.save_strategy = strategy
@@ -401,8 +401,10 @@ class PushToHubCallback(keras.callbacks.Callback):
         self.model_card_args = model_card_args
         if hub_model_id is None:
             hub_model_id = self.output_dir.absolute().name
-        self.hub_model_id = hub_api(hub_token).create_repo(hub_model_id, exist_ok=True).repo_id
-        self._existing_card = download_existing_card(self.hub_model_id, token=hub_token)
+        api = hub_api(hub_token)
+        with hub_errors(hub_model_id, api.endpoint):
+            self.hub_model_id = api.create_repo(hub_model_id, exist_ok=True).repo_id
+            self._existing_card = download_existing_card(self.hub_model_id, token=hub_token)
         self._executor: ThreadPoolExecutor | None = None
         self.last_job: Future | None = None
         self._unpushed: str | None = None
@@ -419,6 +421,8 @@ class PushToHubCallback(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self._changed_since_save = True
+        if self._unpushed is not None and self.last_job is not None and self.last_job.done():
+            self._push_if_idle(self._unpushed)  # the save that waited: output_dir still holds it
         if self.save_strategy == "steps" and (batch + 1) % self.save_steps == 0:
             self._save(epoch=None)
             self._push_if_idle(f"Training in progress steps {batch}")
