@@ -197,13 +197,13 @@ def _require_torch():
 def _heads_for(model_type: str, only: list[str] | None, transformers) -> list[tuple[str, type, type]]:
     """(registry key, our class, transformers' class) per head registered for ``model_type``."""
     from kerasformers.configuration import fill_registries
-    from kerasformers.models.auto import _MAPPINGS
+    from kerasformers.models.auto import registered_class
     from kerasformers.tasks import TASKS
 
     fill_registries()
     heads, seen = [], set()
     for task in TASKS:
-        ours = _MAPPINGS.get(task.registry_key, {}).get(model_type)
+        ours = registered_class(task.registry_key, model_type)
         if ours is None or ours in seen:  # TFAutoModelWithLMHead repeats the masked/causal LM head
             continue
         theirs = getattr(transformers, ours.__name__.removeprefix("TF"), None)

@@ -43,6 +43,17 @@ def register_auto_classes(model_type: str, **task_classes: type) -> None:
         _MAPPINGS.setdefault(key, {})[model_type] = cls
 
 
+def registered_class(registry_key: str, model_type: str) -> type | None:
+    """The model class ``model_type`` registered for a task (the task table's ``registry_key``), or None.
+
+    Example:
+        >>> registered_class("sequence_classification", "bert").__name__
+        'TFBertForSequenceClassification'
+    """
+    fill_registries()
+    return _MAPPINGS.get(registry_key, {}).get(model_type)
+
+
 class _AutoModel:
     task: str = "base"  # the task table's registry_key
     task_info: Task | None = None  # the task table's row
