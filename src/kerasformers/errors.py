@@ -97,3 +97,7 @@ class MissingDependencyError(KerasformersError, ImportError):
 
 class SourceUnavailableError(KerasformersError, RuntimeError):
     """Embedded weights or data cannot be built (package missing, no network to fetch it)."""
+
+
+class HubPushError(KerasformersError, OSError):
+    """An upload to the Hub failed (no access, unknown repository, server down): the message names the fix."""

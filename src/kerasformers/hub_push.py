@@ -21,13 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kerasformers.errors import InvalidInputError, InvalidInputTypeError, KerasformersError
+from kerasformers.errors import HubPushError, InvalidInputError, InvalidInputTypeError
 
-__all__ = ["HubPushError"]
-
-
-class HubPushError(KerasformersError, OSError):
-    """An upload to the Hub failed (no access, unknown repository, server down): the message names the fix."""
+__all__ = ["push_to_hub", "HubPushError"]
 
 
 def hub_api(token: str | bool | None = None):
