@@ -130,6 +130,8 @@ def test_smollm2_figures(smollm2_path):
     assert rows["outputs", "logits"].error <= 1e-3
     # Its residual stream carries massive activations (|value| up to ~3e4), where one float32 ulp
     # is ~2e-3: hidden states are held to a few ulps of their magnitude, not to 5e-5 absolute.
+    # verify therefore scales its 5e-5 limit by the magnitude of outputs above 1, and SmolLM2 passes.
     states = [r for (s, n), r in rows.items() if s == "outputs" and n.startswith("hidden_states[")]
     assert len(states) == 31 and all(r.error <= 1e-5 * max(r.scale, 1.0) for r in states)
-    assert not report.passed and {r.name for r in report.failures} <= {"logits", *(r.name for r in states)}
+    assert max(r.scale for r in states) > 1e3  # the massive activations are really there
+    assert report.passed, [(r.name, r.error, r.scale) for r in report.failures]
