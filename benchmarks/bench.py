@@ -53,7 +53,7 @@ ALL_PATHS = {**OUR_PATHS, **BEFORE_PATHS}
 EXTRA_SCRIPTS = {
     "generation": ("bench_generate.py", ["--new-tokens", "32", "--repeats", "1"]),
     "export": ("bench_export.py", []),
-    "trainer": ("bench_trainer.py", ["--steps", "7", "--warmup-steps", "2", "--rounds", "2"], 900),
+    "trainer": ("bench_trainer.py", ["--steps", "7", "--warmup-steps", "2", "--rounds", "3"], 1200),
 }
 EXTRA_TITLES = {"generation": "Generation", "export": "Export", "trainer": "Fine-tuning (Trainer)"}
 EXTRA_TIMEOUT_S = 240
