@@ -135,3 +135,21 @@ def test_smollm2_figures(smollm2_path):
     assert len(states) == 31 and all(r.error <= 1e-5 * max(r.scale, 1.0) for r in states)
     assert max(r.scale for r in states) > 1e3  # the massive activations are really there
     assert report.passed, [(r.name, r.error, r.scale) for r in report.failures]
+
+
+def test_push_writes_the_report_into_the_model_card(tiny_bert, hub_server, monkeypatch, tmp_path, capsys):
+    """`--push`: the report becomes the card's Verification section, replaced (not repeated) on a second run."""
+    from conftest import use_hub
+
+    use_hub(monkeypatch, hub_server, tmp_path / "hf-cache")
+    card = "---\nlicense: mit\n---\n# Tiny BERT\n\nWritten by its author.\n"
+    hub_server.add_commit("me/verified-bert", {**{p.name: p for p in tiny_bert.iterdir()}, "README.md": card.encode()})
+    for _ in range(2):
+        assert main(["verify", "me/verified-bert", "--heads", "base", "--push", "--token", "hf_me_write"]) == 0
+    pushed = hub_server.files("me/verified-bert")["README.md"].decode()
+    assert pushed.startswith(card.rstrip("\n")) and "Written by its author." in pushed  # the author's text is kept
+    assert pushed.count("## Verification") == 1 and "| weights | TFBertModel |" in pushed
+    assert "Report pushed to me/verified-bert" in capsys.readouterr().out
+    # a local folder has no model card to write into
+    assert main(["verify", str(tiny_bert), "--push"]) == 2
+    assert "repository name" in capsys.readouterr().err

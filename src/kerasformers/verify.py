@@ -509,6 +509,41 @@ def _generation_rows(head, ours, torch_model, tokenizer, texts, config, max_new_
     return rows
 
 
+# ------------------------------------------------------------------------------------ the model card
+VERIFICATION_BEGIN = "<!-- kerasformers:verification:begin -->"
+VERIFICATION_END = "<!-- kerasformers:verification:end -->"
+
+
+def push_report(report: VerificationReport, repo_id: str, *, token=None, revision=None):
+    """Write ``report`` into the Hub repository's model card as its "Verification" section.
+
+    An earlier section written by this function is replaced; the rest of the card is kept.
+    Returns huggingface_hub's CommitInfo.
+
+    Example:
+        >>> push_report(verify_checkpoint("me/tiny-bert"), "me/tiny-bert", token=token).oid
+    """
+    from kerasformers.hub_push import download_existing_card, hub_api, hub_errors
+
+    card = download_existing_card(repo_id, token=token, revision=revision) or f"# {repo_id}\n"
+    section = f"{VERIFICATION_BEGIN}\n{report.to_markdown().strip()}\n{VERIFICATION_END}"
+    if VERIFICATION_BEGIN in card and VERIFICATION_END in card:
+        before, rest = card.split(VERIFICATION_BEGIN, 1)
+        card = before + section + rest.split(VERIFICATION_END, 1)[1]
+    else:
+        card = card.rstrip("\n") + "\n\n" + section + "\n"
+    api = hub_api(token)
+    verdict = "passed" if report.passed else "failed"
+    with hub_errors(repo_id, api.endpoint):
+        return api.upload_file(
+            path_or_fileobj=card.encode("utf-8"),
+            path_in_repo="README.md",
+            repo_id=repo_id,
+            revision=revision,
+            commit_message=f"Verification against PyTorch transformers: {verdict} (kerasformers verify)",
+        )
+
+
 # ------------------------------------------------------------------------------------ the command
 def add_verify_parser(subparsers) -> None:
     """Declare ``kerasformers verify CHECKPOINT [--max-error 5e-5] [--heads ...] [--report file.md]``."""
@@ -534,6 +569,10 @@ def add_verify_parser(subparsers) -> None:
     )
     p.add_argument("--report", help="write the report as markdown to this file")
     p.add_argument("--revision", help="hub revision (branch, tag or commit)")
+    p.add_argument(
+        "--push", action="store_true", help="write the report into the hub repository's model card (Verification)"
+    )
+    p.add_argument("--token", help="hub token with write access, for --push (default: the logged-in token)")
     p.set_defaults(run=run_verify)
 
 
@@ -541,6 +580,11 @@ def run_verify(args) -> int:
     """``kerasformers verify``: print the table, write ``--report``; exits 1 when a check failed."""
     import sys
 
+    if args.push and Path(args.checkpoint).exists():
+        raise InvalidInputError(
+            f"--push writes the report into a hub repository's model card; {args.checkpoint} is a local path. "
+            "Pass the repository name (org/name) instead."
+        )
     report = verify_checkpoint(
         args.checkpoint, max_error=args.max_error, heads=args.heads, reference=args.reference, revision=args.revision
     )
@@ -551,6 +595,9 @@ def run_verify(args) -> int:
         partial.write_text(report.to_markdown(), encoding="utf-8")
         partial.replace(path)  # never a half-written report
         print(f"Report written to {path}")
+    if args.push:
+        commit = push_report(report, args.checkpoint, token=args.token, revision=args.revision)
+        print(f"Report pushed to {args.checkpoint}'s model card ({commit.oid})")
     if not report.passed:
         worst = max(report.failures, key=lambda r: r.error)
         print(
