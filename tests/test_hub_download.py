@@ -136,3 +136,11 @@ def test_private_repo_loads_with_the_owner_token(hub_server, repos, monkeypatch,
     folder = kerasformers.hub.resolve_checkpoint("me/private", token="hf_me_write", force_download=True)
     assert (folder / "model.safetensors").is_file()
     shutil.rmtree(tmp_path / "cache")
+    # the config and the tokenizer pass token= on too (a private repo needs it at each door)
+    for load in (kerasformers.AutoTokenizer.from_pretrained, kerasformers.AutoConfig.from_pretrained):
+        with pytest.raises(CheckpointNotFoundError, match="token"):
+            load("me/private")
+    config = kerasformers.AutoConfig.from_pretrained("me/private", token="hf_me_write")
+    assert config.to_dict() == kerasformers.AutoConfig.from_pretrained(folder).to_dict()
+    with pytest.raises(kerasformers.errors.TokenizerFilesNotFoundError):  # in, but this repo has no tokenizer
+        kerasformers.AutoTokenizer.from_pretrained("me/private", token="hf_me_write")

@@ -427,7 +427,8 @@ class PretrainedConfig:
         Example:
             >>> BertConfig.from_pretrained("path/to/bert", num_labels=3, id2label={0: "a", 1: "b", 2: "c"})
         """
-        folder = resolve_checkpoint(name_or_path, revision=revision, cache_dir=cache_dir)
+        download = {k: overrides.pop(k) for k in ("token", "local_files_only", "force_download") if k in overrides}
+        folder = resolve_checkpoint(name_or_path, revision=revision, cache_dir=cache_dir, **download)
         path = folder / CONFIG_NAME
         if not path.is_file():
             raise MissingFileError(

@@ -122,16 +122,7 @@ _CONFIG_KEYS_NOT_SAVED = {
     "tokenizer_object",
 }
 # transformers' from_pretrained arguments that mean nothing offline; accepted so code runs unchanged.
-_IGNORED_LOAD_ARGUMENTS = {
-    "use_fast",
-    "local_files_only",
-    "force_download",
-    "token",
-    "trust_remote_code",
-    "proxies",
-    "resume_download",
-    "_from_auto",
-}
+_IGNORED_LOAD_ARGUMENTS = {"use_fast", "trust_remote_code", "proxies", "resume_download", "_from_auto"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1492,7 +1483,8 @@ def load_pretrained_tokenizer(
     """
     for name in _IGNORED_LOAD_ARGUMENTS:
         kwargs.pop(name, None)
-    folder = resolve_checkpoint(name_or_path, revision=revision, cache_dir=cache_dir)
+    download = {k: kwargs.pop(k) for k in ("token", "local_files_only", "force_download") if k in kwargs}
+    folder = resolve_checkpoint(name_or_path, revision=revision, cache_dir=cache_dir, **download)
     subfolder = kwargs.pop("subfolder", None)
     if subfolder:
         folder = folder / subfolder
