@@ -110,7 +110,6 @@ def step_logs(history: list[dict]) -> list[dict]:
     return [entry for entry in history if "loss" in entry]
 
 
-@pytest.mark.slow  # both Trainers, 30 steps each, XLA compile on ours: ~50 s on 2 shared cores
 def test_thirty_steps_match_pytorch_trainer(run_inputs, tmp_path):
     folder, train = run_inputs
     theirs = step_logs(torch_log_history(folder, train, tmp_path / "torch"))

@@ -103,7 +103,6 @@ def step_logs(history):
     return [{k: v for k, v in e.items() if not any(t in k for t in timing)} for e in history]
 
 
-@pytest.mark.slow  # three training processes (two side by side): ~60 s on 2 shared cores
 def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(script_and_init, tmp_path):
     script, init = script_and_init
     full_dir, killed_dir = tmp_path / "full", tmp_path / "killed"
