@@ -338,10 +338,13 @@ def classification_metrics(labels, predictions, num_labels: int) -> dict[str, fl
 def _train_with_trainer(args, model, tokenizer, train_enc):
     """The Trainer for ``kerasformers train``: AdamW with weight decay 0.01 and a linear decay to 0.
 
-    Batches are shuffled with ``--seed`` and padded to a multiple of 16 tokens (the length buckets
-    of ``--jit-compile``), so the compiled step sees a few shapes whatever the texts' lengths.
+    Batches are shuffled with ``--seed``, grouped by length (as before the Trainer: on a CPU the
+    padding is most of the cost) and padded to a multiple of 16 tokens (the length buckets of
+    ``--jit-compile``), so the compiled step sees a few shapes whatever the texts' lengths.
     Nothing is written during training: the command saves the model itself at the end.
     """
+    import numpy as np
+
     from kerasformers.data.collators import DataCollatorWithPadding
     from kerasformers.trainer import PrinterCallback, Trainer, TrainingArguments
 
@@ -363,7 +366,28 @@ def _train_with_trainer(args, model, tokenizer, train_enc):
         jit_compile=args.jit_compile,
         length_buckets=buckets,
     )
-    trainer = Trainer(
+    lengths = np.array([len(ids) for ids in train_enc["input_ids"]])
+
+    class LengthGroupedTrainer(Trainer):
+        """Shuffled batches of similar lengths (transformers' ``group_by_length`` sampler): in each
+        shuffled run of 50 batches, examples are sorted by length, so batches are padded little.
+        The order depends on (seed, epoch) only, so a resumed run repeats it."""
+
+        def _epoch_batches(self, count, batch_size, epoch, shuffle, drop_last):
+            batches = super()._epoch_batches(count, batch_size, epoch, shuffle, drop_last)
+            if not shuffle:
+                return batches
+            order = np.concatenate(batches)
+            chunk = 50 * batch_size
+            grouped = np.concatenate(
+                [
+                    part[np.argsort(-lengths[part], kind="stable")]
+                    for part in np.split(order, range(chunk, count, chunk))
+                ]
+            )
+            return [grouped[i : i + len(b)] for i, b in zip(np.cumsum([0] + [len(b) for b in batches[:-1]]), batches)]
+
+    trainer = LengthGroupedTrainer(
         model=model,
         args=training_args,
         train_dataset=train_enc,
