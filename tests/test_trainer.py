@@ -350,3 +350,31 @@ def test_checkpoint_is_loadable_by_pytorch(tokenizer, dataset, tmp_path):
         expected = torch_model(**encoded).logits.numpy()
     ours = np.asarray(model(**{k: v.numpy() for k, v in encoded.items()}).logits)
     np.testing.assert_allclose(ours, expected, atol=1e-5)
+
+
+def test_save_model_keeps_the_users_other_files(tokenizer, dataset, tmp_path):
+    """save_model into output_dir replaces the model's files only: notes, checkpoints and shards' index stay."""
+    model = make_model(tokenizer)
+    trainer = Trainer(model, args(tmp_path, max_steps=1), train_dataset=dataset, processing_class=tokenizer)
+    (tmp_path / "notes.txt").write_text("the author's notes")
+    (tmp_path / "checkpoint-1").mkdir()
+    (tmp_path / "model-00001-of-00002.safetensors").write_bytes(b"stale shard of an earlier save")
+    trainer.save_model()
+    names = {p.name for p in tmp_path.iterdir()}
+    assert (tmp_path / "notes.txt").read_text() == "the author's notes" and "checkpoint-1" in names
+    assert "model-00001-of-00002.safetensors" not in names  # weights are the model's: stale shards go
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= names
+
+
+def test_sequential_sampling_keeps_dataset_order(tokenizer, dataset, tmp_path):
+    trainer = Trainer(
+        make_model(tokenizer),
+        args(tmp_path, train_sampling_strategy="sequential", per_device_train_batch_size=4),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+    )
+    first = [list(batch["input_ids"][:, 1]) for batch in trainer.get_train_dataloader()][:2]
+    expected = [[row[1] for row in dataset["input_ids"][i : i + 4]] for i in (0, 4)]
+    assert first == expected
+    with pytest.raises(kerasformers.errors.ConfigError, match="group_by_length"):
+        TrainingArguments(str(tmp_path), train_sampling_strategy="group_by_length")

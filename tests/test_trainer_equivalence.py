@@ -91,17 +91,10 @@ def torch_log_history(folder, train, output_dir) -> list[dict]:
     return trainer.state.log_history
 
 
-class SequentialTrainer(Trainer):
-    """Batches in dataset order every epoch (our Trainer has no public sequential sampler yet)."""
-
-    def _epoch_batches(self, count, batch_size, epoch, shuffle, drop_last):
-        return super()._epoch_batches(count, batch_size, epoch, False, drop_last)
-
-
 def our_log_history(folder, train, output_dir) -> list[dict]:
     model = kerasformers.TFBertForSequenceClassification.from_pretrained(folder)
-    args = TrainingArguments(str(output_dir), **SHARED_ARGUMENTS)
-    trainer = SequentialTrainer(model=model, args=args, train_dataset=train)
+    args = TrainingArguments(str(output_dir), train_sampling_strategy="sequential", **SHARED_ARGUMENTS)
+    trainer = Trainer(model=model, args=args, train_dataset=train)
     trainer.train()
     return trainer.state.log_history
 

@@ -43,7 +43,7 @@ from kerasformers.trainer.utils import (
     sorted_checkpoints,
     speed_metrics,
 )
-from kerasformers.weights import load_checkpoint_into_model
+from kerasformers.weights import is_weights_file, load_checkpoint_into_model
 
 __all__ = ["Trainer"]
 
@@ -618,7 +618,11 @@ class Trainer:
         grad_norm = None
         for epoch in range(epochs_trained, num_train_epochs):
             batches = self._epoch_batches(
-                len(source), batch_size, epoch, shuffle=True, drop_last=args.dataloader_drop_last
+                len(source),
+                batch_size,
+                epoch,
+                shuffle=args.train_sampling_strategy == "random",
+                drop_last=args.dataloader_drop_last,
             )
             self.control = self.callback_handler.on_epoch_begin(args, self.state, self.control)
             skip = steps_trained_in_current_epoch if epoch == epochs_trained else 0
@@ -848,7 +852,8 @@ class Trainer:
             >>> trainer.save_model("final")  # then transformers' AutoModel*.from_pretrained("final")  # doctest: +SKIP
         """
         output_dir = Path(output_dir if output_dir is not None else self.args.output_dir)
-        with atomic_folder_write(output_dir, replaces=lambda name: True) as tmp:
+        # as save_pretrained: stale weight shards go, the user's other files in the folder stay
+        with atomic_folder_write(output_dir, replaces=is_weights_file) as tmp:
             self._write_model_files(Path(tmp))
 
     def _write_model_files(self, folder: Path) -> None:
@@ -977,7 +982,10 @@ class Trainer:
     def get_train_dataloader(self):
         """The training batches of the first epoch, collated (a list of dicts of arrays)."""
         source = self._row_source(self.train_dataset, "train_dataset")
-        batches = self._epoch_batches(len(source), self.args.train_batch_size, 0, True, self.args.dataloader_drop_last)
+        shuffle = self.args.train_sampling_strategy == "random"
+        batches = self._epoch_batches(
+            len(source), self.args.train_batch_size, 0, shuffle, self.args.dataloader_drop_last
+        )
         return [self._collate(source.rows(b)) for b in batches]
 
     def is_world_process_zero(self) -> bool:

@@ -126,6 +126,8 @@ class TrainingArguments:
     fp16: bool = False
     eval_steps: float | None = None
     dataloader_drop_last: bool = False
+    train_sampling_strategy: str = "random"  # "random" (seeded per epoch) or "sequential"
+    use_cpu: bool = False  # accepted: TensorFlow places the ops (hide a GPU with CUDA_VISIBLE_DEVICES=-1)
     run_name: str | None = None
     disable_tqdm: bool | None = None
     remove_unused_columns: bool = True
@@ -176,6 +178,11 @@ class TrainingArguments:
             raise ConfigError(f"TrainingArguments: warmup_ratio must be in [0, 1], got {self.warmup_ratio!r}.")
         if self.warmup_steps < 0:
             raise ConfigError(f"TrainingArguments: warmup_steps must be >= 0, got {self.warmup_steps!r}.")
+        if self.train_sampling_strategy not in ("random", "sequential"):
+            raise ConfigError(
+                f"TrainingArguments: train_sampling_strategy must be 'random' or 'sequential', got "
+                f"{self.train_sampling_strategy!r} ('group_by_length' and 'batch_rebalance' are not supported)."
+            )
         if self.bf16 and self.fp16:
             raise ConfigError("TrainingArguments: choose one of bf16=True and fp16=True, not both.")
         if self.save_total_limit is not None and self.save_total_limit < 1:
