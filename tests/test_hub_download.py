@@ -11,7 +11,7 @@ import pytest
 import tokenizers
 import torch
 import transformers
-from conftest import use_hub
+from hub_server import use_hub
 
 import kerasformers
 from kerasformers.errors import CheckpointNotFoundError, MissingFileError

@@ -11,7 +11,7 @@ import huggingface_hub
 import keras
 import numpy as np
 import pytest
-from conftest import use_hub
+from hub_server import use_hub
 from huggingface_hub.errors import HfHubHTTPError
 
 import kerasformers

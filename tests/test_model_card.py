@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import use_hub
+from hub_server import use_hub
 from huggingface_hub import ModelCard
 
 import kerasformers

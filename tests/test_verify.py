@@ -139,7 +139,7 @@ def test_smollm2_figures(smollm2_path):
 
 def test_push_writes_the_report_into_the_model_card(tiny_bert, hub_server, monkeypatch, tmp_path, capsys):
     """`--push`: the report becomes the card's Verification section, replaced (not repeated) on a second run."""
-    from conftest import use_hub
+    from hub_server import use_hub
 
     use_hub(monkeypatch, hub_server, tmp_path / "hf-cache")
     card = "---\nlicense: mit\n---\n# Tiny BERT\n\nWritten by its author.\n"
