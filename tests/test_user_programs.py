@@ -317,3 +317,26 @@ def test_xla_generation(gpt2_checkpoint):
     with torch.no_grad():
         theirs = torch_model.generate(ids, num_beams=2, max_new_tokens=8, pad_token_id=0)
     np.testing.assert_array_equal(g["generated_tokens"].numpy(), theirs.numpy())
+
+
+def test_trainer_course(sentiment_checkpoint, reviews, tmp_path):
+    """The issue's course-style Trainer program (weighted compute_loss, per-epoch eval/save, best model)."""
+    g = run_program("trainer_course.py", CHECKPOINT=str(sentiment_checkpoint), OUTPUT_DIR=str(tmp_path), **reviews)
+    trainer = g["trainer"]
+    # the best checkpoint by f1 was loaded at the end: the model now equals that checkpoint
+    best = trainer.state.best_model_checkpoint
+    assert best and best.startswith(str(tmp_path))
+    reloaded = transformers.AutoModelForSequenceClassification.from_pretrained(best).eval()
+    encoding = dict(g["tokenizer"](g["EVAL_TEXTS"][:4], padding=True, return_tensors="np"))
+    with torch.no_grad():
+        expected = reloaded(**{k: torch.tensor(v) for k, v in encoding.items()}).logits.numpy()
+    np.testing.assert_allclose(np.asarray(g["model"](encoding).logits), expected, atol=1e-5)
+    # the weighted loss the program's compute_loss defines, by hand on the eval logits: class weights
+    # n / (2 n_c); Keras' default reduction divides the weighted sum by the batch size, and equal eval
+    # batches (2 x 8) average to the weighted sum over all 16 divided by 16
+    logits, labels = g["prediction_output"].predictions, np.asarray(g["EVAL_LABELS"])
+    counts = np.bincount(g["TRAIN_LABELS"], minlength=2)
+    weights = (len(g["TRAIN_LABELS"]) / (2.0 * counts))[labels]
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    by_hand = float(np.sum(-log_probs[np.arange(len(labels)), labels] * weights) / len(labels))
+    assert g["metrics"]["eval_loss"] == pytest.approx(by_hand, rel=1e-4)
