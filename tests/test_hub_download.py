@@ -144,3 +144,13 @@ def test_private_repo_loads_with_the_owner_token(hub_server, repos, monkeypatch,
     assert config.to_dict() == kerasformers.AutoConfig.from_pretrained(folder).to_dict()
     with pytest.raises(kerasformers.errors.TokenizerFilesNotFoundError):  # in, but this repo has no tokenizer
         kerasformers.AutoTokenizer.from_pretrained("me/private", token="hf_me_write")
+
+
+def test_force_download_fetches_each_file_once(hub_server, repos, monkeypatch, tmp_path):
+    """An auto class resolves the name for its config, then the model class loads: one download, not two."""
+    use_hub(monkeypatch, hub_server, tmp_path / "cache")
+    _hidden("org/tiny-bert")  # cached
+    before = len(hub_server.downloads())
+    np.testing.assert_allclose(_hidden("org/tiny-bert", force_download=True), repos[2], atol=1e-5)
+    weights = [p for method, repo, p in hub_server.downloads()[before:] if method == "GET" and p == "model.safetensors"]
+    assert weights == ["model.safetensors"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from kerasformers.errors import ConfigError, MissingFileError, UnsupportedModelTypeError  # noqa: F401  (re-exported)
-from kerasformers.hub import atomic_folder_write, resolve_checkpoint
+from kerasformers.hub import atomic_folder_write, pop_download_options, resolve_checkpoint
 from kerasformers.logging import get_logger
 
 CONFIG_NAME = "config.json"
@@ -427,7 +427,7 @@ class PretrainedConfig:
         Example:
             >>> BertConfig.from_pretrained("path/to/bert", num_labels=3, id2label={0: "a", 1: "b", 2: "c"})
         """
-        download = {k: overrides.pop(k) for k in ("token", "local_files_only", "force_download") if k in overrides}
+        download = pop_download_options(overrides)
         folder = resolve_checkpoint(name_or_path, revision=revision, cache_dir=cache_dir, **download)
         path = folder / CONFIG_NAME
         if not path.is_file():

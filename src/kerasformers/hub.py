@@ -101,6 +101,20 @@ def _is_repo_id(name: str) -> bool:
     return 1 <= len(parts) <= 2 and all(parts) and not name.startswith((".", "~"))
 
 
+# from_pretrained's arguments that say how a Hub checkpoint is fetched (beside revision and cache_dir)
+DOWNLOAD_OPTIONS = ("token", "local_files_only", "force_download")
+
+
+def pop_download_options(kwargs: dict) -> dict:
+    """Remove :data:`DOWNLOAD_OPTIONS` from ``kwargs`` and return them, for :func:`resolve_checkpoint`.
+
+    Example:
+        >>> pop_download_options({"token": "hf_x", "num_labels": 3})
+        {'token': 'hf_x'}
+    """
+    return {name: kwargs.pop(name) for name in DOWNLOAD_OPTIONS if name in kwargs}
+
+
 def resolve_checkpoint(
     name_or_path: str | os.PathLike,
     revision: str | None = None,

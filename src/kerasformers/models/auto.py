@@ -12,7 +12,7 @@ from typing import Any
 
 from kerasformers.configuration import PretrainedConfig, UnsupportedModelTypeError, fill_registries
 from kerasformers.errors import CheckpointNotFoundError, ConfigError
-from kerasformers.hub import resolve_checkpoint
+from kerasformers.hub import DOWNLOAD_OPTIONS, resolve_checkpoint
 from kerasformers.tasks import TASKS, Task, task_for_registry_key
 
 __all__ = [
@@ -131,11 +131,13 @@ class _AutoModel:
                     f"{pretrained_model_name_or_path} has no subfolder {subfolder!r}. Check the name (subfolder=...)."
                 )
             config = PretrainedConfig.from_pretrained(folder / subfolder)
+            if kwargs.get("force_download"):
+                kwargs = {**kwargs, "force_download": False}  # fetched just now: the model class reads the cache
         return cls.model_class(config).from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
 
 # The from_pretrained arguments that say where and how the checkpoint files are fetched.
-_RESOLVE_ARGUMENTS = ("revision", "cache_dir", "token", "local_files_only", "force_download", "allow_pickle")
+_RESOLVE_ARGUMENTS = ("revision", "cache_dir", *DOWNLOAD_OPTIONS, "allow_pickle")
 
 
 def _auto_class(name: str) -> type:

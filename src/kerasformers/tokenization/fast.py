@@ -35,7 +35,7 @@ from kerasformers.errors import (
     NotSupportedError,
     TokenizerFilesNotFoundError,
 )
-from kerasformers.hub import atomic_folder_write, resolve_checkpoint
+from kerasformers.hub import atomic_folder_write, pop_download_options, resolve_checkpoint
 from kerasformers.tokenization.chat_template import has_generation_tag, render_chat_template
 from kerasformers.tokenization.files import (
     TOKENIZER_FILE,
@@ -1483,7 +1483,7 @@ def load_pretrained_tokenizer(
     """
     for name in _IGNORED_LOAD_ARGUMENTS:
         kwargs.pop(name, None)
-    download = {k: kwargs.pop(k) for k in ("token", "local_files_only", "force_download") if k in kwargs}
+    download = pop_download_options(kwargs)
     folder = resolve_checkpoint(name_or_path, revision=revision, cache_dir=cache_dir, **download)
     subfolder = kwargs.pop("subfolder", None)
     if subfolder:
