@@ -102,6 +102,8 @@ TASKS: tuple[Task, ...] = (
     # text-generation exports its own graph (the generate loop), not a post-processor
     Task("text-generation", "TFAutoModelForCausalLM", "causal_lm", exportable=True, pipeline="TextGenerationPipeline"),
     Task("fill-mask", "TFAutoModelForMaskedLM", "masked_lm", pipeline="FillMaskPipeline"),
+    # encoder-decoder models (T5, BART, Marian); transformers' pipeline names for it are aliases
+    Task("text2text-generation", "TFAutoModelForSeq2SeqLM", "seq2seq_lm", aliases=("summarization", "translation")),
     Task("multiple-choice", "TFAutoModelForMultipleChoice", "multiple_choice"),
     # transformers' TF auto classes without a pipeline: pre-training heads, next-sentence
     # prediction, and the deprecated TFAutoModelWithLMHead (masked LM for encoders, causal LM for decoders)

@@ -24,6 +24,7 @@ __all__ = [
     "TFAutoModelForMaskedLM",
     "TFAutoModelForMultipleChoice",
     "TFAutoModelForCausalLM",
+    "TFAutoModelForSeq2SeqLM",
     "TFAutoModelForPreTraining",
     "TFAutoModelForNextSentencePrediction",
     "TFAutoModelWithLMHead",
@@ -159,6 +160,7 @@ TFAutoModelForQuestionAnswering = _auto_class("TFAutoModelForQuestionAnswering")
 TFAutoModelForMaskedLM = _auto_class("TFAutoModelForMaskedLM")
 TFAutoModelForMultipleChoice = _auto_class("TFAutoModelForMultipleChoice")
 TFAutoModelForCausalLM = _auto_class("TFAutoModelForCausalLM")
+TFAutoModelForSeq2SeqLM = _auto_class("TFAutoModelForSeq2SeqLM")
 TFAutoModelForPreTraining = _auto_class("TFAutoModelForPreTraining")
 TFAutoModelForNextSentencePrediction = _auto_class("TFAutoModelForNextSentencePrediction")
 # Deprecated in transformers (use TFAutoModelForCausalLM / ForMaskedLM); kept importable as there.
