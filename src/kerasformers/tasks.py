@@ -105,6 +105,20 @@ TASKS: tuple[Task, ...] = (
     # encoder-decoder models (T5, BART, Marian); transformers' pipeline names for it are aliases
     Task("text2text-generation", "TFAutoModelForSeq2SeqLM", "seq2seq_lm", aliases=("summarization", "translation")),
     Task("multiple-choice", "TFAutoModelForMultipleChoice", "multiple_choice"),
+    # images: pixel_values in (ViT, DeiT); the export reads encoded JPEG/PNG bytes (serving/image_classification.py)
+    Task(
+        "image-classification",
+        "TFAutoModelForImageClassification",
+        "image_classification",
+        pipeline="ImageClassificationPipeline",
+    ),
+    # SimMIM's pixel reconstruction; its loss needs bool_masked_pos, not labels
+    Task(
+        "masked-image-modeling",
+        "TFAutoModelForMaskedImageModeling",
+        "masked_image_modeling",
+        label_names=("bool_masked_pos",),
+    ),
     # transformers' TF auto classes without a pipeline: pre-training heads, next-sentence
     # prediction, and the deprecated TFAutoModelWithLMHead (masked LM for encoders, causal LM for decoders)
     Task("pretraining", "TFAutoModelForPreTraining", "pretraining", label_names=("labels", "next_sentence_label")),
@@ -127,6 +141,8 @@ PIPELINE_ONLY_TASKS: tuple[Task, ...] = (
         "sequence_classification",
         pipeline="ZeroShotClassificationPipeline",
     ),
+    # an image model's last hidden state (the [CLS] token's, or all of them) as features
+    Task("image-feature-extraction", "TFAutoModel", "base", label_names=(), pipeline="ImageFeatureExtractionPipeline"),
 )
 
 _BY_NAME = {task.name: task for task in TASKS + PIPELINE_ONLY_TASKS}

@@ -6,4 +6,5 @@ from kerasformers.models import (
     gpt2,  # noqa: F401
     llama,  # noqa: F401
     roberta,  # noqa: F401
+    vit,  # noqa: F401
 )

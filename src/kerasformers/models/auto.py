@@ -25,6 +25,8 @@ __all__ = [
     "TFAutoModelForMultipleChoice",
     "TFAutoModelForCausalLM",
     "TFAutoModelForSeq2SeqLM",
+    "TFAutoModelForImageClassification",
+    "TFAutoModelForMaskedImageModeling",
     "TFAutoModelForPreTraining",
     "TFAutoModelForNextSentencePrediction",
     "TFAutoModelWithLMHead",
@@ -161,6 +163,8 @@ TFAutoModelForMaskedLM = _auto_class("TFAutoModelForMaskedLM")
 TFAutoModelForMultipleChoice = _auto_class("TFAutoModelForMultipleChoice")
 TFAutoModelForCausalLM = _auto_class("TFAutoModelForCausalLM")
 TFAutoModelForSeq2SeqLM = _auto_class("TFAutoModelForSeq2SeqLM")
+TFAutoModelForImageClassification = _auto_class("TFAutoModelForImageClassification")
+TFAutoModelForMaskedImageModeling = _auto_class("TFAutoModelForMaskedImageModeling")
 TFAutoModelForPreTraining = _auto_class("TFAutoModelForPreTraining")
 TFAutoModelForNextSentencePrediction = _auto_class("TFAutoModelForNextSentencePrediction")
 # Deprecated in transformers (use TFAutoModelForCausalLM / ForMaskedLM); kept importable as there.
