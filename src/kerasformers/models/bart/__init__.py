@@ -1,0 +1,17 @@
+from kerasformers.models.auto import register_auto_classes
+from kerasformers.models.bart.configuration_bart import BartConfig
+from kerasformers.models.bart.modeling_bart import (
+    TFBartForConditionalGeneration,
+    TFBartForQuestionAnswering,
+    TFBartForSequenceClassification,
+    TFBartModel,
+    TFBartPreTrainedModel,
+    TFBartPretrainedModel,
+)
+
+register_auto_classes(
+    "bart",
+    base=TFBartModel,
+    sequence_classification=TFBartForSequenceClassification,
+    question_answering=TFBartForQuestionAnswering,
+)
