@@ -61,6 +61,7 @@ CHECKPOINT_FILES = (
     "sentencepiece.bpe.model",
     "chat_template.jinja",
     "chat_template.json",
+    "preprocessor_config.json",  # image processors
 )
 PICKLE_FILES = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 _INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")

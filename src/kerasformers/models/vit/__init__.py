@@ -1,5 +1,6 @@
 from kerasformers.models.auto import register_auto_classes
 from kerasformers.models.vit.configuration_vit import ViTConfig
+from kerasformers.models.vit.image_processing_vit import ViTFeatureExtractor, ViTImageProcessor
 from kerasformers.models.vit.modeling_vit import (
     TFViTForImageClassification,
     TFViTForMaskedImageModeling,
@@ -9,6 +10,8 @@ from kerasformers.models.vit.modeling_vit import (
 
 __all__ = [
     "ViTConfig",
+    "ViTImageProcessor",
+    "ViTFeatureExtractor",
     "TFViTModel",
     "TFViTPreTrainedModel",
     "TFViTForImageClassification",
