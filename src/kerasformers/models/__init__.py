@@ -6,5 +6,6 @@ from kerasformers.models import (
     gpt2,  # noqa: F401
     llama,  # noqa: F401
     roberta,  # noqa: F401
+    t5,  # noqa: F401
     vit,  # noqa: F401
 )
