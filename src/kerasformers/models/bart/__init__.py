@@ -12,6 +12,9 @@ from kerasformers.models.bart.modeling_bart import (
 register_auto_classes(
     "bart",
     base=TFBartModel,
+    seq2seq_lm=TFBartForConditionalGeneration,
     sequence_classification=TFBartForSequenceClassification,
     question_answering=TFBartForQuestionAnswering,
+    pretraining=TFBartForConditionalGeneration,
+    lm_head=TFBartForConditionalGeneration,
 )
