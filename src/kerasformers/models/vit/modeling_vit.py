@@ -559,5 +559,10 @@ class TFViTForMaskedImageModeling(TFViTPreTrainedModel):
         patches = sequence_output[:, self.num_prefix_tokens :]
         length, hidden = patches.shape[1], patches.shape[2]
         side = int(np.floor(length**0.5))
+        if side * side != length:
+            raise InvalidInputError(
+                f"Masked image modeling reconstructs a square grid of patches; this image gives {length} patches. "
+                "Use a square image (the model's image_size)."
+            )
         batch = ops.shape(patches)[0]
         return ops.reshape(ops.transpose(patches, (0, 2, 1)), (batch, hidden, side, side))
