@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -112,6 +113,38 @@ def hub_errors(repo_id: str, endpoint: str):
             f"push_to_hub to {repo_id!r}: cannot reach {endpoint} ({type(error).__name__}: {error}). "
             "Check the network, or HF_ENDPOINT for a mirror."
         ) from error
+
+
+def link_or_copy(source, destination):
+    """Hard-link ``source`` to ``destination`` (no copy of the weights) where the file system allows, else copy it.
+
+    Example:
+        >>> link_or_copy("out/model.safetensors", "snapshot/model.safetensors")
+    """
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+    return destination
+
+
+def snapshot_folder(folder: str | os.PathLike, skip=None) -> Path:
+    """A copy of ``folder`` (hard links where possible) that later saves cannot change mid-upload.
+
+    ``skip(relative_path)`` leaves entries out (e.g. checkpoint folders). The caller deletes the copy.
+
+    Example:
+        >>> snapshot = snapshot_folder("out", skip=lambda rel: rel.parts[0].startswith("checkpoint-"))
+    """
+    folder = Path(folder)
+    target = Path(tempfile.mkdtemp(prefix="kerasformers-push-"))
+    for item in folder.rglob("*"):
+        relative = item.relative_to(folder)
+        if item.is_file() and not (skip is not None and skip(relative)):
+            destination = target / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            link_or_copy(item, destination)
+    return target
 
 
 def push_folder(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasformers.errors import InvalidInputError, InvalidInputTypeError
+from kerasformers.hub_push import snapshot_folder
 from kerasformers.logging import get_logger
 
 __all__ = ["KerasMetricCallback", "PushToHubCallback"]
@@ -331,20 +331,6 @@ def load_repo_checkpoint(model, repo_path_or_name: str | os.PathLike, token=None
     return json.loads((folder / _CHECKPOINT_EXTRA).read_text(encoding="utf-8"))
 
 
-def _snapshot(folder: Path) -> Path:
-    """A copy of ``folder`` (hard links where possible) that later saves cannot change mid-upload."""
-    target = Path(tempfile.mkdtemp(prefix="kerasformers-push-"))
-    for item in folder.rglob("*"):
-        if item.is_file():
-            destination = target / item.relative_to(folder)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(item, destination)
-            except OSError:
-                shutil.copy2(item, destination)
-    return target
-
-
 class PushToHubCallback(keras.callbacks.Callback):
     """Save the model (and tokenizer, card, checkpoint) into ``output_dir`` and push it to the Hub during ``fit``.
 
@@ -478,7 +464,7 @@ class PushToHubCallback(keras.callbacks.Callback):
             return
         self._collect(raise_errors=False)
         self._unpushed = None
-        snapshot = _snapshot(self.output_dir)
+        snapshot = snapshot_folder(self.output_dir)
         self.last_job = self._executor.submit(self._upload, snapshot, message)
 
     def _upload(self, snapshot: Path, message: str):

@@ -118,12 +118,16 @@ def _optimizer_settings(model) -> dict[str, Any] | None:
     return settings
 
 
+def _number(value) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) >= 1 else f"{value:.4f}"
+
+
 def _results_table(rows: list[dict[str, float]]) -> str:
     columns = [key for row in rows for key in row if key != "epoch"]
     columns = list(dict.fromkeys(columns))
     lines = ["| Epoch | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 1)]
     for row in rows:
-        cells = [f"{row[c]:.4f}" if c in row else "" for c in columns]
+        cells = [_number(row[c]) if c in row else "" for c in columns]
         lines.append(f"| {row['epoch']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -150,7 +154,9 @@ def _write_loss_plot(rows, folder: Path | None) -> bool:
     return True
 
 
-def _generated_body(model, model_name, rows, base_model, pipeline_tag, dataset, epochs, batch_size, plot) -> str:
+def _generated_body(
+    model, model_name, rows, base_model, pipeline_tag, dataset, epochs, batch_size, plot, hyperparameters=None
+) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     import keras
@@ -173,11 +179,14 @@ def _generated_body(model, model_name, rows, base_model, pipeline_tag, dataset, 
         "kerasformers and PyTorch transformers both load it with `from_pretrained`."
     )
     lines += [about, ""]
-    if rows or getattr(model, "optimizer", None) is not None:
+    if rows or hyperparameters or getattr(model, "optimizer", None) is not None:
         lines += ["## Training procedure", "", "### Training hyperparameters", ""]
-        settings = _optimizer_settings(model)
-        if settings:
-            lines.append(f"- optimizer: {settings}")
+        if hyperparameters:
+            lines += [f"- {key}: {value}" for key, value in hyperparameters.items()]
+        else:
+            settings = _optimizer_settings(model)
+            if settings:
+                lines.append(f"- optimizer: {settings}")
         lines.append(f"- training_precision: {keras.config.dtype_policy().name}")
         if epochs is not None:
             lines.append(f"- epochs: {epochs}")
@@ -217,12 +226,15 @@ def build_model_card(
     batch_size: int | None = None,
     existing: str | None = None,
     plot_folder: str | os.PathLike | None = None,
+    hyperparameters: Mapping[str, Any] | None = None,
 ):
     """A ``huggingface_hub.ModelCard`` for ``model`` (the arguments of transformers' ``TrainingSummary.from_keras``).
 
     ``existing`` is the card text already in the repository: its user-written parts and metadata
     are kept and only the generated section is replaced. ``plot_folder``: where
     ``training_loss.png`` is drawn (when there is a history and matplotlib is installed).
+    ``hyperparameters``: listed under "Training hyperparameters" (the Trainer's settings); by default
+    the model's compiled optimizer is described.
 
     Example:
         >>> card = build_model_card(model, "me/clf", keras_history=model.history, license="apache-2.0")
@@ -249,7 +261,9 @@ def build_model_card(
             k for k in rows[-1] if k not in ("epoch", "loss") and not k.startswith("val_") and k != "learning_rate"
         ]
     plot = _write_loss_plot(rows, Path(plot_folder) if plot_folder is not None else None)
-    body = _generated_body(model, model_name, rows, base_model, pipeline_tag, dataset, epochs, batch_size, plot)
+    body = _generated_body(
+        model, model_name, rows, base_model, pipeline_tag, dataset, epochs, batch_size, plot, hyperparameters
+    )
 
     if existing:
         card = ModelCard(existing, ignore_metadata_errors=True)

@@ -51,7 +51,7 @@ from kerasformers.trainer.callbacks import (
 )
 from kerasformers.trainer.optimization import AdamW, TransformersSchedule, get_scheduler
 from kerasformers.trainer.trainer import Trainer
-from kerasformers.trainer.training_args import IntervalStrategy, SaveStrategy, SchedulerType, TrainingArguments
+from kerasformers.trainer.training_args import HubStrategy, IntervalStrategy, SaveStrategy, SchedulerType, TrainingArguments
 from kerasformers.trainer.utils import (
     PREFIX_CHECKPOINT_DIR,
     EvalPrediction,
@@ -66,6 +66,7 @@ __all__ = [
     "DefaultFlowCallback",
     "EarlyStoppingCallback",
     "EvalPrediction",
+    "HubStrategy",
     "IntervalStrategy",
     "PredictionOutput",
     "PrinterCallback",

@@ -33,7 +33,7 @@ from kerasformers.trainer.callbacks import (
     TrainerState,
 )
 from kerasformers.trainer.optimization import AdamW, TransformersSchedule, get_scheduler
-from kerasformers.trainer.training_args import IntervalStrategy, SaveStrategy, TrainingArguments
+from kerasformers.trainer.training_args import HubStrategy, IntervalStrategy, SaveStrategy, TrainingArguments
 from kerasformers.trainer.utils import (
     PREFIX_CHECKPOINT_DIR,
     EvalPrediction,
@@ -46,6 +46,7 @@ from kerasformers.trainer.utils import (
 from kerasformers.weights import is_weights_file, load_checkpoint_into_model
 
 __all__ = ["Trainer"]
+
 
 logger = logging.getLogger("kerasformers")
 
@@ -253,6 +254,11 @@ class Trainer:
         self._accumulators = None
         self._total_loss_scalar = 0.0
         self._globalstep_last_logged = 0
+        self.hub_model_id = None
+        self.push_in_progress = None  # the Future of the upload running in the background, if any
+        self._push_executor = None
+        if args.push_to_hub:
+            self.init_hf_repo()
         self.control = self.callback_handler.on_init_end(self.args, self.state, self.control)
 
     # ------------------------------------------------------------------ callbacks
@@ -671,6 +677,7 @@ class Trainer:
         if args.save_total_limit is not None:
             self._rotate_checkpoints()
         self.control = self.callback_handler.on_train_end(args, self.state, self.control)
+        self._finish_current_push()  # a checkpoint still uploading is awaited, as transformers does
         return TrainOutput(self.state.global_step, train_loss, metrics)
 
     @staticmethod
@@ -855,6 +862,8 @@ class Trainer:
         # as save_pretrained: stale weight shards go, the user's other files in the folder stay
         with atomic_folder_write(output_dir, replaces=is_weights_file) as tmp:
             self._write_model_files(Path(tmp))
+        if self.args.push_to_hub and not _internal_call:
+            self.push_to_hub(commit_message="Model save", revision=self.args.hub_revision)
 
     def _write_model_files(self, folder: Path) -> None:
         self.model.save_pretrained(folder)
@@ -882,8 +891,218 @@ class Trainer:
                 self._save_rng_state(tmp)
             # written last: its presence marks a complete checkpoint
             self.state.save_to_json(tmp / TRAINER_STATE_NAME)
+        if self.args.push_to_hub:
+            self._push_from_checkpoint(output)
         if self.args.save_total_limit is not None:
             self._rotate_checkpoints()
+
+    # ------------------------------------------------------------------ the Hub
+    def init_hf_repo(self, token: str | None = None) -> None:
+        """Create the Hub repository pushes go to (``args.hub_model_id``, or output_dir's name); it may exist.
+
+        Called by ``__init__`` when ``args.push_to_hub`` is set.
+
+        Example:
+            >>> trainer.init_hf_repo()
+            >>> trainer.hub_model_id
+            'me/my-classifier'
+        """
+        from kerasformers.hub_push import hub_api, hub_errors
+
+        if not self.is_world_process_zero():
+            return
+        name = self.args.hub_model_id or Path(self.args.output_dir).absolute().name
+        api = hub_api(token if token is not None else self.args.hub_token)
+        with hub_errors(name, api.endpoint):
+            self.hub_model_id = api.create_repo(name, private=self.args.hub_private_repo, exist_ok=True).repo_id
+
+    def create_model_card(
+        self,
+        language: str | None = None,
+        license: str | None = None,  # noqa: A002 - transformers' argument name
+        tags: str | list[str] | None = None,
+        model_name: str | None = None,
+        finetuned_from: str | None = None,
+        tasks: str | None = None,
+        dataset_tags: str | list[str] | None = None,
+        dataset: str | list[str] | None = None,
+        dataset_args: str | list[str] | None = None,
+    ) -> None:
+        """Write README.md into ``args.output_dir``: metadata, hyperparameters and the evaluation results so far.
+
+        The card already in the Hub repository (if any) is updated: its hand-written parts stay.
+
+        Example:
+            >>> trainer.create_model_card(dataset="imdb", license="apache-2.0")
+        """
+        from kerasformers.hub_push import download_existing_card
+        from kerasformers.modelcard import build_model_card
+
+        if not self.is_world_process_zero():
+            return
+        repo_id = self.hub_model_id or self.args.hub_model_id or Path(self.args.output_dir).absolute().name
+        existing = None
+        if self.hub_model_id is not None:
+            existing = download_existing_card(
+                self.hub_model_id, token=self.args.hub_token, revision=self.args.hub_revision
+            )
+        args = self.args
+        card = build_model_card(
+            self.model,
+            model_name or repo_id,
+            keras_history=self._card_rows(),
+            language=language,
+            license=license,
+            tags=[tags] if isinstance(tags, str) else tags,
+            finetuned_from=finetuned_from,
+            tasks=tasks,
+            dataset_tags=dataset_tags,
+            dataset=dataset,
+            dataset_args=dataset_args,
+            existing=existing,
+            plot_folder=args.output_dir,
+            hyperparameters={
+                "learning_rate": args.learning_rate,
+                "train_batch_size": args.per_device_train_batch_size,
+                "eval_batch_size": args.per_device_eval_batch_size,
+                "gradient_accumulation_steps": args.gradient_accumulation_steps,
+                "seed": args.seed,
+                "optimizer": f"AdamW with betas=({args.adam_beta1},{args.adam_beta2}), epsilon={args.adam_epsilon}, "
+                f"weight_decay={args.weight_decay}",
+                "lr_scheduler_type": args.lr_scheduler_type.value,
+                "num_epochs": args.num_train_epochs,
+            },
+        )
+        Path(args.output_dir).mkdir(parents=True, exist_ok=True)
+        card.save(Path(args.output_dir) / "README.md")
+
+    def _card_rows(self) -> list[dict]:
+        """The results table: one row per evaluation (training loss so far, eval loss, metrics), or per loss log."""
+        rows, last_loss = [], None
+        skip = ("runtime", "samples_per_second", "steps_per_second")
+        for entry in self.state.log_history:
+            if "loss" in entry:
+                last_loss = entry["loss"]
+            if "eval_loss" in entry or any(k.startswith("eval_") and not k.endswith(skip) for k in entry):
+                row = {"epoch": max(math.ceil(entry.get("epoch", 0)) - 1, 0), "step": entry.get("step", 0)}
+                if last_loss is not None:
+                    row["loss"] = last_loss
+                row.update(
+                    {f"val_{k[5:]}": v for k, v in entry.items() if k.startswith("eval_") and not k.endswith(skip)}
+                )
+                rows.append(row)
+        if not rows:  # no evaluation: the training loss logs
+            rows = [
+                {"epoch": max(math.ceil(e.get("epoch", 0)) - 1, 0), "step": e.get("step", 0), "loss": e["loss"]}
+                for e in self.state.log_history
+                if "loss" in e
+            ]
+        return rows
+
+    def _push_from_checkpoint(self, checkpoint_folder: Path) -> None:
+        """Upload the checkpoint just saved, in the background: model files copied into output_dir, then one commit.
+
+        As transformers: skipped while the previous push is still uploading (unless ``hub_always_push``);
+        the ``checkpoint`` / ``all_checkpoints`` strategies also upload the checkpoint folder itself
+        (in the same commit here).
+        """
+        if not self.is_world_process_zero() or self.args.hub_strategy == HubStrategy.END:
+            return
+        if not self.args.hub_always_push and self.push_in_progress is not None and not self.push_in_progress.done():
+            return
+        output_dir = Path(self.args.output_dir)
+        for path in checkpoint_folder.iterdir():  # the model files, not the optimizer state
+            if path.is_file() and (
+                path.name in ("config.json", "generation_config.json") or is_weights_file(path.name)
+            ):
+                shutil.copy2(path, output_dir / path.name)
+        if self.processing_class is not None and hasattr(self.processing_class, "save_pretrained"):
+            self.processing_class.save_pretrained(output_dir)
+        (output_dir / TRAINING_ARGS_NAME).write_text(self.args.to_json_string() + "\n", encoding="utf-8")
+        self.create_model_card()
+        if self.args.save_strategy == SaveStrategy.STEPS:
+            message = f"Training in progress, step {self.state.global_step}"
+        else:
+            message = f"Training in progress, epoch {int(round(self.state.epoch))}"
+        extra = {}
+        if self.args.hub_strategy == HubStrategy.CHECKPOINT:
+            extra["last-checkpoint"] = checkpoint_folder
+        elif self.args.hub_strategy == HubStrategy.ALL_CHECKPOINTS:
+            extra[checkpoint_folder.name] = checkpoint_folder
+        self._upload(message, extra, blocking=False)
+
+    def _upload(self, commit_message: str, extra_folders: dict | None = None, blocking: bool = True, revision=None):
+        """One commit of output_dir (without checkpoint-* and _* entries) plus ``extra_folders`` {path in repo: folder}.
+
+        The files are snapshotted (hard links) first, so later saves cannot change an upload in flight.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        from kerasformers.hub_push import link_or_copy, push_folder, snapshot_folder
+
+        output_dir = Path(self.args.output_dir)
+        snapshot = snapshot_folder(output_dir, skip=lambda rel: rel.parts[0].startswith(("_", PREFIX_CHECKPOINT_DIR)))
+        for path_in_repo, folder in (extra_folders or {}).items():
+            shutil.copytree(folder, snapshot / path_in_repo, copy_function=link_or_copy, dirs_exist_ok=True)
+
+        def upload():
+            try:
+                return push_folder(
+                    snapshot,
+                    self.hub_model_id,
+                    commit_message=commit_message,
+                    token=self.args.hub_token,
+                    revision=revision if revision is not None else self.args.hub_revision,
+                )
+            finally:
+                shutil.rmtree(snapshot, ignore_errors=True)
+
+        if blocking:
+            return upload()
+        if self._push_executor is None:  # one worker: uploads go one after the other, in order
+            self._push_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kerasformers-trainer-push")
+        self.push_in_progress = self._push_executor.submit(upload)
+        return self.push_in_progress
+
+    def _finish_current_push(self) -> None:
+        """Wait for the background uploads; a failed one is logged (the next push sends the files again)."""
+        if self._push_executor is None:
+            return
+        logger.info("Waiting for the current checkpoint push to finish...")
+        self._push_executor.shutdown(wait=True)  # every queued upload, not only the latest
+        self._push_executor = None
+        job, self.push_in_progress = self.push_in_progress, None
+        if job is not None and job.exception() is not None:
+            logger.warning("A checkpoint push to %s failed: %s", self.hub_model_id, job.exception())
+
+    def push_to_hub(
+        self,
+        commit_message: str | None = "End of training",
+        blocking: bool = True,
+        token: str | None = None,
+        revision: str | None = None,
+        **kwargs,
+    ):
+        """Save the model and processor into output_dir, write the model card and upload them as one commit.
+
+        Returns the ``CommitInfo`` (``blocking=False``: a ``Future`` of it). ``kwargs`` go to
+        :meth:`create_model_card` (``dataset``, ``license``, ``tags``, ``finetuned_from``...).
+
+        Example:
+            >>> trainer.train()
+            >>> trainer.push_to_hub(commit_message="3 epochs", dataset="imdb").oid
+        """
+        if token is not None:
+            self.args.hub_token = token
+        if self.hub_model_id is None:
+            self.init_hf_repo(token=token)
+        self.save_model(_internal_call=True)
+        if not self.is_world_process_zero():
+            return None
+        model_name = kwargs.pop("model_name", None)
+        self.create_model_card(model_name=model_name, **kwargs)
+        self._finish_current_push()
+        return self._upload(commit_message or "End of training", blocking=blocking, revision=revision)
 
     def _optimizer_variables(self):
         return list(self.optimizer.variables)

@@ -14,9 +14,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from kerasformers.errors import ConfigError, NotSupportedError
+from kerasformers.errors import ConfigError
 
-__all__ = ["IntervalStrategy", "SaveStrategy", "SchedulerType", "TrainingArguments"]
+__all__ = ["HubStrategy", "IntervalStrategy", "SaveStrategy", "SchedulerType", "TrainingArguments"]
 
 
 class IntervalStrategy(str, enum.Enum):
@@ -44,6 +44,25 @@ class SaveStrategy(str, enum.Enum):
     STEPS = "steps"
     EPOCH = "epoch"
     BEST = "best"
+
+
+class HubStrategy(str, enum.Enum):
+    """What ``push_to_hub=True`` uploads, and when (transformers' enum).
+
+    ``"every_save"`` (default): the model, processor and card at every checkpoint save;
+    ``"checkpoint"``: also the latest checkpoint in ``last-checkpoint/`` (resumable from the Hub);
+    ``"all_checkpoints"``: every checkpoint in its own ``checkpoint-N/`` folder; ``"end"``: only
+    when ``save_model`` or ``push_to_hub`` is called.
+
+    Example:
+        >>> HubStrategy("checkpoint").value
+        'checkpoint'
+    """
+
+    END = "end"
+    EVERY_SAVE = "every_save"
+    CHECKPOINT = "checkpoint"
+    ALL_CHECKPOINTS = "all_checkpoints"
 
 
 class SchedulerType(str, enum.Enum):
@@ -139,6 +158,12 @@ class TrainingArguments:
     report_to: str | list[str] | None = "none"
     resume_from_checkpoint: str | None = None
     push_to_hub: bool = False
+    hub_model_id: str | None = None  # default: the name of output_dir, under the token's user
+    hub_strategy: HubStrategy | str = "every_save"
+    hub_token: str | None = None
+    hub_private_repo: bool | None = None
+    hub_always_push: bool = False  # push every save even while the previous push is still uploading
+    hub_revision: str | None = None  # the branch pushes go to (created if missing)
     eval_on_start: bool = False
     # ours: XLA for the training and evaluation steps; batches padded up to these lengths
     jit_compile: bool = True
@@ -157,11 +182,7 @@ class TrainingArguments:
         self.logging_strategy = _choice(IntervalStrategy, self.logging_strategy, "logging_strategy")
         self.save_strategy = _choice(SaveStrategy, self.save_strategy, "save_strategy")
         self.lr_scheduler_type = _choice(SchedulerType, self.lr_scheduler_type, "lr_scheduler_type")
-        if self.push_to_hub:
-            raise NotSupportedError(
-                "TrainingArguments(push_to_hub=True) is not supported yet: train, then call "
-                "model.push_to_hub(...) and tokenizer.push_to_hub(...) on the result."
-            )
+        self.hub_strategy = _choice(HubStrategy, self.hub_strategy, "hub_strategy")
         for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -272,7 +293,7 @@ class TrainingArguments:
         return math.ceil(num_training_steps * self.warmup_ratio)
 
     def to_dict(self) -> dict[str, Any]:
-        """The arguments as a JSON-ready dict (enums as their values).
+        """The arguments as a JSON-ready dict (enums as their values, tokens hidden as transformers does).
 
         Example:
             >>> TrainingArguments("out").to_dict()["eval_strategy"]
@@ -285,6 +306,8 @@ class TrainingArguments:
                 value = value.value
             if isinstance(value, tuple):
                 value = list(value)
+            if f.name.endswith("_token") and value is not None:
+                value = f"<{f.name.upper()}>"  # training_args.json is pushed: never the secret
             result[f.name] = value
         result.pop("evaluation_strategy", None)
         return result
