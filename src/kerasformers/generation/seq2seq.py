@@ -78,18 +78,293 @@ Example:
 
 from __future__ import annotations
 
-from kerasformers.errors import NotSupportedError
+import numpy as np
+import tensorflow as tf
 
-__all__ = ["seq2seq_generate"]
+from kerasformers.errors import InvalidInputError, NotSupportedError
+from kerasformers.generation.configuration_utils import check_generate_kwargs
+from kerasformers.generation.decoding import DecodeSettings, build_decode_loop, compile_once, prompt_bucket
+from kerasformers.generation.logits_process import processor_style
+from kerasformers.generation.stopping_criteria import StopStringCriteria
+from kerasformers.input_checks import as_concrete_array
+from kerasformers.outputs import ModelOutput, TFBaseModelOutput
+
+__all__ = ["seq2seq_generate", "build_seq2seq_loop", "decoder_start_token_id"]
 
 
-def seq2seq_generate(model, input_ids=None, attention_mask=None, **kwargs):
+class _DecoderStep(ModelOutput):
+    """What the decode loop reads from one decoder call."""
+
+    fields = ("logits", "past_key_values")
+
+
+class DecoderAsCausalLM:
+    """An encoder-decoder model's decoder, bound to encoder states, as the decode loop's causal LM.
+
+    The loop of :func:`~kerasformers.generation.decoding.build_decode_loop` drives a model with
+    ``init_cache(batch, max_length)`` and ``model(ids, attention_mask=slots, position_ids, past_key_values,
+    cache_position, logits_to_keep)``. This view answers that call with the protocol's decoder call and
+    hands the loop only the self-attention (key, value) pairs: beam search reorders them between beams,
+    while the cross-attention keys/values, the same for every beam of a prompt, stay here.
+
+    Example:
+        >>> view = DecoderAsCausalLM(model, encoder_states, source_mask)
+        >>> sequences, steps = build_decode_loop(view, settings, jit_compile=False)(ids, mask, prompt_length, seed)
+    """
+
+    def __init__(self, model, encoder_hidden_states, encoder_attention_mask):
+        self.model = model
+        self.encoder_outputs = TFBaseModelOutput(last_hidden_state=encoder_hidden_states)
+        self.encoder_hidden_states = encoder_hidden_states
+        self.encoder_attention_mask = encoder_attention_mask
+        self.cross = None
+
+    def init_cache(self, batch_size, max_length, dtype=None):
+        cache = self.model.init_cache(batch_size, max_length, self.encoder_hidden_states, dtype=dtype)
+        self.cross = tuple(tuple(layer[2:]) for layer in cache)
+        return tuple(tuple(layer[:2]) for layer in cache)
+
+    def __call__(
+        self,
+        ids,
+        attention_mask=None,
+        position_ids=None,
+        past_key_values=None,
+        cache_position=None,
+        logits_to_keep=1,
+        training=False,
+    ):
+        cache = tuple((*pair, *cross) for pair, cross in zip(past_key_values, self.cross))
+        out = self.model(
+            decoder_input_ids=ids,
+            decoder_attention_mask=attention_mask,
+            encoder_outputs=self.encoder_outputs,
+            attention_mask=self.encoder_attention_mask,
+            past_key_values=cache,
+            cache_position=cache_position,
+            logits_to_keep=logits_to_keep,
+            training=training,
+        )
+        return _DecoderStep(logits=out.logits, past_key_values=tuple(tuple(layer[:2]) for layer in out.past_key_values))
+
+
+def build_seq2seq_loop(
+    model,
+    settings: DecodeSettings,
+    batch_size: int | None,
+    source_length: int,
+    from_encoder_states: bool = False,
+    jit_compile: bool = True,
+):
+    """The compiled seq2seq generate: ``(source, source_mask, decoder_ids, decoder_mask, seed)``.
+
+    ``source``: (batch_size, source_length) int32 ids, right-padded and masked by ``source_mask``
+    (or, with ``from_encoder_states``, the encoder's (batch_size, source_length, d_model) states);
+    ``decoder_ids``/``decoder_mask``: (batch_size * settings.rows, settings.bucket), each prompt's
+    decoder prompt repeated ``rows`` times; ``seed`` int32 (2,). One program: the encoder once, its
+    states repeated per beam/sample, then :func:`build_decode_loop`'s loop over the decoder.
+    Returns what that loop returns: ``(sequences, steps)``.
+
+    Example:
+        >>> loop = build_seq2seq_loop(model, settings, batch_size=1, source_length=16)
+        >>> start = tf.zeros((1, 1), tf.int32)  # T5's decoder_start_token_id
+        >>> sequences, steps = loop(ids, mask, start, tf.ones_like(start), tf.zeros(2, tf.int32))
+    """
+
+    # plain Python while tracing: the loop is tf.while_loop already, and autograph would rewrite the model calls
+    @tf.autograph.experimental.do_not_convert
+    def generate(source, source_mask, decoder_ids, decoder_mask, seed):
+        if from_encoder_states:
+            states = source
+        else:
+            states = model.get_encoder()(source, attention_mask=source_mask, training=False)["last_hidden_state"]
+        if settings.rows > 1:
+            states = tf.repeat(states, settings.rows, axis=0)
+            source_mask = tf.repeat(source_mask, settings.rows, axis=0)
+        decoder = DecoderAsCausalLM(model, states, source_mask)
+        decode = build_decode_loop(decoder, settings, batch_size=None, jit_compile=False)
+        return decode(decoder_ids, decoder_mask, tf.constant(settings.bucket, tf.int32), seed)
+
+    if not jit_compile:
+        return generate
+    if from_encoder_states:
+        source = tf.TensorSpec((batch_size, source_length, None), tf.float32)
+    else:
+        source = tf.TensorSpec((batch_size, source_length), tf.int32)
+    rows = None if batch_size is None else batch_size * settings.rows
+    decoder = tf.TensorSpec((rows, settings.bucket), tf.int32)
+    signature = [source, tf.TensorSpec((batch_size, source_length), tf.int32), decoder, decoder]
+    return compile_once(generate, input_signature=[*signature, tf.TensorSpec((2,), tf.int32)])
+
+
+def decoder_start_token_id(model, config) -> int:
+    """The first decoder token: the generation config's, else the model config's, else bos.
+
+    Example:
+        >>> decoder_start_token_id(model, model.generation_config)  # 0 for T5
+    """
+    for value in (
+        getattr(config, "decoder_start_token_id", None),
+        getattr(model.config, "decoder_start_token_id", None),
+        getattr(config, "bos_token_id", None),
+    ):
+        if value is not None:
+            return int(value[0] if isinstance(value, (list, tuple)) else value)
+    raise InvalidInputError(
+        f"{type(model).__name__} has no decoder_start_token_id (nor bos_token_id) to start decoding with: "
+        "pass generate(..., decoder_start_token_id=N) or set it in generation_config."
+    )
+
+
+def _as_batch(value, name):
+    array = as_concrete_array(value, name)
+    if array is None:
+        array = np.asarray(value)
+    if array.ndim == 1:
+        array = array[None]
+    return array
+
+
+def seq2seq_generate(
+    model,
+    input_ids=None,
+    attention_mask=None,
+    generation_config=None,
+    seed=None,
+    streamer=None,
+    jit_compile: bool = True,
+    logits_processor=None,
+    stopping_criteria=None,
+    tokenizer=None,
+    decoder_input_ids=None,
+    encoder_outputs=None,
+    compiled_loops: dict | None = None,
+    **kwargs,
+):
     """Generate decoder token ids for an encoder-decoder ``model`` (see the module docstring).
 
     Returns a ``(batch * num_return_sequences, length)`` int32 ``tf.Tensor`` starting with the
     decoder start token, as transformers' ``generate()`` does for encoder-decoder models.
+    ``encoder_outputs`` (a ModelOutput with ``last_hidden_state``, or a tuple) skips the encoder;
+    ``decoder_input_ids`` start the decoder (the decoder start token is put first when missing).
+    ``compiled_loops``: a dict (the model's) that keeps the compiled programs between calls.
 
     Example:
         >>> out = seq2seq_generate(model, **tokenizer(["summarize: ..."], return_tensors="np"), max_new_tokens=32)
     """
-    raise NotSupportedError(f"generate() for encoder-decoder models ({type(model).__name__}) is not implemented yet.")
+    kwargs.pop("token_type_ids", None)
+    kwargs.pop("decoder_attention_mask", None)  # the decoder prompt is never padded here
+    check_generate_kwargs(kwargs)
+    config = (generation_config or model.generation_config).update(**kwargs)
+    config.validate()
+    name = type(model).__name__
+    if tf.inside_function():
+        raise NotSupportedError(
+            f"generate() of an encoder-decoder model ({name}) inside tf.function is not supported: call it "
+            "eagerly (it already runs as one XLA program), or export it with `kerasformers export`."
+        )
+    if streamer is not None or config.max_time is not None:
+        raise NotSupportedError(
+            f"generate() of an encoder-decoder model ({name}) runs as one compiled loop: it cannot stream or "
+            "stop on max_time. Drop streamer / max_time."
+        )
+    if config.return_dict_in_generate:
+        raise NotSupportedError(
+            f"generate(return_dict_in_generate=True) is not implemented for encoder-decoder models ({name}) yet: "
+            "it returns the sequences; score them with model(input_ids, labels=...) if you need scores."
+        )
+    processors = list(logits_processor or ())
+    if any(processor_style(p) == "python" for p in processors):
+        raise NotSupportedError(
+            "An (input_ids, scores) logits processor needs a Python loop, which encoder-decoder generate() does "
+            "not run: write it as TF ops with __call__(input_ids, scores, cur_len)."
+        )
+    criteria = list(stopping_criteria or ())
+    if config.stop_strings is not None:
+        if tokenizer is None:
+            raise InvalidInputError(
+                "generate() got stop_strings but no tokenizer: pass tokenizer=<the model's tokenizer>."
+            )
+        criteria.append(StopStringCriteria(tokenizer, config.stop_strings))
+    if any(not hasattr(c, "stop_in_loop") for c in criteria):
+        raise NotSupportedError(
+            "Encoder-decoder generate() compiles its stopping criteria into the loop: pass criteria with "
+            "stop_in_loop (e.g. StopStringCriteria), not Python-only ones."
+        )
+
+    if encoder_outputs is not None:
+        if isinstance(encoder_outputs, dict):
+            states = encoder_outputs["last_hidden_state"]
+        elif isinstance(encoder_outputs, (list, tuple)):
+            states = encoder_outputs[0]
+        else:
+            states = encoder_outputs
+        source = np.asarray(states, np.float32)
+        if source.ndim != 3:
+            raise InvalidInputError(
+                f"encoder_outputs' last_hidden_state must be (batch, length, hidden), got shape {source.shape}."
+            )
+        if attention_mask is None:
+            attention_mask = np.ones(source.shape[:2], np.int32)
+    else:
+        if input_ids is None:
+            raise InvalidInputError("generate() needs input_ids (the source token ids) or encoder_outputs.")
+        source = _as_batch(input_ids, "input_ids")
+        if source.ndim != 2 or source.shape[-1] == 0:
+            raise InvalidInputError(f"input_ids must have shape (batch_size, sequence_length > 0), got {source.shape}.")
+        if attention_mask is not None:
+            attention_mask = _as_batch(attention_mask, "attention_mask")
+        model.validate_inputs({"input_ids": source, "attention_mask": attention_mask}, caller="generate()")
+        source = source.astype(np.int32)
+        pad = config.pad_token_id
+        if attention_mask is None:  # as transformers: padding is where the pad id is, unless pad is eos
+            eos = config.eos_token_ids
+            if pad is not None and pad not in eos and (source == pad).any():
+                attention_mask = (source != pad).astype(np.int32)
+            else:
+                attention_mask = np.ones_like(source)
+    attention_mask = np.asarray(attention_mask, np.int32)
+    if attention_mask.shape != source.shape[:2]:
+        raise InvalidInputError(
+            f"attention_mask has shape {attention_mask.shape} but the source has {source.shape[:2]}; pass the "
+            "tokenizer's output for both."
+        )
+    batch, source_length = attention_mask.shape
+
+    start = decoder_start_token_id(model, config)
+    if decoder_input_ids is None:
+        prompt = np.full((batch, 1), start, np.int32)
+    else:
+        prompt = _as_batch(decoder_input_ids, "decoder_input_ids").astype(np.int32)
+        if prompt.shape[0] != batch:
+            raise InvalidInputError(f"decoder_input_ids has {prompt.shape[0]} rows but the source has {batch}.")
+        if prompt.shape[1] == 0 or (prompt[:, 0] != start).any():  # as transformers: the start token first
+            prompt = np.concatenate([np.full((batch, 1), start, np.int32), prompt], axis=1)
+    prompt_length = prompt.shape[1]
+    settings = DecodeSettings.resolve(
+        config, prompt_length, bucket=prompt_length, logits_processor=processors, stop_criteria=criteria
+    )
+
+    # the source padded on the right to a bucket length: a few compiled programs for any length
+    bucket = prompt_bucket(source_length)
+    extra = bucket - source_length
+    from_states = source.ndim == 3
+    if extra:
+        pad_id = config.pad_token_id if config.pad_token_id is not None else 0
+        fill = np.zeros((batch, extra, source.shape[2]), np.float32) if from_states else np.full((batch, extra), pad_id)
+        source = np.concatenate([source, fill.astype(source.dtype)], axis=1)
+        attention_mask = np.concatenate([attention_mask, np.zeros((batch, extra), np.int32)], axis=1)
+    if settings.rows > 1:
+        prompt = np.repeat(prompt, settings.rows, axis=0)
+    if seed is None:
+        seed = np.random.randint(0, 2**31 - 1, size=2)
+    seed = tf.constant(np.asarray(seed, np.int32).reshape(2))
+
+    compiled = {} if compiled_loops is None else compiled_loops
+    key = ("seq2seq", settings, batch, bucket, from_states, jit_compile)
+    if key not in compiled:
+        compiled[key] = build_seq2seq_loop(model, settings, batch, bucket, from_states, jit_compile)
+    sequences, steps = compiled[key](
+        tf.constant(source), tf.constant(attention_mask), tf.constant(prompt), tf.ones_like(prompt), seed
+    )
+    return tf.convert_to_tensor(sequences)[:, : prompt_length + int(steps)]

@@ -63,6 +63,7 @@ from kerasformers.generation.decoding import (  # noqa: F401  (MIN_BUCKET, promp
     prompt_bucket,
 )
 from kerasformers.generation.logits_process import processor_style
+from kerasformers.generation.seq2seq import seq2seq_generate
 from kerasformers.generation.stopping_criteria import MaxTimeCriteria, StoppingCriteriaList, StopStringCriteria
 from kerasformers.input_checks import as_concrete_array
 from kerasformers.outputs import ModelOutput
@@ -237,6 +238,21 @@ class GenerationMixin:
             >>> tokenizer.batch_decode(ids, skip_special_tokens=True)
         """
         kwargs.pop("token_type_ids", None)
+        if getattr(self.config, "is_encoder_decoder", False):  # T5, BART, Marian: the encoder once, then the decoder
+            return seq2seq_generate(
+                self,
+                input_ids,
+                attention_mask,
+                generation_config,
+                seed,
+                streamer,
+                jit_compile,
+                logits_processor,
+                stopping_criteria,
+                tokenizer,
+                compiled_loops=self._compiled_generate_functions(),
+                **kwargs,
+            )
         check_generate_kwargs(kwargs)
         config = (generation_config or self.generation_config).update(**kwargs)
         config.validate()
