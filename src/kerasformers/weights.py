@@ -341,7 +341,7 @@ def save_model_weights(model, folder: Path, max_shard_size: int | str = "5GB") -
         array = keras.ops.convert_to_numpy(target.variable.value)
         if target.transposed:
             array = array.T
-        array = np.ascontiguousarray(array)
+        array = np.ascontiguousarray(array).reshape(array.shape)  # 0-d stays 0-d (CLIP's logit_scale)
         if shards[-1] and size + array.nbytes > limit:
             shards.append({})
             size = 0

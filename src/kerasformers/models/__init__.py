@@ -2,6 +2,7 @@
 
 from kerasformers.models import (
     bert,  # noqa: F401
+    clip,  # noqa: F401
     deit,  # noqa: F401
     distilbert,  # noqa: F401
     gpt2,  # noqa: F401
