@@ -57,6 +57,14 @@ def _lengths(data, column: str) -> np.ndarray:
     return np.asarray(pc.list_value_length(values).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+def _has_token_labels(model, data) -> bool:
+    """Whether ``model`` is an encoder-decoder whose ``labels`` column holds token ids (one list per row)."""
+    if not getattr(getattr(model, "config", None), "is_encoder_decoder", False) or "labels" not in data.column_names:
+        return False
+    feature = data.features["labels"]
+    return hasattr(feature, "feature") or isinstance(feature, list)
+
+
 def prepare_tf_dataset(
     model,
     dataset,
@@ -77,8 +85,10 @@ def prepare_tf_dataset(
     Only the columns the model's ``call`` accepts are kept, plus its label columns (``label``
     is renamed ``labels``). Each batch is padded to its own longest example by ``collate_fn``
     (default: :class:`~kerasformers.data.collators.DataCollatorWithPadding` when a tokenizer
-    is given, else :class:`~kerasformers.data.collators.DefaultDataCollator`). Every example
-    is seen once per epoch (in a new order each epoch when ``shuffle``); the last, smaller
+    is given, :class:`~kerasformers.data.collators.DataCollatorForSeq2Seq` for an encoder-decoder
+    model whose ``labels`` are token ids (padded with -100), else
+    :class:`~kerasformers.data.collators.DefaultDataCollator`). Every example is seen once per
+    epoch (in a new order each epoch when ``shuffle``); the last, smaller
     batch is kept unless ``drop_remainder=True``.
 
     For XLA (``compile(jit_compile=True)``) pass ``length_buckets`` (e.g. ``(32, 64, 128)``) or
@@ -110,7 +120,7 @@ def prepare_tf_dataset(
     import datasets
     import tensorflow as tf
 
-    from kerasformers.data.collators import DataCollatorWithPadding, DefaultDataCollator
+    from kerasformers.data.collators import DataCollatorForSeq2Seq, DataCollatorWithPadding, DefaultDataCollator
 
     if isinstance(dataset, datasets.DatasetDict):
         raise InvalidInputTypeError(
@@ -138,13 +148,16 @@ def prepare_tf_dataset(
             data = data.rename_column(old, new)
 
     if collate_fn is None:
-        collate_fn = (
-            DataCollatorWithPadding(
-                tokenizer, return_tensors="np", pad_to_multiple_of=pad_to_multiple_of, length_buckets=length_buckets
-            )
-            if tokenizer is not None
-            else DefaultDataCollator(return_tensors="np")
+        padding_options = dict(
+            return_tensors="np", pad_to_multiple_of=pad_to_multiple_of, length_buckets=length_buckets
         )
+        if tokenizer is None:
+            collate_fn = DefaultDataCollator(return_tensors="np")
+        elif _has_token_labels(model, data):
+            # seq2seq: labels are token ids of their own length, padded with -100 (ignored by the loss)
+            collate_fn = DataCollatorForSeq2Seq(tokenizer, **padding_options)
+        else:
+            collate_fn = DataCollatorWithPadding(tokenizer, **padding_options)
     elif isinstance(collate_fn, type):
         collate_fn = collate_fn(**(collate_fn_args or {}))
     elif collate_fn_args:

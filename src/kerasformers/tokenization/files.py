@@ -205,6 +205,8 @@ def tokenizer_kind(spec: dict) -> str | None:
         return "byte_level_bpe"  # GPT-2's ByteLevel, or Sequence[Split(regex), ByteLevel] (Llama 3, Qwen2)
     if kind == "BPE" and model.get("byte_fallback"):
         return "sentencepiece"  # SentencePiece BPE converted to tokenizer.json (Llama 2 kind)
+    if kind == "Unigram":
+        return "sentencepiece"  # SentencePiece Unigram converted to tokenizer.json (T5 kind)
     return None
 
 

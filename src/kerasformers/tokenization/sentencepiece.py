@@ -67,7 +67,12 @@ from kerasformers.tokenization.gguf import (
 )
 from kerasformers.tokenization.in_graph import DECODER_LAYER_DEFAULTS, TFTokenizerLayer, replace_invalid_utf8, tf_text
 
-__all__ = ["TFSentencePieceTokenizer", "sentencepiece_model_proto", "read_sentencepiece_model_proto"]
+__all__ = [
+    "TFSentencePieceTokenizer",
+    "sentencepiece_model_proto",
+    "read_sentencepiece_model_proto",
+    "precompiled_charsmap",
+]
 
 _SPM = SPM_SPACE
 UNIGRAM, BPE = 1, 2  # TrainerSpec.ModelType
@@ -156,12 +161,15 @@ def sentencepiece_model_proto(
     byte_fallback: bool = False,
     model_type: int = BPE,
     add_dummy_prefix: bool = True,
+    precompiled_charsmap: bytes | None = None,
+    remove_extra_whitespaces: bool = False,
 ) -> bytes:
     """A serialized SentencePiece ``ModelProto`` with Llama's normaliser.
 
     The normaliser adds a dummy prefix "▁" (unless ``add_dummy_prefix=False``), keeps runs of
     whitespace, writes spaces as "▁" and otherwise leaves the text alone (``identity``), as
-    Llama 2's ``tokenizer.model``.
+    Llama 2's ``tokenizer.model``. T5-style Unigram models pass their ``precompiled_charsmap``
+    (the normalisation table) and ``remove_extra_whitespaces=True``.
     ``types`` are ``ModelProto.SentencePiece.Type`` numbers (1 normal, 2 unknown, 3 control,
     4 user-defined, 5 unused, 6 byte); exactly one piece must be the unknown one.
 
@@ -196,8 +204,11 @@ def sentencepiece_model_proto(
     for number, i in ((45, unk_id), (46, bos_id), (47, eos_id), (48, pad_id)):
         if piece_name(i if i is not None else -1) is not None:
             trainer += _bytes_field(number, piece_name(i))
-    normalizer = (
-        _bytes_field(1, "identity") + _int_field(3, bool(add_dummy_prefix)) + _int_field(4, False) + _int_field(5, True)
+    normalizer = _bytes_field(1, "nmt_nfkc" if precompiled_charsmap else "identity")
+    if precompiled_charsmap:
+        normalizer += _bytes_field(2, bytes(precompiled_charsmap))
+    normalizer += (
+        _int_field(3, bool(add_dummy_prefix)) + _int_field(4, bool(remove_extra_whitespaces)) + _int_field(5, True)
     )
     out += _bytes_field(2, trainer) + _bytes_field(3, normalizer)
     return bytes(out)
@@ -221,6 +232,7 @@ def read_sentencepiece_model_proto(data: bytes) -> dict:
         "pad_id": -1,
         "byte_fallback": False,
         "add_dummy_prefix": True,
+        "precompiled_charsmap": b"",
     }
     try:
         for number, value in _fields(data):
@@ -243,7 +255,9 @@ def read_sentencepiece_model_proto(data: bytes) -> dict:
                         info[names[n]] = _int32(v) if isinstance(v, int) else v
             elif number == 3:
                 for n, v in _fields(value):
-                    if n == 3:
+                    if n == 2:
+                        info["precompiled_charsmap"] = bytes(v)
+                    elif n == 3:
                         info["add_dummy_prefix"] = bool(v)
     except (IndexError, UnicodeDecodeError, struct.error) as error:
         raise TokenizerFileError(f"Not a SentencePiece model (a serialized ModelProto): {error}.") from None
@@ -488,6 +502,8 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
             >>> spec = json.loads(Path("llama-2/tokenizer.json").read_text())  # doctest: +SKIP
             >>> TFSentencePieceTokenizer.from_spec(spec)  # doctest: +SKIP
         """
+        if (spec.get("model") or {}).get("type") == "Unigram":
+            return cls._from_unigram_spec(spec, pad_token=pad_token, **kwargs)
         prepend_scheme, strip_leading_space = _check_llama_kind(spec)
         model = spec["model"]
         added = spec.get("added_tokens", [])
@@ -557,6 +573,67 @@ class TFSentencePieceTokenizer(TFTokenizerLayer):
             if pad_token not in vocab:
                 raise InvalidInputError(f"pad_token {pad_token!r} is not in the vocabulary.")
             options["pad_id"] = vocab[pad_token]
+        options.update(kwargs)
+        return cls(proto, **options)
+
+    @classmethod
+    def _from_unigram_spec(cls, spec: dict, pad_token: str | None = None, **kwargs) -> "TFSentencePieceTokenizer":
+        """A T5-kind Unigram ``tokenizer.json`` (pieces with scores, a SentencePiece character map) as a ModelProto."""
+        charsmap = _check_unigram_kind(spec)
+        model = spec["model"]
+        pieces = [str(piece) for piece, _ in model["vocab"]]
+        scores = [float(score) for _, score in model["vocab"]]
+        added = spec.get("added_tokens", [])
+        for token in sorted(added, key=lambda t: int(t["id"])):
+            if int(token["id"]) == len(pieces):
+                pieces.append(token["content"])
+                scores.append(0.0)
+            elif int(token["id"]) > len(pieces) or pieces[int(token["id"])] != token["content"]:
+                raise UnsupportedTokenizerError(
+                    f"Added token {token['content']!r} (id {token['id']}) is not a piece of the vocabulary or the "
+                    "next id after it, which a SentencePiece model needs."
+                )
+        unk_id = model.get("unk_id")
+        if unk_id is None:
+            raise UnsupportedTokenizerError("The Unigram model has no unknown piece (unk_id); SentencePiece needs one.")
+        special = {t["content"] for t in added if t.get("special")}
+        user_defined = {t["content"] for t in added if not t.get("special")}
+        types = [
+            UNKNOWN
+            if i == unk_id
+            else CONTROL
+            if piece in special
+            else USER_DEFINED
+            if piece in user_defined
+            else NORMAL
+            for i, piece in enumerate(pieces)
+        ]
+        proto = sentencepiece_model_proto(
+            pieces,
+            scores,
+            types,
+            unk_id=int(unk_id),
+            model_type=UNIGRAM,
+            add_dummy_prefix=True,
+            precompiled_charsmap=charsmap,
+            remove_extra_whitespaces=True,
+        )
+        bos_ids, eos_ids = [], []
+        for processor in post_processors(spec):
+            if processor.get("type") != "TemplateProcessing":
+                raise UnsupportedTokenizerError(f"Post-processor {processor.get('type')!r} is not supported in-graph.")
+            bos_ids, eos_ids = bos_eos_from_template(processor)
+        options = dict(
+            special_tokens=added_token_ids(spec),
+            skip_ids=[int(t["id"]) for t in added if t.get("special")],
+            strip_leading_space=True,
+            bos_ids=bos_ids,
+            eos_ids=eos_ids,
+        )
+        if pad_token is not None:
+            if pad_token not in pieces:
+                raise InvalidInputError(f"pad_token {pad_token!r} is not in the vocabulary.")
+            options["pad_id"] = pieces.index(pad_token)
         options.update(kwargs)
         return cls(proto, **options)
 
@@ -754,6 +831,69 @@ def _check_llama_kind(spec: dict) -> tuple[str | None, bool]:
                 "the in-graph tokenizer does not reproduce."
             )
     return prepend_scheme, bool(strip)
+
+
+def precompiled_charsmap(spec: dict) -> bytes | None:
+    """The SentencePiece character map (``Precompiled`` normaliser) of a ``tokenizer.json``'s contents, or None.
+
+    Example:
+        >>> precompiled_charsmap(json.loads(Path("t5/tokenizer.json").read_text()))  # doctest: +SKIP
+        b'...'
+    """
+    normalizer = spec.get("normalizer") or {}
+    steps = normalizer.get("normalizers", []) if normalizer.get("type") == "Sequence" else [normalizer]
+    for step in steps:
+        if step.get("type") == "Precompiled" and step.get("precompiled_charsmap"):
+            return base64.b64decode(step["precompiled_charsmap"])
+    return None
+
+
+def _check_unigram_kind(spec: dict) -> bytes | None:
+    """Raise unless ``spec`` is a T5-kind Unigram tokenizer SentencePiece reproduces; its character map."""
+    normalizer = spec.get("normalizer") or {}
+    steps = normalizer.get("normalizers", []) if normalizer.get("type") == "Sequence" else [normalizer]
+    steps = [step for step in steps if step]
+    # transformers 4's T5 files add Replace(" {2,}", " "): SentencePiece's remove_extra_whitespaces does it too
+    extra = [
+        step
+        for step in steps
+        if step.get("type") != "Precompiled"
+        and not (step.get("type") == "Replace" and step.get("pattern", {}).get("Regex") == " {2,}")
+    ]
+    if extra:
+        raise UnsupportedTokenizerError(
+            "TFSentencePieceTokenizer reproduces Unigram tokenizers whose normaliser is SentencePiece's character "
+            f"map (Precompiled); this one has {[step.get('type') for step in extra]}."
+        )
+    pre = spec.get("pre_tokenizer") or {}
+    parts = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else [pre]
+    kinds = [part.get("type") for part in parts]
+    metaspace = parts[-1] if parts else {}
+    if (
+        kinds not in (["WhitespaceSplit", "Metaspace"], ["Metaspace"])
+        or metaspace.get("replacement", _SPM) != _SPM
+        or (metaspace.get("prepend_scheme") or "always") != "always"
+        or not metaspace.get("add_prefix_space", True)
+    ):
+        raise UnsupportedTokenizerError(
+            "TFSentencePieceTokenizer reproduces Unigram tokenizers pre-tokenized by WhitespaceSplit + "
+            f"Metaspace('▁', prepend_scheme='always') (T5, XLM-RoBERTa); this 'Unigram' one has {kinds}."
+        )
+    decoder = spec.get("decoder") or {}
+    if decoder.get("type") != "Metaspace" or (decoder.get("prepend_scheme") or "always") != "always":
+        raise UnsupportedTokenizerError(
+            f"The decoder {decoder.get('type')!r} is not Metaspace('▁', prepend_scheme='always'), which the in-graph "
+            "detokenize reproduces for Unigram tokenizers."
+        )
+    if (spec.get("model") or {}).get("byte_fallback"):
+        raise UnsupportedTokenizerError("Unigram byte fallback is not reproduced in-graph.")
+    for token in spec.get("added_tokens", []):
+        if token.get("lstrip") or token.get("rstrip") or token.get("single_word"):
+            raise UnsupportedTokenizerError(
+                f"Added token {token.get('content')!r} has lstrip / rstrip / single_word set, which the in-graph "
+                "tokenizer does not reproduce."
+            )
+    return precompiled_charsmap(spec)
 
 
 def _scores_from_merges(

@@ -1,5 +1,6 @@
 from kerasformers.models.auto import register_auto_classes
 from kerasformers.models.bart.configuration_bart import BartConfig
+from kerasformers.models.bart.tokenization_bart import BartTokenizer, BartTokenizerFast  # noqa: F401
 from kerasformers.models.bart.modeling_bart import (
     TFBartForConditionalGeneration,
     TFBartForQuestionAnswering,
