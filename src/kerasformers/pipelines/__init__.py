@@ -45,6 +45,8 @@ _TASK_MODULES = (
     "question_answering",
     "zero_shot_classification",
     "text_generation",
+    "image_classification",
+    "image_feature_extraction",
 )
 for _name in _TASK_MODULES:
     try:
@@ -137,6 +139,26 @@ def _load_tokenizer(tokenizer: Any, model: Any, model_name: str | None) -> Any:
     return AutoTokenizer.from_pretrained(model_name)
 
 
+def _load_image_processor(image_processor: Any, model: Any, model_name: str | None) -> Any:
+    from kerasformers.image_processing import AutoImageProcessor
+
+    if isinstance(image_processor, (str, os.PathLike)):
+        return AutoImageProcessor.from_pretrained(image_processor)
+    if image_processor is not None:
+        return image_processor
+    if model_name is None:  # a model object: its checkpoint folder may hold the processor
+        config = getattr(model, "config", None)
+        candidate = getattr(model, "name_or_path", "") or getattr(config, "_name_or_path", "")
+        if candidate and Path(candidate).is_dir():
+            model_name = str(candidate)
+    if model_name is None:
+        raise InvalidInputError(
+            "pipeline() got a model object but no image processor, and cannot find one from the model. Pass "
+            "image_processor=AutoImageProcessor.from_pretrained(<checkpoint>) (or the checkpoint's name)."
+        )
+    return AutoImageProcessor.from_pretrained(model_name)
+
+
 def pipeline(
     task: str | None = None,
     model: Any = None,
@@ -204,8 +226,13 @@ def pipeline(
         model = getattr(auto, task_row.auto_class).from_pretrained(model_name, **loading)
     else:
         check_model_head(model, task_row)
-    tokenizer_object = _load_tokenizer(tokenizer, model, model_name)
     cls = pipeline_class or PIPELINE_CLASSES[task_row.pipeline]
+    if cls.needs_tokenizer or tokenizer is not None:
+        tokenizer_object = _load_tokenizer(tokenizer, model, model_name)
+    else:
+        tokenizer_object = None
+    if getattr(cls, "needs_image_processor", False):  # image pipelines: the checkpoint's preprocessor_config.json
+        kwargs["image_processor"] = _load_image_processor(kwargs.get("image_processor"), model, model_name)
     return cls(
         model=model, tokenizer=tokenizer_object, task=task_row.name, batch_size=batch_size, device=device, **kwargs
     )
