@@ -182,7 +182,7 @@ class ModelTesterMixin:
         inputs = self.make_inputs(head)
         if head in self.trainable_heads():  # the default loss, too, must compile and agree
             inputs.update(self.make_labels(head, inputs, getattr(model.config, "num_labels", 2)))
-        inputs = {k: tf.constant(v, tf.int32) for k, v in inputs.items()}
+        inputs = self.tensor_inputs(inputs)
         compiled = tf.function(lambda batch: dict(model(batch)), jit_compile=True)
         eager, xla = model(inputs), compiled(inputs)
         for key in eager:
@@ -210,7 +210,7 @@ class ModelTesterMixin:
             return {"x": inputs, "y": y}
         if way == "in_x":
             return {"x": {**inputs, **labels}}
-        batch = inputs["input_ids"].shape[0]
+        batch = self.batch_size_of(inputs)
         weights = np.ones(batch, np.float32)
         return {"x": tf.data.Dataset.from_tensor_slices((inputs, y, weights)).batch(batch)}
 
@@ -281,6 +281,18 @@ class ModelTesterMixin:
         assert max_abs_diff(ours.logits, theirs.logits.numpy()) <= self.atol
         assert abs(float(ours.loss) - theirs.loss.item()) <= self.atol
 
+    # ---------------------------------------------------------------- input hooks (image models override)
+    def tensor_inputs(self, inputs) -> dict:
+        """The inputs as TF constants for the XLA check (token ids: int32)."""
+        return {k: tf.constant(v, tf.int32) for k, v in inputs.items()}
+
+    def batch_size_of(self, inputs) -> int:
+        return inputs["input_ids"].shape[0]
+
+    def symbolic_inputs(self, inputs) -> dict:
+        """keras.Input placeholders for the functional-model check (token ids: (None,) int32)."""
+        return {k: keras.Input(shape=(None,), dtype="int32", name=k) for k in inputs}
+
     def trainable_heads(self):
         return [h for h in self.heads if not h.endswith("Model")]
 
@@ -301,7 +313,7 @@ class ModelTesterMixin:
             pytest.skip("covered by the 2-D heads")
         model = self.our_class(head).from_pretrained(torch_checkpoints[head][0])
         inputs = self.make_inputs(head)
-        symbolic = {k: keras.Input(shape=(None,), dtype="int32", name=k) for k in inputs}
+        symbolic = self.symbolic_inputs(inputs)
         first = next(k for k in model(inputs) if k != "loss")
         wrapper = keras.Model(symbolic, model(symbolic)[first])
         np.testing.assert_allclose(np.asarray(wrapper(inputs)), np.asarray(model(inputs)[first]), atol=self.atol)
