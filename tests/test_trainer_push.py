@@ -116,3 +116,18 @@ def test_hub_arguments_are_checked():
     with pytest.raises(ConfigError, match="hub_strategy"):
         TrainingArguments("out", hub_strategy="sometimes")
     assert TrainingArguments("out", hub_strategy="all_checkpoints").hub_strategy is HubStrategy.ALL_CHECKPOINTS
+
+
+def test_push_threads_yield_to_training():
+    """Background uploads run at a lower CPU priority than the training thread (Linux, per thread)."""
+    import os
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kerasformers.hub_push import lower_thread_priority
+
+    def priority():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    with ThreadPoolExecutor(max_workers=1, initializer=lower_thread_priority) as pool:
+        assert pool.submit(priority).result() > priority()

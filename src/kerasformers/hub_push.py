@@ -115,6 +115,22 @@ def hub_errors(repo_id: str, endpoint: str):
         ) from error
 
 
+def lower_thread_priority(niceness: int = 10) -> None:
+    """Lower the calling thread's CPU priority (Linux: per thread), so an upload yields to training.
+
+    Used as the initializer of the background push threads; a no-op where not supported.
+
+    Example:
+        >>> ThreadPoolExecutor(max_workers=1, initializer=lower_thread_priority)
+    """
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):  # not Linux, or not allowed: uploads still work
+        pass
+
+
 def link_or_copy(source, destination):
     """Hard-link ``source`` to ``destination`` (no copy of the weights) where the file system allows, else copy it.
 

@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasformers.errors import InvalidInputError, InvalidInputTypeError
-from kerasformers.hub_push import snapshot_folder
+from kerasformers.hub_push import lower_thread_priority, snapshot_folder
 from kerasformers.logging import get_logger
 
 __all__ = ["KerasMetricCallback", "PushToHubCallback"]
@@ -403,7 +403,9 @@ class PushToHubCallback(keras.callbacks.Callback):
         self.training_history = []
         self.commits = []  # the CommitInfo of each push of this fit()
         # One worker: never two uploads at once. It lives for one fit() and is shut down at its end.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kerasformers-push")
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="kerasformers-push", initializer=lower_thread_priority
+        )
 
     def on_train_batch_end(self, batch, logs=None):
         self._changed_since_save = True

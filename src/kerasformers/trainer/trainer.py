@@ -1038,7 +1038,7 @@ class Trainer:
         """
         from concurrent.futures import ThreadPoolExecutor
 
-        from kerasformers.hub_push import link_or_copy, push_folder, snapshot_folder
+        from kerasformers.hub_push import link_or_copy, lower_thread_priority, push_folder, snapshot_folder
 
         output_dir = Path(self.args.output_dir)
         snapshot = snapshot_folder(output_dir, skip=lambda rel: rel.parts[0].startswith(("_", PREFIX_CHECKPOINT_DIR)))
@@ -1060,7 +1060,9 @@ class Trainer:
         if blocking:
             return upload()
         if self._push_executor is None:  # one worker: uploads go one after the other, in order
-            self._push_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kerasformers-trainer-push")
+            self._push_executor = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="kerasformers-trainer-push", initializer=lower_thread_priority
+            )
         self.push_in_progress = self._push_executor.submit(upload)
         return self.push_in_progress
 
