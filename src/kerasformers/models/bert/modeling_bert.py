@@ -241,6 +241,7 @@ class BertMainLayer(keras.layers.Layer):
 class TFBertPreTrainedModel(TFPreTrainedModel):
     config_class = BertConfig
     base_model_prefix = "bert"
+    pads_inference_to_buckets = True  # masked keys: right padding leaves the real tokens' outputs alone
     # transformers stores the tied MLM decoder, and pre-training checkpoints carry heads a task head drops
     keys_to_ignore_on_load_unexpected = (r"cls\.predictions\.decoder\.", r"position_ids$", r"^cls\.seq_relationship\.")
 

@@ -204,6 +204,7 @@ class DistilBertMainLayer(keras.layers.Layer):
 class TFDistilBertPreTrainedModel(TFPreTrainedModel):
     config_class = DistilBertConfig
     base_model_prefix = "distilbert"
+    pads_inference_to_buckets = True  # masked keys: right padding leaves the real tokens' outputs alone
     # older checkpoints store the tied projector matrix and the position_ids buffer
     keys_to_ignore_on_load_unexpected = (r"^vocab_projector\.weight$", r"position_ids$")
 

@@ -66,6 +66,7 @@ class RobertaMainLayer(BertMainLayer):
 class TFRobertaPreTrainedModel(TFPreTrainedModel):
     config_class = RobertaConfig
     base_model_prefix = "roberta"
+    pads_inference_to_buckets = True  # masked keys: right padding leaves the real tokens' outputs alone
     # older checkpoints store the tied decoder (weight and bias) and the position_ids buffer
     keys_to_ignore_on_load_unexpected = (r"lm_head\.decoder\.", r"position_ids$", r"token_type_ids$")
 
