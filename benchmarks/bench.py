@@ -785,13 +785,15 @@ def plot_sweep(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    styles = {"call": "-", "fast": "--", "torch": ":"}
-    for batch in sorted({r["batch"] for r in rows}):
+    colors = {"call": "#2a7ab9", "fast": "#5cb85c", "torch": "#d9534f"}  # one colour per side
+    names = {"call": "model(batch)", "fast": "XLA function", "torch": "PyTorch"}
+    for i, batch in enumerate(sorted({r["batch"] for r in rows})):
         mine = sorted((r for r in rows if r["batch"] == batch), key=lambda r: r["seq"])
         seqs = [r["seq"] for r in mine]
-        for v in SWEEP_PATHS:
-            ax.plot(seqs, [r["ours"][v]["seconds"] * 1e3 for r in mine], styles[v], marker="o", label=f"{v} b{batch}")
-        ax.plot(seqs, [r["torch_s"] * 1e3 for r in mine], styles["torch"], marker="s", label=f"PyTorch b{batch}")
+        style = ("-", "--", ":")[i % 3]  # one line style per batch size
+        for side in (*SWEEP_PATHS, "torch"):
+            times = [(r["torch_s"] if side == "torch" else r["ours"][side]["seconds"]) * 1e3 for r in mine]
+            ax.plot(seqs, times, style, color=colors[side], marker="o", label=f"{names[side]}, batch {batch}")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("sequence length")
