@@ -104,3 +104,44 @@ def test_image_pipelines_equal_transformers(tmp_path, photos):
     for pool in (False, True):
         a, b = np.array(extractor(images[0], pool=pool)), np.array(reference(images[0], pool=pool))
         assert a.shape == b.shape and np.max(np.abs(a - b)) <= 1e-5
+
+
+@pytest.mark.slow  # ~30 s: TF decode/resize graphs and a 224x224 model
+def test_in_graph_processor_close_to_python(photos, tmp_path):
+    """From PNG bytes in TF ops. ViT (bilinear): within one uint8 level of PIL (1/127.5 after
+    normalisation); DeiT (bicubic, upsampling included): within 0.08. Logits of a tiny ViT move
+    by less than 1e-2 and the top-1 class is the same."""
+    import io
+
+    import tensorflow as tf
+
+    from kerasformers.image_processing import TFImageProcessorLayer
+    from kerasformers.models.vit import TFViTForImageClassification
+
+    encoded = []
+    for image in photos[:3]:
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        encoded.append(buffer.getvalue())
+    for processor, bound in ((ViTImageProcessor(), 1 / 127.5 + 1e-5), (DeiTImageProcessor(), 0.08)):
+        layer = TFImageProcessorLayer.from_processor(processor)
+        for data, image in zip(encoded, photos[:3]):
+            difference = np.abs(layer(tf.constant([data])).numpy() - processor(image, return_tensors="np").pixel_values)
+            assert difference.max() <= bound and difference.mean() <= 2e-3
+    config = transformers.ViTConfig(
+        image_size=224,
+        patch_size=32,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        num_labels=10,
+    )
+    torch.manual_seed(0)
+    transformers.ViTForImageClassification(config).save_pretrained(tmp_path)
+    model = TFViTForImageClassification.from_pretrained(tmp_path)
+    processor = ViTImageProcessor()
+    in_graph = model(TFImageProcessorLayer.from_processor(processor)(tf.constant(encoded))).logits.numpy()
+    python = model(processor(photos[:3], return_tensors="np")).logits.numpy()
+    assert np.abs(in_graph - python).max() <= 1e-2
+    assert (in_graph.argmax(-1) == python.argmax(-1)).all()

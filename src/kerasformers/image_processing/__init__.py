@@ -18,11 +18,13 @@ from kerasformers.image_processing.base import (
     load_image,
     register_image_processor_class,
 )
+from kerasformers.image_processing.in_graph import TFImageProcessorLayer
 
 __all__ = [
     "AutoImageProcessor",
     "BaseImageProcessor",
     "BatchFeature",
+    "TFImageProcessorLayer",
     "PILImageResampling",
     "get_size_dict",
     "load_image",
