@@ -67,12 +67,14 @@ EXTRA_SCRIPTS = {
     "export": ("bench_export.py", []),
     "trainer": ("bench_trainer.py", ["--steps", "7", "--warmup-steps", "2", "--rounds", "3"], 1200),
     "training": ("bench_training.py", ["--steps", "6", "--rounds", "3"], 900),
+    "vision": ("bench_vision.py", ["--batches", "1", "32", "--rounds", "3"], 900),
 }
 EXTRA_TITLES = {
     "generation": "Generation",
     "export": "Export",
     "trainer": "Fine-tuning (Trainer)",
     "training": "Training (Keras fit)",
+    "vision": "Vision (ViT-base, 224x224)",
 }
 EXTRA_TIMEOUT_S = 240
 
