@@ -397,8 +397,10 @@ def test_task_table_drives_auto_classes_postprocessors_and_cli(capsys):
             assert tasks.resolve_task(alias) is task
     assert set(_MAPPINGS) <= {task.registry_key for task in tasks.TASKS}
     assert TASKS == tasks.export_task_names() and normalize_task("sentiment-analysis") == "text-classification"
-    with pytest.raises(UnsupportedModelTypeError, match="Unknown task 'summarization'. Tasks: feature-extraction"):
-        tasks.resolve_task("summarization")
+    with pytest.raises(
+        UnsupportedModelTypeError, match="Unknown task 'table-question-answering'. Tasks: feature-extraction"
+    ):
+        tasks.resolve_task("table-question-answering")
     with pytest.raises(UnsupportedModelTypeError, match="Unknown task 'fill-mask'"):
         normalize_task("fill-mask")  # in the table, but kerasformers export does not take it
     with pytest.raises(SystemExit):

@@ -103,7 +103,7 @@ TASKS: tuple[Task, ...] = (
     Task("text-generation", "TFAutoModelForCausalLM", "causal_lm", exportable=True, pipeline="TextGenerationPipeline"),
     Task("fill-mask", "TFAutoModelForMaskedLM", "masked_lm", pipeline="FillMaskPipeline"),
     # encoder-decoder models (T5, BART, Marian); transformers' pipeline names for it are aliases
-    Task("text2text-generation", "TFAutoModelForSeq2SeqLM", "seq2seq_lm", aliases=("summarization", "translation")),
+    Task("text2text-generation", "TFAutoModelForSeq2SeqLM", "seq2seq_lm", pipeline="Text2TextGenerationPipeline"),
     Task("multiple-choice", "TFAutoModelForMultipleChoice", "multiple_choice"),
     # images: pixel_values in (ViT, DeiT); the export reads encoded JPEG/PNG bytes (serving/image_classification.py)
     Task(
@@ -141,6 +141,9 @@ PIPELINE_ONLY_TASKS: tuple[Task, ...] = (
         "sequence_classification",
         pipeline="ZeroShotClassificationPipeline",
     ),
+    # encoder-decoder generation under transformers' summarization / translation(_xx_to_yy) pipeline names
+    Task("summarization", "TFAutoModelForSeq2SeqLM", "seq2seq_lm", pipeline="SummarizationPipeline"),
+    Task("translation", "TFAutoModelForSeq2SeqLM", "seq2seq_lm", pipeline="TranslationPipeline"),
     # an image model's last hidden state (the [CLS] token's, or all of them) as features
     Task("image-feature-extraction", "TFAutoModel", "base", label_names=(), pipeline="ImageFeatureExtractionPipeline"),
 )

@@ -34,7 +34,7 @@ def test_unknown_task_suggests_close_names():
         pipeline("sentiment-analysys", model="unused")
     assert "Did you mean 'sentiment-analysis'" in str(error.value) and isinstance(error.value, ValueError)
     with pytest.raises(UnsupportedModelTypeError, match="Tasks: .*fill-mask"):
-        pipeline("summarization", model="unused")
+        pipeline("table-question-answering", model="unused")
 
 
 def test_no_model_names_the_fix():

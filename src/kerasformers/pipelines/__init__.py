@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ _TASK_MODULES = (
     "question_answering",
     "zero_shot_classification",
     "text_generation",
+    "text2text_generation",
     "image_classification",
     "image_feature_extraction",
 )
@@ -91,6 +93,8 @@ def _resolve_pipeline_task(name: str) -> Task:
     """The row for a pipeline task name or alias; unknown names suggest close ones."""
     supported = _supported_tasks()
     names = sorted({*supported, *(alias for task in supported.values() for alias in task.aliases)})
+    if isinstance(name, str) and re.fullmatch(r"translation_[^_]+_to_[^_]+", name):
+        name = "translation"  # transformers' translation_xx_to_yy names: the languages are the pipeline's
     try:
         task = resolve_task(name) if isinstance(name, str) else None
     except UnsupportedModelTypeError:
@@ -233,6 +237,5 @@ def pipeline(
         tokenizer_object = None
     if getattr(cls, "needs_image_processor", False):  # image pipelines: the checkpoint's preprocessor_config.json
         kwargs["image_processor"] = _load_image_processor(kwargs.get("image_processor"), model, model_name)
-    return cls(
-        model=model, tokenizer=tokenizer_object, task=task_row.name, batch_size=batch_size, device=device, **kwargs
-    )
+    task_name = task if task_row.name == "translation" and isinstance(task, str) else task_row.name
+    return cls(model=model, tokenizer=tokenizer_object, task=task_name, batch_size=batch_size, device=device, **kwargs)
