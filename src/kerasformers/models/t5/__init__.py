@@ -9,6 +9,7 @@ from kerasformers.models.t5.modeling_t5 import (
     TFT5Model,
     TFT5PreTrainedModel,
 )
+from kerasformers.models.t5.tokenization_t5 import T5Tokenizer, T5TokenizerFast  # noqa: F401
 
 register_auto_classes(
     "t5",
