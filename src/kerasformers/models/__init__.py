@@ -9,5 +9,6 @@ from kerasformers.models import (
     llama,  # noqa: F401
     roberta,  # noqa: F401
     t5,  # noqa: F401
+    vision_encoder_decoder,  # noqa: F401
     vit,  # noqa: F401
 )

@@ -7,6 +7,10 @@ Layer attribute names follow PyTorch's module names (``transformer.h.0.attn.c_at
 The static KV cache (used by kerasformers.generation) works as in the Llama file:
 ``past_key_values`` holds per layer ``(key, value)`` of (batch, heads, max_length, head_dim),
 ``cache_position`` is where this call's tokens go and ``attention_mask`` covers cache slots.
+
+With ``config.add_cross_attention`` each block also attends to ``encoder_hidden_states`` (a
+VisionEncoderDecoder's image states); a cache entry is then ``(key, value, cross_key, cross_value)``,
+the cross keys/values computed once (:meth:`GPT2CrossAttention.key_value`) and returned unchanged.
 """
 
 from __future__ import annotations
@@ -97,6 +101,44 @@ class GPT2Attention(keras.layers.Layer):
         return output, new_cache, (probs if output_attentions else None)
 
 
+class GPT2CrossAttention(keras.layers.Layer):
+    """Attention from the decoder's tokens to encoder states (``config.add_cross_attention``), no mask but padding."""
+
+    def __init__(self, config, layer_idx, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads = config.n_head
+        self.head_dim = config.n_embd // config.n_head
+        self.scale = (self.head_dim**-0.5) if config.scale_attn_weights else 1.0
+        if config.scale_attn_by_inverse_layer_idx:
+            self.scale /= float(layer_idx + 1)
+        self.c_attn = Conv1D(2 * config.n_embd, config.initializer_range, name="c_attn")  # keys and values
+        self.q_attn = Conv1D(config.n_embd, config.initializer_range, name="q_attn")
+        self.c_proj = Conv1D(config.n_embd, config.initializer_range, name="c_proj")
+        self.attn_dropout = keras.layers.Dropout(config.attn_pdrop)
+        self.resid_dropout = keras.layers.Dropout(config.resid_pdrop)
+
+    def _heads(self, x):
+        batch, length = ops.shape(x)[0], ops.shape(x)[1]
+        return ops.transpose(ops.reshape(x, (batch, length, self.num_heads, self.head_dim)), (0, 2, 1, 3))
+
+    def key_value(self, encoder_hidden_states):
+        """The encoder states' (key, value), each (batch, heads, source_length, head_dim)."""
+        key, value = ops.split(self.c_attn(encoder_hidden_states), 2, axis=-1)
+        return self._heads(key), self._heads(value)
+
+    def call(self, hidden_states, key, value, encoder_keep=None, output_attentions=False, training=False):
+        query = self._heads(self.q_attn(hidden_states))
+        scores = ops.cast(ops.matmul(query, ops.transpose(key, (0, 1, 3, 2))), "float32") * self.scale
+        if encoder_keep is not None:
+            scores = ops.where(encoder_keep, scores, mask_value("float32"))
+        probs = ops.cast(ops.softmax(scores, axis=-1), value.dtype)
+        context = ops.matmul(self.attn_dropout(probs, training=training), value)
+        batch, length = ops.shape(hidden_states)[0], ops.shape(hidden_states)[1]
+        context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)), (batch, length, -1))
+        output = self.resid_dropout(self.c_proj(context), training=training)
+        return output, (probs if output_attentions else None)
+
+
 class GPT2MLP(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
@@ -117,6 +159,9 @@ class GPT2Block(keras.layers.Layer):
         self.attn = GPT2Attention(config, layer_idx, name="attn")
         self.ln_2 = layer_norm(config, "ln_2")
         self.mlp = GPT2MLP(config, name="mlp")
+        if getattr(config, "add_cross_attention", False):
+            self.crossattention = GPT2CrossAttention(config, layer_idx, name="crossattention")
+            self.ln_cross_attn = layer_norm(config, "ln_cross_attn")
 
     def call(
         self,
@@ -127,6 +172,8 @@ class GPT2Block(keras.layers.Layer):
         cache_position=None,
         output_attentions=False,
         training=False,
+        cross_key_value=None,
+        encoder_keep=None,
     ):
         attended, new_cache, probs = self.attn(
             self.ln_1(hidden_states),
@@ -138,7 +185,19 @@ class GPT2Block(keras.layers.Layer):
             training=training,
         )
         hidden_states = hidden_states + attended
+        cross_probs = None
+        if cross_key_value is not None:
+            crossed, cross_probs = self.crossattention(
+                self.ln_cross_attn(hidden_states),
+                *cross_key_value,
+                encoder_keep=encoder_keep,
+                output_attentions=output_attentions,
+                training=training,
+            )
+            hidden_states = hidden_states + crossed
         hidden_states = hidden_states + self.mlp(self.ln_2(hidden_states), training=training)
+        if cross_key_value is not None:
+            return hidden_states, new_cache, probs, cross_probs
         return hidden_states, new_cache, probs
 
 
@@ -166,6 +225,8 @@ class GPT2MainLayer(keras.layers.Layer):
         output_attentions=False,
         output_hidden_states=False,
         training=False,
+        encoder_hidden_states=None,
+        encoder_attention_mask=None,
     ):
         hidden = self.wte(input_ids) if inputs_embeds is None else inputs_embeds
         batch, length = ops.shape(hidden)[0], ops.shape(hidden)[1]
@@ -180,14 +241,26 @@ class GPT2MainLayer(keras.layers.Layer):
         causal = ops.arange(key_count, dtype="int32")[None, :] <= query_index[:, None]
         keep = ops.logical_and(causal[None, None], ops.cast(attention_mask, "bool")[:, None, None, :])
 
+        # cross-attention (add_cross_attention): keys/values from the cache, else from encoder_hidden_states
+        crossing = encoder_hidden_states is not None or (past_key_values is not None and len(past_key_values[0]) == 4)
+        encoder_keep = None
+        if crossing and encoder_attention_mask is not None:
+            encoder_keep = ops.cast(encoder_attention_mask, "bool")[:, None, None, :]
         all_hidden = [] if output_hidden_states else None
         all_attentions = [] if output_attentions else None
+        all_cross = [] if output_attentions and crossing else None
         new_cache = [] if past_key_values is not None else None
         for index, block in enumerate(self.h):
             if output_hidden_states:
                 all_hidden.append(hidden)
-            cache_key, cache_value = past_key_values[index] if past_key_values is not None else (None, None)
-            hidden, layer_cache, probs = block(
+            cache_key, cache_value = past_key_values[index][:2] if past_key_values is not None else (None, None)
+            cross_key_value = None
+            if crossing:
+                if past_key_values is not None and len(past_key_values[index]) == 4:
+                    cross_key_value = tuple(past_key_values[index][2:])
+                else:
+                    cross_key_value = block.crossattention.key_value(encoder_hidden_states)
+            hidden, layer_cache, probs, *cross_probs = block(
                 hidden,
                 keep,
                 cache_key=cache_key,
@@ -195,11 +268,15 @@ class GPT2MainLayer(keras.layers.Layer):
                 cache_position=start,
                 output_attentions=output_attentions,
                 training=training,
+                cross_key_value=cross_key_value,
+                encoder_keep=encoder_keep,
             )
             if new_cache is not None:
-                new_cache.append(layer_cache)
+                new_cache.append(layer_cache if cross_key_value is None else (*layer_cache, *cross_key_value))
             if output_attentions:
                 all_attentions.append(probs)
+                if all_cross is not None:
+                    all_cross.append(cross_probs[0])
         hidden = self.ln_f(hidden)
         if output_hidden_states:
             all_hidden.append(hidden)
@@ -208,6 +285,7 @@ class GPT2MainLayer(keras.layers.Layer):
             past_key_values=tuple(new_cache) if new_cache is not None else None,
             hidden_states=tuple(all_hidden) if all_hidden else None,
             attentions=tuple(all_attentions) if all_attentions else None,
+            cross_attentions=tuple(all_cross) if all_cross else None,
         )
 
 
@@ -215,10 +293,24 @@ class TFGPT2PreTrainedModel(TFPreTrainedModel):
     config_class = GPT2Config
     base_model_prefix = "transformer"
     # causal-mask buffers that older checkpoints saved, and the tied head's copy
-    keys_to_ignore_on_load_unexpected = (r"\.attn\.bias$", r"\.attn\.masked_bias$", r"^lm_head\.weight$")
+    keys_to_ignore_on_load_unexpected = (
+        r"\.attn\.bias$",
+        r"\.attn\.masked_bias$",
+        r"\.crossattention\.bias$",
+        r"\.crossattention\.masked_bias$",
+        r"^lm_head\.weight$",
+    )
 
     def get_input_embeddings(self):
         return self.transformer.wte
+
+    @property
+    def dummy_inputs(self):
+        inputs = super().dummy_inputs
+        if getattr(self.config, "add_cross_attention", False) and "encoder_hidden_states" in self._call_parameters():
+            batch = inputs["input_ids"].shape[0]  # encoder states build the cross-attention layers
+            inputs["encoder_hidden_states"] = keras.ops.zeros((batch, 2, self.config.n_embd))
+        return inputs
 
     def init_cache(self, batch_size: int, max_length: int, dtype=None):
         """A zeroed static KV cache: per layer (key, value), (batch, heads, max_length, head_dim).
@@ -242,6 +334,8 @@ class TFGPT2PreTrainedModel(TFPreTrainedModel):
         output_attentions,
         output_hidden_states,
         training,
+        encoder_hidden_states=None,
+        encoder_attention_mask=None,
     ):
         if inputs_embeds is None:
             self.check_input_ids(input_ids)
@@ -255,6 +349,8 @@ class TFGPT2PreTrainedModel(TFPreTrainedModel):
             output_attentions=output_attentions or self.config.output_attentions,
             output_hidden_states=output_hidden_states or self.config.output_hidden_states,
             training=training,
+            encoder_hidden_states=encoder_hidden_states,
+            encoder_attention_mask=encoder_attention_mask,
         )
 
 
@@ -280,6 +376,8 @@ class TFGPT2Model(TFGPT2PreTrainedModel):
         past_key_values=None,
         cache_position=None,
         inputs_embeds=None,
+        encoder_hidden_states=None,
+        encoder_attention_mask=None,
         output_attentions=None,
         output_hidden_states=None,
         training=False,
@@ -294,6 +392,8 @@ class TFGPT2Model(TFGPT2PreTrainedModel):
             output_attentions,
             output_hidden_states,
             training,
+            encoder_hidden_states,
+            encoder_attention_mask,
         )
 
 
@@ -320,6 +420,8 @@ class TFGPT2LMHeadModel(GenerationMixin, TFGPT2PreTrainedModel):
         past_key_values=None,
         cache_position=None,
         inputs_embeds=None,
+        encoder_hidden_states=None,
+        encoder_attention_mask=None,
         labels=None,
         output_attentions=None,
         output_hidden_states=None,
@@ -336,6 +438,8 @@ class TFGPT2LMHeadModel(GenerationMixin, TFGPT2PreTrainedModel):
             output_attentions,
             output_hidden_states,
             training,
+            encoder_hidden_states,
+            encoder_attention_mask,
         )
         hidden = out.last_hidden_state
         if logits_to_keep:
@@ -348,6 +452,7 @@ class TFGPT2LMHeadModel(GenerationMixin, TFGPT2PreTrainedModel):
             past_key_values=out.past_key_values,
             hidden_states=out.hidden_states,
             attentions=out.attentions,
+            cross_attentions=out.cross_attentions,
         )
 
 

@@ -1,0 +1,4 @@
+from kerasformers.models.vision_encoder_decoder.configuration_vision_encoder_decoder import VisionEncoderDecoderConfig
+from kerasformers.models.vision_encoder_decoder.modeling_vision_encoder_decoder import TFVisionEncoderDecoderModel
+
+__all__ = ["TFVisionEncoderDecoderModel", "VisionEncoderDecoderConfig"]
