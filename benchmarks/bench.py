@@ -68,6 +68,7 @@ EXTRA_SCRIPTS = {
     "trainer": ("bench_trainer.py", ["--steps", "7", "--warmup-steps", "2", "--rounds", "3"], 1200),
     "training": ("bench_training.py", ["--steps", "6", "--rounds", "3"], 900),
     "vision": ("bench_vision.py", ["--batches", "1", "32", "--rounds", "3"], 900),
+    "seq2seq": ("bench_seq2seq.py", ["--new-tokens", "64", "--rounds", "2"], 900),
 }
 EXTRA_TITLES = {
     "generation": "Generation",
@@ -75,6 +76,7 @@ EXTRA_TITLES = {
     "trainer": "Fine-tuning (Trainer)",
     "training": "Training (Keras fit)",
     "vision": "Vision (ViT-base, 224x224)",
+    "seq2seq": "Seq2seq generation (T5)",
 }
 EXTRA_TIMEOUT_S = 240
 
