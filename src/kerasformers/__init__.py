@@ -42,6 +42,7 @@ def fill_registries() -> None:
 # the names transformers' top level has.
 _PUBLIC_MODULES = (
     "kerasformers.generation",
+    "kerasformers.image_processing",
     "kerasformers.optimization_tf",
     "kerasformers.keras_callbacks",
     "kerasformers.models.auto",
@@ -53,11 +54,13 @@ _PUBLIC_MODULES = (
 def _load_public_api() -> None:
     """Import every public name into this module (and so register every architecture)."""
     import importlib
+    import pkgutil
 
     import keras
 
     _check_backend(keras.backend.backend())  # also catches a backend set in ~/.keras/keras.json
 
+    from kerasformers import models
     from kerasformers.configuration import AutoConfig, PretrainedConfig
     from kerasformers.data.collators import (
         DataCollatorForLanguageModeling,
@@ -72,7 +75,6 @@ def _load_public_api() -> None:
     from kerasformers.hub import CheckpointNotFoundError, push_to_local_hub, set_local_hub
     from kerasformers.modeling_tf_utils import TFSequenceSummary, TFSharedEmbeddings
     from kerasformers.modeling_utils import TFPreTrainedModel
-    from kerasformers.models import bert, distilbert, gpt2, llama, roberta
     from kerasformers.models.auto import (
         TFAutoModel,
         TFAutoModelForCausalLM,
@@ -97,15 +99,18 @@ def _load_public_api() -> None:
     from kerasformers.tokenization_utils_base import PreTrainedTokenizerBase
     from kerasformers.weights import WeightsError
 
-    names = {k: v for k, v in locals().items() if not k.startswith("_") and k not in ("keras", "importlib")}
+    names = {k: v for k, v in locals().items() if not k.startswith("_") and k not in ("keras", "importlib", "pkgutil")}
     for module_name in _PUBLIC_MODULES:
         module = importlib.import_module(module_name)
         names.update({n: getattr(module, n) for n in module.__all__})
-    for module in (bert, distilbert, gpt2, llama, roberta):  # as `from module import *` would
+    names.pop("models")
+    # every architecture package, as `from kerasformers.models.<arch> import *` would
+    for info in pkgutil.iter_modules(models.__path__):
+        if not info.ispkg:
+            continue
+        module = importlib.import_module(f"kerasformers.models.{info.name}")
         public = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
         names.update({n: getattr(module, n) for n in public if not isinstance(getattr(module, n), type(_os))})
-    for module_name in ("bert", "distilbert", "gpt2", "llama", "roberta"):
-        names.pop(module_name)
     globals().update(names)
     globals()["__all__"] = sorted(names)
 
