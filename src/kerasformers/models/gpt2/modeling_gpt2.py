@@ -23,6 +23,7 @@ from kerasformers.activations import get_activation
 from kerasformers.errors import InvalidInputError
 from kerasformers.generation import GenerationMixin
 from kerasformers.layers import TFSequenceSummary, WordEmbeddings, flatten_choices, last_non_pad_logits, mask_value
+from kerasformers.layers.tied_head import tied_logits
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.gpt2.configuration_gpt2 import GPT2Config
 from kerasformers.outputs import (
@@ -444,7 +445,7 @@ class TFGPT2LMHeadModel(GenerationMixin, TFGPT2PreTrainedModel):
         hidden = out.last_hidden_state
         if logits_to_keep:
             hidden = hidden[:, -logits_to_keep:]
-        logits = ops.matmul(hidden, ops.transpose(self.transformer.wte.embeddings))
+        logits = tied_logits(hidden, self.transformer.wte.embeddings, training=training)
         loss = None if labels is None else losses.causal_lm_loss(labels, logits)
         return TFCausalLMOutputWithCrossAttentions(
             loss=loss,

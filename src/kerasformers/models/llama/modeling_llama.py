@@ -30,6 +30,7 @@ from kerasformers.activations import get_activation
 from kerasformers.errors import ConfigError, NotSupportedError
 from kerasformers.generation import GenerationMixin
 from kerasformers.layers import WordEmbeddings, last_non_pad_logits, mask_value
+from kerasformers.layers.tied_head import tied_logits
 from kerasformers.modeling_utils import TFPreTrainedModel, alias_class
 from kerasformers.models.llama.configuration_llama import LlamaConfig, MistralConfig, Qwen2Config
 from kerasformers.outputs import BaseModelOutputWithPast, CausalLMOutputWithPast, SequenceClassifierOutputWithPast
@@ -471,9 +472,9 @@ class TFLlamaForCausalLM(GenerationMixin, TFLlamaPreTrainedModel):
         # a tied head may still be stored as its own tensor; it is the embedding matrix
         return ignored + ((r"^lm_head\.weight$",) if self.config.tie_word_embeddings else ())
 
-    def logits(self, hidden_states):
+    def logits(self, hidden_states, training=False):
         if self.config.tie_word_embeddings:
-            return ops.matmul(hidden_states, ops.transpose(self.model.embed_tokens.embeddings))
+            return tied_logits(hidden_states, self.model.embed_tokens.embeddings, training=training)
         return self.lm_head(hidden_states)
 
     def call(
@@ -504,7 +505,7 @@ class TFLlamaForCausalLM(GenerationMixin, TFLlamaPreTrainedModel):
         hidden = out.last_hidden_state
         if logits_to_keep:  # generation only needs the last position's logits
             hidden = hidden[:, -logits_to_keep:]
-        logits = self.logits(hidden)
+        logits = self.logits(hidden, training=training)
         loss = None if labels is None else losses.causal_lm_loss(labels, logits)
         return CausalLMOutputWithPast(
             loss=loss,
