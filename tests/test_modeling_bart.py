@@ -137,6 +137,10 @@ class Seq2SeqTesterMixin(ModelTesterMixin):
             self.atol,
         )
 
+    @pytest.mark.slow  # ~60 s of XLA compilation on a loaded 2-core machine; the eager fit runs by default
+    def test_fit_with_default_loss_xla(self, head, torch_checkpoints):
+        super().test_fit_with_default_loss_xla(head, torch_checkpoints)
+
     def fit_heads(self):
         # fit() on the LM head; the other heads' losses are checked against PyTorch and under XLA
         return self.trainable_heads()[:1]
