@@ -119,6 +119,16 @@ TASKS: tuple[Task, ...] = (
         "masked_image_modeling",
         label_names=("bool_masked_pos",),
     ),
+    # CLIP: images scored against candidate label texts (the model's loss is contrastive, no labels)
+    Task(
+        "zero-shot-image-classification",
+        "TFAutoModelForZeroShotImageClassification",
+        "zero_shot_image_classification",
+        label_names=(),
+        pipeline="ZeroShotImageClassificationPipeline",
+    ),
+    # captioning: an image encoder and a text decoder (VisionEncoderDecoder), labels are caption ids
+    Task("image-to-text", "TFAutoModelForVision2Seq", "vision2seq", pipeline="ImageToTextPipeline"),
     # transformers' TF auto classes without a pipeline: pre-training heads, next-sentence
     # prediction, and the deprecated TFAutoModelWithLMHead (masked LM for encoders, causal LM for decoders)
     Task("pretraining", "TFAutoModelForPreTraining", "pretraining", label_names=("labels", "next_sentence_label")),

@@ -13,6 +13,7 @@ from typing import Any
 from kerasformers.configuration import PretrainedConfig, UnsupportedModelTypeError, fill_registries
 from kerasformers.errors import CheckpointNotFoundError, ConfigError
 from kerasformers.hub import DOWNLOAD_OPTIONS, resolve_checkpoint
+from kerasformers.processing_utils import AutoProcessor  # transformers' models.auto has it too
 from kerasformers.tasks import TASKS, Task, task_for_registry_key
 
 __all__ = [
@@ -27,6 +28,9 @@ __all__ = [
     "TFAutoModelForSeq2SeqLM",
     "TFAutoModelForImageClassification",
     "TFAutoModelForMaskedImageModeling",
+    "TFAutoModelForZeroShotImageClassification",
+    "TFAutoModelForVision2Seq",
+    "AutoProcessor",
     "TFAutoModelForPreTraining",
     "TFAutoModelForNextSentencePrediction",
     "TFAutoModelWithLMHead",
@@ -165,6 +169,8 @@ TFAutoModelForCausalLM = _auto_class("TFAutoModelForCausalLM")
 TFAutoModelForSeq2SeqLM = _auto_class("TFAutoModelForSeq2SeqLM")
 TFAutoModelForImageClassification = _auto_class("TFAutoModelForImageClassification")
 TFAutoModelForMaskedImageModeling = _auto_class("TFAutoModelForMaskedImageModeling")
+TFAutoModelForZeroShotImageClassification = _auto_class("TFAutoModelForZeroShotImageClassification")
+TFAutoModelForVision2Seq = _auto_class("TFAutoModelForVision2Seq")
 TFAutoModelForPreTraining = _auto_class("TFAutoModelForPreTraining")
 TFAutoModelForNextSentencePrediction = _auto_class("TFAutoModelForNextSentencePrediction")
 # Deprecated in transformers (use TFAutoModelForCausalLM / ForMaskedLM); kept importable as there.

@@ -1,4 +1,7 @@
+from kerasformers.models.auto import register_auto_classes
 from kerasformers.models.vision_encoder_decoder.configuration_vision_encoder_decoder import VisionEncoderDecoderConfig
 from kerasformers.models.vision_encoder_decoder.modeling_vision_encoder_decoder import TFVisionEncoderDecoderModel
 
 __all__ = ["TFVisionEncoderDecoderModel", "VisionEncoderDecoderConfig"]
+
+register_auto_classes("vision-encoder-decoder", vision2seq=TFVisionEncoderDecoderModel)
