@@ -272,6 +272,17 @@ class TestBart(Seq2SeqTesterMixin):
             assert names == set(theirs.keys())
         assert json.loads((tmp_path / "config.json").read_text())["model_type"] == "bart"
 
+    def test_resize_token_embeddings_resizes_final_logits_bias(self, torch_checkpoints):
+        """The bias keeps its values and grows with zeros, as transformers' _resize_final_logits_bias."""
+        folder, _ = torch_checkpoints["TFBartForConditionalGeneration"]
+        model = bart.TFBartForConditionalGeneration.from_pretrained(folder)
+        torch_model = transformers.BartForConditionalGeneration.from_pretrained(folder)
+        model.resize_token_embeddings(104)
+        torch_model.resize_token_embeddings(104)
+        assert model.config.vocab_size == 104 and model.final_logits_bias.shape == (1, 104)
+        np.testing.assert_array_equal(np.asarray(model.final_logits_bias), torch_model.final_logits_bias.numpy())
+        assert model(input_ids=np.array([[0, 5, 103, 2]])).logits.shape[-1] == 104
+
     def test_classifier_refuses_rows_without_eos(self, torch_checkpoints):
         model = bart.TFBartForSequenceClassification.from_pretrained(
             torch_checkpoints["TFBartForSequenceClassification"][0]

@@ -606,12 +606,36 @@ class TFMarianMTModel(GenerationMixin, TFMarianPreTrainedModel):
     def get_output_embeddings(self):
         return self.lm_head if not self.config.tie_word_embeddings else self.model.decoder.embed_tokens
 
+    def resize_token_embeddings(self, new_num_tokens=None, pad_to_multiple_of=None, mean_resizing=True):
+        """Resize the token embeddings; ``final_logits_bias`` is cut or grows with zeros, as transformers does.
+
+        Example:
+            >>> model.resize_token_embeddings(len(tokenizer)).weight.shape[0] == len(tokenizer)
+            True
+        """
+        resizes_head = self.config.share_encoder_decoder_embeddings
+        object.__setattr__(self, "_kf_resizing_embeddings", True)  # the base class must not touch the bias
+        try:
+            embeddings = super().resize_token_embeddings(new_num_tokens, pad_to_multiple_of, mean_resizing)
+        finally:
+            object.__setattr__(self, "_kf_resizing_embeddings", False)
+        if resizes_head and embeddings.input_dim != self.final_logits_bias.shape[-1]:
+            old = np.asarray(keras.ops.convert_to_numpy(self.final_logits_bias))[0]
+            bias = np.zeros((1, embeddings.input_dim), np.float32)
+            bias[0, : min(old.shape[0], embeddings.input_dim)] = old[: embeddings.input_dim]
+            self.set_bias({"final_logits_bias": bias})
+        if resizes_head:
+            self.config.decoder_vocab_size = embeddings.input_dim
+        return embeddings
+
     def get_bias(self):
         """``{"final_logits_bias": variable}`` (1, decoder_vocab_size), as transformers' TF Marian.
 
         Example:
             >>> model.get_bias()["final_logits_bias"].shape
         """
+        if self.__dict__.get("_kf_resizing_embeddings"):
+            return None
         return {"final_logits_bias": self.final_logits_bias}
 
     def set_bias(self, value):
