@@ -12,8 +12,9 @@ Pipeline, all in-graph:
 1. added (special) tokens written in the text are split off first;
 2. Unicode normalisation, when the tokenizer has one;
 3. pre-tokenisation: each split regex, translated to RE2 by :func:`split_pattern_to_re2`
-   (``\\s+(?!\\S)`` is emulated with lead characters, see ``_LEAD``), in one ``regex_split``
-   over the pieces of the step before; other behaviours than Isolated drop or join pieces;
+   (``\\s+(?!\\S)`` is emulated with lead characters, see ``_LEAD``), in one global
+   ``regex_replace`` that puts NULs around each match and one split at the NULs, over the
+   pieces of the step before; other behaviours than Isolated drop or join pieces;
 4. bytes -> GPT-2's byte-to-unicode alphabet (a static table);
 5. BPE merges in a ``tf.while_loop`` over all words at once: per word, the lowest-rank
    adjacent pair is merged (every non-overlapping occurrence, left to right) until none is in
@@ -64,7 +65,7 @@ _NO_RANK = tf.int64.max
 # RE2 has no lookahead. `\s+(?!\S)` is emulated with a lead character put before every whitespace
 # character that is followed by a non-whitespace one: there the RE2 whitespace run stops. Every
 # other atom may take one lead before it, so matches are otherwise those of the original regex.
-# The same lead escapes the text's own lead characters and NUL bytes (regex_split stops at NUL):
+# The same lead escapes the text's own lead characters and NUL bytes (NULs mark the matches):
 # lead + a stand-in that every atom matches exactly when it matches the original character.
 _LEAD = "\ufdd0"  # a Unicode noncharacter
 _LEAD_RE = "\\x{fdd0}"
@@ -712,18 +713,27 @@ def _split_pieces(pieces, regex, marks, behavior, invert):
     if marks:
         # a lead before each whitespace character followed by a non-whitespace one: `\s+(?!\S)` stops there
         flat = tf.strings.regex_replace(flat, f"({_WS_CLASS})([^{_WS}])", _LEAD + "\\1\\2")
+    # Each match wrapped in NULs (the escaped text has none), then one split at the NULs: the
+    # parts alternate gap, match, gap, ... (gaps may be empty). One global replace is ~6x faster
+    # than tensorflow-text's regex_split, which extracts every match with a capture.
+    parts = tf.strings.split(tf.strings.regex_replace(flat, regex, "\x00\\0\x00"), "\x00")
+    match = tf.ragged.range(parts.row_lengths()).flat_values % 2 == 1
+    keep = tf.strings.length(parts.flat_values) > 0
+    parts = tf.ragged.boolean_mask(parts, parts.with_flat_values(keep))
     # [pieces, parts]: behaviours join parts of one piece only, never across pieces
-    parts = _behave(tf_text().regex_split(flat, regex, regex), regex, marks, behavior, invert)
+    parts = _behave(parts, tf.boolean_mask(match, keep), marks, behavior, invert)
     return pieces.with_flat_values(parts).merge_dims(1, 2)
 
 
-def _behave(pieces, regex, marks, behavior, invert):
-    """The regex_split parts [P, parts] of each piece -> as ``behavior`` keeps them (marks removed)."""
+def _behave(pieces, match, marks, behavior, invert):
+    """The parts [P, parts] of each piece and which are regex matches -> as ``behavior`` keeps them.
+
+    The lead marks are removed.
+    """
     if behavior == "Isolated" and not marks:
         return pieces
     flat = pieces.flat_values
     first = tf.ragged.range(pieces.row_lengths()).flat_values == 0
-    match = tf.strings.regex_full_match(flat, regex)
     if marks:
         # Where no match starts at a lead, the original regex has none at the whitespace after it
         # (every other atom takes a lead) and a gap begins there; the emulation then matches that
