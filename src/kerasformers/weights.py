@@ -9,6 +9,7 @@ reports missing, unexpected and mismatched tensors in transformers' wording.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -147,15 +148,104 @@ def _files_from_index(index: Path) -> list[Path]:
     return files
 
 
-def iter_checkpoint_tensors(files: list[Path], fmt: str) -> Iterator[tuple[str, object]]:
-    """Yield ``(name, loader)`` pairs; calling ``loader()`` reads that one tensor as numpy."""
+# Tensors are copied into their variables in pieces of about this many bytes, so loading never
+# holds a second copy of a large matrix (an embedding is ~20% of a small LLM's weights).
+LOAD_CHUNK_BYTES = 8 * 2**20
+
+_SAFETENSORS_DTYPES = {
+    "F64": np.float64,
+    "F32": np.float32,
+    "F16": np.float16,
+    "BF16": ml_dtypes.bfloat16,
+    "I64": np.int64,
+    "I32": np.int32,
+    "I16": np.int16,
+    "I8": np.int8,
+    "U8": np.uint8,
+    "BOOL": np.bool_,
+}
+
+
+class CheckpointTensor:
+    """One tensor of a checkpoint, read on demand: whole (call it) or a range of its rows.
+
+    Safetensors data is read straight from the file into a buffer of the requested rows only
+    (no memory map whose pages would stay resident); a pickle tensor is already in memory.
+
+    Example:
+        >>> tensors = dict(iter_checkpoint_tensors([folder / "model.safetensors"], "safetensors"))
+        >>> tensor = tensors["bert.pooler.dense.weight"]
+        >>> tensor.shape, tensor.read_rows(0, 2).shape
+        ((384, 384), (2, 384))
+    """
+
+    def __init__(self, name: str, shape, dtype, path: Path, offset: int = 0, array=None, handle=None):
+        self.name, self.shape, self.dtype, self.path = name, tuple(shape), np.dtype(dtype), path
+        self._offset, self._array, self._handle = offset, array, handle
+
+    def __call__(self) -> np.ndarray:
+        if self._array is None and self.dtype == object:  # a dtype this reader does not know
+            return _read_tensor(self._handle, self.name, self.path)
+        return self.read_rows(0, self.shape[0]) if self.shape else self.read_rows(0, 1)
+
+    def read_rows(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` along the first axis (a 0-d tensor: the value itself)."""
+        if self._array is not None:
+            return self._array[start:stop] if self.shape else self._array
+        if self.dtype == object:
+            return self()[start:stop]
+        row_elements = int(np.prod(self.shape[1:], dtype=np.int64))
+        rows = stop - start if self.shape else 1
+        out = np.empty((rows * row_elements,), self.dtype)
+        try:
+            with open(self.path, "rb", buffering=0) as file:
+                file.seek(self._offset + start * row_elements * self.dtype.itemsize)
+                got = file.readinto(out.view(np.uint8)) if out.nbytes else 0
+        except OSError as error:
+            got, reason = -1, str(error)
+        else:
+            reason = "the file ends early"
+        if got != out.nbytes:
+            raise WeightsError(
+                f"Could not read tensor {self.name!r} from {self.path} ({reason}); the file is probably "
+                "truncated or corrupted: download or save it again."
+            )
+        return out.reshape((rows, *self.shape[1:]) if self.shape else ())
+
+
+def _safetensors_tensors(path: Path, handle) -> Iterator[CheckpointTensor]:
+    """The tensors of a safetensors file that ``safe_open`` has validated, by its header."""
+    with open(path, "rb") as file:
+        header_size = int.from_bytes(file.read(8), "little")
+        header = json.loads(file.read(header_size))
+    for name in handle.keys():
+        entry = header[name]
+        dtype = _SAFETENSORS_DTYPES.get(entry["dtype"], object)
+        offset = 8 + header_size + entry["data_offsets"][0]
+        yield CheckpointTensor(name, entry["shape"], dtype, path, offset=offset, handle=handle)
+
+
+def _torch_to_numpy(tensor) -> np.ndarray:
+    import torch
+
+    if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16: the same bits as ml_dtypes'
+        return tensor.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+    return tensor.numpy()
+
+
+def iter_checkpoint_tensors(files: list[Path], fmt: str) -> Iterator[tuple[str, CheckpointTensor]]:
+    """Yield ``(name, tensor)`` pairs; ``tensor()`` reads that one tensor as numpy (see CheckpointTensor)."""
     if fmt == "pickle":
         import torch  # only on explicit opt-in
 
         for path in files:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            try:  # memory-mapped: tensors are read as they are assigned
+                state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            except RuntimeError:  # the legacy (non-zip) format cannot be mapped
+                state = torch.load(path, map_location="cpu", weights_only=True)
             for name, tensor in state.items():
-                yield name, (lambda t=tensor: t.float().numpy() if t.is_floating_point() else t.numpy())
+                array = _torch_to_numpy(tensor)
+                yield name, CheckpointTensor(name, array.shape, array.dtype, path, array=array)
         return
     for path in files:
         try:
@@ -171,40 +261,127 @@ def iter_checkpoint_tensors(files: list[Path], fmt: str) -> Iterator[tuple[str, 
                 f"{path} is a folder, not a safetensors file. Remove it and save or download the checkpoint again."
             ) from None
         try:
-            handle = safe_open(path, framework="numpy")
-            names = list(handle.keys())
-        except (SafetensorError, OSError, ValueError) as error:
+            handle = safe_open(path, framework="numpy")  # validates the header against the file size
+            tensors = list(_safetensors_tensors(path, handle))
+        except (SafetensorError, OSError, ValueError, KeyError) as error:
             raise WeightsError(
                 f"{path} is not a readable safetensors file ({error}). It is probably truncated or "
                 "corrupted: download or save it again."
             ) from None
-        for name in names:
-            yield name, (lambda h=handle, n=name, p=path: _read_tensor(h, n, p))
+        for tensor in tensors:
+            yield tensor.name, tensor
 
 
 def _read_tensor(handle, name, path):
     try:
         return handle.get_tensor(name)
-    except TypeError:  # numpy has no bfloat16: read those through ml_dtypes
-        return _read_bfloat16(path, name)
-    except (SafetensorError, OSError, ValueError) as error:
+    except (SafetensorError, OSError, ValueError, TypeError) as error:
         raise WeightsError(
             f"Could not read tensor {name!r} from {path} ({error}); the file is probably truncated "
             "or corrupted: download or save it again."
         ) from None
 
 
-def _read_bfloat16(path: Path, name: str) -> np.ndarray:
-    """Read one BF16 tensor by the safetensors layout: u64 header size, JSON header, raw data."""
-    with open(path, "rb") as file:
-        header_size = int.from_bytes(file.read(8), "little")
-        entry = json.loads(file.read(header_size))[name]
-        if entry["dtype"] != "BF16":
-            raise WeightsError(f"Tensor {name!r} in {path} has unsupported dtype {entry['dtype']}.")
-        start, end = entry["data_offsets"]
-        file.seek(8 + header_size + start)
-        data = np.frombuffer(file.read(end - start), dtype=ml_dtypes.bfloat16)
-    return data.reshape(entry["shape"])
+def _numpy_dtype(dtype) -> np.dtype:
+    name = keras.backend.standardize_dtype(dtype)
+    return np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name)
+
+
+def assign_checkpoint_tensor(variable: keras.Variable, tensor: CheckpointTensor, transposed: bool = False) -> None:
+    """Copy ``tensor`` into ``variable`` in place, ``LOAD_CHUNK_BYTES`` of rows at a time.
+
+    With TensorFlow each piece is written into the variable's own buffer (a strided-slice
+    assignment), so the largest extra allocation is one piece, not a copy of the matrix;
+    a ``transposed`` tensor (PyTorch's (out, in) Linear weight) fills columns. Other backends
+    get one whole assignment.
+
+    Example:
+        >>> assign_checkpoint_tensor(model.bert.pooler.dense.kernel, tensors["bert.pooler.dense.weight"], True)
+    """
+    dtype = _numpy_dtype(variable.dtype)
+    shape = tensor.shape
+    resource = getattr(variable, "value", None)
+    if (
+        keras.backend.backend() != "tensorflow"
+        or not hasattr(resource, "handle")
+        or not shape
+        or (transposed and len(shape) != 2)
+    ):
+        array = tensor()
+        variable.assign(np.asarray(array.T if transposed else array, dtype=dtype))
+        return
+    import tensorflow as tf
+
+    row_bytes = max(1, tensor.dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64)))
+    step = max(1, LOAD_CHUNK_BYTES // row_bytes)
+    for start in range(0, shape[0], step):
+        stop = min(shape[0], start + step)
+        rows = tensor.read_rows(start, stop).astype(dtype, copy=False)
+        if transposed:
+            begin, end, value = [0, start], [shape[1], stop], rows.T
+        else:
+            begin, end, value = [start] + [0] * (len(shape) - 1), [stop, *shape[1:]], rows
+        tf.raw_ops.ResourceStridedSliceAssign(
+            ref=resource.handle,
+            begin=begin,
+            end=end,
+            strides=[1] * len(shape),
+            value=tf.convert_to_tensor(value, dtype=resource.dtype),
+        )
+
+
+class DeferredInitializers:
+    """Variables created by :func:`deferred_initialization`, with the initializers they still owe."""
+
+    def __init__(self):
+        self.pending: dict[int, tuple[keras.Variable, object]] = {}
+
+    def initialize(self, skip: set[int] = frozenset()) -> None:
+        """Run the real initializer of every deferred variable whose id is not in ``skip``."""
+        for key, (variable, initializer) in list(self.pending.items()):
+            if key not in skip:
+                variable.assign(initializer(variable.shape, dtype=variable.dtype))
+            del self.pending[key]
+
+
+@contextlib.contextmanager
+def deferred_initialization():
+    """Create floating-point variables as zeros and keep their initializers for later.
+
+    Loading overwrites almost every variable, so drawing random values first only costs time
+    (and, with the temporaries of the random ops, memory). Whoever loads runs
+    ``DeferredInitializers.initialize(skip=loaded)`` afterwards, so variables the checkpoint
+    lacks (a new head) get their proper initial values. Only the TensorFlow backend defers.
+
+    Example:
+        >>> with deferred_initialization() as deferred:
+        ...     model = TFBertModel(config)
+        ...     model.build_with_dummy_inputs()
+        >>> deferred.initialize(skip=set())  # as if nothing had been loaded
+    """
+    deferred = DeferredInitializers()
+    try:
+        from keras.src.backend.tensorflow.core import Variable as BackendVariable
+    except ImportError:  # another backend (or Keras moved it): initialise as usual
+        yield deferred
+        return
+    original = BackendVariable.__dict__.get("_initialize_with_initializer")
+    if keras.backend.backend() != "tensorflow" or original is None:
+        yield deferred
+        return
+    import tensorflow as tf
+
+    def initialize_as_zeros(variable, initializer):
+        if not keras.backend.is_float_dtype(variable._dtype):
+            return original(variable, initializer)
+        deferred.pending[id(variable)] = (variable, initializer)
+        variable._initialize(tf.zeros(variable._shape, dtype=variable._dtype))
+
+    BackendVariable._initialize_with_initializer = initialize_as_zeros
+    try:
+        yield deferred
+    finally:
+        BackendVariable._initialize_with_initializer = original
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,36 +428,47 @@ def _checkpoint_name_to_model_name(model, expected: dict[str, NamedVariable], na
 
 
 def load_checkpoint_into_model(
-    model, folder: Path, *, allow_pickle: bool = False, ignore_mismatched_sizes: bool = False, source: str = ""
+    model,
+    folder: Path,
+    *,
+    allow_pickle: bool = False,
+    ignore_mismatched_sizes: bool = False,
+    source: str = "",
+    deferred: DeferredInitializers | None = None,
 ) -> LoadingInfo:
-    """Assign a checkpoint folder's tensors to ``model``'s (built) variables; report the rest."""
+    """Assign a checkpoint folder's tensors to ``model``'s (built) variables; report the rest.
+
+    Tensors go into the variables in place, file by file (see :func:`assign_checkpoint_tensor`).
+    ``deferred``: the variables built under :func:`deferred_initialization`; those the checkpoint
+    did not fill get their real initial values at the end.
+    """
     files, fmt = weight_files(folder, allow_pickle)
     expected = named_variables(model)
     tensors = dict(iter_checkpoint_tensors(files, fmt))
     to_model = _checkpoint_name_to_model_name(model, expected, list(tensors))
     info = LoadingInfo()
     loaded: set[str] = set()
-    for checkpoint_name, read in tensors.items():
+    for checkpoint_name, tensor in tensors.items():
         name = to_model(checkpoint_name)
         target = expected.get(name)
         if target is None:
             info.unexpected_keys.append(checkpoint_name)
             continue
-        array = read()
-        if target.transposed:
-            array = array.T
+        shape = tensor.shape[::-1] if target.transposed else tensor.shape
         want = tuple(target.variable.shape)
-        if tuple(array.shape) != want:
+        if shape != want:
             if ignore_mismatched_sizes:
-                info.mismatched_keys.append((name, tuple(array.shape), want))
+                info.mismatched_keys.append((name, shape, want))
                 continue
             raise WeightsError(
-                f"Tensor {checkpoint_name!r} in {source or folder} has shape {tuple(array.shape)} but the "
+                f"Tensor {checkpoint_name!r} in {source or folder} has shape {shape} but the "
                 f"model expects {want} for {name!r}. The config does not match the checkpoint; if you "
                 "changed it on purpose (e.g. num_labels), pass ignore_mismatched_sizes=True."
             )
-        target.variable.assign(np.asarray(array, dtype=target.variable.dtype))
+        assign_checkpoint_tensor(target.variable, tensor, target.transposed)
         loaded.add(name)
+    if deferred is not None:
+        deferred.initialize(skip={id(expected[name].variable) for name in loaded})
     mismatched = {m[0] for m in info.mismatched_keys}
     info.missing_keys = sorted(n for n in expected if n not in loaded and n not in mismatched)
 
