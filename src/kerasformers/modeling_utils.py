@@ -25,7 +25,12 @@ from kerasformers.hub import atomic_folder_write, resolve_checkpoint
 from kerasformers.input_checks import validate_model_inputs
 from kerasformers.outputs import ModelOutput
 from kerasformers.training import KerasTrainingMixin
-from kerasformers.weights import is_weights_file, load_checkpoint_into_model, save_model_weights
+from kerasformers.weights import (
+    deferred_initialization,
+    is_weights_file,
+    load_checkpoint_into_model,
+    save_model_weights,
+)
 
 logger = logging.getLogger("kerasformers")
 
@@ -674,7 +679,9 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
                 f"{where}: use_safetensors=False asks for pickle weights (pytorch_model.bin), which can run code; "
                 "pass allow_pickle=True as well if you trust the checkpoint, or drop use_safetensors=False."
             )
-        with dtype_policy(dtype):
+        # Variables start as zeros (no random draws the checkpoint overwrites); the loader gives
+        # those it did not fill their real initial values.
+        with dtype_policy(dtype), deferred_initialization() as deferred:
             model = cls(config)
             model.build_with_dummy_inputs()
         info = load_checkpoint_into_model(
@@ -683,6 +690,7 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
             allow_pickle=allow_pickle,
             ignore_mismatched_sizes=ignore_mismatched_sizes,
             source=os.fspath(pretrained_model_name_or_path),
+            deferred=deferred,
         )
         model.name_or_path = os.fspath(pretrained_model_name_or_path)
         if output_loading_info:
