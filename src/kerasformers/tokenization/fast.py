@@ -34,6 +34,7 @@ from kerasformers.errors import (
     NotAFolderError,
     NotSupportedError,
     TokenizerFilesNotFoundError,
+    UnsupportedTokenizerError,
 )
 from kerasformers.hub import atomic_folder_write, pop_download_options, resolve_checkpoint
 from kerasformers.tokenization.chat_template import has_generation_tag, render_chat_template
@@ -1390,6 +1391,127 @@ class PreTrainedTokenizerFast:
         if missing:
             self._tokenizer.add_special_tokens(missing)
 
+    # ---- training a new vocabulary -------------------------------------------------------------
+
+    def train_new_from_iterator(
+        self,
+        text_iterator,
+        vocab_size: int,
+        length: int | None = None,
+        new_special_tokens: list[str | AddedToken] | None = None,
+        special_tokens_map: dict[str, str] | None = None,
+        **kwargs,
+    ) -> PreTrainedTokenizerFast:
+        """A tokenizer of the same class, pipeline and special tokens, with a vocabulary trained on new text.
+
+        The tokenizers library does the training (its ``BpeTrainer``, ``WordPieceTrainer``,
+        ``UnigramTrainer`` or ``WordLevelTrainer``); the normaliser, pre-tokeniser, decoder, the
+        post-processor template (its ids updated) and the special tokens stay those of this
+        tokenizer, the special tokens first in the new vocabulary. ``text_iterator`` yields texts
+        or batches (lists) of texts; ``length`` is their count, for the progress bar;
+        ``special_tokens_map`` renames special tokens (old -> new); ``kwargs`` go to the trainer
+        (``min_frequency``, ``show_progress``, ...). As transformers' method.
+
+        Example:
+            >>> texts = ["a first sentence", "and a second one"]
+            >>> new = tokenizer.train_new_from_iterator([texts], vocab_size=500)
+            >>> type(new) is type(tokenizer), new("a second")["input_ids"][0] == new.cls_token_id
+            (True, True)
+        """
+        from tokenizers import trainers
+
+        if not isinstance(vocab_size, int) or vocab_size < 1:
+            raise InvalidInputError(f"vocab_size must be a positive integer, got {vocab_size!r}.")
+        renamed = dict(special_tokens_map or {})
+        spec = json.loads(self._tokenizer.to_str())
+        spec["padding"] = spec["truncation"] = None
+        old_added = spec.pop("added_tokens") or []
+        template = spec.pop("post_processor", None)  # holds ids of the old vocabulary: set again below
+        model = spec["model"]
+        kind = model.get("type")
+        trainer_options = dict(kwargs)
+        if kind == "BPE":
+            model["vocab"], model["merges"] = {}, []
+            for option in ("continuing_subword_prefix", "end_of_word_suffix"):
+                if model.get(option) is not None:
+                    trainer_options.setdefault(option, model[option])
+        elif kind in ("WordPiece", "WordLevel"):
+            model["vocab"] = {}
+        elif kind == "Unigram":
+            unk_id = model.get("unk_id")
+            if unk_id is not None:  # the trainer puts the unknown token at id 0
+                unk = renamed.get(model["vocab"][unk_id][0], model["vocab"][unk_id][0])
+                model["vocab"], model["unk_id"] = [[unk, 0.0]], 0
+                trainer_options.setdefault("unk_token", unk)
+        else:
+            raise UnsupportedTokenizerError(
+                f"train_new_from_iterator trains BPE, WordPiece, WordLevel and Unigram tokenizers; "
+                f"this one's model is {kind!r}."
+            )
+        if isinstance(model.get("unk_token"), str):
+            model["unk_token"] = renamed.get(model["unk_token"], model["unk_token"])
+        if _has_byte_level(spec.get("pre_tokenizer")):  # all 256 byte symbols, as the original has
+            from tokenizers import pre_tokenizers
+
+            trainer_options.setdefault("initial_alphabet", pre_tokenizers.ByteLevel.alphabet())
+
+        # The special tokens lead the new vocabulary, in the original's order (Unigram keeps every
+        # added token, as transformers does: its added tokens are pieces of the model).
+        reserved = []
+        for token in old_added:
+            if token.get("special") or kind == "Unigram":
+                options = {k: v for k, v in token.items() if k not in ("id", "content", "special")}
+                reserved.append(AddedToken(renamed.get(token["content"], token["content"]), special=True, **options))
+        reserved.extend(_as_added_token(token) for token in new_special_tokens or [])
+        trainer_class = {
+            "BPE": trainers.BpeTrainer,
+            "WordPiece": trainers.WordPieceTrainer,
+            "WordLevel": trainers.WordLevelTrainer,
+            "Unigram": trainers.UnigramTrainer,
+        }[kind]
+        backend = Tokenizer.from_str(json.dumps(spec))
+        backend.train_from_iterator(
+            text_iterator,
+            trainer=trainer_class(vocab_size=vocab_size, special_tokens=reserved, **trainer_options),
+            length=length,
+        )
+        if template is not None:
+            trained = json.loads(backend.to_str())
+            trained["post_processor"] = _renumber_template(template, backend, renamed)
+            backend = Tokenizer.from_str(json.dumps(trained))
+
+        arguments = {
+            key: value
+            for key, value in self.init_kwargs.items()
+            if key not in _LOAD_ONLY_KEYS
+            and key not in SPECIAL_TOKEN_NAMES
+            and key not in ("added_tokens_decoder", "additional_special_tokens", "extra_special_tokens")
+        }
+        for name, value in self._special_tokens.items():
+            if value is not None:
+                content = renamed.get(str(value), str(value))
+                arguments[name] = (
+                    AddedToken(content, **{**_added_token_options(value), "special": True})
+                    if isinstance(value, AddedToken)
+                    else content
+                )
+        extras = [renamed.get(str(token), str(token)) for token in self._extra_special_tokens]
+        extras += [str(token) for token in new_special_tokens or []]
+        if extras:
+            arguments["extra_special_tokens"] = list(dict.fromkeys(extras))
+        arguments.update(
+            model_max_length=self.model_max_length,
+            padding_side=self.padding_side,
+            truncation_side=self.truncation_side,
+            model_input_names=self.model_input_names,
+            clean_up_tokenization_spaces=self.clean_up_tokenization_spaces,
+            chat_template=self.chat_template,
+        )
+        if "add_bos_token" in self.init_kwargs or self._add_bos_token or self._add_eos_token:
+            arguments.update(add_bos_token=self._add_bos_token, add_eos_token=self._add_eos_token)
+        init_kwargs = {k: v for k, v in self.init_kwargs.items() if k != "added_tokens_decoder"}
+        return type(self)(tokenizer_object=backend, init_kwargs=init_kwargs, **arguments)
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(name_or_path={self.name_or_path!r}, tokenizer_class={self.tokenizer_class!r}, "
@@ -1703,6 +1825,58 @@ def _as_token(value) -> str | AddedToken | None:
         }
         return AddedToken(**fields, special=True)
     raise InvalidInputError(f"A special token must be a string or a dict with 'content', got {value!r}.")
+
+
+def _has_byte_level(pre_tokenizer: dict | None) -> bool:
+    """Whether a tokenizer.json pre-tokeniser is, or holds, a ByteLevel step."""
+    if not pre_tokenizer:
+        return False
+    if pre_tokenizer.get("type") == "ByteLevel":
+        return True
+    return any(_has_byte_level(step) for step in pre_tokenizer.get("pretokenizers") or [])
+
+
+def _renumber_template(post_processor: dict, backend: Tokenizer, renamed: dict[str, str]) -> dict:
+    """A tokenizer.json post-processor with its special tokens' ids looked up in a new vocabulary."""
+
+    def new_id(token: str) -> int:
+        index = backend.token_to_id(token)
+        if index is None:
+            raise UnsupportedTokenizerError(
+                f"The post-processor adds {token!r}, which the trained vocabulary lacks: "
+                "keep it among the special tokens (or rename it with special_tokens_map)."
+            )
+        return index
+
+    post_processor = json.loads(json.dumps(post_processor))  # a copy
+    kind = post_processor.get("type")
+    if kind == "Sequence":
+        post_processor["processors"] = [
+            _renumber_template(step, backend, renamed) for step in post_processor.get("processors") or []
+        ]
+    for entry in (post_processor.get("special_tokens") or {}).values():  # TemplateProcessing
+        entry["tokens"] = [renamed.get(token, token) for token in entry["tokens"]]
+        entry["ids"] = [new_id(token) for token in entry["tokens"]]
+        if "id" in entry:
+            entry["id"] = renamed.get(entry["id"], entry["id"])
+    for key in ("cls", "sep"):  # BertProcessing / RobertaProcessing: [token, id]
+        if key in post_processor:
+            token = renamed.get(post_processor[key][0], post_processor[key][0])
+            post_processor[key] = [token, new_id(token)]
+    return post_processor
+
+
+def _added_token_options(token: AddedToken) -> dict:
+    return {
+        "single_word": token.single_word,
+        "lstrip": token.lstrip,
+        "rstrip": token.rstrip,
+        "normalized": token.normalized,
+    }
+
+
+def _as_added_token(token: str | AddedToken) -> AddedToken:
+    return token if isinstance(token, AddedToken) else AddedToken(str(token), special=True)
 
 
 def _special_added_token(token: str | AddedToken) -> AddedToken:
