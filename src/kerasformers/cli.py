@@ -6,6 +6,8 @@ and ``run_<name>(args)`` does the work; register a new one in :data:`SUBCOMMANDS
 
     kerasformers train                      # all-MiniLM-L6-v2 on movie-review sentiment
     kerasformers train --data reviews.csv --text-column review --label-column stars --epochs 3
+    kerasformers train --task image-classification                # a small ViT on the digits
+    kerasformers train --task image-classification --image-folder photos/   # DIR/<label>/<image>
 
 Example:
     >>> from kerasformers.cli import main
@@ -30,6 +32,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 DEFAULT_OUTPUT_DIR = "outputs/text-classifier"
 # Chosen for the default run (all-MiniLM-L6-v2, movie reviews) on a 2-core CPU; see README.
 DEFAULTS = {"epochs": 1, "batch_size": 32, "learning_rate": 1e-4, "max_length": 64}
+# --task image-classification: a small ViT from scratch (or a checkpoint fine-tuned) with fit(); on
+# the embedded digits these reach >= 0.95 held-out accuracy on 2 CPU cores (README).
+IMAGE_DEFAULTS = {"epochs": 100, "batch_size": 32, "learning_rate": 1e-3, "output_dir": "outputs/image-classifier"}
+TRAIN_TASKS = ("text-classification", "image-classification")
 
 
 # ---------------------------------------------------------------------------------- train
@@ -50,11 +56,35 @@ def add_train_parser(subparsers) -> None:
     p.add_argument("--model", help="checkpoint folder or name (default: the embedded all-MiniLM-L6-v2)")
     p.add_argument("--text-column", default="text")
     p.add_argument("--label-column", default="label")
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
-    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
-    p.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
+    p.add_argument(
+        "--epochs", type=int, help=f"default {DEFAULTS['epochs']} (image-classification: {IMAGE_DEFAULTS['epochs']})"
+    )
+    p.add_argument(
+        "--batch-size", type=int, help=f"default {DEFAULTS['batch_size']} (image: {IMAGE_DEFAULTS['batch_size']})"
+    )
+    p.add_argument(
+        "--learning-rate",
+        type=float,
+        help=f"default {DEFAULTS['learning_rate']} (image-classification: {IMAGE_DEFAULTS['learning_rate']})",
+    )
     p.add_argument("--max-length", type=int, default=DEFAULTS["max_length"], help="truncate texts to this many tokens")
-    p.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR)
+    p.add_argument(
+        "--output-dir", help=f"default {DEFAULT_OUTPUT_DIR} (image-classification: {IMAGE_DEFAULTS['output_dir']})"
+    )
+    images = p.add_argument_group("image classification (--task image-classification)")
+    images.add_argument(
+        "--task", default="text-classification", help=f"one of {', '.join(TRAIN_TASKS)} (default: text-classification)"
+    )
+    images.add_argument(
+        "--image-folder",
+        help="a folder in datasets' imagefolder layout: DIR/<label>/<image> or DIR/{train,validation,test}/"
+        "<label>/<image> (default: the embedded scikit-learn digits)",
+    )
+    images.add_argument(
+        "--image-size",
+        type=int,
+        help="a new model's square input side (default: the first training image's longer side)",
+    )
     p.add_argument(
         "--eval-split",
         help="split of a DatasetDict to evaluate on (default: test, "
@@ -69,9 +99,9 @@ def add_train_parser(subparsers) -> None:
     p.add_argument(
         "--jit-compile",
         action=argparse.BooleanOptionalAction,
-        default=False,
+        default=None,
         help="XLA-compile the train step (batches padded to length buckets); on a small "
-        "CPU the compile time outweighs the gain",
+        "CPU the compile time outweighs the gain (default: off; on for image-classification)",
     )
     p.add_argument(
         "--train-embeddings",
@@ -401,6 +431,19 @@ def _train_with_trainer(args, model, tokenizer, train_enc):
 def run_train(args) -> dict:
     """``kerasformers train``: fine-tune, evaluate, save, show predictions; returns the metrics."""
     start = time.perf_counter()
+    task = getattr(args, "task", "text-classification")
+    if task not in TRAIN_TASKS:
+        raise TrainingDataError(f"--task {task!r} is not a training task; use one of {', '.join(TRAIN_TASKS)}.")
+    if task == "image-classification":
+        return run_train_image(args)
+    if getattr(args, "image_folder", None):
+        raise TrainingDataError("--image-folder is for --task image-classification.")
+    for name in ("epochs", "batch_size", "learning_rate"):
+        if getattr(args, name, None) is None:
+            setattr(args, name, DEFAULTS[name])
+    if getattr(args, "output_dir", None) is None:
+        args.output_dir = DEFAULT_OUTPUT_DIR
+    args.jit_compile = bool(getattr(args, "jit_compile", False))
     for flag, value in (
         ("--epochs", args.epochs),
         ("--batch-size", args.batch_size),
@@ -482,6 +525,120 @@ def run_train(args) -> dict:
         text = texts[i] if len(texts[i]) <= 90 else texts[i][:87] + "..."
         p = int(predictions[i])
         print(f"  {names[p]:>10} ({probabilities[i, p]:.2f})  true: {names[int(eval_labels[i])]:<10} {text}")
+    print(f"Wall time: {wall:.0f} s")
+    return metrics
+
+
+def load_image_dataset(folder: str | None, seed: int = 42, test_size: float = 0.1, eval_split: str | None = None):
+    """(train, eval) image datasets: an imagefolder-layout folder, or the embedded digits.
+
+    ``folder`` holds ``<label>/<image>`` (a ``--test-size`` fraction is held out, stratified by
+    label) or ``train/``, ``validation/`` and/or ``test/`` folders of those (as
+    ``datasets.load_dataset("imagefolder", data_dir=folder)`` reads it).
+
+    Example:
+        >>> train, held_out = load_image_dataset("photos/")
+    """
+    import datasets
+
+    if folder is None:
+        from kerasformers.data.embedded import digits
+
+        loaded = digits()
+        return loaded["train"], loaded["test"]
+    path = Path(folder)
+    if not path.is_dir():
+        raise TrainingDataError(f"--image-folder {folder!r} is not a folder (DIR/<label>/<image>).")
+    try:
+        loaded = datasets.load_dataset("imagefolder", data_dir=str(path))
+    except Exception as error:  # datasets' words for an empty or unreadable folder
+        raise TrainingDataError(
+            f"--image-folder {folder!r} could not be read as DIR/<label>/<image> files: "
+            f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        ) from None
+    train_name = "train" if "train" in loaded else list(loaded)[0]
+    if "label" not in loaded[train_name].column_names:
+        raise TrainingDataError(
+            f"--image-folder {folder!r} has its images at the top level: put each class's images in a "
+            "folder named after the class (DIR/<label>/<image>)."
+        )
+    if eval_split is not None and eval_split not in loaded:
+        raise TrainingDataError(f"--eval-split {eval_split!r} is not a split of the folder; splits: {list(loaded)}.")
+    eval_name = eval_split or next((s for s in ("test", "validation") if s in loaded), None)
+    if eval_name is not None and eval_name != train_name:
+        return loaded[train_name], loaded[eval_name]
+    train = loaded[train_name]
+    if not 0 < test_size < 1:
+        raise TrainingDataError(f"--test-size must be between 0 and 1, got {test_size}.")
+    if len(train) < 2 or len(train.features["label"].names) < 2:
+        raise TrainingDataError(
+            f"--image-folder {folder!r} has {len(train)} image(s) in {len(train.features['label'].names)} "
+            "class folder(s): classification needs two or more classes."
+        )
+    try:
+        parts = train.train_test_split(test_size=test_size, seed=seed, stratify_by_column="label")
+    except ValueError:  # too few images per class to stratify
+        parts = train.train_test_split(test_size=test_size, seed=seed)
+    return parts["train"], parts["test"]
+
+
+def run_train_image(args) -> dict:
+    """``kerasformers train --task image-classification``: train (a small ViT from scratch unless
+    ``--model``), evaluate on held-out images, save model and image processor; returns the metrics.
+
+    Example:
+        >>> main(["train", "--task", "image-classification", "--epochs", "1"])  # doctest: +SKIP
+    """
+    import numpy as np
+
+    from kerasformers.trainer.image_classification import train_image_classifier
+
+    start = time.perf_counter()
+    for name in ("epochs", "batch_size", "learning_rate", "output_dir"):
+        if getattr(args, name, None) is None:
+            setattr(args, name, IMAGE_DEFAULTS[name])
+    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise TrainingDataError(f"{flag} must be at least 1, got {value}.")
+    if args.learning_rate <= 0:
+        raise TrainingDataError(f"--learning-rate must be positive, got {args.learning_rate}.")
+    if args.image_size is not None and args.image_size < 4:
+        raise TrainingDataError(f"--image-size must be at least 4 (4x4 patches), got {args.image_size}.")
+    check_output_dir(args.output_dir)
+    train, held_out = load_image_dataset(args.image_folder, args.seed, args.test_size, args.eval_split)
+    if args.max_train_samples:
+        train = train.select(range(min(args.max_train_samples, len(train))))
+    if args.max_eval_samples:
+        held_out = held_out.select(range(min(args.max_eval_samples, len(held_out))))
+    source = args.image_folder or "the embedded scikit-learn digits"
+    what = args.model or "a small ViT from scratch"
+    print(f"Data: {len(train)} training and {len(held_out)} held-out images from {source}")
+    print(f"Training {what} for {args.epochs} epoch(s) (batch {args.batch_size}, learning rate {args.learning_rate})")
+    run = train_image_classifier(
+        train,
+        held_out,
+        model=args.model,
+        image_size=args.image_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        jit_compile=args.jit_compile is not False,
+        verbose=0 if args.quiet else 2,
+    )
+    predictions = np.argmax(run.logits, axis=-1)
+    metrics = classification_metrics(run.labels, predictions, len(run.label_names))
+    output_dir = Path(args.output_dir)
+    run.model.save_pretrained(output_dir)
+    run.image_processor.save_pretrained(output_dir)
+    wall = time.perf_counter() - start
+    metrics.update(wall_time_s=round(wall, 1), train_examples=len(train), eval_examples=len(held_out))
+    (output_dir / "eval_results.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    print(
+        f"\nHeld-out accuracy: {metrics['accuracy']:.4f}   macro F1: {metrics['macro_f1']:.4f}   "
+        f"({len(held_out)} images)"
+    )
+    print(f"Saved model and image processor to {output_dir}")
     print(f"Wall time: {wall:.0f} s")
     return metrics
 

