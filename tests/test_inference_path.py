@@ -139,3 +139,15 @@ def test_training_calls_stay_eager(checkpoints):
 def test_bucket_lengths():
     bucket = kerasformers.TFPreTrainedModel.inference_bucket_length
     assert [bucket(n) for n in (1, 16, 17, 128, 129, 256, 257, 512)] == [16, 16, 32, 128, 160, 256, 320, 512]
+
+
+def test_resized_embeddings_drop_the_compiled_programs(checkpoints):
+    folder, _ = checkpoints["TFBertModel"]
+    model = kerasformers.TFBertModel.from_pretrained(folder)
+    inputs = inputs_of(9)
+    call_three_times(model, inputs)
+    model.resize_token_embeddings(TINY["vocab_size"] + 5)  # new variables: programs holding the old must go
+    inputs["input_ids"][0, 0] = TINY["vocab_size"] + 2  # a new row of the table
+    eager, _, xla = call_three_times(model, inputs)
+    assert xla_shapes(model) == [(2, 16)]
+    np.testing.assert_allclose(xla.last_hidden_state, eager.last_hidden_state, atol=ATOL, rtol=0)

@@ -1068,7 +1068,8 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         """
         state = self.__dict__.get("_kf_inference_graph")
         if state is not None:
-            state["graphs"].clear()
+            for part in ("graphs", "xla", "xla_shapes", "shape_calls", "sequence_axes"):
+                state.get(part, {}).clear()
         compiled = self.__dict__.get("_kf_compiled")  # generation's compiled decode loops
         if isinstance(compiled, dict):
             compiled.clear()
