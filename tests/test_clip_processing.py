@@ -150,3 +150,87 @@ def test_processor_equal_transformers_and_auto(clip_vocab_folder, photos, senten
     assert type(AutoProcessor.from_pretrained(tmp_path / "text_only")) is CLIPTokenizerFast
     ViTImageProcessor(size=32).save_pretrained(tmp_path / "image_only")
     assert type(AutoProcessor.from_pretrained(tmp_path / "image_only")) is ViTImageProcessor
+
+
+# ------------------------------------------------------------------------ pipelines
+TEXT = dict(vocab_size=400, hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4)
+VISION = dict(
+    image_size=32, patch_size=8, hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4
+)
+
+
+@pytest.fixture(scope="module")
+def clip_folder(tmp_path_factory, clip_vocab_folder):
+    """A tiny random PyTorch CLIP with the trained tokenizer and a 32x32 CLIPImageProcessor."""
+    import torch
+
+    tokenizer = transformers.CLIPTokenizer.from_pretrained(clip_vocab_folder)
+    ids = dict(
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
+    )
+    config = transformers.CLIPConfig(text_config={**TEXT, **ids}, vision_config=VISION, projection_dim=16)
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("clip")
+    transformers.CLIPModel(config).eval().save_pretrained(folder)
+    transformers.CLIPProcessor(
+        image_processor=transformers.CLIPImageProcessorPil(size=32, crop_size=32), tokenizer=tokenizer
+    ).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def captioner_folder(tmp_path_factory, clip_vocab_folder):
+    """A tiny random PyTorch ViT + GPT-2 captioner with a tokenizer and a 32x32 ViTImageProcessor."""
+    import torch
+
+    vit = transformers.ViTConfig(**{k: v for k, v in VISION.items()})
+    gpt2 = transformers.GPT2Config(
+        vocab_size=400, n_embd=32, n_layer=2, n_head=4, n_positions=64, bos_token_id=0, eos_token_id=1
+    )
+    config = transformers.VisionEncoderDecoderConfig.from_encoder_decoder_configs(vit, gpt2)
+    config.decoder_start_token_id, config.pad_token_id, config.eos_token_id = 0, 1, 1
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("captioner")
+    transformers.VisionEncoderDecoderModel(config).eval().save_pretrained(folder)
+    transformers.CLIPTokenizer.from_pretrained(clip_vocab_folder).save_pretrained(folder)
+    transformers.ViTImageProcessor(size=32).save_pretrained(folder)
+    return folder
+
+
+def test_zero_shot_image_classification_equal_transformers(clip_folder, photos):
+    from kerasformers import TFAutoModelForZeroShotImageClassification, TFCLIPModel, pipeline
+
+    assert type(TFAutoModelForZeroShotImageClassification.from_pretrained(clip_folder)) is TFCLIPModel
+    labels = ["a cat", "a dog", "a rocket", "coffee"]
+    ours = pipeline("zero-shot-image-classification", model=str(clip_folder))
+    theirs = transformers.pipeline("zero-shot-image-classification", model=str(clip_folder))
+    a = ours(photos[:3], candidate_labels=labels, batch_size=2)
+    b = theirs(photos[:3], candidate_labels=labels)
+    a.append(ours(photos[3], candidate_labels=labels, hypothesis_template="a photo of {}"))
+    b.append(theirs(photos[3], candidate_labels=labels, hypothesis_template="a photo of {}"))
+    for x, y in zip(a, b, strict=True):
+        assert [r["label"] for r in x] == [r["label"] for r in y]
+        assert max(abs(r["score"] - s["score"]) for r, s in zip(x, y)) <= 1e-5
+    with pytest.raises(InvalidInputError, match="candidate_labels"):
+        ours(photos[0], candidate_labels=[])
+
+
+def test_image_to_text_equal_transformers_generate(captioner_folder, photos):
+    import torch
+
+    from kerasformers import TFAutoModelForVision2Seq, TFVisionEncoderDecoderModel, pipeline
+
+    assert type(TFAutoModelForVision2Seq.from_pretrained(captioner_folder)) is TFVisionEncoderDecoderModel
+    captioner = pipeline("image-to-text", model=str(captioner_folder))
+    torch_model = transformers.VisionEncoderDecoderModel.from_pretrained(captioner_folder).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(captioner_folder)
+    pixels = transformers.ViTImageProcessor.from_pretrained(captioner_folder)(
+        [p.convert("RGB") for p in photos[:3]], return_tensors="pt"
+    )["pixel_values"]
+    with torch.no_grad():
+        expected_ids = torch_model.generate(pixels, max_new_tokens=8, do_sample=False, num_beams=1)
+    expected = [[{"generated_text": t}] for t in tokenizer.batch_decode(expected_ids, skip_special_tokens=True)]
+    assert captioner(photos[:3], max_new_tokens=8) == expected
+    assert captioner(photos[0], generate_kwargs={"max_new_tokens": 8}) == expected[0]
+    with pytest.raises(InvalidInputError, match="once"):
+        captioner(photos[0], max_new_tokens=8, generate_kwargs={"max_new_tokens": 8})

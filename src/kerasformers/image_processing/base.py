@@ -585,6 +585,9 @@ def read_processor_config(name_or_path, kwargs: dict) -> dict[str, Any]:
         kwargs.pop(key, None)
     folder = resolve_checkpoint(name_or_path, **loading) / subfolder
     path = folder / IMAGE_PROCESSOR_NAME
+    nested = _nested_processor_settings(folder / "processor_config.json")
+    if not path.is_file() and nested is not None:  # transformers 5 saves a processor's settings there
+        return nested
     if not path.is_file():
         raise CheckpointNotFoundError(
             f"{name_or_path} has no {IMAGE_PROCESSOR_NAME}: it is not an image checkpoint, or its processor "
@@ -594,6 +597,17 @@ def read_processor_config(name_or_path, kwargs: dict) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:
         raise ConfigError(f"{path} is not valid JSON ({error}).") from None
+
+
+def _nested_processor_settings(path: Path) -> dict[str, Any] | None:
+    """The image processor's settings inside transformers 5's ``processor_config.json``, or None."""
+    if not path.is_file():
+        return None
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8")).get("image_processor")
+    except (ValueError, AttributeError):
+        return None
+    return settings if isinstance(settings, dict) else None
 
 
 def _channels_last(image, input_data_format):

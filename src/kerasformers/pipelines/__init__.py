@@ -49,6 +49,8 @@ _TASK_MODULES = (
     "text2text_generation",
     "image_classification",
     "image_feature_extraction",
+    "zero_shot_image_classification",
+    "image_to_text",
 )
 for _name in _TASK_MODULES:
     try:
