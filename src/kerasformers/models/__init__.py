@@ -13,4 +13,5 @@ from kerasformers.models import (
     t5,  # noqa: F401
     vision_encoder_decoder,  # noqa: F401
     vit,  # noqa: F401
+    whisper,  # noqa: F401
 )
