@@ -103,7 +103,14 @@ TASKS: tuple[Task, ...] = (
     Task("text-generation", "TFAutoModelForCausalLM", "causal_lm", exportable=True, pipeline="TextGenerationPipeline"),
     Task("fill-mask", "TFAutoModelForMaskedLM", "masked_lm", pipeline="FillMaskPipeline"),
     # encoder-decoder models (T5, BART, Marian); transformers' pipeline names for it are aliases
-    Task("text2text-generation", "TFAutoModelForSeq2SeqLM", "seq2seq_lm", pipeline="Text2TextGenerationPipeline"),
+    # its export is its own graph too: tokenizer + seq2seq generate loop (serving/text2text_generation.py)
+    Task(
+        "text2text-generation",
+        "TFAutoModelForSeq2SeqLM",
+        "seq2seq_lm",
+        exportable=True,
+        pipeline="Text2TextGenerationPipeline",
+    ),
     Task("multiple-choice", "TFAutoModelForMultipleChoice", "multiple_choice"),
     # images: pixel_values in (ViT, DeiT); the export reads encoded JPEG/PNG bytes (serving/image_classification.py)
     Task(

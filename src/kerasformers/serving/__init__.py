@@ -11,7 +11,9 @@ Two kinds of SavedModel export, both written in TF Serving's layout (``<dir>/<ve
   --with-tokenizer``): tokenizer + model + the task's post-processing in one graph. The
   signature takes strings and returns predictions (labels, probabilities, answer spans,
   embeddings), or for ``text-generation`` the generated continuations, with the XLA-compiled
-  generate loop inside the graph (:func:`export_text_generation`).
+  generate loop inside the graph (:func:`export_text_generation`); for ``text2text-generation``
+  (T5, BART, Marian) the source's generated text, with the seq2seq loop inside
+  (:func:`export_text2text_generation`).
 
 :func:`export_onnx` writes the model alone as ONNX (through tf2onnx).
 
@@ -24,7 +26,7 @@ load, never kerasformers::
 
 Modules: ``signatures`` (serving inputs and functions), ``saved_model`` (versions, atomic
 writes, the model alone), ``postprocess`` (each task's outputs, a registry), ``pipeline_export``,
-``text_generation``, ``onnx``, ``cli``. None imports TensorFlow before an export runs.
+``text_generation``, ``text2text_generation``, ``onnx``, ``cli``. None imports TensorFlow before an export runs.
 """
 
 from kerasformers.serving.onnx import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, export_checkpoint_onnx, export_onnx
@@ -37,6 +39,7 @@ from kerasformers.serving.signatures import (
     serving_functions,
     serving_input_names,
 )
+from kerasformers.serving.text2text_generation import export_text2text_generation
 from kerasformers.serving.text_generation import export_text_generation
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "export_saved_model",
     "export_pipeline",
     "export_text_generation",
+    "export_text2text_generation",
     "next_version",
     "load_tokenizer_layer",
     "postprocessor",

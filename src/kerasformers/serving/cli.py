@@ -50,7 +50,9 @@ def add_export_parser(subparsers) -> None:
     )
     p.add_argument("--max-length", type=int, help="truncate texts to this many tokens")
     p.add_argument("--max-answer-len", type=int, default=15, help="question-answering: longest answer")
-    generation = p.add_argument_group("text-generation (defaults: the checkpoint's generation_config)")
+    generation = p.add_argument_group(
+        "text-generation and text2text-generation (defaults: the checkpoint's generation_config)"
+    )
     generation.add_argument("--max-new-tokens", type=int, help="tokens generated per prompt (else 20)")
     generation.add_argument(
         "--max-prompt-length", type=int, help="longest prompt in tokens (default min(512, positions - max new tokens))"
@@ -66,6 +68,14 @@ def add_export_parser(subparsers) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="sample (a fresh seed per call) instead of greedy decoding",
+    )
+    generation.add_argument(
+        "--num-beams", type=int, help="text2text-generation: beam search with this many beams (default: greedy)"
+    )
+    generation.add_argument(
+        "--max-source-length",
+        type=int,
+        help="text2text-generation: longest source in tokens (default 512, or the model's positions)",
     )
     for name, kind in (
         ("temperature", float),
@@ -96,6 +106,19 @@ def run_export(args) -> Path:
         )
         generation = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
         generation["prompt_truncation"] = args.prompt_truncation
+    elif normalize_task(args.task) == "text2text-generation":
+        names = (
+            "max_new_tokens",
+            "max_source_length",
+            "num_beams",
+            "do_sample",
+            "temperature",
+            "top_k",
+            "top_p",
+            "min_p",
+            "repetition_penalty",
+        )
+        generation = {name: getattr(args, name, None) for name in names if getattr(args, name, None) is not None}
     path = export_pipeline(
         args.checkpoint,
         args.output_dir,

@@ -16,6 +16,7 @@ from kerasformers.serving.saved_model import (
     write_saved_model,
 )
 from kerasformers.serving.signatures import call_model, load_tokenizer_layer, serving_input_names
+from kerasformers.serving.text2text_generation import export_text2text_generation
 from kerasformers.serving.text_generation import export_text_generation
 from kerasformers.tasks import export_task_names, resolve_task
 
@@ -76,6 +77,9 @@ def export_pipeline(
     - text-generation: ``text`` (prompts) -> ``generated_text``, ``generated_ids``, ... (decoder-only
       models; ``generation_options`` such as ``max_new_tokens``, ``do_sample``, ``temperature``,
       ``max_prompt_length``: see :func:`export_text_generation`).
+    - text2text-generation: ``text`` (sources) -> ``generated_text``, ``generated_ids``, ... (encoder-decoder
+      models: T5, BART, Marian; ``generation_options`` such as ``max_new_tokens``, ``num_beams``,
+      ``max_source_length``: see :func:`export_text2text_generation`).
 
     Without ``with_tokenizer`` this is :func:`export_saved_model`. Returns ``export_dir/<version>``;
     an existing ``version`` is replaced only with ``overwrite=True`` (checked before loading).
@@ -86,14 +90,15 @@ def export_pipeline(
         ...     text=tf.constant(["great film"]))["labels"]
     """
     task = normalize_task(task)
-    if generation_options and task != "text-generation":
+    generative = task in ("text-generation", "text2text-generation")
+    if generation_options and not generative:
         raise InvalidInputTypeError(
             f"{', '.join(sorted(generation_options))}: generation options, for task='text-generation' "
-            f"only (the task is {task!r})."
+            f"or 'text2text-generation' only (the task is {task!r})."
         )
-    if task == "text-generation" and not with_tokenizer:
+    if generative and not with_tokenizer:
         raise ExportError(
-            "A text-generation export takes and returns strings, so it needs the tokenizer: pass "
+            f"A {task} export takes and returns strings, so it needs the tokenizer: pass "
             "with_tokenizer=True (--with-tokenizer). For token ids in and logits out, export the "
             "model alone with export_saved_model / model.export(dir)."
         )
@@ -110,6 +115,10 @@ def export_pipeline(
         return export_saved_model(model, export_dir, version=version, overwrite=overwrite)
     if task == "text-generation":
         return export_text_generation(
+            model, export_dir, tokenizer=tokenizer, version=version, overwrite=overwrite, **generation_options
+        )
+    if task == "text2text-generation":
+        return export_text2text_generation(
             model, export_dir, tokenizer=tokenizer, version=version, overwrite=overwrite, **generation_options
         )
     if tokenizer is None:
