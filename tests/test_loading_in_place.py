@@ -1,0 +1,110 @@
+"""Loading without a second copy: tensors stream into the variables in pieces; initial values
+are drawn only for what the checkpoint lacks.
+
+Checkpoints are tiny models saved by PyTorch transformers (the oracle); expected values come
+from it (or from the checkpoint file itself), never from our own outputs.
+"""
+
+import keras
+import ml_dtypes
+import numpy as np
+import pytest
+import torch
+import transformers
+from model_tester import max_abs_diff
+
+import kerasformers
+from kerasformers import weights
+
+TINY_BERT = dict(
+    vocab_size=99,
+    hidden_size=32,
+    num_hidden_layers=1,
+    num_attention_heads=4,
+    intermediate_size=37,
+    max_position_embeddings=64,
+)
+IDS = np.array([[5, 6, 7, 8, 9], [10, 11, 12, 0, 0]], np.int64)
+MASK = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], np.int64)
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    """(folder, torch model): a BertModel checkpoint (float32)."""
+    torch.manual_seed(0)
+    model = transformers.BertModel(transformers.BertConfig(**TINY_BERT)).eval()
+    folder = tmp_path_factory.mktemp("tiny_bert_in_place")
+    model.save_pretrained(folder)
+    return folder, model
+
+
+def variable(model, torch_name):
+    """The model's variable for a checkpoint tensor name (the model may add its "bert." prefix)."""
+    named = weights.named_variables(model)
+    return next(v.variable for name, v in named.items() if name.endswith(torch_name)).numpy()
+
+
+def torch_hidden(model):
+    with torch.no_grad():
+        return model(input_ids=torch.tensor(IDS), attention_mask=torch.tensor(MASK)).last_hidden_state.numpy()
+
+
+def test_pieces_of_a_few_rows_give_pytorchs_outputs(tiny_bert, monkeypatch):
+    """Every tensor split into many pieces (rows of embeddings, columns of transposed kernels)."""
+    folder, torch_model = tiny_bert
+    monkeypatch.setattr(weights, "LOAD_CHUNK_BYTES", 100)  # a 32-wide float32 row is 128 bytes: one row a piece
+    model = kerasformers.TFBertModel.from_pretrained(folder)
+    ours = model(input_ids=IDS, attention_mask=MASK).last_hidden_state
+    assert max_abs_diff(ours, torch_hidden(torch_model)) <= 1e-5
+    state = torch_model.state_dict()
+    np.testing.assert_array_equal(
+        variable(model, "embeddings.word_embeddings.weight"), state["embeddings.word_embeddings.weight"]
+    )
+    kernel = variable(model, "encoder.layer.0.intermediate.dense.weight")  # (in, out) <- PyTorch's (out, in)
+    np.testing.assert_array_equal(kernel, state["encoder.layer.0.intermediate.dense.weight"].numpy().T)
+
+
+def test_missing_head_gets_its_initializer_not_zeros(tiny_bert):
+    """Variables build as zeros while loading; the ones the checkpoint lacks get their real initial values."""
+    folder, _ = tiny_bert
+    model, info = kerasformers.TFBertForSequenceClassification.from_pretrained(
+        folder, num_labels=3, output_loading_info=True
+    )
+    assert info["missing_keys"] == ["classifier.bias", "classifier.weight"]
+    kernel = variable(model, "classifier.weight")
+    # BERT's classifier kernel: truncated normal with initializer_range (0.02), bias zeros (transformers' _init_weights)
+    assert 0.005 < kernel.std() < 0.04 and np.abs(kernel).max() <= 2 * 0.02 + 1e-6
+    np.testing.assert_array_equal(variable(model, "classifier.bias"), np.zeros(3, np.float32))
+    # the zeros stand-in is gone once loading ends: a model built afterwards draws random values again
+    fresh = kerasformers.TFBertModel(kerasformers.BertConfig(**TINY_BERT))
+    fresh.build_with_dummy_inputs()
+    assert np.abs(variable(fresh, "embeddings.word_embeddings.weight")).max() > 0
+
+
+def test_initializers_restored_after_a_failed_load(tiny_bert, tmp_path):
+    """A load that raises (shape mismatch) leaves variable creation as it was."""
+    folder, _ = tiny_bert
+    with pytest.raises(kerasformers.WeightsError, match="ignore_mismatched_sizes"):
+        kerasformers.TFBertModel.from_pretrained(folder, hidden_size=16, num_attention_heads=2)
+    layer = keras.layers.Dense(8)
+    layer.build((None, 4))
+    assert np.abs(layer.kernel.numpy()).max() > 0
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_checkpoint_loads_bit_for_bit(tiny_bert, tmp_path, dtype):
+    """A bf16 / fp16 checkpoint into a model of that dtype: the very bits of the file, no float32 detour."""
+    _, torch_model = tiny_bert
+    half = transformers.BertModel(torch_model.config).eval()
+    half.load_state_dict(torch_model.state_dict())
+    half = half.to(getattr(torch, dtype))
+    half.save_pretrained(tmp_path)
+    model = kerasformers.TFBertModel.from_pretrained(tmp_path, dtype=dtype)
+    expected = half.state_dict()["embeddings.word_embeddings.weight"]
+    bits = expected.view(torch.int16).numpy()
+    ours = variable(model, "embeddings.word_embeddings.weight")
+    assert ours.dtype == (ml_dtypes.bfloat16 if dtype == "bfloat16" else np.float16)
+    np.testing.assert_array_equal(ours.view(np.int16), bits)
+    # into a float32 model: the exact widening of each value
+    full = kerasformers.TFBertModel.from_pretrained(tmp_path)
+    np.testing.assert_array_equal(variable(full, "embeddings.word_embeddings.weight"), expected.float().numpy())
