@@ -117,6 +117,7 @@ TASKS: tuple[Task, ...] = (
         "image-classification",
         "TFAutoModelForImageClassification",
         "image_classification",
+        exportable=True,
         pipeline="ImageClassificationPipeline",
     ),
     # SimMIM's pixel reconstruction; its loss needs bool_masked_pos, not labels

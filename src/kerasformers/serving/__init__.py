@@ -29,6 +29,7 @@ writes, the model alone), ``postprocess`` (each task's outputs, a registry), ``p
 ``text_generation``, ``text2text_generation``, ``onnx``, ``cli``. None imports TensorFlow before an export runs.
 """
 
+from kerasformers.serving.image_classification import export_image_classification
 from kerasformers.serving.onnx import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, export_checkpoint_onnx, export_onnx
 from kerasformers.serving.pipeline_export import TASKS, export_pipeline, normalize_task
 from kerasformers.serving.postprocess import POSTPROCESSORS, postprocessor
@@ -52,6 +53,7 @@ __all__ = [
     "export_saved_model",
     "export_pipeline",
     "export_text_generation",
+    "export_image_classification",
     "export_text2text_generation",
     "next_version",
     "load_tokenizer_layer",

@@ -13,7 +13,7 @@ from kerasformers.serving.pipeline_export import export_pipeline, normalize_task
 from kerasformers.serving.text_generation import PROMPT_TRUNCATION
 from kerasformers.tasks import export_task_names, task_aliases
 
-__all__ = ["add_export_parser", "run_export", "run_onnx_export"]
+__all__ = ["add_export_parser", "run_export", "run_image_export", "run_onnx_export"]
 
 
 def add_export_parser(subparsers) -> None:
@@ -35,6 +35,11 @@ def add_export_parser(subparsers) -> None:
         help=f"one of {', '.join(export_task_names())} (aliases: {', '.join(sorted(task_aliases()))})",
     )
     p.add_argument("--with-tokenizer", action="store_true", help="put the tokenizer into the graph")
+    p.add_argument(
+        "--with-processor",
+        action="store_true",
+        help="image tasks: put the image processor into the graph (encoded JPEG/PNG bytes in, label and score out)",
+    )
     p.add_argument(
         "--format",
         choices=("saved_model", "onnx"),
@@ -92,6 +97,8 @@ def run_export(args) -> Path:
     """Run ``kerasformers export`` from parsed arguments; prints the written folder."""
     if getattr(args, "format", "saved_model") == "onnx":
         return run_onnx_export(args)
+    if normalize_task(args.task) == "image-classification":
+        return run_image_export(args)
     generation = {}
     if normalize_task(args.task) == "text-generation":
         names = (
@@ -129,6 +136,27 @@ def run_export(args) -> Path:
         with_tokenizer=args.with_tokenizer,
         overwrite=args.overwrite,
         **generation,
+    )
+    print(path)
+    return path
+
+
+def run_image_export(args) -> Path:
+    """``kerasformers export CHECKPOINT DIR --task image-classification --with-processor``; prints the folder.
+
+    Example:
+        >>> main(["export", "path/to/vit", "serving/vit", "--task", "image-classification", "--with-processor"])
+    """
+    from kerasformers.errors import ExportError
+    from kerasformers.serving.image_classification import export_image_classification
+
+    if not (getattr(args, "with_processor", False) or getattr(args, "with_tokenizer", False)):
+        raise ExportError(
+            "An image-classification export reads encoded JPEG/PNG bytes through the image processor in "
+            "the graph: add --with-processor."
+        )
+    path = export_image_classification(
+        args.checkpoint, args.output_dir, version=args.version, overwrite=getattr(args, "overwrite", False)
     )
     print(path)
     return path
