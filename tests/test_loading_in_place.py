@@ -5,6 +5,8 @@ Checkpoints are tiny models saved by PyTorch transformers (the oracle); expected
 from it (or from the checkpoint file itself), never from our own outputs.
 """
 
+import json
+
 import keras
 import ml_dtypes
 import numpy as np
@@ -108,3 +110,10 @@ def test_half_precision_checkpoint_loads_bit_for_bit(tiny_bert, tmp_path, dtype)
     # into a float32 model: the exact widening of each value
     full = kerasformers.TFBertModel.from_pretrained(tmp_path)
     np.testing.assert_array_equal(variable(full, "embeddings.word_embeddings.weight"), expected.float().numpy())
+    # dtype="auto" (transformers' option): the checkpoint's own dtype, from config.json or else its tensors
+    auto = kerasformers.TFBertModel.from_pretrained(tmp_path, dtype="auto")
+    assert {v.dtype for v in auto.weights} == {dtype}
+    config = json.loads((tmp_path / "config.json").read_text())
+    config.pop("dtype", None), config.pop("torch_dtype", None)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert weights.checkpoint_dtype(tmp_path) == dtype

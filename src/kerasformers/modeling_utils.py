@@ -26,6 +26,7 @@ from kerasformers.input_checks import validate_model_inputs
 from kerasformers.outputs import ModelOutput
 from kerasformers.training import KerasTrainingMixin
 from kerasformers.weights import (
+    checkpoint_dtype,
     deferred_initialization,
     is_weights_file,
     load_checkpoint_into_model,
@@ -614,6 +615,8 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
         huggingface_hub (``token``, ``local_files_only``, ``force_download``, ``revision``,
         ``cache_dir``: see :func:`kerasformers.hub.resolve_checkpoint`). PyTorch pickle weights
         (``pytorch_model.bin``, or ``use_safetensors=False``) need ``allow_pickle=True``.
+        ``dtype`` (or ``torch_dtype``): float32 (the default, as transformers' TF models), bfloat16,
+        float16, or "auto" for the checkpoint's own (config.json's ``dtype``, else its tensors').
 
         Example:
             >>> model = TFBertForSequenceClassification.from_pretrained("path/to/bert", num_labels=3)
@@ -679,6 +682,8 @@ class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
                 f"{where}: use_safetensors=False asks for pickle weights (pytorch_model.bin), which can run code; "
                 "pass allow_pickle=True as well if you trust the checkpoint, or drop use_safetensors=False."
             )
+        if isinstance(dtype, str) and dtype == "auto":  # transformers' "auto": the checkpoint's own dtype
+            dtype = checkpoint_dtype(folder, config)
         # Variables start as zeros (no random draws the checkpoint overwrites); the loader gives
         # those it did not fill their real initial values.
         with dtype_policy(dtype), deferred_initialization() as deferred:

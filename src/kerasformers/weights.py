@@ -384,6 +384,39 @@ def deferred_initialization():
         BackendVariable._initialize_with_initializer = original
 
 
+_FLOAT_DTYPES = {"F32": "float32", "BF16": "bfloat16", "F16": "float16"}
+
+
+def checkpoint_dtype(folder: Path, config=None) -> str | None:
+    """The float dtype a checkpoint was saved in, as transformers' ``dtype="auto"`` reads it.
+
+    The config's ``dtype`` (or the older ``torch_dtype``) when it names float32, bfloat16 or
+    float16; else the first floating tensor of the safetensors files; None when neither says.
+
+    Example:
+        >>> checkpoint_dtype(Path("path/to/llama-bf16"))
+        'bfloat16'
+    """
+    for key in ("dtype", "torch_dtype"):
+        value = str(getattr(config, key, None) or "").replace("torch.", "")
+        if value in _FLOAT_DTYPES.values():
+            return value
+    try:
+        files, fmt = weight_files(folder)
+    except WeightsError:
+        return None
+    for path in files if fmt == "safetensors" else ():
+        try:
+            with open(path, "rb") as file:
+                header = json.loads(file.read(int.from_bytes(file.read(8), "little")))
+        except (OSError, ValueError):
+            return None  # the loader names the broken file
+        for name, entry in header.items():
+            if name != "__metadata__" and entry.get("dtype") in _FLOAT_DTYPES:
+                return _FLOAT_DTYPES[entry["dtype"]]
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # loading
 
