@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 IGNORE_INDEX = -100
+_RESOLUTION = 1 << 24  # probabilities in steps of 2**-24
 SHARD_PATTERN = "shard-{index:05d}-of-{count:05d}.tfrecord"
 
 
@@ -220,19 +221,29 @@ def mask_tokens(
     input_ids = tf.convert_to_tensor(input_ids)
     dtype = input_ids.dtype
     key = tf.stack([tf.cast(seed, tf.int64), tf.cast(index, tf.int64)])
-    # three independent streams from one key: choose, what to put, which random token
-    draws = tf.random.stateless_uniform(tf.concat([[3], tf.shape(input_ids)], 0), seed=key)
+    # Independent streams from one key: choose, what to put, which random token. Integers, from
+    # Philox named explicitly: XLA turns the same random bits into floats differently from the CPU
+    # kernel, while integer draws agree bit for bit; probabilities become integer thresholds.
+    draws = tf.random.stateless_uniform(
+        tf.concat([[2], tf.shape(input_ids)], 0), seed=key, maxval=_RESOLUTION, dtype=tf.int32, alg="philox"
+    )
     random_ids = tf.random.stateless_uniform(
-        tf.shape(input_ids), seed=key + tf.constant([0, 1 << 40], tf.int64), maxval=vocab_size, dtype=tf.int32
+        tf.shape(input_ids),
+        seed=key + tf.constant([0, 1 << 40], tf.int64),
+        maxval=vocab_size,
+        dtype=tf.int32,
+        alg="philox",
     )
     special = tf.reduce_any(
         tf.equal(input_ids[..., None], tf.reshape(tf.cast(special_ids, dtype), [1] * input_ids.shape.rank + [-1])),
         axis=-1,
     )
-    chosen = tf.logical_and(draws[0] < mlm_probability, tf.logical_not(special))
-    to_mask = tf.logical_and(chosen, draws[1] < 0.8)
-    # of the remaining 20%, half random: draws[1] in [0.8, 0.9)
-    to_random = tf.logical_and(chosen, tf.logical_and(draws[1] >= 0.8, draws[1] < 0.9))
+    chosen = tf.logical_and(draws[0] < int(mlm_probability * _RESOLUTION), tf.logical_not(special))
+    to_mask = tf.logical_and(chosen, draws[1] < int(0.8 * _RESOLUTION))
+    # of the remaining 20%, half random: draws[1] in [0.8, 0.9) of the range
+    to_random = tf.logical_and(
+        chosen, tf.logical_and(draws[1] >= int(0.8 * _RESOLUTION), draws[1] < int(0.9 * _RESOLUTION))
+    )
     masked = tf.where(to_mask, tf.cast(mask_token_id, dtype), input_ids)
     masked = tf.where(to_random, tf.cast(random_ids, dtype), masked)
     labels = tf.where(chosen, input_ids, tf.cast(IGNORE_INDEX, dtype))
