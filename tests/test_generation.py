@@ -14,6 +14,7 @@ from transformers.generation import logits_process as hf
 import kerasformers
 from kerasformers.generation import TokenCollector, prompt_bucket
 from kerasformers.generation import logits_process as kf
+from kerasformers.generation.decoding import new_tokens_bucket
 
 TINY = dict(
     vocab_size=99,
@@ -177,6 +178,28 @@ def test_one_compiled_program_per_bucket(tiny):
     assert len(model._compiled_generate_functions()) == 2
 
 
+def test_new_tokens_bucket_is_the_next_power_of_two_from_16_then_multiples_of_512():
+    assert [new_tokens_bucket(n) for n in (1, 16, 17, 100, 512, 513, 1100)] == [16, 16, 32, 128, 512, 1024, 1536]
+    assert new_tokens_bucket(20, limit=24) == 24 and new_tokens_bucket(20, limit=10) == 32  # capped, never below
+
+
+@pytest.mark.parametrize(
+    "kwargs, lengths",
+    [(dict(), (3, 9, 16)), (dict(num_beams=2, length_penalty=0.5, eos_token_id=4, forced_eos_token_id=4), (4, 6))],
+    ids=["greedy", "beam_forced_eos"],
+)
+def test_max_new_tokens_of_one_bucket_share_one_program(tiny, kwargs, lengths):
+    """max_new_tokens is an input of the compiled loop: one program per bucket, tokens as PyTorch's for each."""
+    model, torch_model = tiny
+    model._compiled_generate_functions().clear()
+    ids, mask = _prompts()
+    for new in lengths:  # forced_eos_token_id depends on max_length: the loop must see the call's own
+        theirs = _torch_generate(torch_model, ids, mask, do_sample=False, max_new_tokens=new, **kwargs)
+        np.testing.assert_array_equal(model.generate(ids, attention_mask=mask, max_new_tokens=new, **kwargs), theirs)
+    (function,) = model._compiled_generate_functions().values()
+    assert function.experimental_get_tracing_count() == 1
+
+
 def test_seeded_sampling_repeats_and_seeds_differ(tiny):
     model, _ = tiny
     ids, mask = _prompts()
@@ -243,7 +266,8 @@ def test_generate_resolves_settings_once_and_runs_build_decode_loop(tiny, monkey
     monkeypatch.setattr(utils, "build_decode_loop", build)
     ids, mask = _prompts()
     model.generate(ids, attention_mask=mask, max_new_tokens=3, num_beams=2)
-    assert len(resolved) == 1 and built == resolved  # one resolution, handed to the one builder
+    # one resolution, handed to the one builder (for its max_new_tokens bucket)
+    assert len(resolved) == 1 and built == [model._bucketed_settings(resolved[0])]
     assert not [name for name in dir(model) if name.startswith("_gen_")]  # no private loop API left
 
 

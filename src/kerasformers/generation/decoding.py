@@ -52,6 +52,28 @@ def prompt_bucket(length: int, limit: int | None = None) -> int:
     return bucket
 
 
+def new_tokens_bucket(max_new_tokens: int, limit: int | None = None) -> int:
+    """The number of new-token slots a loop is compiled for: the next power of two >= max_new_tokens
+    (>= 16), then multiples of 512 past 512.
+
+    ``generate()`` compiles one loop per bucket and passes the call's own ``max_new_tokens`` to it, so
+    calls asking for 20, 25 or 32 new tokens share one compiled program. ``limit`` (free cache slots
+    after the prompt bucket) caps the bucket, never below ``max_new_tokens`` itself.
+
+    Example:
+        >>> new_tokens_bucket(1), new_tokens_bucket(20), new_tokens_bucket(128), new_tokens_bucket(700)
+        (16, 32, 128, 1024)
+    """
+    bucket = MIN_BUCKET
+    while bucket < max_new_tokens and bucket < 512:
+        bucket *= 2
+    if bucket < max_new_tokens:
+        bucket = -(-max_new_tokens // 512) * 512
+    if limit is not None and max_new_tokens <= limit < bucket:
+        bucket = limit
+    return bucket
+
+
 def _frozen(value):
     """Lists (and arrays) as tuples, recursively, so the settings hash."""
     if isinstance(value, np.ndarray):
@@ -110,6 +132,10 @@ class DecodeSettings:
     # stopping criteria compiled into the loop (objects with ``stop_in_loop``, e.g. StopStringCriteria)
     logits_processor: tuple = ()
     stop_criteria: tuple = ()
+    # True: the loop takes the call's max_new_tokens as a fifth input (an int32 scalar <= the field
+    # above, which is then only the capacity: cache slots, output columns), so one compiled loop
+    # serves every max_new_tokens of its bucket (generate() does this; see new_tokens_bucket)
+    max_new_tokens_as_input: bool = False
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
@@ -201,12 +227,15 @@ class DecodeSettings:
         """How many times each prompt is decoded: its beams, or its returned samples."""
         return self.num_beams if self.strategy == "beam" else self.num_return_sequences
 
-    def logits_processors(self, prompt_length) -> LogitsProcessorList:
-        """The processors (and warpers when sampling) for a prompt of ``prompt_length`` columns."""
+    def logits_processors(self, prompt_length, max_new_tokens=None) -> LogitsProcessorList:
+        """The processors (and warpers when sampling) for a prompt of ``prompt_length`` columns.
+
+        ``max_new_tokens``: the call's (a tensor when the loop takes it as an input), else the field.
+        """
         return build_logits_processors(
             self,
             prompt_length,
-            prompt_length + self.max_new_tokens,
+            prompt_length + (self.max_new_tokens if max_new_tokens is None else max_new_tokens),
             self.sampling,
             custom=[CallerProcessor(p) for p in self.logits_processor],
         )
@@ -233,6 +262,11 @@ def build_decode_loop(model, settings: DecodeSettings, batch_size: int | None = 
     ``batch_size=None`` leaves the batch dynamic (XLA still compiles once per batch size it sees);
     ``jit_compile=False`` returns the plain Python function, run eagerly (slow; for debugging).
 
+    With ``settings.max_new_tokens_as_input`` the loop takes a fifth input, the call's
+    ``max_new_tokens`` (int32 scalar, at most ``settings.max_new_tokens``, which then only sizes the
+    cache and the outputs): ``generate()`` builds its loops this way for :func:`new_tokens_bucket`
+    buckets, so one program serves every ``max_new_tokens`` of a bucket.
+
     Example:
         >>> settings = DecodeSettings.resolve(model.generation_config.update(max_new_tokens=8), prompt_length=3)
         >>> loop = build_decode_loop(model, settings, batch_size=1)
@@ -242,8 +276,8 @@ def build_decode_loop(model, settings: DecodeSettings, batch_size: int | None = 
     """
     loop = _beam_search_loop if settings.strategy == "beam" else _sample_loop
 
-    def decode(ids, mask, prompt_length, seed):
-        out = loop(model, settings, ids, mask, prompt_length, seed)
+    def decode(ids, mask, prompt_length, seed, max_new_tokens=None):
+        out = loop(model, settings, ids, mask, prompt_length, seed, max_new_tokens)
         if settings.return_dict_in_generate:
             return out
         return out["sequences"], out["steps"]
@@ -252,7 +286,13 @@ def build_decode_loop(model, settings: DecodeSettings, batch_size: int | None = 
         return decode
     prompts = tf.TensorSpec((batch_size, settings.bucket), tf.int32)
     signature = [prompts, prompts, tf.TensorSpec((), tf.int32), tf.TensorSpec((2,), tf.int32)]
-    return compile_once(decode, input_signature=signature)
+    if settings.max_new_tokens_as_input:
+        signature.append(tf.TensorSpec((), tf.int32))
+    # The loop and the models use tf.while_loop / tf.cond themselves: autograph would only rewrite
+    # their source at trace time (about half of the tracing). A caller's processors or stopping
+    # criteria may hold Python `if`s on tensors, so those loops keep it.
+    caller_code = bool(settings.logits_processor or settings.stop_criteria)
+    return compile_once(decode, input_signature=signature, autograph=caller_code)
 
 
 def build_stream_steps(model, settings: DecodeSettings, jit_compile: bool = True, compile_step: bool = True):
@@ -282,7 +322,7 @@ def build_stream_steps(model, settings: DecodeSettings, jit_compile: bool = True
     return wrap(prefill), wrap(step) if compile_step else step, wrap(forward)
 
 
-def compile_once(function, input_signature=None):
+def compile_once(function, input_signature=None, autograph: bool = True):
     """``tf.function(function, jit_compile=True)`` for a function built per settings and traced once.
 
     Every loop this module builds comes from the same Python source, and TensorFlow counts traces
@@ -290,13 +330,15 @@ def compile_once(function, input_signature=None):
     last M calls to ... triggered tf.function retracing" warning, although each loop is built once,
     cached and traced once by design. The flag TensorFlow itself sets on functions it restores from
     a SavedModel keeps that warning off these functions only; a caller's own tf.functions still warn.
+    ``autograph=False`` traces the Python as written (faster), for code without Python control flow
+    on tensors.
 
     Example:
         >>> step = compile_once(lambda x: x + 1)
         >>> int(step(tf.constant(1)))
         2
     """
-    compiled = tf.function(function, jit_compile=True, input_signature=input_signature)
+    compiled = tf.function(function, jit_compile=True, input_signature=input_signature, autograph=autograph)
     compiled._omit_frequent_tracing_warning = True
     return compiled
 
@@ -384,10 +426,11 @@ def _record(buffer, values, step):
 
 
 # ---------------------------------------------------------------------------------- greedy / sampling
-def _sample_loop(model, settings, ids, mask, prompt_length, seed):
-    """Greedy or multinomial decoding, all inside one graph."""
-    max_new, bucket = settings.max_new_tokens, settings.bucket
-    processors = settings.logits_processors(prompt_length)
+def _sample_loop(model, settings, ids, mask, prompt_length, seed, max_new_tokens=None):
+    """Greedy or multinomial decoding, all inside one graph (``max_new_tokens``: see build_decode_loop)."""
+    max_new, bucket = settings.max_new_tokens, settings.bucket  # the capacity
+    limit = max_new if max_new_tokens is None else max_new_tokens  # the call's
+    processors = settings.logits_processors(prompt_length, limit)
     logits, cache, slot_mask, next_position = _prefill(model, ids, mask, max_new)
     rows = tf.shape(ids)[0]
     buffer = tf.concat([ids, tf.zeros((rows, max_new), tf.int32)], axis=1)
@@ -407,7 +450,7 @@ def _sample_loop(model, settings, ids, mask, prompt_length, seed):
     token, buffer, unfinished, records = pick(tf.constant(0), logits, buffer, unfinished, records)
 
     def cond(step, token, buffer, unfinished, cache, records):
-        return (step < max_new) & tf.reduce_any(unfinished)
+        return (step < limit) & tf.reduce_any(unfinished)
 
     def body(step, token, buffer, unfinished, cache, records):
         logits, cache = _forward(
@@ -447,10 +490,11 @@ def _gather_beams(tensor, indices):
     return tf.gather(tensor, indices, axis=1, batch_dims=1)
 
 
-def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
+def _beam_search_loop(model, settings, ids, mask, prompt_length, seed, max_new_tokens=None):
     """Beam search as transformers runs it (same candidates, scores, finishing and stopping rules)."""
     eos, pad = list(settings.eos_token_ids), settings.pad_token_id
-    max_new, bucket = settings.max_new_tokens, settings.bucket
+    max_new, bucket = settings.max_new_tokens, settings.bucket  # the capacity
+    limit = max_new if max_new_tokens is None else max_new_tokens  # the call's
     num_beams = settings.num_beams
     rows = ids.shape[0]
     batch = rows // num_beams
@@ -459,7 +503,7 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
     keep = max(2, 1 + len(eos)) * num_beams  # candidates per batch entry
     total = bucket + max_new
     fill = (pad if pad else eos[0]) if eos else -1
-    processors = settings.logits_processors(prompt_length)
+    processors = settings.logits_processors(prompt_length, limit)
     top_mask = tf.range(keep) < num_beams
     batch_offset = tf.range(batch)[:, None] * num_beams
 
@@ -483,7 +527,7 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
         candidate_indices = _write_column3(
             _gather_beams(state.running_indices, source_beam), source_beam + batch_offset, step
         )
-        hits = tf.fill((batch, keep), step + 1 >= max_new)  # max_length reached
+        hits = tf.fill((batch, keep), step + 1 >= limit)  # max_length reached
         for e in eos:
             hits |= tokens == e
         if settings.stop_criteria:
@@ -521,7 +565,7 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
         # could a running beam still beat the worst finished one?
         new_len = cur_len + 1
         if early_stopping == "never" and length_penalty > 0.0:
-            best_length = prompt_length + max_new - prompt_length
+            best_length = prompt_length + limit - prompt_length
         else:
             best_length = new_len - prompt_length
         best_running = running_scores[:, :1] / tf.cast(best_length, tf.float32) ** length_penalty
@@ -567,7 +611,7 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
     )
 
     def cond(state):
-        return (state.step < max_new) & state.going
+        return (state.step < limit) & state.going
 
     def body(state):
         step, logits = state.step, state.logits
@@ -581,7 +625,7 @@ def _beam_search_loop(model, settings, ids, mask, prompt_length, seed):
             )
 
         # the last step needs no forward pass
-        logits, cache = tf.cond(state.going & (step + 1 < max_new), advance, lambda: (logits, cache))
+        logits, cache = tf.cond(state.going & (step + 1 < limit), advance, lambda: (logits, cache))
         return (state._replace(step=step + 1, logits=logits, cache=cache),)
 
     (final,) = tf.while_loop(cond, body, (initial,))

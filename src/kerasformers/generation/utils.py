@@ -13,9 +13,13 @@ How it runs:
 3. The loop comes from :func:`~kerasformers.generation.decoding.build_decode_loop`, built for a
    frozen :class:`~kerasformers.generation.decoding.DecodeSettings` resolved once per call (the
    text-generation export builds its loops the same way). Loops are cached per model under
-   ``(settings, batch size)``; the settings hold the bucket and ``max_new_tokens``, so prompts of
-   any length up to ``max_position_embeddings`` compile at most
-   ``log2(max_position_embeddings / MIN_BUCKET) + 1`` programs for given settings and batch size.
+   ``(settings, batch size)``; the settings hold the prompt bucket and a bucket of
+   ``max_new_tokens`` (:func:`~kerasformers.generation.decoding.new_tokens_bucket`: powers of two
+   from 16, then multiples of 512), and the call's own ``max_new_tokens`` is an input of the
+   loop. So prompts of any length up to ``max_position_embeddings`` compile at most
+   ``log2(max_position_embeddings / MIN_BUCKET) + 1`` programs for given settings, batch size and
+   ``max_new_tokens`` bucket, and a second call in the same buckets (another prompt length,
+   another ``max_new_tokens``) reuses the compiled program.
 
 ``jit_compile=False`` runs the same code eagerly (slow; for debugging). A ``streamer``, a Python
 stopping criterion (one without ``stop_in_loop``, e.g. ``MaxTimeCriteria``) or a logits processor
@@ -47,6 +51,7 @@ token's score out of them, as transformers does.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -60,6 +65,7 @@ from kerasformers.generation.decoding import (  # noqa: F401  (MIN_BUCKET, promp
     DecodeSettings,
     build_decode_loop,
     build_stream_steps,
+    new_tokens_bucket,
     prompt_bucket,
 )
 from kerasformers.generation.logits_process import processor_style
@@ -359,8 +365,10 @@ class GenerationMixin:
             if streamer is not None:
                 streamer.end()
         else:
-            loop = self._decode_loop(settings, padded_ids.shape[0], jit_compile)
-            out = loop(tf.constant(padded_ids), tf.constant(padded_mask), prompt_length_t, seed)
+            # one program per bucket of max_new_tokens: the call's own count is an input of the loop
+            loop = self._decode_loop(self._bucketed_settings(settings), padded_ids.shape[0], jit_compile)
+            max_new_tokens_t = tf.constant(max_new_tokens, tf.int32)
+            out = loop(tf.constant(padded_ids), tf.constant(padded_mask), prompt_length_t, seed, max_new_tokens_t)
             if not settings.return_dict_in_generate:
                 out = {"sequences": out[0], "steps": out[1]}
         steps = int(out["steps"])
@@ -564,6 +572,13 @@ class GenerationMixin:
         return output_class(sequences=sequences, **per_step)
 
     # ------------------------------------------------------------------ compiled functions
+    def _bucketed_settings(self, settings: DecodeSettings) -> DecodeSettings:
+        """``settings`` for the loop of its max_new_tokens bucket, which takes the count as an input."""
+        limit = self.max_generation_length
+        free = None if limit is None else limit - settings.bucket
+        capacity = new_tokens_bucket(settings.max_new_tokens, free)
+        return dataclasses.replace(settings, max_new_tokens=capacity, max_new_tokens_as_input=True)
+
     def _decode_loop(self, settings: DecodeSettings, batch_size: int, jit_compile: bool):
         """build_decode_loop's function for these settings and batch size, built once per model."""
         compiled = self._compiled_generate_functions()
