@@ -47,6 +47,7 @@ _PUBLIC_MODULES = (
     "kerasformers.keras_callbacks",
     "kerasformers.models.auto",
     "kerasformers.pipelines",
+    "kerasformers.processing_utils",
     "kerasformers.trainer",
 )
 
