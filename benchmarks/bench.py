@@ -69,6 +69,8 @@ EXTRA_SCRIPTS = {
     "training": ("bench_training.py", ["--steps", "6", "--rounds", "3"], 900),
     "vision": ("bench_vision.py", ["--batches", "1", "32", "--rounds", "3"], 900),
     "seq2seq": ("bench_seq2seq.py", ["--new-tokens", "64", "--rounds", "2"], 900),
+    "loading": ("bench_loading.py", ["--reps", "3"], 900),
+    "bpe": ("bench_bpe.py", ["--rounds", "15"], 600),
 }
 EXTRA_TITLES = {
     "generation": "Generation",
@@ -77,6 +79,8 @@ EXTRA_TITLES = {
     "training": "Training (Keras fit)",
     "vision": "Vision (ViT-base, 224x224)",
     "seq2seq": "Seq2seq generation (T5)",
+    "loading": "Loading and import (fresh processes)",
+    "bpe": "In-graph tokenizers vs the tokenizers library",
 }
 EXTRA_TIMEOUT_S = 240
 
