@@ -1,5 +1,6 @@
 from kerasformers.models.auto import register_auto_classes
 from kerasformers.models.whisper.configuration_whisper import WhisperConfig
+from kerasformers.models.whisper.feature_extraction_whisper import WhisperFeatureExtractor
 from kerasformers.models.whisper.generation_whisper import (
     SuppressTokensAtBeginLogitsProcessor,
     SuppressTokensLogitsProcessor,
@@ -14,6 +15,7 @@ from kerasformers.models.whisper.modeling_whisper import (
 
 __all__ = [
     "WhisperConfig",
+    "WhisperFeatureExtractor",
     "TFWhisperModel",
     "TFWhisperPreTrainedModel",
     "TFWhisperForConditionalGeneration",
