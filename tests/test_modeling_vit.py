@@ -63,6 +63,40 @@ class ImageModelTester(ModelTesterMixin):
     def fit_heads(self):
         return [h for h in self.trainable_heads() if "ImageClassification" in h]
 
+    # Every head shares the embeddings and the encoder: the default suite compiles (XLA), wraps in a
+    # functional model and feeds channels-last / other-resolution pixels through these heads only;
+    # test_every_head_compiles_wraps_and_interpolates (slow) runs the same checks on the others.
+    default_suite_heads: tuple[str, ...] = ()
+
+    def in_default_suite(self, head):
+        return head in self.default_suite_heads
+
+    def test_xla_matches_eager(self, head, torch_checkpoints):
+        if not self.in_default_suite(head):
+            pytest.skip("shares its layers with a head checked here; every head: -m slow")
+        super().test_xla_matches_eager(head, torch_checkpoints)
+
+    def test_usable_as_layer_in_functional_model(self, head, torch_checkpoints):
+        if not self.in_default_suite(head):
+            pytest.skip("shares its layers with a head checked here; every head: -m slow")
+        super().test_usable_as_layer_in_functional_model(head, torch_checkpoints)
+
+    @pytest.mark.slow
+    def test_every_head_compiles_wraps_and_interpolates(self, head, torch_checkpoints):
+        if self.in_default_suite(head):
+            pytest.skip("checked in the default suite")
+        super().test_xla_matches_eager(head, torch_checkpoints)
+        super().test_usable_as_layer_in_functional_model(head, torch_checkpoints)
+        self.check_channels_last_and_interpolation(head, torch_checkpoints)
+
+    # Label routing (labels as y, inside x, from tf.data) is one generic mechanism checked on the text
+    # models; images give labels as y here, and from tf.data in test_fit_with_default_loss_xla.
+    @pytest.mark.parametrize(
+        "way", ["y", pytest.param("in_x", marks=pytest.mark.slow), pytest.param("tf_data", marks=pytest.mark.slow)]
+    )
+    def test_fit_with_default_loss_lowers_loss(self, head, way, torch_checkpoints):
+        super().test_fit_with_default_loss_lowers_loss(head, way, torch_checkpoints)
+
     @pytest.mark.parametrize("problem_type", ["regression", "multi_label_classification"])
     def test_sequence_classification_problem_types(self, head, problem_type, tmp_path):
         """Image classification: regression (MSE) and multi-label (BCE) losses equal PyTorch's."""
@@ -88,6 +122,11 @@ class ImageModelTester(ModelTesterMixin):
 
     def test_channels_last_and_interpolation(self, head, torch_checkpoints):
         """Channels-last pixels give the same outputs; interpolate_pos_encoding matches PyTorch at 48x40."""
+        if not self.in_default_suite(head):
+            pytest.skip("the embeddings are shared by every head; every head: -m slow")
+        self.check_channels_last_and_interpolation(head, torch_checkpoints)
+
+    def check_channels_last_and_interpolation(self, head, torch_checkpoints):
         folder, torch_model = torch_checkpoints[head]
         model = self.our_class(head).from_pretrained(folder)
         pixels = self.make_inputs(head)["pixel_values"]
@@ -113,6 +152,7 @@ class TestViT(ImageModelTester):
         "TFViTForImageClassification": "ViTForImageClassification",
         "TFViTForMaskedImageModeling": "ViTForMaskedImageModeling",
     }
+    default_suite_heads = ("TFViTForImageClassification",)
 
 
 class TestDeiT(ImageModelTester):
@@ -124,6 +164,7 @@ class TestDeiT(ImageModelTester):
         "TFDeiTForImageClassificationWithTeacher": "DeiTForImageClassificationWithTeacher",
         "TFDeiTForMaskedImageModeling": "DeiTForMaskedImageModeling",
     }
+    default_suite_heads = ("TFDeiTForImageClassificationWithTeacher",)  # distillation token and both heads
 
     def fit_heads(self):
         return []  # DeiT trains through ViT's code path, fitted in TestViT; its losses are checked here

@@ -84,7 +84,7 @@ def train_image_classifier(
     image_size: int | None = None,
     epochs: int = 100,
     batch_size: int = 32,
-    learning_rate: float = 3e-3,
+    learning_rate: float = 1e-3,
     weight_decay: float = 0.05,
     warmup_ratio: float = 0.1,
     translate: float = 0.125,
@@ -145,6 +145,8 @@ def train_image_classifier(
     elif isinstance(model, str):
         if image_processor is None:
             image_processor = AutoImageProcessor.from_pretrained(model)
+            if image_processor.do_convert_rgb is None:  # greyscale or RGBA files in a folder: as RGB
+                image_processor.do_convert_rgb = True
         model = TFAutoModelForImageClassification.from_pretrained(
             model, num_labels=len(names), id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True
         )
