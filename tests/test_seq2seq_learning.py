@@ -1,5 +1,6 @@
-"""A real seq2seq learning check (slow): a small T5 trained from scratch on movie-review sentences restores their
-casing and punctuation (scripts/seq2seq_learning_check.py) better than copying the lower-cased input."""
+"""A real seq2seq learning check (slow): a small T5 trained from scratch with fit(jit_compile=True) writes the
+sentiment word ("positive" / "negative") of held-out movie-review sentences (scripts/seq2seq_learning_check.py)
+clearly better than copying the input or always writing the majority label."""
 
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 
-def test_chrf_is_the_documented_formula():
+def test_chrf_and_pairs_are_the_documented_formulas():
     from seq2seq_learning_check import chrf, make_pairs
 
     assert chrf(["abc"], ["abc"]) == pytest.approx(100.0)
@@ -17,14 +18,15 @@ def test_chrf_is_the_documented_formula():
     # orders 1..3 (those "abc" has): precision (1, 1, 0) ("ab" has no 3-gram), recall (2/3, 1/2, 0)
     precision, recall = 2 / 3, (2 / 3 + 1 / 2) / 3
     assert chrf(["ab"], ["abc"]) == pytest.approx(100 * 5 * precision * recall / (4 * precision + recall))
-    assert make_pairs(["Hello, World!"]) == [("hello world", "Hello, World!")]
+    rows = [("Great fun.", 2.5), ("Dull.", -1.2), ("Fine I guess.", 0.4), ("word " * 30, 3.0)]
+    assert make_pairs(rows) == [("Great fun.", "positive"), ("Dull.", "negative")]
 
 
 @pytest.mark.slow
-def test_small_t5_beats_the_copy_baseline():
+def test_small_t5_beats_the_copy_and_majority_baselines():
     from seq2seq_learning_check import run
 
-    figures = run(train_size=2000, test_size=150, epochs=6)
-    assert figures["model_exact_match"] > figures["copy_exact_match"] + 0.05 or (
-        figures["model_chrf"] > figures["copy_chrf"] + 2
-    ), figures
+    figures = run(epochs=4)
+    assert figures["copy_exact_match"] == 0.0, figures
+    assert figures["model_exact_match"] >= figures["majority_exact_match"] + 0.1, figures
+    assert figures["model_chrf"] > max(figures["copy_chrf"], figures["majority_chrf"]), figures
