@@ -78,7 +78,14 @@ class TFImageProcessorLayer(keras.layers.Layer):
         import tensorflow as tf
 
         if image.dtype == tf.string:
-            image = tf.io.decode_image(image, channels=3, expand_animations=False)
+            # JPEG with libjpeg's accurate integer DCT, as PIL decodes it: TF's default (the fast DCT)
+            # is up to ~12 uint8 levels off PIL's pixels
+            encoded = image
+            image = tf.cond(
+                tf.io.is_jpeg(encoded),
+                lambda: tf.io.decode_jpeg(encoded, channels=3, dct_method="INTEGER_ACCURATE"),
+                lambda: tf.io.decode_image(encoded, channels=3, expand_animations=False),
+            )
         image = tf.ensure_shape(image, (None, None, 3))
         if self.do_resize:
             if self.size is not None:
