@@ -133,10 +133,12 @@ TASKS: tuple[Task, ...] = (
         "TFAutoModelForZeroShotImageClassification",
         "zero_shot_image_classification",
         label_names=(),
+        exportable=True,  # a fixed label set: serving/zero_shot_image_classification.py
         pipeline="ZeroShotImageClassificationPipeline",
     ),
-    # captioning: an image encoder and a text decoder (VisionEncoderDecoder), labels are caption ids
-    Task("image-to-text", "TFAutoModelForVision2Seq", "vision2seq", pipeline="ImageToTextPipeline"),
+    # captioning: an image encoder and a text decoder (VisionEncoderDecoder), labels are caption ids;
+    # its export is image bytes -> text with the generate loop inside (serving/image_to_text.py)
+    Task("image-to-text", "TFAutoModelForVision2Seq", "vision2seq", exportable=True, pipeline="ImageToTextPipeline"),
     # transformers' TF auto classes without a pipeline: pre-training heads, next-sentence
     # prediction, and the deprecated TFAutoModelWithLMHead (masked LM for encoders, causal LM for decoders)
     Task("pretraining", "TFAutoModelForPreTraining", "pretraining", label_names=("labels", "next_sentence_label")),

@@ -13,7 +13,14 @@ from kerasformers.serving.pipeline_export import export_pipeline, normalize_task
 from kerasformers.serving.text_generation import PROMPT_TRUNCATION
 from kerasformers.tasks import export_task_names, task_aliases
 
-__all__ = ["add_export_parser", "run_export", "run_image_export", "run_onnx_export"]
+__all__ = [
+    "add_export_parser",
+    "run_export",
+    "run_image_export",
+    "run_image_to_text_export",
+    "run_zero_shot_image_export",
+    "run_onnx_export",
+]
 
 
 def add_export_parser(subparsers) -> None:
@@ -55,8 +62,13 @@ def add_export_parser(subparsers) -> None:
     )
     p.add_argument("--max-length", type=int, help="truncate texts to this many tokens")
     p.add_argument("--max-answer-len", type=int, default=15, help="question-answering: longest answer")
+    zero_shot = p.add_argument_group("zero-shot-image-classification (CLIP): the fixed label set")
+    zero_shot.add_argument("--candidate-labels", help="comma-separated labels, e.g. 'a cat,a dog'")
+    zero_shot.add_argument(
+        "--hypothesis-template", default="This is a photo of {}.", help="the text each label fills ({} for the label)"
+    )
     generation = p.add_argument_group(
-        "text-generation and text2text-generation (defaults: the checkpoint's generation_config)"
+        "text-generation, text2text-generation and image-to-text (defaults: the checkpoint's generation_config)"
     )
     generation.add_argument("--max-new-tokens", type=int, help="tokens generated per prompt (else 20)")
     generation.add_argument(
@@ -75,7 +87,9 @@ def add_export_parser(subparsers) -> None:
         help="sample (a fresh seed per call) instead of greedy decoding",
     )
     generation.add_argument(
-        "--num-beams", type=int, help="text2text-generation: beam search with this many beams (default: greedy)"
+        "--num-beams",
+        type=int,
+        help="text2text-generation and image-to-text: beam search with this many beams (default: greedy)",
     )
     generation.add_argument(
         "--max-source-length",
@@ -99,6 +113,10 @@ def run_export(args) -> Path:
         return run_onnx_export(args)
     if normalize_task(args.task) == "image-classification":
         return run_image_export(args)
+    if normalize_task(args.task) == "zero-shot-image-classification":
+        return run_zero_shot_image_export(args)
+    if normalize_task(args.task) == "image-to-text":
+        return run_image_to_text_export(args)
     generation = {}
     if normalize_task(args.task) == "text-generation":
         names = (
@@ -157,6 +175,54 @@ def run_image_export(args) -> Path:
         )
     path = export_image_classification(
         args.checkpoint, args.output_dir, version=args.version, overwrite=getattr(args, "overwrite", False)
+    )
+    print(path)
+    return path
+
+
+def run_zero_shot_image_export(args) -> Path:
+    """``kerasformers export CLIP DIR --task zero-shot-image-classification --candidate-labels 'a,b'``; prints DIR/N.
+
+    Example:
+        >>> main(["export", "path/to/clip", "serving/zs", "--task", "zero-shot-image-classification",
+        ...       "--candidate-labels", "a cat,a dog", "--hypothesis-template", "a photo of {}"])
+    """
+    from kerasformers.serving.zero_shot_image_classification import export_zero_shot_image_classification
+
+    path = export_zero_shot_image_classification(
+        args.checkpoint,
+        args.output_dir,
+        getattr(args, "candidate_labels", None) or [],  # none: the export's error names --candidate-labels
+        hypothesis_template=getattr(args, "hypothesis_template", None) or "This is a photo of {}.",
+        version=args.version,
+        overwrite=getattr(args, "overwrite", False),
+    )
+    print(path)
+    return path
+
+
+def run_image_to_text_export(args) -> Path:
+    """``kerasformers export CAPTIONER DIR --task image-to-text --with-processor [--max-new-tokens N]``; prints DIR/N.
+
+    Example:
+        >>> main(["export", "path/to/vit-gpt2", "serving/cap", "--task", "image-to-text", "--with-processor"])
+    """
+    from kerasformers.errors import ExportError
+    from kerasformers.serving.image_to_text import export_image_to_text
+
+    if not (getattr(args, "with_processor", False) or getattr(args, "with_tokenizer", False)):
+        raise ExportError(
+            "An image-to-text export reads encoded JPEG/PNG bytes through the image processor in the graph "
+            "and returns text: add --with-processor."
+        )
+    names = ("max_new_tokens", "num_beams", "do_sample", "temperature", "top_k", "top_p", "min_p", "repetition_penalty")
+    generation = {name: getattr(args, name, None) for name in names if getattr(args, name, None) is not None}
+    path = export_image_to_text(
+        args.checkpoint,
+        args.output_dir,
+        version=args.version,
+        overwrite=getattr(args, "overwrite", False),
+        **generation,
     )
     print(path)
     return path
