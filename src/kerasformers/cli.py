@@ -43,10 +43,11 @@ def add_train_parser(subparsers) -> None:
     """Declare ``kerasformers train`` and its flags."""
     p = subparsers.add_parser(
         "train",
-        help="fine-tune a pretrained model on a labelled text dataset",
+        help="fine-tune a pretrained model on a labelled text (or image) dataset",
         description="Fine-tune a pretrained checkpoint for text classification, evaluate accuracy "
         "and macro F1 on held-out data, and save model and tokenizer. With no arguments: "
-        "all-MiniLM-L6-v2 on movie-review sentiment.",
+        "all-MiniLM-L6-v2 on movie-review sentiment. With --task image-classification: a small "
+        "ViT from scratch (or --model) on an image folder, by default scikit-learn's digits.",
     )
     p.add_argument(
         "--data",
