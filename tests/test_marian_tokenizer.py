@@ -96,3 +96,61 @@ def test_marian_saves_and_loads_in_both(pair, tmp_path):
     targets = [text.upper() for text in TEXTS[:-1]]
     for reloaded in (AutoTokenizer.from_pretrained(tmp_path), _theirs(tmp_path)):
         assert dict(reloaded(TEXTS[:-1], text_target=targets)) == dict(theirs(TEXTS[:-1], text_target=targets))
+
+
+def test_in_graph_marian_tokenizer_matches_python(pair):
+    import tensorflow as tf
+
+    from kerasformers.models.marian.tokenization_marian import TFMarianTokenizer
+
+    ours, _ = pair
+    layer = TFMarianTokenizer.from_tokenizer(ours)
+    texts = TEXTS + movie_sentences(1700)[1500:] + ["a  b   c", "x\u00a0nbsp"]
+    assert layer(texts, padding=False)["input_ids"].to_list() == ours(texts)["input_ids"]
+    padded, expected = layer(TEXTS, padding=True), ours(TEXTS, padding=True, return_tensors="np")
+    assert padded["input_ids"].numpy().tolist() == expected["input_ids"].tolist()
+    assert padded["attention_mask"].numpy().tolist() == expected["attention_mask"].tolist()
+    # generated ids are target-side: decode the upper-cased (target model) labels
+    labels = ours(text_target=[text.upper() for text in texts[:-1]])["input_ids"]
+    decoded = [text.decode("utf-8") for text in layer.detokenize(tf.ragged.constant(labels)).numpy()]
+    assert decoded == ours.batch_decode(labels, skip_special_tokens=True)
+
+
+@pytest.mark.slow  # a tiny Marian exported and served (~1 min)
+def test_marian_text2text_export_matches_transformers(marian_folder, tmp_path):
+    import tensorflow as tf
+    import torch
+
+    from kerasformers.serving import export_pipeline
+
+    theirs = _theirs(marian_folder)
+    folder = tmp_path / "marian"
+    shutil.copytree(marian_folder, folder)
+    config = transformers.MarianConfig(
+        vocab_size=len(theirs),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=64,
+        pad_token_id=theirs.pad_token_id,
+        eos_token_id=theirs.eos_token_id,
+        decoder_start_token_id=theirs.pad_token_id,
+        init_std=0.5,  # larger random weights: greedy picks varied tokens
+    )
+    torch.manual_seed(0)
+    model = transformers.MarianMTModel(config).eval()
+    model.save_pretrained(folder)
+    texts = ["The film is great fun.", "Bad", "A dull and lifeless movie."]
+    batch = theirs(texts, return_tensors="pt", padding=True)
+    with torch.no_grad():
+        expected = model.generate(**batch, do_sample=False, num_beams=1, max_new_tokens=6)[:, 1:].numpy()
+    path = export_pipeline(folder, tmp_path / "served", task="text2text-generation", max_new_tokens=6, num_beams=1)
+    got = tf.saved_model.load(str(path)).signatures["serving_default"](text=tf.constant(texts))
+    assert got["generated_ids"].numpy().tolist() == expected.tolist()
+    assert [t.decode() for t in got["generated_text"].numpy()] == theirs.batch_decode(
+        expected, skip_special_tokens=True
+    )

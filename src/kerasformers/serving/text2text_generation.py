@@ -30,6 +30,18 @@ def _source_buckets(max_source_length: int) -> list[int]:
     return buckets + [max_source_length]
 
 
+def _in_graph_tokenizer(source):
+    """The checkpoint's in-graph tokenizer: the layer its Python tokenizer class names (``in_graph_class``,
+    e.g. Marian's), else the one TFAutoTokenizer builds."""
+    from kerasformers.tokenization import AutoTokenizer
+
+    python_tokenizer = AutoTokenizer.from_pretrained(source)
+    layer_class = getattr(python_tokenizer, "in_graph_class", None)
+    if layer_class is not None:
+        return layer_class.from_tokenizer(python_tokenizer)
+    return load_tokenizer_layer(source)
+
+
 def _source_limit(model) -> int:
     """The longest source the encoder takes: learned/sinusoidal positions bound it, T5's relative ones do not."""
     limit = int(getattr(model.config, "max_position_embeddings", 0) or 0)
@@ -118,7 +130,7 @@ def export_text2text_generation(
                 "Pass tokenizer=... (an in-graph tokenizer layer): the model does not say which "
                 "checkpoint it came from."
             )
-        tokenizer = load_tokenizer_layer(source)
+        tokenizer = _in_graph_tokenizer(source)
     if not hasattr(tokenizer, "detokenize"):
         raise ExportError(
             f"The tokenizer layer {type(tokenizer).__name__} has no detokenize(ids), which "

@@ -14,6 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
+import tensorflow as tf
 from tokenizers import AddedToken, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import Unigram
 
@@ -21,9 +22,10 @@ from kerasformers.errors import InvalidInputError, TokenizerFilesNotFoundError
 from kerasformers.hub import atomic_folder_write
 from kerasformers.logging import get_logger
 from kerasformers.tokenization.fast import PreTrainedTokenizerFast, clean_up_tokenization, register_tokenizer_class
-from kerasformers.tokenization.sentencepiece import read_sentencepiece_model_proto
+from kerasformers.tokenization.files import tokenizer_spec
+from kerasformers.tokenization.sentencepiece import TFSentencePieceTokenizer, read_sentencepiece_model_proto
 
-__all__ = ["MarianTokenizer"]
+__all__ = ["MarianTokenizer", "TFMarianTokenizer"]
 
 logger = get_logger(__name__)
 
@@ -293,6 +295,70 @@ class MarianTokenizer(PreTrainedTokenizerFast):
         return tuple(str(save_directory / name) for name in names)
 
 
+class TFMarianTokenizer(TFSentencePieceTokenizer):
+    """Marian's source tokenizer in TF ops: strings in, vocab.json ids out, ``</s>`` appended; ids back to text.
+
+    The source SentencePiece model with vocab.json's ids (a ModelProto built from
+    :class:`MarianTokenizer`'s source side, run by tensorflow-text), so ``layer(texts)`` gives what
+    ``MarianTokenizer(texts)`` gives; :meth:`detokenize` gives ``batch_decode(ids,
+    skip_special_tokens=True)`` for generated (target) ids. Single texts only: a pair comes out as
+    ``A </s> B </s>``, not Marian's ``A B </s>``; separate source and target vocabularies are not supported.
+
+    Example:
+        >>> layer = TFMarianTokenizer.from_tokenizer(MarianTokenizer.from_pretrained("path/to/opus-mt-en-de"))
+        >>> layer(tf.constant(["I am a small frog."]))["input_ids"]
+        >>> layer.detokenize(generated_ids)
+    """
+
+    def __init__(self, model_proto, *, decode_pieces=None, **kwargs):
+        # vocab.json's pieces by id: what detokenize writes for each id (the target language's pieces too)
+        self.decode_pieces = None if decode_pieces is None else [str(piece) for piece in decode_pieces]
+        super().__init__(model_proto, **kwargs)
+
+    def _build_graph_parts(self, info: dict):
+        super()._build_graph_parts(info)
+        if self.decode_pieces is not None:
+            self._surface = tf.constant([piece.replace("▁", " ").encode("utf-8") for piece in self.decode_pieces])
+            self._is_byte = tf.zeros([len(self.decode_pieces)], tf.bool)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["decode_pieces"] = self.decode_pieces
+        return config
+
+    @classmethod
+    def from_tokenizer(cls, tokenizer, **kwargs) -> "TFMarianTokenizer":
+        """Build from a :class:`MarianTokenizer` (joint vocabulary).
+
+        Example:
+            >>> layer = TFMarianTokenizer.from_tokenizer(tokenizer, max_length=512)
+        """
+        if not isinstance(tokenizer, MarianTokenizer):
+            raise InvalidInputError(f"TFMarianTokenizer.from_tokenizer needs a MarianTokenizer, got {type(tokenizer)}.")
+        if tokenizer.separate_vocabs:
+            raise InvalidInputError(
+                "TFMarianTokenizer needs a joint vocabulary (vocab.json for both sides); this tokenizer has "
+                "separate_vocabs=True."
+            )
+        backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+        eos = str(tokenizer.eos_token)
+        # in-graph templates add special tokens around each text: Marian's single-text template is one of them
+        backend.post_processor = processors.TemplateProcessing(
+            single=["$A", eos], pair=["$A", eos, "$B", eos], special_tokens=[(eos, tokenizer.eos_token_id)]
+        )
+        pieces = [tokenizer.decoder[index] for index in range(len(tokenizer.decoder))]
+        options = dict(pad_token=str(tokenizer.pad_token), decode_pieces=pieces)
+        return cls.from_spec(tokenizer_spec(backend), **options, **kwargs)
+
+    def detokenize(self, ids):
+        """Ids [N, tokens] -> strings [N], special tokens skipped and the ends stripped, as ``batch_decode``.
+
+        Example:
+            >>> layer.detokenize(tf.ragged.constant([[46, 15, 0]]))
+        """
+        return tf.strings.strip(super().detokenize(ids))
+
+
 def _join_pieces(pieces: list[str], known: set[str]) -> str:
     """SentencePiece's DecodePieces: a piece of the model with ``▁`` as spaces (the leading one dropped while
     nothing is written yet), a piece the model does not know as written."""
@@ -306,4 +372,5 @@ def _join_pieces(pieces: list[str], known: set[str]) -> str:
     return text
 
 
+MarianTokenizer.in_graph_class = TFMarianTokenizer  # what an export puts into the graph for this tokenizer
 register_tokenizer_class(MarianTokenizer, model_types=("marian",))
