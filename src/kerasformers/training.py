@@ -290,7 +290,8 @@ class KerasTrainingMixin:
             loss = self._compute_loss(
                 x=features, y=labels or None, y_pred=y_pred, sample_weight=sample_weight, training=True
             )
-            self._loss_tracker.update_state(loss, sample_weight=self._batch_size(features))
+            loss, tracked, weight = self._distributed_loss(loss, features, labels)
+            self._loss_tracker.update_state(tracked, sample_weight=weight)
             if self.optimizer is not None:
                 loss = self.optimizer.scale_loss(loss)
         weights = self.trainable_weights
@@ -306,8 +307,40 @@ class KerasTrainingMixin:
         loss = self._compute_loss(
             x=features, y=labels or None, y_pred=y_pred, sample_weight=sample_weight, training=False
         )
-        self._loss_tracker.update_state(loss, sample_weight=self._batch_size(features))
+        _, tracked, weight = self._distributed_loss(loss, features, labels)
+        self._loss_tracker.update_state(tracked, sample_weight=weight)
         return self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight)
+
+    def _distributed_loss(self, loss, features, labels):
+        """(loss to differentiate, loss to report, its weight) for this replica.
+
+        One replica: the loss itself, weighted by the batch size. Under a ``tf.distribute`` strategy
+        with several replicas, gradients are summed across replicas, so the model's own loss (a mean
+        over this replica's counted labels: tokens not -100, or examples) is scaled by this
+        replica's share of the global count, which makes the sum the mean over the global batch, as
+        one device computes it. Keras losses (compile(loss=...)) already scale by 1/replicas; the
+        reported value is unscaled, as Keras' own train step does.
+        """
+        import tensorflow as tf
+
+        context = tf.distribute.get_replica_context()
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        batch = self._batch_size(features)
+        if context is None or replicas == 1:
+            return loss, loss, batch
+        if not self._uses_default_loss:
+            return loss, loss * replicas, batch
+        first = next((v for v in keras.tree.flatten(labels) if v is not None), None) if labels else None
+        if first is not None and first.dtype.is_integer and first.shape.rank is not None and first.shape.rank >= 2:
+            local = tf.reduce_sum(tf.cast(tf.not_equal(first, -100), tf.float32))  # token-level labels
+        else:
+            local = tf.cast(batch, tf.float32)
+        total = context.all_reduce(tf.distribute.ReduceOp.SUM, local)
+        scaled = loss * (local / tf.maximum(total, 1.0))
+        # Reported: sum over replicas of (scaled * replicas) * (global batch / replicas) / global batch
+        # = the global mean; weighted by the global batch so epochs average over examples.
+        global_batch = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.cast(batch, tf.float32))
+        return scaled, scaled * replicas, global_batch / replicas
 
     def predict_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)

@@ -1,0 +1,126 @@
+"""tf.distribute: Mirrored on two logical CPU devices and MultiWorker on two localhost processes.
+
+Each run is a fresh process (tests/distribute_worker.py): logical devices must be configured before
+TensorFlow initialises, and a cluster's workers are processes of their own. The oracle is the same
+training on one device at the same global batch: the per-step losses of 20 steps (dropout off).
+With SGD they agree to float rounding (the default loss is reduced over the global batch: each
+replica's mean is scaled by its share of the counted labels before gradients are summed). Adam
+divides by the root of tiny second moments, which turns the rounding of a sum taken in two halves
+into ~1e-4 differences after a few steps: that case is checked at 1e-3.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+WORKER = Path(__file__).with_name("distribute_worker.py")
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def _environment(**extra) -> dict:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "-1", **extra}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, env.get("PYTHONPATH")) if p)
+    env.pop("TF_CONFIG", None) if "TF_CONFIG" not in extra else None
+    return env
+
+
+def _run(options: dict, tmp_path: Path, timeout: int = 300) -> dict:
+    out = tmp_path / f"{options['mode']}-{options.get('jit', False)}-{options.get('optimizer', 'adamw')}.json"
+    result = subprocess.run(
+        [sys.executable, str(WORKER), json.dumps({**options, "out": str(out)})],
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def _run_cluster(options: dict, tmp_path: Path, timeout: int = 300) -> tuple[dict, list[Path]]:
+    """Two workers on 127.0.0.1 with TF_CONFIG; returns the chief's result and what each wrote."""
+    ports = _free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    outs = [tmp_path / f"worker{i}.json" for i in range(2)]
+    processes = []
+    for index in range(2):
+        config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, str(WORKER), json.dumps({**options, "out": str(outs[index])})],
+                env=_environment(TF_CONFIG=config),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    try:
+        errors = [p.communicate(timeout=timeout)[1] for p in processes]
+    finally:
+        for p in processes:  # started here, stopped here
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert all(p.returncode == 0 for p in processes), errors[0][-2000:] + errors[1][-2000:]
+    return json.loads(outs[0].read_text()), outs
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("single")
+    return {opt: _run({"mode": "single", "optimizer": opt}, folder) for opt in ("sgd", "adamw")}
+
+
+def _assert_same_losses(got, want, rtol):
+    got, want = np.array(got["losses"]), np.array(want["losses"])
+    assert got.shape == want.shape == (20,)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=0)
+
+
+# jit_compile under MirroredStrategy on several CPU devices fails inside Keras 3 itself (a plain
+# keras.Sequential does the same): Keras compiles the whole multi-replica step as one XLA cluster
+# placed on CPU:0, which cannot read replica 1's variables on CPU:1 (TensorFlow's XLA known issue
+# "tf.Variable on a different device"). Kept strict, so the day it works this test says so.
+JIT_ON_MIRRORED_CPU = pytest.mark.xfail(
+    strict=True, reason="Keras 3: jit_compile with MirroredStrategy over CPU devices (upstream XLA placement)"
+)
+
+
+@pytest.mark.parametrize("jit", [False, pytest.param(True, marks=JIT_ON_MIRRORED_CPU)], ids=["eager", "jit"])
+def test_mirrored_two_devices_equals_one_device(single, jit, tmp_path):
+    _assert_same_losses(_run({"mode": "mirrored", "optimizer": "sgd", "jit": jit}, tmp_path), single["sgd"], 1e-5)
+
+
+def test_mirrored_with_adamw(single, tmp_path):
+    _assert_same_losses(_run({"mode": "mirrored", "optimizer": "adamw"}, tmp_path), single["adamw"], 1e-3)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: under MultiWorkerMirroredStrategy fit() fails converting the distributed batch "
+    "(a dict of PerReplica values) to a tensor; see the issue 18 report",
+)
+def test_multi_worker_two_processes_equals_one_device(single, tmp_path):
+    save = tmp_path / "saved"
+    chief, outs = _run_cluster({"mode": "multi-worker", "optimizer": "sgd", "save": str(save)}, tmp_path)
+    _assert_same_losses(chief, single["sgd"], 1e-5)
+    assert not outs[1].exists(), "only the chief writes"
+    assert (save / "config.json").is_file() and any(save.glob("*.safetensors"))
