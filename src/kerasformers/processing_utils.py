@@ -32,7 +32,13 @@ from kerasformers.hub import resolve_checkpoint
 from kerasformers.image_processing import AutoImageProcessor, BaseImageProcessor, BatchFeature
 from kerasformers.tokenization import AutoTokenizer, PreTrainedTokenizerFast
 
-__all__ = ["ProcessorMixin", "AutoProcessor", "register_processor_class"]
+__all__ = [
+    "ProcessorMixin",
+    "AutoProcessor",
+    "register_processor_class",
+    "AutoFeatureExtractor",
+    "register_feature_extractor_class",
+]
 
 PROCESSOR_NAME = "processor_config.json"
 IMAGE_PROCESSOR_NAME = "preprocessor_config.json"
@@ -279,6 +285,80 @@ class AutoProcessor:
         if not exist_ok and model_type in _MODEL_TYPE_PROCESSORS:
             raise ConfigError(f"model_type {model_type!r} already has a processor; pass exist_ok=True.")
         register_processor_class(processor_class, model_types=(model_type,))
+
+
+_FEATURE_EXTRACTOR_CLASSES: dict[str, type] = {}
+_MODEL_TYPE_FEATURE_EXTRACTORS: dict[str, type] = {}
+
+
+def register_feature_extractor_class(cls: type, model_types: tuple[str, ...] = ()) -> type:
+    """Make ``AutoFeatureExtractor`` build ``cls`` (a class with ``from_pretrained``) for checkpoints whose
+    ``feature_extractor_type`` names it or whose ``model_type`` is in ``model_types``.
+
+    Example:
+        >>> register_feature_extractor_class(WhisperFeatureExtractor, model_types=("whisper",))
+    """
+    _FEATURE_EXTRACTOR_CLASSES[cls.__name__] = cls
+    for model_type in model_types:
+        _MODEL_TYPE_FEATURE_EXTRACTORS[model_type] = cls
+    return cls
+
+
+class AutoFeatureExtractor:
+    """Loads a checkpoint's feature extractor (transformers' ``AutoFeatureExtractor``).
+
+    The class comes from ``feature_extractor_type`` in ``preprocessor_config.json`` (or in the
+    ``feature_extractor`` settings transformers 5 nests in ``processor_config.json``), else from
+    ``config.json``'s ``model_type``; image checkpoints (``ViTFeatureExtractor``...) give their
+    image processor, as transformers does.
+
+    Example:
+        >>> fe = AutoFeatureExtractor.from_pretrained("openai/whisper-tiny")
+        >>> type(fe).__name__
+        'WhisperFeatureExtractor'
+    """
+
+    def __init__(self):
+        raise OSError("Use AutoFeatureExtractor.from_pretrained(checkpoint).")
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any):
+        """The feature extractor of a checkpoint folder or Hub name; ``kwargs`` override its settings.
+
+        Example:
+            >>> AutoFeatureExtractor.from_pretrained("path/to/whisper", return_attention_mask=True)
+        """
+        fill_registries()
+        loading = {k: kwargs[k] for k in _LOADING_KEYS if k in kwargs}
+        folder = _checkpoint_folder(pretrained_model_name_or_path, loading)
+        nested = _read_json(folder / PROCESSOR_NAME).get("feature_extractor")
+        settings = _read_json(folder / IMAGE_PROCESSOR_NAME) or (nested if isinstance(nested, dict) else {})
+        extractor_class = _FEATURE_EXTRACTOR_CLASSES.get(str(settings.get("feature_extractor_type") or ""))
+        if extractor_class is None:
+            model_type = _read_json(folder / "config.json").get("model_type")
+            extractor_class = _MODEL_TYPE_FEATURE_EXTRACTORS.get(model_type)
+        if extractor_class is not None:
+            return extractor_class.from_pretrained(pretrained_model_name_or_path, **kwargs)
+        try:
+            return AutoImageProcessor.from_pretrained(pretrained_model_name_or_path, **kwargs)
+        except KerasformersError as error:
+            known = ", ".join(sorted(_FEATURE_EXTRACTOR_CLASSES)) or "none"
+            raise ConfigError(
+                f"{pretrained_model_name_or_path} names no feature extractor kerasformers provides (known: {known}; "
+                f"as an image processor: {error})."
+            ) from None
+
+    @staticmethod
+    def register(config_class, feature_extractor_class: type, exist_ok: bool = False) -> None:
+        """Use ``feature_extractor_class`` for checkpoints of ``config_class``'s model_type.
+
+        Example:
+            >>> AutoFeatureExtractor.register(MyConfig, MyFeatureExtractor)
+        """
+        model_type = getattr(config_class, "model_type", None)
+        if not exist_ok and model_type in _MODEL_TYPE_FEATURE_EXTRACTORS:
+            raise ConfigError(f"model_type {model_type!r} already has a feature extractor; pass exist_ok=True.")
+        register_feature_extractor_class(feature_extractor_class, model_types=(model_type,))
 
 
 def _checkpoint_folder(name_or_path, loading: dict) -> Path:

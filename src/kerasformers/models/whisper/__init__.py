@@ -12,10 +12,16 @@ from kerasformers.models.whisper.modeling_whisper import (
     TFWhisperModel,
     TFWhisperPreTrainedModel,
 )
+from kerasformers.models.whisper.processing_whisper import WhisperProcessor
+from kerasformers.models.whisper.tokenization_whisper import WhisperTokenizer, WhisperTokenizerFast
+from kerasformers.processing_utils import register_feature_extractor_class
 
 __all__ = [
     "WhisperConfig",
     "WhisperFeatureExtractor",
+    "WhisperProcessor",
+    "WhisperTokenizer",
+    "WhisperTokenizerFast",
     "TFWhisperModel",
     "TFWhisperPreTrainedModel",
     "TFWhisperForConditionalGeneration",
@@ -26,3 +32,4 @@ __all__ = [
 ]
 
 register_auto_classes("whisper", base=TFWhisperModel)
+register_feature_extractor_class(WhisperFeatureExtractor, model_types=("whisper",))

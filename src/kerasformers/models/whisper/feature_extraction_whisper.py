@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 
 from kerasformers.errors import InvalidInputError
-from kerasformers.hub import atomic_folder_write
+from kerasformers.hub import atomic_folder_write, resolve_checkpoint
 from kerasformers.image_processing.base import BatchFeature, read_processor_config
 
 __all__ = ["WhisperFeatureExtractor", "mel_filter_bank", "load_audio"]
 
 FEATURE_EXTRACTOR_NAME = "preprocessor_config.json"
+_LOADING_KEYS = ("revision", "cache_dir", "token", "local_files_only", "force_download", "subfolder")
 
 
 def _hz_to_mel(freq):
@@ -264,10 +265,29 @@ class WhisperFeatureExtractor:
             >>> WhisperFeatureExtractor.from_pretrained("path/to/whisper-tiny").feature_size
             80
         """
-        values = read_processor_config(pretrained_model_name_or_path, kwargs)
+        values = _feature_extractor_settings(pretrained_model_name_or_path, kwargs)
         for derived in ("n_samples", "nb_max_frames", "mel_filters"):
             values.pop(derived, None)
         return cls(**{**values, **kwargs})
 
     def __repr__(self) -> str:
         return f"WhisperFeatureExtractor {json.dumps(self.to_dict(), indent=2, sort_keys=True)}"
+
+
+def _feature_extractor_settings(name_or_path, kwargs: dict) -> dict[str, Any]:
+    """``preprocessor_config.json``'s settings, or those transformers 5 nests under ``feature_extractor`` in
+    ``processor_config.json`` (loading options are taken out of ``kwargs``)."""
+    lookup = {key: kwargs.pop(key) for key in _LOADING_KEYS if key in kwargs}
+    folder = resolve_checkpoint(name_or_path, **{k: v for k, v in lookup.items() if k != "subfolder"})
+    folder = folder / (lookup.get("subfolder") or "")
+    nested_file = folder / "processor_config.json"
+    if not (folder / FEATURE_EXTRACTOR_NAME).is_file() and nested_file.is_file():
+        try:
+            nested = json.loads(nested_file.read_text(encoding="utf-8")).get("feature_extractor")
+        except (ValueError, AttributeError):
+            nested = None
+        if isinstance(nested, dict):
+            for key in ("use_fast", "trust_remote_code", "proxies", "resume_download", "use_auth_token"):
+                kwargs.pop(key, None)
+            return dict(nested)
+    return read_processor_config(folder, kwargs)
