@@ -139,6 +139,14 @@ TASKS: tuple[Task, ...] = (
     # captioning: an image encoder and a text decoder (VisionEncoderDecoder), labels are caption ids;
     # its export is image bytes -> text with the generate loop inside (serving/image_to_text.py)
     Task("image-to-text", "TFAutoModelForVision2Seq", "vision2seq", exportable=True, pipeline="ImageToTextPipeline"),
+    # speech: log-mel input_features in (Whisper); transcripts out of the seq2seq generate loop
+    Task(
+        "automatic-speech-recognition",
+        "TFAutoModelForSpeechSeq2Seq",
+        "speech_seq2seq",
+        pipeline="AutomaticSpeechRecognitionPipeline",
+    ),
+    Task("audio-classification", "TFAutoModelForAudioClassification", "audio_classification"),
     # transformers' TF auto classes without a pipeline: pre-training heads, next-sentence
     # prediction, and the deprecated TFAutoModelWithLMHead (masked LM for encoders, causal LM for decoders)
     Task("pretraining", "TFAutoModelForPreTraining", "pretraining", label_names=("labels", "next_sentence_label")),

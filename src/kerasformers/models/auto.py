@@ -30,6 +30,8 @@ __all__ = [
     "TFAutoModelForMaskedImageModeling",
     "TFAutoModelForZeroShotImageClassification",
     "TFAutoModelForVision2Seq",
+    "TFAutoModelForSpeechSeq2Seq",
+    "TFAutoModelForAudioClassification",
     "AutoProcessor",
     "TFAutoModelForPreTraining",
     "TFAutoModelForNextSentencePrediction",
@@ -171,6 +173,8 @@ TFAutoModelForImageClassification = _auto_class("TFAutoModelForImageClassificati
 TFAutoModelForMaskedImageModeling = _auto_class("TFAutoModelForMaskedImageModeling")
 TFAutoModelForZeroShotImageClassification = _auto_class("TFAutoModelForZeroShotImageClassification")
 TFAutoModelForVision2Seq = _auto_class("TFAutoModelForVision2Seq")
+TFAutoModelForSpeechSeq2Seq = _auto_class("TFAutoModelForSpeechSeq2Seq")
+TFAutoModelForAudioClassification = _auto_class("TFAutoModelForAudioClassification")
 TFAutoModelForPreTraining = _auto_class("TFAutoModelForPreTraining")
 TFAutoModelForNextSentencePrediction = _auto_class("TFAutoModelForNextSentencePrediction")
 # Deprecated in transformers (use TFAutoModelForCausalLM / ForMaskedLM); kept importable as there.

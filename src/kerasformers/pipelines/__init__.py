@@ -51,6 +51,7 @@ _TASK_MODULES = (
     "image_feature_extraction",
     "zero_shot_image_classification",
     "image_to_text",
+    "automatic_speech_recognition",
 )
 for _name in _TASK_MODULES:
     try:

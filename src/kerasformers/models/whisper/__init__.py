@@ -31,5 +31,10 @@ __all__ = [
     "WhisperTimeStampLogitsProcessor",
 ]
 
-register_auto_classes("whisper", base=TFWhisperModel)
+register_auto_classes(
+    "whisper",
+    base=TFWhisperModel,
+    speech_seq2seq=TFWhisperForConditionalGeneration,
+    audio_classification=TFWhisperForAudioClassification,
+)
 register_feature_extractor_class(WhisperFeatureExtractor, model_types=("whisper",))

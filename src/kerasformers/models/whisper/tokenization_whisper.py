@@ -372,6 +372,20 @@ class WhisperTokenizerFast(PreTrainedTokenizerFast):
             start_position = end_position
         return offsets
 
+    def _decode_asr(self, model_outputs: list[dict], *, return_timestamps, return_language, time_precision: float):
+        """The speech-recognition pipeline's text (and ``chunks``) from the outputs of one input's audio chunks.
+
+        Each output holds ``tokens`` (one generated row) and, for chunked audio, ``stride``
+        ``(chunk seconds, left overlap, right overlap)``; overlapping chunks are merged on their
+        longest common token run, as transformers' pipeline does. Word-level timestamps are not provided.
+        """
+        if return_timestamps == "word":
+            raise NotSupportedError(
+                "return_timestamps='word' (cross-attention word timings) is not provided: use return_timestamps=True "
+                "for segment-level timestamps."
+            )
+        return decode_asr(self, model_outputs, bool(return_timestamps), bool(return_language), time_precision)
+
     def normalize(self, text: str) -> str:
         """Not provided: Whisper's English normaliser is for scoring; transformers' ``EnglishTextNormalizer`` has it."""
         raise NotSupportedError(
@@ -388,6 +402,142 @@ def _as_id_list(token_ids):
     if isinstance(token_ids, (int, np.integer)):
         return [int(token_ids)]
     return [_as_id_list(item) if not isinstance(item, (int, np.integer)) else int(item) for item in token_ids]
+
+
+def decode_asr(tokenizer, model_outputs, return_timestamps: bool, return_language: bool, time_precision: float):
+    """(text, {"chunks": [...]} or {}) from per-chunk token rows, as transformers' Whisper ``_decode_asr``.
+
+    Tokens are read one by one: a language token records the language, other special tokens are
+    skipped, a timestamp token opens or closes a segment (those inside a chunk's overlap are put
+    off until the overlap is resolved), text tokens are gathered; gathered runs of overlapping
+    chunks are merged with :func:`merge_overlapping_tokens`.
+    """
+    last_language = None
+
+    def new_chunk():
+        return {"language": last_language, "timestamp": [None, None], "text": ""}
+
+    chunks = []
+    chunk = new_chunk()
+    time_offset = 0.0
+    begin = tokenizer.convert_tokens_to_ids("<|notimestamps|>") + 1
+    special_ids = set(tokenizer.all_special_ids)
+    previous_runs: list[list[int]] = []
+    skip_next = False
+    for output in model_outputs:
+        ids = tokenizer._strip_prompt(
+            _as_id_list(output["tokens"])[0] if _is_2d(output["tokens"]) else _as_id_list(output["tokens"])
+        )
+        last_timestamp = None
+        first_timestamp = begin
+        current_max = penultimate = previous_windows = 0.0
+        if "stride" in output:
+            chunk_seconds, stride_left, stride_right = output["stride"]
+            time_offset -= stride_left
+            right_stride_start = chunk_seconds - stride_right
+            if stride_left:
+                first_timestamp = stride_left / time_precision + begin
+            if stride_right:
+                # timestamps in the right overlap are resolved by the next chunk; the last one always is
+                for token in reversed(ids):
+                    if token >= begin:
+                        if last_timestamp is not None and (token - begin) * time_precision < right_stride_start:
+                            break
+                        last_timestamp = token
+        current_run: list[int] = []
+        for position, token in enumerate(ids):
+            if token in special_ids:
+                language = LANGUAGES.get(tokenizer.decode([token])[2:-2])
+                if language is not None:
+                    if last_language and language != last_language and not return_timestamps:
+                        previous_runs.append(current_run)
+                        chunk["text"] = tokenizer.decode(merge_overlapping_tokens(previous_runs))
+                        chunks.append(chunk)
+                        previous_runs, current_run = [], []
+                        chunk = new_chunk()
+                    chunk["language"] = language
+                    last_language = language
+            elif token >= begin:
+                seconds = float((token - begin) * time_precision)
+                if seconds < current_max:  # a new 30 s window inside this output
+                    single_ending = position >= 2 and not (ids[position - 1] >= begin and ids[position - 2] >= begin)
+                    if single_ending:
+                        previous_windows += time_precision * 1500
+                    else:
+                        current_max = penultimate
+                        previous_windows += penultimate
+                penultimate, current_max = current_max, seconds
+                time = round((token - begin) * time_precision + time_offset + previous_windows, 2)
+                if last_timestamp and token >= last_timestamp:
+                    skip_next = True  # inside the right overlap: this pair is resolved by the next chunk
+                elif skip_next or (previous_runs and token < first_timestamp):
+                    skip_next = False
+                elif chunk["timestamp"][0] is None:
+                    chunk["timestamp"][0] = time
+                elif time != chunk["timestamp"][0]:  # an end (a repeated start stays a start)
+                    chunk["timestamp"][1] = time
+                    previous_runs.append(current_run)
+                    chunk["text"] = tokenizer.decode(merge_overlapping_tokens(previous_runs))
+                    chunks.append(chunk)
+                    previous_runs, current_run = [], []
+                    chunk = new_chunk()
+            else:
+                current_run.append(token)
+        if "stride" in output:
+            time_offset += chunk_seconds - stride_right
+        if current_run:
+            previous_runs.append(current_run)
+        elif not any(previous_runs):
+            chunk = new_chunk()
+            previous_runs = []
+    if previous_runs:  # no closing timestamp (or no timestamps at all)
+        chunk["text"] = tokenizer.decode(merge_overlapping_tokens(previous_runs))
+        chunks.append(chunk)
+    text = "".join(item["text"] for item in chunks)
+    if not (return_timestamps or return_language):
+        return text, {}
+    for item in chunks:
+        if return_timestamps:
+            item["timestamp"] = tuple(item["timestamp"])
+        else:
+            item.pop("timestamp")
+        if not return_language:
+            item.pop("language")
+    return text, {"chunks": chunks}
+
+
+def merge_overlapping_tokens(runs: list[list[int]]) -> list[int]:
+    """One token run from runs whose ends overlap (chunks of overlapping audio), as transformers merges them.
+
+    For each next run, every alignment of its start against the end of the text so far is scored
+    by the share of equal tokens (plus a small bonus for longer overlaps); at the best alignment
+    (at least two equal tokens), the left run is kept up to the middle of the overlap and the right
+    run from its middle on.
+
+    Example:
+        >>> merge_overlapping_tokens([[1, 2, 3, 4], [3, 4, 5, 6]])
+        [1, 2, 3, 4, 5, 6]
+    """
+    left = list(runs[0])
+    merged: list[int] = []
+    for right in runs[1:]:
+        best_score = 0.0
+        best = (len(left), len(left), 0, 0)
+        for shift in range(1, len(left) + len(right)):
+            left_start, left_stop = max(0, len(left) - shift), min(len(left), len(left) + len(right) - shift)
+            right_start, right_stop = max(0, shift - len(left)), min(len(right), shift)
+            equal = int(np.sum(np.array(left[left_start:left_stop]) == np.array(right[right_start:right_stop])))
+            score = equal / shift + shift / 10000.0  # the bonus favours long exact overlaps
+            if equal > 1 and score > best_score:
+                best_score, best = score, (left_start, left_stop, right_start, right_stop)
+        left_start, left_stop, right_start, right_stop = best
+        merged.extend(left[: (left_start + left_stop) // 2])
+        left = list(right[(right_start + right_stop) // 2 :])
+    return merged + left
+
+
+def _is_2d(tokens) -> bool:
+    return np.ndim(tokens) == 2
 
 
 WhisperTokenizer = WhisperTokenizerFast
