@@ -83,10 +83,21 @@ def _run_cluster(options: dict, tmp_path: Path, timeout: int = 300) -> tuple[dic
     return json.loads(outs[0].read_text()), outs
 
 
+class _SingleDeviceRuns(dict):
+    """optimizer -> the one-device run, made on first use (each is a process of ~10 s CPU)."""
+
+    def __init__(self, folder: Path):
+        super().__init__()
+        self.folder = folder
+
+    def __missing__(self, optimizer: str) -> dict:
+        self[optimizer] = _run({"mode": "single", "optimizer": optimizer}, self.folder)
+        return self[optimizer]
+
+
 @pytest.fixture(scope="module")
 def single(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("single")
-    return {opt: _run({"mode": "single", "optimizer": opt}, folder) for opt in ("sgd", "adamw")}
+    return _SingleDeviceRuns(tmp_path_factory.mktemp("single"))
 
 
 def _assert_same_losses(got, want, rtol):
@@ -99,9 +110,12 @@ def _assert_same_losses(got, want, rtol):
 # keras.Sequential does the same): Keras compiles the whole multi-replica step as one XLA cluster
 # placed on CPU:0, which cannot read replica 1's variables on CPU:1 (TensorFlow's XLA known issue
 # "tf.Variable on a different device"). Kept strict, so the day it works this test says so.
-JIT_ON_MIRRORED_CPU = pytest.mark.xfail(
-    strict=True, reason="Keras 3: jit_compile with MirroredStrategy over CPU devices (upstream XLA placement)"
-)
+JIT_ON_MIRRORED_CPU = [
+    pytest.mark.slow,
+    pytest.mark.xfail(
+        strict=True, reason="Keras 3: jit_compile with MirroredStrategy over CPU devices (upstream XLA placement)"
+    ),
+]
 
 
 @pytest.mark.parametrize("jit", [False, pytest.param(True, marks=JIT_ON_MIRRORED_CPU)], ids=["eager", "jit"])
@@ -109,10 +123,12 @@ def test_mirrored_two_devices_equals_one_device(single, jit, tmp_path):
     _assert_same_losses(_run({"mode": "mirrored", "optimizer": "sgd", "jit": jit}, tmp_path), single["sgd"], 1e-5)
 
 
+@pytest.mark.slow
 def test_mirrored_with_adamw(single, tmp_path):
     _assert_same_losses(_run({"mode": "mirrored", "optimizer": "adamw"}, tmp_path), single["adamw"], 1e-3)
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="open: under MultiWorkerMirroredStrategy fit() fails converting the distributed batch "
