@@ -581,14 +581,21 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
         def body(values, splits, _):
             return step(values, splits)
 
-        values, splits = symbols.flat_values, symbols.row_splits
+        # Only words of two or more symbols can merge: the loop runs on those alone (with
+        # ignore_merges most words of real text are whole tokens) and the rest rejoin after.
+        several = symbols.row_lengths() > 1
+        active = tf.ragged.boolean_mask(symbols, several)
+        values, splits = active.flat_values, active.row_splits
         values, splits, _ = tf.while_loop(
             lambda v, s, go: go,
             body,
-            (values, splits, tf.constant(True)),
+            (values, splits, tf.reduce_any(several)),
             shape_invariants=(tf.TensorShape([None]), tf.TensorShape([None]), tf.TensorShape([])),
         )
-        return tf.RaggedTensor.from_row_splits(values, splits, validate=False)
+        merged = tf.RaggedTensor.from_row_splits(values, splits, validate=False)
+        order = tf.concat([tf.where(several)[:, 0], tf.where(~several)[:, 0]], axis=0)
+        rows = tf.concat([merged, tf.ragged.boolean_mask(symbols, ~several)], axis=0)
+        return tf.gather(rows, tf.math.invert_permutation(order))
 
     def tokenize_plain(self, text):
         """Escaped strings [N] without special tokens (see :meth:`tokenize`) -> int64 RaggedTensor [N, tokens]."""
