@@ -73,7 +73,7 @@ def call_three_times(model, inputs, **kwargs):
     return eager, model(inputs, **kwargs), model(inputs, **kwargs)
 
 
-@pytest.mark.parametrize("length", [9, 16, 20])
+@pytest.mark.parametrize("length", [9, 20])  # bucketed to 16 and 32; exact shapes: the fully masked row below
 def test_call_xla_and_bucketed_matches_eager_and_pytorch(checkpoints, length):
     folder, torch_model = checkpoints["TFBertModel"]
     model = kerasformers.TFBertModel.from_pretrained(folder)
