@@ -112,8 +112,12 @@ def test_labels_shift_right_into_decoder_inputs(t5_checkpoint):
 
 
 def test_mt5_config_and_auto_class():
-    """mT5 checkpoints load as TFMT5ForConditionalGeneration with MT5Config's defaults (untied, gated-GELU)."""
-    config = AutoConfig.for_model("mt5", **{k: v for k, v in TINY.items()})
+    """mT5 checkpoints load as TFMT5ForConditionalGeneration: gated-GELU by default, untied as their config.json says.
+
+    (transformers 5's MT5Config defaults to tie_word_embeddings=True, as ours; mT5 checkpoints write False.)
+    """
+    config = AutoConfig.for_model("mt5", **{k: v for k, v in TINY.items()}, tie_word_embeddings=False)
     assert type(config) is t5.MT5Config and config.is_gated_act and not config.tie_word_embeddings
+    assert t5.MT5Config().tie_word_embeddings == transformers.MT5Config().tie_word_embeddings
     model = TFAutoModelForSeq2SeqLM.from_config(config)
     assert type(model) is t5.TFMT5ForConditionalGeneration and model.get_lm_head() is not None

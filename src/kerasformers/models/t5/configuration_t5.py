@@ -10,6 +10,8 @@ no rescale.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from kerasformers.configuration import PretrainedConfig, register_config
 from kerasformers.errors import ConfigError
 
@@ -39,10 +41,12 @@ class _T5FamilyConfig(PretrainedConfig):
     use_cache: bool = True
     pad_token_id: int | None = 0
     eos_token_id: int | list[int] | None = 1
-    decoder_start_token_id: int | None = 0
+    # not keys of transformers' T5 configs (a checkpoint's config.json may still carry them)
+    bos_token_id: ClassVar[int | None] = None
+    decoder_start_token_id: ClassVar[int | None] = 0
     classifier_dropout: float = 0.0
     tie_word_embeddings: bool = True
-    # transformers 5 writes these two derived keys; None: derived from the fields above
+    # transformers 5 writes these derived keys; None: derived from the fields above at construction
     dense_act_fn: str | None = None
     is_gated_act: bool | None = None
     scale_decoder_outputs: bool | None = None
@@ -93,8 +97,7 @@ class MT5Config(_T5FamilyConfig):
     num_layers: int = 8
     num_heads: int = 6
     feed_forward_proj: str = "gated-gelu"
-    tie_word_embeddings: bool = False
-    tokenizer_class: str | None = "T5Tokenizer"
+    tie_word_embeddings: bool = True  # transformers 5's default; mT5 checkpoints set False in config.json
 
 
 __all__ = ["T5Config", "MT5Config"]

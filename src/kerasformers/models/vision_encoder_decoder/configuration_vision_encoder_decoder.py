@@ -24,12 +24,16 @@ class VisionEncoderDecoderConfig(PretrainedConfig):
     """
 
     model_type = "vision-encoder-decoder"
-    tie_word_embeddings: ClassVar[bool] = False  # not a key of transformers' VisionEncoderDecoderConfig
+    # not keys of transformers' VisionEncoderDecoderConfig (a checkpoint's config.json may still carry them)
+    tie_word_embeddings: ClassVar[bool] = False
+    pad_token_id: ClassVar[int | None] = None
+    bos_token_id: ClassVar[int | None] = None
+    eos_token_id: ClassVar[int | None] = None
+    decoder_start_token_id: ClassVar[int | None] = None
 
     encoder: Any = None
     decoder: Any = None
     is_encoder_decoder: bool = True
-    decoder_start_token_id: int | None = None
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

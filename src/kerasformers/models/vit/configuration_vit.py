@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from kerasformers.configuration import PretrainedConfig, register_config
 
 
@@ -19,6 +21,11 @@ class ViTConfig(PretrainedConfig):
     """
 
     model_type = "vit"
+    # not keys of transformers' ViTConfig: an image encoder has no token ids or tied embeddings
+    pad_token_id: ClassVar[int | None] = None
+    bos_token_id: ClassVar[int | None] = None
+    eos_token_id: ClassVar[int | None] = None
+    tie_word_embeddings: ClassVar[bool] = False
 
     hidden_size: int = 768
     num_hidden_layers: int = 12
