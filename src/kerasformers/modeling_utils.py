@@ -23,6 +23,7 @@ from kerasformers.configuration import PretrainedConfig, config_class_for
 from kerasformers.errors import CheckpointNotFoundError, InvalidInputError, InvalidInputTypeError, NotSupportedError
 from kerasformers.hub import atomic_folder_write, resolve_checkpoint
 from kerasformers.input_checks import validate_model_inputs
+from kerasformers.lora import LoraMixin
 from kerasformers.outputs import ModelOutput
 from kerasformers.training import KerasTrainingMixin
 from kerasformers.weights import (
@@ -84,7 +85,7 @@ _MODEL_CARD_KEYWORDS = {
 }
 
 
-class TFPreTrainedModel(KerasTrainingMixin, keras.Model):
+class TFPreTrainedModel(LoraMixin, KerasTrainingMixin, keras.Model):
     """Base class of all models: a ``keras.Model`` that loads and saves Hugging Face checkpoints.
 
     Subclasses set ``config_class``, ``base_model_prefix`` and implement ``call`` with

@@ -85,7 +85,10 @@ def _walk(layer, prefix, found, seen):
     for layer_type, leaf_variables in _KERAS_LEAF_VARIABLES.items():
         if isinstance(layer, layer_type):
             for attribute, torch_name, transposed in leaf_variables:
-                variable = getattr(layer, attribute, None)
+                # the stored variable: with LoRA enabled Keras' `kernel` property is a computed sum
+                variable = getattr(layer, "_" + attribute, None)
+                if not isinstance(variable, keras.Variable):
+                    variable = getattr(layer, attribute, None)
                 if variable is not None:
                     found[prefix + torch_name] = NamedVariable(variable, transposed)
             return
