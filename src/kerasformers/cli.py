@@ -666,6 +666,16 @@ def add_verify_parser(subparsers) -> None:
 SUBCOMMANDS.append(add_verify_parser)
 
 
+def add_pretrain_parser(subparsers) -> None:
+    """Declare ``kerasformers pretrain`` (its flags live beside its code in kerasformers.pretraining)."""
+    from kerasformers.pretraining import add_pretrain_parser as add
+
+    add(subparsers)
+
+
+SUBCOMMANDS.append(add_pretrain_parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``kerasformers`` parser with every subcommand in :data:`SUBCOMMANDS`."""
     parser = argparse.ArgumentParser(prog="kerasformers", description=__doc__.splitlines()[0])
