@@ -76,3 +76,57 @@ def espeak_wave(text: str, voice: str = "en", speed: int = 160, pitch: int = 50)
         times = np.arange(int(len(wave) * 16000 / rate)) / 16000
         wave = np.interp(times, np.arange(len(wave)) / rate, wave).astype(np.float32)
     return wave
+
+
+def build_tiny_whisper_checkpoint(folder: Path, seed: int = 0) -> Path:
+    """A tiny multilingual Whisper saved by PyTorch transformers with the tiny tokenizer, its feature
+    extractor (8 mel bins, 1 s windows: 100 frames) and a generation_config.json naming the tokenizer's ids."""
+    import torch
+    import transformers
+
+    folder = Path(folder)
+    build_tiny_whisper_tokenizer(folder)
+    tokenizer = transformers.WhisperTokenizerFast.from_pretrained(folder)
+    ids = tokenizer.convert_tokens_to_ids
+    eos, start = ids("<|endoftext|>"), ids("<|startoftranscript|>")
+    # random weights: never end early and never write partial UTF-8 bytes, so transcripts are readable text
+    suppress = [eos] + [i for i in range(eos) if not tokenizer.decode([i]).isascii()]
+    config = transformers.WhisperConfig(
+        vocab_size=len(tokenizer),
+        num_mel_bins=8,
+        encoder_layers=1,
+        decoder_layers=1,
+        d_model=32,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_source_positions=50,
+        max_target_positions=64,
+        pad_token_id=eos,
+        bos_token_id=eos,
+        eos_token_id=eos,
+        decoder_start_token_id=start,
+        suppress_tokens=suppress,
+        begin_suppress_tokens=[ids("Ġ"), eos],
+    )
+    torch.manual_seed(seed)
+    model = transformers.WhisperForConditionalGeneration(config).eval()
+    with torch.no_grad():  # text tokens' (tied) output rows larger: random weights then write text, not specials
+        model.model.decoder.embed_tokens.weight[:eos] *= 20.0
+    model.generation_config = transformers.GenerationConfig(
+        decoder_start_token_id=start,
+        eos_token_id=eos,
+        pad_token_id=eos,
+        bos_token_id=eos,
+        lang_to_id={f"<|{code}|>": ids(f"<|{code}|>") for code in ("en", "de", "fr")},
+        task_to_id={"translate": ids("<|translate|>"), "transcribe": ids("<|transcribe|>")},
+        no_timestamps_token_id=ids("<|notimestamps|>"),
+        is_multilingual=True,
+        suppress_tokens=suppress,
+        begin_suppress_tokens=[ids("Ġ"), eos],
+        max_length=64,
+    )
+    model.save_pretrained(folder)
+    transformers.WhisperFeatureExtractor(feature_size=8, chunk_length=1).save_pretrained(folder)
+    return folder

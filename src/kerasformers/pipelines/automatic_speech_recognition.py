@@ -28,6 +28,9 @@ from kerasformers.processing_utils import AutoFeatureExtractor
 
 __all__ = ["AutomaticSpeechRecognitionPipeline"]
 
+# transformers' AutomaticSpeechRecognitionPipeline._default_generation_config (4.57 and 5.23)
+_GENERATION_DEFAULTS = {"max_new_tokens": 256, "num_beams": 5}
+
 
 @register_pipeline
 class AutomaticSpeechRecognitionPipeline(ChunkPipeline):
@@ -172,11 +175,22 @@ class AutomaticSpeechRecognitionPipeline(ChunkPipeline):
 
     def _forward(self, model_inputs: dict[str, Any], **generate_kwargs: Any) -> dict[str, Any]:
         features = np.asarray(model_inputs["input_features"])
+        generate_kwargs = self._with_pipeline_defaults(generate_kwargs)
         tokens = np.asarray(self.model.generate(input_features=features, **generate_kwargs))
         outputs = {"tokens": tokens}
         if "stride" in model_inputs:
             outputs["stride"] = model_inputs["stride"]
         return outputs
+
+    def _with_pipeline_defaults(self, generate_kwargs: dict) -> dict:
+        """transformers' pipeline defaults for speech (beam search of 5, as OpenAI's Whisper; 256 new tokens) where
+        neither the call nor the model's generation_config.json sets them (a set max_length keeps its length)."""
+        config = getattr(self.model, "generation_config", None)
+        already = {**(config.to_diff_dict() if config is not None else {}), **generate_kwargs}
+        added = {key: value for key, value in _GENERATION_DEFAULTS.items() if key not in already}
+        if "max_length" in already:
+            added.pop("max_new_tokens", None)
+        return {**generate_kwargs, **added}
 
     def postprocess(self, model_outputs: list[dict[str, Any]], return_timestamps=None, return_language=None):
         rate = self.feature_extractor.sampling_rate

@@ -85,7 +85,18 @@ def _token_hits(scores, tokens):
     return tf.reduce_any(positions[..., None] == tf.constant(list(tokens), tf.int32), axis=-1)
 
 
-class SuppressTokensLogitsProcessor(LogitsProcessor):
+class _EqualBySettings:
+    """Processors equal when their settings are, so generate() calls with the same settings reuse one compiled
+    loop (the loop's cache key holds the processors)."""
+
+    def __eq__(self, other):
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self):
+        return hash((type(self).__name__, *sorted(vars(self).items())))
+
+
+class SuppressTokensLogitsProcessor(_EqualBySettings, LogitsProcessor):
     """-inf on ``suppress_tokens`` at every step (transformers' ``SuppressTokensLogitsProcessor``).
 
     Example:
@@ -99,7 +110,7 @@ class SuppressTokensLogitsProcessor(LogitsProcessor):
         return tf.where(_token_hits(scores, self.suppress_tokens), NEG_INF, scores)
 
 
-class SuppressTokensAtBeginLogitsProcessor(LogitsProcessor):
+class SuppressTokensAtBeginLogitsProcessor(_EqualBySettings, LogitsProcessor):
     """-inf on ``begin_suppress_tokens`` for the token at column ``begin_index`` (the first generated one).
 
     Example:
@@ -116,7 +127,7 @@ class SuppressTokensAtBeginLogitsProcessor(LogitsProcessor):
         return tf.where(_token_hits(scores, self.begin_suppress_tokens) & at_begin, NEG_INF, scores)
 
 
-class WhisperTimeStampLogitsProcessor(LogitsProcessor):
+class WhisperTimeStampLogitsProcessor(_EqualBySettings, LogitsProcessor):
     """Whisper's timestamp rules, in TF ops for the compiled loop (transformers' processor of that name).
 
     ``<|notimestamps|>`` is never chosen; timestamps come in pairs (two in a row are followed by
