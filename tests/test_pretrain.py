@@ -28,7 +28,7 @@ TINY = [
 TEXTS = ["A charming, funny little movie.", "The plot makes no sense at all."]
 
 
-@pytest.fixture(scope="session", params=["roberta", "bert"])
+@pytest.fixture(scope="session", params=["roberta", pytest.param("bert", marks=pytest.mark.slow)])
 def pretrained(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(f"pretrain-{request.param}")
     corpus = root / "corpus"

@@ -329,6 +329,7 @@ def pretrain(
 
     import keras
     import numpy as np
+    import tensorflow as tf
 
     from kerasformers.data.mlm import mlm_dataset, tokenize_and_group, write_tfrecords
     from kerasformers.models.auto import TFAutoModelForMaskedLM
@@ -378,6 +379,8 @@ def pretrain(
         mlm_probability=mlm_probability,
         shuffle=False,
     )
+    # a known length: fit() then ends each validation pass cleanly, without a "ran out of data" warning
+    held_out = held_out.apply(tf.data.experimental.assert_cardinality(len(held_blocks) // eval_batch))
     config = small_config(
         model_type,
         tokenizer,
