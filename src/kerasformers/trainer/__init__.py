@@ -51,7 +51,13 @@ from kerasformers.trainer.callbacks import (
 )
 from kerasformers.trainer.optimization import AdamW, TransformersSchedule, get_scheduler
 from kerasformers.trainer.trainer import Trainer
-from kerasformers.trainer.training_args import HubStrategy, IntervalStrategy, SaveStrategy, SchedulerType, TrainingArguments
+from kerasformers.trainer.training_args import (
+    HubStrategy,
+    IntervalStrategy,
+    SaveStrategy,
+    SchedulerType,
+    TrainingArguments,
+)
 from kerasformers.trainer.utils import (
     PREFIX_CHECKPOINT_DIR,
     EvalPrediction,
