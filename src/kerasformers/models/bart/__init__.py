@@ -1,6 +1,5 @@
 from kerasformers.models.auto import register_auto_classes
 from kerasformers.models.bart.configuration_bart import BartConfig
-from kerasformers.models.bart.tokenization_bart import BartTokenizer, BartTokenizerFast  # noqa: F401
 from kerasformers.models.bart.modeling_bart import (
     TFBartForConditionalGeneration,
     TFBartForQuestionAnswering,
@@ -9,6 +8,7 @@ from kerasformers.models.bart.modeling_bart import (
     TFBartPreTrainedModel,
     TFBartPretrainedModel,
 )
+from kerasformers.models.bart.tokenization_bart import BartTokenizer, BartTokenizerFast  # noqa: F401
 
 register_auto_classes(
     "bart",
