@@ -387,25 +387,8 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             self._split_steps.append((regex, marks, step["behavior"], step["invert"]))
         # the steps before ByteLevel's own regex (add_prefix_space is applied between the two)
         self._splits_before_byte_level = len(self.pre_tokenizer_splits)
-        encoder = bytes_to_unicode()
-        self._byte_table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(
-                tf.constant([bytes([b]) for b in range(256)]), tf.constant([encoder[b] for b in range(256)])
-            ),
-            default_value="",
-        )
-        self._merge_table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(
-                tf.constant(self.merges or ["\x00 \x00"], tf.string), tf.range(max(len(self.merges), 1), dtype=tf.int64)
-            ),
-            default_value=_NO_RANK,
-        )
-        tokens = list(self.vocab)
         self._unk_id = self.vocab.get(self.unk_token, -1) if self.unk_token is not None else -1
-        self._vocab_table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(tf.constant(tokens), tf.constant(list(self.vocab.values()), tf.int64)),
-            default_value=-1,
-        )
+        self._build_id_tables(bytes_to_unicode())
         inverse = [""] * (max([*self.vocab.values(), *self.special_tokens.values(), -1]) + 1)
         for token, i in {**self.vocab, **self.special_tokens}.items():
             inverse[i] = token
@@ -529,70 +512,92 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             flat = tf.strings.regex_replace(flat, _LEAD_RE + _re2_char(stand_in), original)
         return pieces.with_flat_values(flat)
 
-    def bpe(self, words):
-        """Flat strings [W] (raw UTF-8 words) -> RaggedTensor [W, pieces] of BPE token strings."""
-        chars = tf.strings.bytes_split(words)
-        symbols = tf.ragged.map_flat_values(self._byte_table.lookup, chars)
-        if self.ignore_merges:  # a word that is a token stays whole: one symbol, so nothing merges
-            whole = tf.strings.reduce_join(symbols, axis=-1)
-            found = self._vocab_table.lookup(whole) >= 0
-            first = tf.ragged.range(symbols.row_lengths()) == 0
-            symbols = tf.ragged.boolean_mask(symbols, first | ~found[:, None])
-            repeat = symbols.row_lengths()
-            symbols = symbols.with_flat_values(
-                tf.where(tf.repeat(found, repeat), tf.repeat(whole, repeat), symbols.flat_values)
+    def _build_id_tables(self, encoder: dict[int, str]):
+        """The tables the merge loop runs on: it merges token ids, as the tokenizers library does.
+
+        - ``_byte_ids``: byte value -> id of its byte-level symbol (-1 when not in the vocabulary);
+        - ``_pair_table``: ``left_id << 32 | right_id`` -> ``rank << 32 | merged_id``; merges whose
+          parts or result are not in the vocabulary are left out (the tokenizers library refuses
+          such a model);
+        - ``_word_table`` (``ignore_merges``): a raw UTF-8 word that is itself a token -> its id.
+        """
+        vocab = self.vocab
+        self._byte_ids = tf.constant([vocab.get(encoder[b], -1) for b in range(256)], tf.int64)
+        pairs = {}
+        for rank, merge in enumerate(self.merges):
+            left, _, right = merge.partition(" ")
+            ids = vocab.get(left), vocab.get(right), vocab.get(left + right)
+            if None not in ids:
+                pairs[(ids[0] << 32) | ids[1]] = (rank << 32) | ids[2]  # a repeated pair: the last rank, as tokenizers
+        self._pair_table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(list(pairs) or [-1], tf.int64), tf.constant(list(pairs.values()) or [_NO_RANK], tf.int64)
+            ),
+            default_value=_NO_RANK,
+        )
+        self._word_table = None
+        if self.ignore_merges:
+            decoder = {c: b for b, c in encoder.items()}
+            words = {
+                bytes(decoder[c] for c in token): i
+                for token, i in vocab.items()
+                if token and all(c in decoder for c in token)
+            }
+            self._word_table = tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(
+                    tf.constant(list(words) or [b""], tf.string), tf.constant(list(words.values()) or [-1], tf.int64)
+                ),
+                default_value=-1,
             )
+
+    def bpe(self, words):
+        """Flat strings [W] (raw UTF-8 words) -> RaggedTensor [W, pieces] of BPE token strings.
+
+        A byte whose symbol is not in the vocabulary gives the unk token (``""`` without one).
+
+        Example:
+            >>> tokenizer.bpe(tf.constant(["Hello", " world"])).to_list()
+        """
+        ids = self.bpe_ids(words)
+        if self._unk_id >= 0:
+            ids = tf.ragged.map_flat_values(lambda i: tf.where(i < 0, tf.constant(self._unk_id, tf.int64), i), ids)
+        ids = tf.ragged.map_flat_values(lambda i: tf.where(i < 0, tf.constant(-1, tf.int64), i), ids)
+        size = int(self._id_to_token.shape[0])
+        tokens = tf.gather(self._id_to_token, tf.clip_by_value(ids.flat_values, 0, size - 1))
+        return ids.with_flat_values(tf.where(ids.flat_values < 0, tf.constant(""), tokens))
+
+    def bpe_ids(self, words):
+        """Flat strings [W] (raw UTF-8 words) -> int64 RaggedTensor [W, pieces] of BPE token ids.
+
+        A byte whose symbol is not in the vocabulary is -1 (dropped before merging when there is
+        no unk token, as the tokenizers library does).
+
+        Example:
+            >>> tokenizer.bpe_ids(tf.constant(["Hello", " world"])).to_list()
+        """
+        # Latin-1 decoding turns each byte into its value: one gather gives the byte-level symbol ids
+        symbols = tf.ragged.map_flat_values(
+            tf.gather, self._byte_ids, tf.cast(tf.strings.unicode_decode(words, "ISO-8859-1"), tf.int64)
+        )
         if self._unk_id < 0:
             # as tokenizers' BPE: with no unk token a symbol missing from the vocabulary is dropped
             # before merging (not after), so its neighbours meet and may merge
-            symbols = tf.ragged.boolean_mask(symbols, tf.ragged.map_flat_values(self._vocab_table.lookup, symbols) >= 0)
-        table = self._merge_table
-
-        def step(values, splits):
-            word = tf.RaggedTensor.from_row_splits(values, splits, validate=False)
-            left, right = word[:, :-1], word[:, 1:]
-            ranks = table.lookup(tf.strings.join([left.flat_values, right.flat_values], separator=" "))
-            pair_rows = left.value_rowids()
-            best = tf.math.unsorted_segment_min(ranks, pair_rows, tf.shape(splits, out_type=tf.int64)[0] - 1)
-            match = tf.equal(ranks, tf.gather(best, pair_rows)) & (ranks < _NO_RANK)
-            # non-overlapping occurrences, left to right: even offsets within each run of matches
-            pair_position = tf.ragged.range(left.row_lengths()).flat_values
-            previous = tf.concat([[False], match], axis=0)[:-1] & (pair_position > 0)
-            start = match & ~previous
-            count = tf.cumsum(tf.cast(match, tf.int64))
-            run = tf.cumsum(tf.cast(start, tf.int64)) - 1
-            start_count = tf.gather(tf.concat([tf.boolean_mask(count, start), [0]], axis=0), tf.maximum(run, 0))
-            chosen = match & tf.equal((count - start_count) % 2, 0)
-            # the left symbol of each pair (rows may be empty: every byte of a word can be missing)
-            symbol_index = tf.gather(splits, pair_rows) + pair_position
-            chosen_index = tf.boolean_mask(symbol_index, chosen)[:, None]
-            n = tf.shape(values, out_type=tf.int64)[0]
-            ones = tf.ones_like(chosen_index[:, 0], tf.int32)
-            merged_here = tf.scatter_nd(chosen_index, ones, [n]) > 0
-            removed = tf.scatter_nd(chosen_index + 1, ones, [n]) > 0
-            following = tf.concat([values, [""]], axis=0)[1:]
-            values = tf.where(merged_here, tf.strings.join([values, following]), values)
-            word = tf.ragged.boolean_mask(
-                tf.RaggedTensor.from_row_splits(values, splits, validate=False),
-                tf.RaggedTensor.from_row_splits(~removed, splits, validate=False),
+            symbols = tf.ragged.boolean_mask(symbols, symbols >= 0)
+        several = symbols.row_lengths() > 1
+        if self._word_table is not None:  # ignore_merges: a word that is a token stays whole
+            whole = self._word_table.lookup(words)
+            found = whole >= 0
+            symbols = tf.ragged.boolean_mask(
+                symbols, symbols.with_flat_values(tf.repeat(~found, symbols.row_lengths()))
             )
-            return word.flat_values, word.row_splits, tf.reduce_any(chosen)
-
-        def body(values, splits, _):
-            return step(values, splits)
-
+            symbols = tf.concat(
+                [symbols, tf.RaggedTensor.from_tensor(whole[:, None], lengths=tf.cast(found, tf.int64))], 1
+            )
+            several &= ~found
         # Only words of two or more symbols can merge: the loop runs on those alone (with
         # ignore_merges most words of real text are whole tokens) and the rest rejoin after.
-        several = symbols.row_lengths() > 1
         active = tf.ragged.boolean_mask(symbols, several)
-        values, splits = active.flat_values, active.row_splits
-        values, splits, _ = tf.while_loop(
-            lambda v, s, go: go,
-            body,
-            (values, splits, tf.reduce_any(several)),
-            shape_invariants=(tf.TensorShape([None]), tf.TensorShape([None]), tf.TensorShape([])),
-        )
-        merged = tf.RaggedTensor.from_row_splits(values, splits, validate=False)
+        merged = _merge_pairs(active.flat_values, active.value_rowids(), active.nrows(), self._pair_table)
         order = tf.concat([tf.where(several)[:, 0], tf.where(~several)[:, 0]], axis=0)
         rows = tf.concat([merged, tf.ragged.boolean_mask(symbols, ~several)], axis=0)
         return tf.gather(rows, tf.math.invert_permutation(order))
@@ -605,8 +610,7 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             text = tf_text().normalize_utf8(text, self.normalization_form)
         words = self._pre_tokenize_escaped(text)
         unique, index = tf.unique(words.flat_values)  # words repeat: merge each distinct one once
-        tokens = self.bpe(unique)
-        ids = tf.ragged.map_flat_values(self._vocab_table.lookup, tokens)
+        ids = self.bpe_ids(unique)
         if self._unk_id >= 0:
             ids = tf.ragged.map_flat_values(lambda i: tf.where(i < 0, tf.constant(self._unk_id, tf.int64), i), ids)
         ids = tf.ragged.boolean_mask(ids, ids >= 0)  # tokens missing from the vocabulary are dropped, as BPE does
@@ -823,3 +827,41 @@ def _byte_level_pre_tokenizer(pre: dict | None) -> tuple[list[dict], bool, bool]
             )
     byte_level = steps[-1]
     return splits, bool(byte_level.get("use_regex", True)), bool(byte_level.get("add_prefix_space", False))
+
+
+def _merge_pairs(values, rows, nrows, pair_table):
+    """BPE merges on token ids: flat ids [n] of words (row ids [n], sorted) -> RaggedTensor [nrows, pieces].
+
+    Per word, the lowest-rank adjacent pair of ``pair_table`` is merged (every non-overlapping
+    occurrence, left to right) until none is left. Ids < 0 (unknown bytes) never merge.
+    """
+
+    def step(values, rows, _):
+        left, right = values[:-1], values[1:]
+        pair_rows = rows[:-1]
+        mergeable = tf.equal(pair_rows, rows[1:]) & (left >= 0) & (right >= 0)
+        packed = tf.where(mergeable, pair_table.lookup(left * (1 << 32) + right), _NO_RANK)  # rank << 32 | id
+        best = tf.math.unsorted_segment_min(packed, pair_rows, nrows)
+        match = tf.equal(packed, tf.gather(best, pair_rows)) & (packed < _NO_RANK)
+        # non-overlapping occurrences, left to right: even offsets within each run of matches
+        # (a run is one pair repeated inside one word, as in "aaaa")
+        previous = tf.concat([[False], match[:-1]], axis=0)
+        start = match & ~previous
+        count = tf.cumsum(tf.cast(match, tf.int64))
+        run = tf.cumsum(tf.cast(start, tf.int64)) - 1
+        start_count = tf.gather(tf.concat([tf.boolean_mask(count, start), [0]], axis=0), tf.maximum(run, 0))
+        chosen = match & tf.equal((count - start_count) % 2, 0)
+        merged_here = tf.concat([chosen, [False]], axis=0)
+        removed = tf.concat([[False], chosen], axis=0)
+        merged_id = tf.concat([packed % (1 << 32), [0]], axis=0)
+        values = tf.where(merged_here, merged_id, values)
+        keep = ~removed
+        return tf.boolean_mask(values, keep), tf.boolean_mask(rows, keep), tf.reduce_any(chosen)
+
+    values, rows, _ = tf.while_loop(
+        lambda v, r, go: go,
+        step,
+        (values, rows, tf.size(values) > 1),
+        shape_invariants=(tf.TensorShape([None]), tf.TensorShape([None]), tf.TensorShape([])),
+    )
+    return tf.RaggedTensor.from_value_rowids(values, rows, nrows=nrows, validate=False)
