@@ -71,6 +71,7 @@ EXTRA_SCRIPTS = {
     "seq2seq": ("bench_seq2seq.py", ["--new-tokens", "64", "--rounds", "2"], 900),
     "loading": ("bench_loading.py", ["--reps", "3"], 900),
     "bpe": ("bench_bpe.py", ["--rounds", "15"], 600),
+    "pretrain": ("bench_pretrain.py", ["--steps", "8", "--rounds", "2"], 900),
 }
 EXTRA_TITLES = {
     "generation": "Generation",
@@ -81,6 +82,7 @@ EXTRA_TITLES = {
     "seq2seq": "Seq2seq generation (T5)",
     "loading": "Loading and import (fresh processes)",
     "bpe": "In-graph tokenizers vs the tokenizers library",
+    "pretrain": "Masked-LM pretraining: one device vs Mirrored (2 logical CPU devices) vs PyTorch",
 }
 EXTRA_TIMEOUT_S = 240
 
