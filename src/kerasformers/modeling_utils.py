@@ -25,6 +25,7 @@ from kerasformers.hub import atomic_folder_write, resolve_checkpoint
 from kerasformers.input_checks import validate_model_inputs
 from kerasformers.lora import LoraMixin
 from kerasformers.outputs import ModelOutput
+from kerasformers.quantization import QuantizationMixin, quantize_as_config_says
 from kerasformers.training import KerasTrainingMixin
 from kerasformers.weights import (
     checkpoint_dtype,
@@ -85,7 +86,7 @@ _MODEL_CARD_KEYWORDS = {
 }
 
 
-class TFPreTrainedModel(LoraMixin, KerasTrainingMixin, keras.Model):
+class TFPreTrainedModel(LoraMixin, QuantizationMixin, KerasTrainingMixin, keras.Model):
     """Base class of all models: a ``keras.Model`` that loads and saves Hugging Face checkpoints.
 
     Subclasses set ``config_class``, ``base_model_prefix`` and implement ``call`` with
@@ -690,6 +691,7 @@ class TFPreTrainedModel(LoraMixin, KerasTrainingMixin, keras.Model):
         with dtype_policy(dtype), deferred_initialization() as deferred:
             model = cls(config)
             model.build_with_dummy_inputs()
+            quantize_as_config_says(model)  # a checkpoint saved after model.quantize(): same variables
         info = load_checkpoint_into_model(
             model,
             folder,

@@ -48,11 +48,23 @@ def is_weights_file(name: str) -> bool:
     return _WEIGHTS_FILE.fullmatch(name) is not None
 
 
-# Keras built-in layers: (attribute, torch parameter name, transposed?)
+# Keras built-in layers: (attribute, torch parameter name, transposed?); the *_scale / *_zero /
+# g_idx variables exist only after model.quantize() (see kerasformers.quantization)
 _KERAS_LEAF_VARIABLES: dict[type, tuple[tuple[str, str, bool], ...]] = {
-    keras.layers.Dense: (("kernel", "weight", True), ("bias", "bias", False)),
+    keras.layers.Dense: (
+        ("kernel", "weight", True),
+        ("bias", "bias", False),
+        ("kernel_scale", "weight_scale", False),
+        ("kernel_zero", "weight_zero", False),
+        ("g_idx", "weight_g_idx", False),
+    ),
     keras.layers.LayerNormalization: (("gamma", "weight", False), ("beta", "bias", False)),
-    keras.layers.Embedding: (("embeddings", "weight", False),),
+    keras.layers.Embedding: (
+        ("embeddings", "weight", False),
+        ("embeddings_scale", "weight_scale", False),
+        ("embeddings_zero", "weight_zero", False),
+        ("g_idx", "weight_g_idx", False),
+    ),
 }
 
 # Old checkpoints (TF-converted BERT) name LayerNorm parameters gamma / beta.
