@@ -144,6 +144,7 @@ TASKS: tuple[Task, ...] = (
         "automatic-speech-recognition",
         "TFAutoModelForSpeechSeq2Seq",
         "speech_seq2seq",
+        exportable=True,  # audio in, text out: serving/speech_recognition.py
         pipeline="AutomaticSpeechRecognitionPipeline",
     ),
     Task("audio-classification", "TFAutoModelForAudioClassification", "audio_classification"),

@@ -20,6 +20,7 @@ __all__ = [
     "run_image_to_text_export",
     "run_zero_shot_image_export",
     "run_onnx_export",
+    "run_speech_recognition_export",
 ]
 
 
@@ -72,6 +73,9 @@ def add_export_parser(subparsers) -> None:
     )
     generation.add_argument("--max-new-tokens", type=int, help="tokens generated per prompt (else 20)")
     generation.add_argument(
+        "--language", help="automatic-speech-recognition (Whisper): the spoken language, e.g. en (fixed in the graph)"
+    )
+    generation.add_argument(
         "--max-prompt-length", type=int, help="longest prompt in tokens (default min(512, positions - max new tokens))"
     )
     generation.add_argument(
@@ -117,6 +121,8 @@ def run_export(args) -> Path:
         return run_zero_shot_image_export(args)
     if normalize_task(args.task) == "image-to-text":
         return run_image_to_text_export(args)
+    if normalize_task(args.task) == "automatic-speech-recognition":
+        return run_speech_recognition_export(args)
     generation = {}
     if normalize_task(args.task) == "text-generation":
         names = (
@@ -220,6 +226,38 @@ def run_image_to_text_export(args) -> Path:
     path = export_image_to_text(
         args.checkpoint,
         args.output_dir,
+        version=args.version,
+        overwrite=getattr(args, "overwrite", False),
+        **generation,
+    )
+    print(path)
+    return path
+
+
+def run_speech_recognition_export(args) -> Path:
+    """``kerasformers export WHISPER DIR --task automatic-speech-recognition --with-processor [--language en]``.
+
+    Prints DIR/N: a SavedModel from float32 16 kHz audio [batch, samples] to text.
+
+    Example:
+        >>> main(["export", "path/to/whisper", "serving/whisper", "--task", "automatic-speech-recognition",
+        ...       "--with-processor", "--language", "en"])
+    """
+    from kerasformers.errors import ExportError
+    from kerasformers.models.auto import TFAutoModelForSpeechSeq2Seq
+    from kerasformers.serving.speech_recognition import export_speech_recognition
+
+    if not (getattr(args, "with_processor", False) or getattr(args, "with_tokenizer", False)):
+        raise ExportError(
+            "An automatic-speech-recognition export reads raw audio through the feature extractor in the graph and "
+            "returns text: add --with-processor."
+        )
+    generation = {"max_new_tokens": args.max_new_tokens} if getattr(args, "max_new_tokens", None) else {}
+    model = TFAutoModelForSpeechSeq2Seq.from_pretrained(args.checkpoint)
+    path = export_speech_recognition(
+        model,
+        args.output_dir,
+        language=getattr(args, "language", None),
         version=args.version,
         overwrite=getattr(args, "overwrite", False),
         **generation,
