@@ -76,6 +76,13 @@ def _re2_char(c: str) -> str:
     return f"\\x{{{ord(c):x}}}"
 
 
+def _unescape(words):
+    """Escaped strings -> the original text (see ``_LEAD``)."""
+    for original, stand_in in reversed(_STAND_INS.items()):  # undone in reverse order
+        words = tf.strings.regex_replace(words, _LEAD_RE + _re2_char(stand_in), original)
+    return words
+
+
 def bytes_to_unicode() -> dict[int, str]:
     """GPT-2's reversible byte -> printable unicode character map."""
     bs = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
@@ -498,7 +505,7 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             text = tf.strings.regex_replace(text, _re2_char(original), _LEAD + stand_in)
         return text
 
-    def _pre_tokenize_escaped(self, text):
+    def _pre_tokenize_escaped(self, text, still_escaped: bool = False):
         pieces = tf.RaggedTensor.from_tensor(text[:, None])
         pieces = tf.ragged.boolean_mask(pieces, tf.strings.length(pieces) > 0)  # an empty text has no words
         for index, step in enumerate(self._split_steps):
@@ -507,10 +514,7 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             pieces = _split_pieces(pieces, *step)
         if self.add_prefix_space and not self.byte_level_regex:
             pieces = _with_prefix_space(pieces)
-        flat = pieces.flat_values
-        for original, stand_in in reversed(_STAND_INS.items()):  # undone in reverse order
-            flat = tf.strings.regex_replace(flat, _LEAD_RE + _re2_char(stand_in), original)
-        return pieces.with_flat_values(flat)
+        return pieces if still_escaped else pieces.with_flat_values(_unescape(pieces.flat_values))
 
     def _build_id_tables(self, encoder: dict[int, str]):
         """The tables the merge loop runs on: it merges token ids, as the tokenizers library does.
@@ -608,8 +612,9 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
         # the noncharacter leads and control stand-ins alone
         if self.normalization_form:
             text = tf_text().normalize_utf8(text, self.normalization_form)
-        words = self._pre_tokenize_escaped(text)
+        words = self._pre_tokenize_escaped(text, still_escaped=True)
         unique, index = tf.unique(words.flat_values)  # words repeat: merge each distinct one once
+        unique = _unescape(unique)  # escaping is one-to-one: distinct words stay distinct
         ids = self.bpe_ids(unique)
         if self._unk_id >= 0:
             ids = tf.ragged.map_flat_values(lambda i: tf.where(i < 0, tf.constant(self._unk_id, tf.int64), i), ids)
