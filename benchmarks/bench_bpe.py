@@ -2,7 +2,8 @@
 
 ``main()`` prints one JSON dict. Both sides tokenize the same texts with padding and truncation
 to 128 tokens, timed alternately (in-graph, library, in-graph, ...) in this one process with the
-same thread count; medians per side.
+same thread count; medians per side, of wall time and (``*_cpu_time_vs_library``: the
+library's CPU time over ours, > 1 when ours uses less) of this process's CPU time.
 
 - ``bpe_*``: byte-level BPE with Llama 3's vocabulary (128k tokens, 280k merges; llama.cpp's
   ggml-vocab-llama-bpe): ``TFAutoTokenizer.from_tokenizer`` (a tf.function) vs the Python
@@ -47,18 +48,25 @@ def _review_texts(batch: int) -> tuple[list[str], str]:
     return texts[:batch], source
 
 
-def _alternate(sides: dict, rounds: int) -> dict:
-    """Median seconds per side, each round timing every side once, in turn."""
+def _alternate(sides: dict, rounds: int) -> tuple[dict, dict]:
+    """Median wall seconds and median CPU seconds (this process, all threads) per side.
+
+    Each round times every side once, in turn. CPU time is steadier than wall time on a
+    loaded machine.
+    """
     for fn in sides.values():
         fn()  # warm up: tracing, first-call costs
         fn()
     times = {name: [] for name in sides}
+    cpu_times = {name: [] for name in sides}
     for _ in range(rounds):
         for name, fn in sides.items():
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             fn()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+            cpu_times[name].append(time.process_time() - cpu_start)
+    median = statistics.median
+    return {name: median(ts) for name, ts in times.items()}, {name: median(ts) for name, ts in cpu_times.items()}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -103,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
     for text_set, texts in (("reviews", reviews), ("repeated", _repeated_texts(args.batch))):
         batch = tf.constant(texts)
         for kind, (graph, python) in graphs.items():
-            medians = _alternate(
+            medians, cpu_medians = _alternate(
                 {"in_graph": lambda g=graph: g(batch).numpy(), "library": lambda p=python: p(texts, **options)},
                 args.rounds,
             )
@@ -111,6 +119,7 @@ def main(argv: list[str] | None = None) -> dict:
             result[f"{key}_texts_per_s_in_graph"] = round(args.batch / medians["in_graph"], 1)
             result[f"{key}_texts_per_s_library"] = round(args.batch / medians["library"], 1)
             result[f"{key}_in_graph_speed_vs_library"] = round(medians["library"] / medians["in_graph"], 2)
+            result[f"{key}_in_graph_cpu_time_vs_library"] = round(cpu_medians["library"] / cpu_medians["in_graph"], 2)
     result["load_average_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(result))
     return result
