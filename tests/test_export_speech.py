@@ -92,3 +92,33 @@ def test_fresh_process_without_kerasformers(exported, speech, tmp_path):
     ids, texts = expected_transcripts(checkpoint, waves)
     np.testing.assert_array_equal(got["generated_ids"], ids[:, 4:])
     assert [t.decode() for t in got["text"]] == texts
+
+
+def test_litert_in_fresh_process_equals_generate(exported, speech, tmp_path):
+    """kerasformers export --format litert: the .tflite run by the ai-edge-litert interpreter in a new process
+    without kerasformers (nor TensorFlow) gives generate()'s tokens after the prompt."""
+    from kerasformers.cli import main
+
+    checkpoint, _ = exported
+    tflite = tmp_path / "whisper.tflite"
+    main(["export", str(checkpoint), str(tflite), "--format", "litert", "--language", "en"]
+         + ["--max-new-tokens", str(MAX_NEW)])  # fmt: skip
+    processor = kerasformers.AutoProcessor.from_pretrained(checkpoint)
+    features = processor(speech[:16000], sampling_rate=16000, return_tensors="np").input_features
+    np.save(tmp_path / "features.npy", features)
+    run_fresh(
+        """
+        import sys, numpy as np
+        from ai_edge_litert.interpreter import Interpreter
+        path, out = sys.argv[1], sys.argv[2]
+        runner = Interpreter(path).get_signature_runner()
+        np.save(out + "/ids.npy", runner(input_features=np.load(out + "/features.npy"))["token_ids"])
+        assert not any(m.startswith(("kerasformers", "tensorflow")) for m in sys.modules), sorted(sys.modules)
+        """,
+        str(tflite),
+        str(tmp_path),
+    )
+    model = kerasformers.TFWhisperForConditionalGeneration.from_pretrained(checkpoint)
+    ids = np.asarray(model.generate(input_features=features, language="en", max_new_tokens=MAX_NEW))[0, 4:]
+    got = np.load(tmp_path / "ids.npy")
+    np.testing.assert_array_equal(got[: len(ids)], ids)

@@ -21,6 +21,7 @@ __all__ = [
     "run_zero_shot_image_export",
     "run_onnx_export",
     "run_speech_recognition_export",
+    "run_litert_export",
 ]
 
 
@@ -50,9 +51,10 @@ def add_export_parser(subparsers) -> None:
     )
     p.add_argument(
         "--format",
-        choices=("saved_model", "onnx"),
+        choices=("saved_model", "onnx", "litert"),
         default="saved_model",
-        help="onnx: the model alone as OUTPUT_DIR/model.onnx (needs kerasformers[onnx])",
+        help="onnx: the model alone as OUTPUT_DIR/model.onnx (needs kerasformers[onnx]); litert: a .tflite file "
+        "at OUTPUT_DIR (Whisper: encoder + fixed-length greedy decoder, --language, --max-new-tokens)",
     )
     p.add_argument("--opset", type=int, help="--format onnx: the ONNX opset (default 17)")
     p.add_argument("--version", type=int, help="version folder (default: one more than the largest there)")
@@ -115,6 +117,8 @@ def run_export(args) -> Path:
     """Run ``kerasformers export`` from parsed arguments; prints the written folder."""
     if getattr(args, "format", "saved_model") == "onnx":
         return run_onnx_export(args)
+    if getattr(args, "format", "saved_model") == "litert":
+        return run_litert_export(args)
     if normalize_task(args.task) == "image-classification":
         return run_image_export(args)
     if normalize_task(args.task) == "zero-shot-image-classification":
@@ -261,6 +265,38 @@ def run_speech_recognition_export(args) -> Path:
         version=args.version,
         overwrite=getattr(args, "overwrite", False),
         **generation,
+    )
+    print(path)
+    return path
+
+
+def run_litert_export(args) -> Path:
+    """``kerasformers export CHECKPOINT FILE.tflite --format litert [--language en] [--max-new-tokens N]``.
+
+    The shared LiteRT entry point (serving/litert.py's ``export_litert``): Whisper checkpoints give
+    their encoder and a fixed-length greedy decoder in one flatbuffer; prints the file.
+
+    Example:
+        >>> main(["export", "path/to/whisper", "whisper.tflite", "--format", "litert", "--language", "en"])
+    """
+    from kerasformers.configuration import PretrainedConfig
+    from kerasformers.errors import NotSupportedError
+    from kerasformers.serving.litert import export_litert
+
+    model_type = getattr(PretrainedConfig.from_pretrained(args.checkpoint), "model_type", None)
+    if model_type != "whisper":
+        raise NotSupportedError(
+            f"--format litert is provided for Whisper checkpoints only, not for model type {model_type!r} yet."
+        )
+    from kerasformers.models.auto import TFAutoModelForSpeechSeq2Seq
+
+    model = TFAutoModelForSpeechSeq2Seq.from_pretrained(args.checkpoint)
+    path = export_litert(
+        model,
+        args.output_dir,
+        language=getattr(args, "language", None),
+        max_new_tokens=getattr(args, "max_new_tokens", None),
+        overwrite=getattr(args, "overwrite", False),
     )
     print(path)
     return path
