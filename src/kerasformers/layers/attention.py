@@ -27,5 +27,6 @@ def attention_bias(attention_mask, dtype):
         array([ 0.0000000e+00, -3.4028235e+38], dtype=float32)
     """
     dtype = keras.backend.standardize_dtype(dtype)
-    mask = ops.cast(attention_mask[:, None, None, :], dtype)
+    # expand_dims, not [:, None, None, :]: TFLite has no builtin for a new-axis strided slice
+    mask = ops.cast(ops.expand_dims(attention_mask, (1, 2)), dtype)
     return (1.0 - mask) * ops.cast(mask_value(dtype), dtype)

@@ -20,6 +20,7 @@ __all__ = [
     "run_image_to_text_export",
     "run_zero_shot_image_export",
     "run_onnx_export",
+    "run_encoder_litert_export",
     "run_speech_recognition_export",
     "run_litert_export",
 ]
@@ -55,6 +56,9 @@ def add_export_parser(subparsers) -> None:
         default="saved_model",
         help="onnx: the model alone as OUTPUT_DIR/model.onnx (needs kerasformers[onnx]); litert: a .tflite file "
         "at OUTPUT_DIR (Whisper: encoder + fixed-length greedy decoder, --language, --max-new-tokens)",
+    )
+    p.add_argument(
+        "--int8", action="store_true", help="--format litert, encoder heads: int8 weights (dynamic-range quantization)"
     )
     p.add_argument("--opset", type=int, help="--format onnx: the ONNX opset (default 17)")
     p.add_argument("--version", type=int, help="version folder (default: one more than the largest there)")
@@ -280,14 +284,11 @@ def run_litert_export(args) -> Path:
         >>> main(["export", "path/to/whisper", "whisper.tflite", "--format", "litert", "--language", "en"])
     """
     from kerasformers.configuration import PretrainedConfig
-    from kerasformers.errors import NotSupportedError
     from kerasformers.serving.litert import export_litert
 
     model_type = getattr(PretrainedConfig.from_pretrained(args.checkpoint), "model_type", None)
-    if model_type != "whisper":
-        raise NotSupportedError(
-            f"--format litert is provided for Whisper checkpoints only, not for model type {model_type!r} yet."
-        )
+    if model_type != "whisper":  # encoder heads: --task text-classification | token-classification | feature-extraction
+        return run_encoder_litert_export(args)
     from kerasformers.models.auto import TFAutoModelForSpeechSeq2Seq
 
     model = TFAutoModelForSpeechSeq2Seq.from_pretrained(args.checkpoint)
@@ -333,6 +334,21 @@ def run_onnx_export(args) -> Path:
         task=args.task,
         opset=args.opset or DEFAULT_OPSET,
         overwrite=getattr(args, "overwrite", False),
+    )
+    print(path)
+    return path
+
+
+def run_encoder_litert_export(args) -> Path:
+    """``kerasformers export CHECKPOINT model.tflite --format litert --task ... [--int8]``; prints the file.
+
+    Example:
+        >>> main(["export", "path/to/minilm", "minilm.tflite", "--format", "litert", "--task", "feature-extraction"])
+    """
+    from kerasformers.serving.litert_encoder import export_checkpoint_encoder_litert
+
+    path = export_checkpoint_encoder_litert(
+        args.checkpoint, args.output_dir, task=args.task, int8=getattr(args, "int8", False), overwrite=args.overwrite
     )
     print(path)
     return path
