@@ -8,14 +8,14 @@ __version__ = "0.1.0"
 
 import os as _os
 
-_SUPPORTED_BACKENDS = ("tensorflow",)
+_SUPPORTED_BACKENDS = ("tensorflow", "jax")  # jax: model math, losses, fit (issue 20)
 
 
 def _check_backend(backend: str | None) -> None:
     if backend is not None and backend not in _SUPPORTED_BACKENDS:
         raise ImportError(
-            f"kerasformers runs on Keras' TensorFlow backend; KERAS_BACKEND={backend} is not supported. "
-            "Unset KERAS_BACKEND or set KERAS_BACKEND=tensorflow."
+            f"kerasformers runs on Keras' TensorFlow and JAX backends; KERAS_BACKEND={backend} is not supported. "
+            "Unset KERAS_BACKEND or set KERAS_BACKEND=tensorflow (or jax)."
         )
 
 

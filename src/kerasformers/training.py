@@ -280,9 +280,12 @@ class KerasTrainingMixin:
         first = next(t for t in keras.tree.flatten(features) if t is not None)
         return tf.shape(first)[0]
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        if keras.backend.backend() == "jax":  # Keras' JAX trainer: train_step(state, data), stateless
+            return super().train_step(*args)
         import tensorflow as tf
 
+        (data,) = args
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         features, labels = self.split_labels(x, y)
         with tf.GradientTape() as tape:
@@ -300,7 +303,10 @@ class KerasTrainingMixin:
         self.optimizer.apply_gradients(pairs)
         return self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight)
 
-    def test_step(self, data):
+    def test_step(self, *args):
+        if keras.backend.backend() == "jax":
+            return super().test_step(*args)
+        (data,) = args
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         features, labels = self.split_labels(x, y)
         y_pred = self._forward(features, labels, training=False)
@@ -310,6 +316,56 @@ class KerasTrainingMixin:
         _, tracked, weight = self._distributed_loss(loss, features, labels)
         self._loss_tracker.update_state(tracked, sample_weight=weight)
         return self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight)
+
+    # ---------------------------------------------------------------- steps (JAX backend)
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
+        """Keras' ``stateless_call``, taking a batch dict as ``model(batch)`` does (JAX's trainer passes one).
+
+        Example:
+            >>> outputs, _ = model.stateless_call(model.trainable_variables, model.non_trainable_variables, batch)
+        """
+        if args and isinstance(args[0], Mapping):
+            batch = dict(args[0])
+            kwargs = {**{k: v for k, v in batch.items() if k != self.main_input_name}, **kwargs}
+            args = (batch.get(self.main_input_name), *args[1:])
+        return super().stateless_call(
+            trainable_variables, non_trainable_variables, *args, return_losses=return_losses, **kwargs
+        )
+
+    def compute_loss_and_updates(
+        self,
+        trainable_variables,
+        non_trainable_variables,
+        metrics_variables,
+        x,
+        y,
+        sample_weight,
+        training=False,
+        optimizer_variables=None,
+    ):
+        """Keras' stateless JAX loss step, with the labels routed into ``call`` under the default loss.
+
+        Under the default loss the model computes its own loss from labels given to ``call``
+        (as ``_forward`` does on TensorFlow): the labels, wherever they came from, join the
+        input dict. Otherwise the model sees only its inputs and Keras' loss gets the labels.
+        """
+        features, labels = self.split_labels(x, y)
+        if self._uses_default_loss and labels:
+            if not isinstance(features, Mapping):
+                features = {self.main_input_name: features}
+            x, y = {**features, **labels}, None
+        else:
+            x, y = features, (labels or None)
+        return super().compute_loss_and_updates(
+            trainable_variables,
+            non_trainable_variables,
+            metrics_variables,
+            x,
+            y,
+            sample_weight,
+            training=training,
+            optimizer_variables=optimizer_variables,
+        )
 
     def _distributed_loss(self, loss, features, labels):
         """(loss to differentiate, loss to report, its weight) for this replica.
@@ -342,10 +398,20 @@ class KerasTrainingMixin:
         global_batch = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.cast(batch, tf.float32))
         return scaled, scaled * replicas, global_batch / replicas
 
-    def predict_step(self, data):
+    def predict_step(self, *args):
+        if keras.backend.backend() == "jax":
+            state, data = args
+            x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+            features, _ = self.split_labels(x)
+            outputs, non_trainable = self.stateless_call(*state, features, training=False)
+            return self._predicted_outputs(outputs), non_trainable
+        (data,) = args
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         features, _ = self.split_labels(x)
-        outputs = self(features, training=False)
+        return self._predicted_outputs(self(features, training=False))
+
+    @staticmethod
+    def _predicted_outputs(outputs):
         if isinstance(outputs, Mapping):  # plain dict of tensors: Keras concatenates batches
             return {
                 k: v for k, v in outputs.items() if k != "loss" and v is not None and not isinstance(v, (tuple, list))

@@ -1,0 +1,141 @@
+"""Run with KERAS_BACKEND=jax by tests/test_jax_backend.py: checks on the JAX backend, one JSON line out.
+
+``python tests/jax_worker.py <folder> <check> [<check> ...]`` where a check is ``forward`` (a
+few tiny heads: every output and the default loss against PyTorch transformers, whose values
+are computed here from the same weights), ``fit`` (compile(jit_compile=True) + fit on the
+default loss) or ``generate`` (greedy decoding against transformers' ``generate``). The test
+process itself stays on TensorFlow and never imports jax.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from model_tester import max_abs_diff, torch_outputs  # noqa: E402
+from test_gpt2 import TestGPT2  # noqa: E402
+from test_llama import TestLlama  # noqa: E402
+from test_modeling_bert import TestBert  # noqa: E402
+from test_modeling_distilbert import TestDistilBert  # noqa: E402
+from test_modeling_roberta import TestRoberta  # noqa: E402
+
+import kerasformers  # noqa: E402
+from kerasformers.generation.jax_decoding import jax_greedy_generate  # noqa: E402
+
+# (tester, our head): one head per encoder family, each with a loss
+FORWARD_CASES = [
+    (TestBert, "TFBertForSequenceClassification"),
+    (TestRoberta, "TFRobertaForMaskedLM"),
+    (TestDistilBert, "TFDistilBertForQuestionAnswering"),
+]
+FIT_CASE = (TestDistilBert, "TFDistilBertForSequenceClassification")
+GENERATE_CASES = [(TestLlama, "TFLlamaForCausalLM"), (TestGPT2, "TFGPT2LMHeadModel")]
+
+
+def saved_torch_model(tester, head, folder):
+    """PyTorch transformers' model for ``head`` (seed 0, eager attention), saved under ``folder``."""
+    torch.manual_seed(0)
+    model = getattr(transformers, tester.heads[head])(tester.config_for(head)).eval()
+    model.set_attn_implementation("eager")
+    path = os.path.join(folder, head)
+    model.save_pretrained(path)
+    return model, path
+
+
+def output_differences(ours, theirs) -> dict[str, float]:
+    """Largest difference of each tensor output, hidden state and attention map (keys as the mixin)."""
+    diffs = {
+        k: max_abs_diff(ours[k], theirs[k].numpy()) for k in ours if k not in ("loss", "hidden_states", "attentions")
+    }
+    for group in ("hidden_states", "attentions"):
+        for i, (a, b) in enumerate(zip(ours[group], theirs[group], strict=True)):
+            diffs[f"{group}[{i}]"] = max_abs_diff(a, b.numpy())
+    return diffs
+
+
+def check_forward(folder) -> dict:
+    results = {}
+    for tester_class, head in FORWARD_CASES:
+        tester = tester_class()
+        torch_model, path = saved_torch_model(tester, head, folder)
+        model = getattr(kerasformers, head).from_pretrained(path)
+        inputs = tester.make_inputs(head)
+        labels = tester.make_labels(head, inputs, getattr(model.config, "num_labels", 2))
+        ours = model(inputs, output_hidden_states=True, output_attentions=True)
+        theirs = torch_outputs(torch_model, inputs, output_hidden_states=True, output_attentions=True)
+        their_loss = tester.torch_loss(
+            head, torch_outputs(torch_model, {**inputs, **tester.torch_labels(head, labels)})
+        )
+        results[head] = {
+            "diffs": output_differences(ours, theirs),
+            "loss": float(model({**inputs, **labels}).loss),
+            "torch_loss": their_loss,
+            "array_type": type(ours["logits"] if "logits" in ours else ours["start_logits"]).__module__,
+        }
+    return results
+
+
+def check_fit(folder) -> dict:
+    tester_class, head = FIT_CASE
+    tester = tester_class()
+    _, path = saved_torch_model(tester, head, folder)
+    model = getattr(kerasformers, head).from_pretrained(path)
+    inputs = tester.make_inputs(head)
+    labels = tester.make_labels(head, inputs, model.config.num_labels)
+    before = float(model({**inputs, **labels}).loss)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
+    evaluated = model.evaluate(inputs, labels["labels"], verbose=0)
+    history = model.fit(inputs, labels["labels"], epochs=4, batch_size=3, verbose=0)
+    after = float(model({**inputs, **labels}).loss)
+    predicted = model.predict(inputs, verbose=0)
+    return {
+        "head": head,
+        "jit_compile": bool(model.jit_compile),
+        "loss_before": before,
+        "evaluate_before": float(evaluated),
+        "history": [float(v) for v in history.history["loss"]],
+        "loss_after": after,
+        "predict_matches_call": max_abs_diff(predicted["logits"], model(inputs)["logits"]),
+    }
+
+
+def check_generate(folder) -> dict:
+    """Greedy decoding of left-padded prompts: ours (jax.lax.while_loop) and transformers' tokens."""
+    results = {}
+    for tester_class, head in GENERATE_CASES:
+        tester = tester_class()
+        torch_model, path = saved_torch_model(tester, head, folder)
+        model = getattr(kerasformers, head).from_pretrained(path)
+        ids = np.random.RandomState(1).randint(3, tester.torch_config.vocab_size, (2, 6))
+        mask = np.ones_like(ids)
+        mask[1, :2] = 0  # a left-padded row
+        ids[1, :2] = tester.torch_config.pad_token_id or 0
+        ours = jax_greedy_generate(model, ids, mask, max_new_tokens=8)
+        with torch.no_grad():
+            theirs = torch_model.generate(
+                torch.tensor(ids), attention_mask=torch.tensor(mask), max_new_tokens=8, do_sample=False
+            ).numpy()
+        results[head] = {"ours": ours.tolist(), "theirs": theirs.tolist()}
+    return results
+
+
+CHECKS = {"forward": check_forward, "fit": check_fit, "generate": check_generate}
+
+
+def main(argv) -> None:
+    folder, checks = argv[0], argv[1:]
+    report = {"backend": keras.backend.backend()}
+    for check in checks:
+        report[check] = CHECKS[check](folder)
+    print("JAX_WORKER_REPORT " + json.dumps(report))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,103 @@
+"""The models on Keras' JAX backend (issue 20), checked in a subprocess with KERAS_BACKEND=jax.
+
+The backend is fixed when Keras is first imported, so the JAX side runs in its own process
+(tests/jax_worker.py, or a pytest session over the architecture test files); this process
+stays on TensorFlow and never imports jax. Expected values are PyTorch transformers' on the
+same weights and inputs, computed in the worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from model_tester import ATOL
+
+TESTS = Path(__file__).parent
+ENV = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def run_worker(folder, *checks) -> dict:
+    result = subprocess.run(
+        [sys.executable, str(TESTS / "jax_worker.py"), str(folder), *checks],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("JAX_WORKER_REPORT "))
+    return json.loads(line.split(" ", 1)[1])
+
+
+@pytest.fixture(scope="module")
+def jax_report(tmp_path_factory):
+    return run_worker(tmp_path_factory.mktemp("jax-worker"), "forward", "fit", "generate")
+
+
+def test_worker_ran_on_jax(jax_report):
+    assert jax_report["backend"] == "jax"
+    for case in jax_report["forward"].values():
+        assert case["array_type"].startswith("jax")  # outputs are JAX arrays, not TF tensors
+
+
+def test_encoder_outputs_match_pytorch_on_jax(jax_report):
+    assert set(jax_report["forward"]) == {
+        "TFBertForSequenceClassification",
+        "TFRobertaForMaskedLM",
+        "TFDistilBertForQuestionAnswering",
+    }
+    for head, case in jax_report["forward"].items():
+        assert case["diffs"], head
+        for key, diff in case["diffs"].items():
+            assert diff <= ATOL, (head, key, diff)
+
+
+def test_default_losses_match_pytorch_on_jax(jax_report):
+    for head, case in jax_report["forward"].items():
+        assert abs(case["loss"] - case["torch_loss"]) <= ATOL, (head, case["loss"], case["torch_loss"])
+
+
+def test_jit_fit_lowers_the_default_loss_on_jax(jax_report):
+    fit = jax_report["fit"]
+    assert fit["jit_compile"]
+    assert abs(fit["evaluate_before"] - fit["loss_before"]) <= ATOL  # evaluate() uses the model's own loss
+    assert len(fit["history"]) == 4 and fit["loss_after"] < fit["loss_before"]
+    assert fit["predict_matches_call"] <= ATOL
+
+
+def test_greedy_generate_matches_transformers_on_jax(jax_report):
+    """jax_greedy_generate (a jax.lax.while_loop over the static cache) gives transformers' tokens."""
+    assert set(jax_report["generate"]) == {"TFLlamaForCausalLM", "TFGPT2LMHeadModel"}
+    for head, case in jax_report["generate"].items():
+        assert case["ours"] == case["theirs"], head
+
+
+# Every head of every architecture below, through the common mixin's numeric checks, on JAX.
+MIXIN_FILES = [
+    "test_modeling_bert.py",
+    "test_modeling_roberta.py",
+    "test_modeling_distilbert.py",
+    "test_gpt2.py",
+    "test_llama.py",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("test_file", MIXIN_FILES)
+def test_common_mixin_numerics_on_jax(test_file):
+    """test_matches_pytorch, the default losses and fit() (eager and jit) of every head, under JAX."""
+    selection = "test_matches_pytorch or test_default_loss_matches_pytorch or test_fit_with_default_loss"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TESTS / test_file), "-k", selection],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=1800,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert " passed" in result.stdout.splitlines()[-1]
