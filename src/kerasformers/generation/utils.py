@@ -55,6 +55,7 @@ import dataclasses
 import logging
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -210,6 +211,35 @@ class GenerationMixin:
     # Plain Python even inside the caller's tf.function (no tensor-dependent Python control flow here):
     # autograph would only slow the trace and turn our errors into its StagingError.
     @tf.autograph.experimental.do_not_convert
+    def _generate_on_jax(self, settings, input_ids, attention_mask, streamer, python_criteria):
+        """Plain greedy decoding on the JAX backend; anything else says it needs TensorFlow."""
+        from kerasformers.generation.jax_decoding import jax_greedy_generate
+
+        plain = (
+            settings.strategy == "greedy"
+            and settings.num_return_sequences == 1
+            and not settings.return_dict_in_generate
+            and not settings.stop_criteria
+            and not python_criteria
+            and streamer is None
+            and len(settings.logits_processors(input_ids.shape[1])) == 0
+        )
+        if not plain:
+            raise NotSupportedError(
+                "On Keras' JAX backend generate() runs plain greedy decoding only (no sampling, beams, "
+                "logits processors, stopping criteria, streamers or return_dict_in_generate). Run this call "
+                "with KERAS_BACKEND=tensorflow, or drop those settings."
+            )
+        sequences = jax_greedy_generate(
+            self,
+            input_ids,
+            attention_mask,
+            max_new_tokens=settings.max_new_tokens,
+            eos_token_id=list(settings.eos_token_ids) or None,
+            pad_token_id=settings.pad_token_id,
+        )
+        return keras.ops.convert_to_tensor(sequences)
+
     def generate(
         self,
         input_ids=None,
@@ -326,6 +356,8 @@ class GenerationMixin:
                 "to the tokenizer for correct generation results."
             )
         self._check_generation_length(prompt_length, max_new_tokens)
+        if keras.backend.backend() == "jax":  # issue 20: greedy runs as a jax.lax.while_loop
+            return self._generate_on_jax(settings, input_ids, attention_mask, streamer, python_criteria)
         python_processors = any(processor_style(p) == "python" for p in processors)
         stepped = streamer is not None or python_criteria or python_processors
         if stepped and settings.strategy == "beam":
