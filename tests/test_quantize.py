@@ -106,3 +106,31 @@ def test_bad_input(checkpoints, tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(NotSupportedError, match="bitsandbytes"):
         kerasformers.TFLlamaForCausalLM.from_pretrained(tmp_path)
+
+
+@pytest.mark.slow
+def test_smollm2_int8_greedy_matches_float(smollm2_path):
+    """int8 SmolLM2 greedy output on a fixed prompt set matches the float model's on >= 90% of tokens."""
+    prompts = [
+        "The capital of France is",
+        "def fibonacci(n):",
+        "Once upon a time, there was a",
+        "The three primary colors are",
+    ]
+    tokenizer = kerasformers.AutoTokenizer.from_pretrained(smollm2_path)
+    model = kerasformers.TFAutoModelForCausalLM.from_pretrained(smollm2_path)
+
+    def greedy():
+        out = []
+        for prompt in prompts:
+            ids = np.asarray(tokenizer(prompt, return_tensors="np")["input_ids"], "int32")
+            tokens = model.generate(ids, max_new_tokens=16, do_sample=False)
+            out.append(np.asarray(tokens)[0, ids.shape[1] :])
+        return np.concatenate(out)
+
+    full = greedy()
+    model.quantize("int8")
+    quantized = greedy()
+    match = float((full == quantized).mean())
+    print(f"int8 SmolLM2 greedy token match: {match:.4f} over {full.size} tokens")
+    assert match >= 0.9
