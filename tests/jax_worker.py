@@ -3,7 +3,8 @@
 ``python tests/jax_worker.py <folder> <check> [<check> ...]`` where a check is ``forward`` (a
 few tiny heads: every output and the default loss against PyTorch transformers, whose values
 are computed here from the same weights), ``fit`` (compile(jit_compile=True) + fit on the
-default loss) or ``generate`` (greedy decoding against transformers' ``generate``). The test
+default loss), ``generate`` (greedy decoding against transformers' ``generate``) or ``save``
+(save_pretrained read back by us and by PyTorch). The test
 process itself stays on TensorFlow and never imports jax.
 """
 
@@ -129,7 +130,31 @@ def check_generate(folder) -> dict:
     return results
 
 
-CHECKS = {"forward": check_forward, "fit": check_fit, "generate": check_generate}
+def check_save(folder) -> dict:
+    """save_pretrained on JAX, read back by us and by PyTorch transformers; a SavedModel is refused."""
+    tester, head = TestBert(), "TFBertForSequenceClassification"
+    _, path = saved_torch_model(tester, head, folder)
+    model = getattr(kerasformers, head).from_pretrained(path)
+    saved = os.path.join(folder, "saved-on-jax")
+    model.save_pretrained(saved)
+    inputs = tester.make_inputs(head)
+    torch_model = getattr(transformers, tester.heads[head]).from_pretrained(saved, attn_implementation="eager")
+    theirs = torch_outputs(torch_model.eval(), inputs).logits.numpy()
+    reloaded = getattr(kerasformers, head).from_pretrained(saved)
+    try:
+        model.save_pretrained(os.path.join(folder, "saved-model-on-jax"), saved_model=True)
+        refusal = None
+    except kerasformers.errors.NotSupportedError as error:
+        refusal = str(error)
+    return {
+        "ours_vs_torch": max_abs_diff(model(inputs)["logits"], theirs),
+        "reloaded_vs_torch": max_abs_diff(reloaded(inputs)["logits"], theirs),
+        "saved_model_refusal": refusal,
+        "saved_model_folder_written": os.path.exists(os.path.join(folder, "saved-model-on-jax")),
+    }
+
+
+CHECKS = {"forward": check_forward, "fit": check_fit, "generate": check_generate, "save": check_save}
 
 
 def main(argv) -> None:

@@ -36,7 +36,7 @@ def run_worker(folder, *checks) -> dict:
 
 @pytest.fixture(scope="module")
 def jax_report(tmp_path_factory):
-    return run_worker(tmp_path_factory.mktemp("jax-worker"), "forward", "fit", "generate")
+    return run_worker(tmp_path_factory.mktemp("jax-worker"), "forward", "fit", "generate", "save")
 
 
 def test_worker_ran_on_jax(jax_report):
@@ -75,6 +75,14 @@ def test_greedy_generate_matches_transformers_on_jax(jax_report):
     assert set(jax_report["generate"]) == {"TFLlamaForCausalLM", "TFGPT2LMHeadModel"}
     for head, case in jax_report["generate"].items():
         assert case["ours"] == case["theirs"], head
+
+
+def test_save_pretrained_on_jax_loads_in_pytorch_and_saved_model_is_refused(jax_report):
+    save = jax_report["save"]
+    assert save["ours_vs_torch"] <= ATOL and save["reloaded_vs_torch"] <= ATOL
+    refusal = save["saved_model_refusal"]
+    assert refusal and "KERAS_BACKEND=jax" in refusal and "KERAS_BACKEND=tensorflow" in refusal
+    assert not save["saved_model_folder_written"]  # refused before anything is written
 
 
 # Every head of every architecture below, through the common mixin's numeric checks, on JAX.

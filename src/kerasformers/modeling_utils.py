@@ -86,6 +86,16 @@ _MODEL_CARD_KEYWORDS = {
 }
 
 
+def _require_tensorflow_backend(feature: str) -> None:
+    """One clear error for a TensorFlow-only feature used on another Keras backend (issue 20)."""
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise NotSupportedError(
+            f"{feature} needs Keras' TensorFlow backend; KERAS_BACKEND={backend}. Save the weights with "
+            "save_pretrained() here, then export from a process started with KERAS_BACKEND=tensorflow."
+        )
+
+
 class TFPreTrainedModel(LoraMixin, QuantizationMixin, KerasTrainingMixin, keras.Model):
     """Base class of all models: a ``keras.Model`` that loads and saves Hugging Face checkpoints.
 
@@ -715,6 +725,8 @@ class TFPreTrainedModel(LoraMixin, QuantizationMixin, KerasTrainingMixin, keras.
         Example:
             >>> model.save_pretrained("out")
         """
+        if kwargs.get("saved_model"):
+            _require_tensorflow_backend("save_pretrained(saved_model=True) (a TensorFlow SavedModel)")
         if not self.built:
             self.build_with_dummy_inputs()
         self.config.architectures = [type(self).__name__.removeprefix("TF")]
@@ -861,6 +873,8 @@ class TFPreTrainedModel(LoraMixin, QuantizationMixin, KerasTrainingMixin, keras.
             >>> tf.saved_model.load("serving/bert/1").signatures["serving_default"]
             >>> model.export("bert.onnx", format="onnx")
         """
+        if format in ("onnx", "tf_saved_model") and input_signature is None:
+            _require_tensorflow_backend(f"export(format={format!r}) (traced with TensorFlow)")
         if format == "onnx" and input_signature is None:
             from kerasformers.serving import export_onnx
 
