@@ -95,11 +95,25 @@ MIXIN_FILES = [
 ]
 
 
+# Encoder-decoder, vision and speech families: outputs and default losses of every head, on JAX.
+NEWER_FILES = [
+    "test_modeling_t5.py",
+    "test_modeling_bart.py",
+    "test_modeling_marian.py",
+    "test_modeling_vit.py",
+    "test_modeling_clip.py",
+    "test_modeling_whisper.py",
+]
+NUMERICS = "test_matches_pytorch or test_default_loss_matches_pytorch"
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("test_file", MIXIN_FILES)
-def test_common_mixin_numerics_on_jax(test_file):
-    """test_matches_pytorch, the default losses and fit() (eager and jit) of every head, under JAX."""
-    selection = "test_matches_pytorch or test_default_loss_matches_pytorch or test_fit_with_default_loss"
+@pytest.mark.parametrize(
+    "test_file, selection",
+    [(f, f"{NUMERICS} or test_fit_with_default_loss") for f in MIXIN_FILES] + [(f, NUMERICS) for f in NEWER_FILES],
+)
+def test_common_mixin_numerics_on_jax(test_file, selection):
+    """The common mixin's checks under JAX: every head's outputs and default loss (and fit(), eager and jit)."""
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TESTS / test_file), "-k", selection],
         capture_output=True,
