@@ -72,6 +72,7 @@ EXTRA_SCRIPTS = {
     "loading": ("bench_loading.py", ["--reps", "3"], 900),
     "bpe": ("bench_bpe.py", ["--rounds", "15"], 600),
     "pretrain": ("bench_pretrain.py", ["--steps", "8", "--rounds", "2"], 900),
+    "whisper": ("bench_whisper.py", ["--new-tokens", "64", "--rounds", "3"], 900),
     # epochs of ~16 s on 2 cores (32 steps of 16 x 64): a push per epoch against a niced local Hub
     "push_callback": ("bench_push_callback.py", ["--epochs", "2", "--steps", "32"], 900),
 }
@@ -85,6 +86,7 @@ EXTRA_TITLES = {
     "loading": "Loading and import (fresh processes)",
     "bpe": "In-graph tokenizers vs the tokenizers library",
     "pretrain": "Masked-LM pretraining: one device vs Mirrored (2 logical CPU devices) vs PyTorch",
+    "whisper": "Whisper generate (whisper-tiny shape, 30 s audio, 64 tokens, batch 1) and LiteRT",
     "push_callback": "PushToHubCallback overhead (fit with a push per epoch)",
 }
 EXTRA_TIMEOUT_S = 240
