@@ -125,10 +125,10 @@ def _read_vader_sentence_sets(sdist: Path) -> dict[str, list[str]]:
     import io
     import tarfile
 
-    from kerasformers.data.embedded import _VADER_INNER_TAR
+    from kerasformers.data.embedded import VADER_INNER_TAR
 
     with tarfile.open(sdist) as outer:
-        inner_bytes = outer.extractfile(_VADER_INNER_TAR).read()
+        inner_bytes = outer.extractfile(VADER_INNER_TAR).read()
     sets = {}
     with tarfile.open(fileobj=io.BytesIO(inner_bytes)) as inner:
         for member, name in _VADER_SENTENCE_SETS.items():

@@ -58,6 +58,7 @@ def test_unknown_lr_scheduler_type(tmp_path):
     assert isinstance(error.value, ValueError) and "'cosine'" in str(error.value)
 
 
-def test_push_to_hub_refused(tmp_path):
-    with pytest.raises(KerasformersError, match="push_to_hub"):
-        TrainingArguments(str(tmp_path), push_to_hub=True)
+def test_unknown_hub_strategy_refused(tmp_path):
+    with pytest.raises(KerasformersError, match="hub_strategy"):
+        TrainingArguments(str(tmp_path), push_to_hub=True, hub_strategy="hourly")
+    assert not any(tmp_path.iterdir())  # nothing written, no repository created

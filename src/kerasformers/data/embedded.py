@@ -54,7 +54,8 @@ MOVIE_REVIEWS_DIRNAME = "movie_reviews"
 
 # The movie-review sentences inside the vaderSentiment sdist (a tarball inside the tarball).
 _VADER_SDIST_NAME = "vaderSentiment-3.3.2.tar.gz"
-_VADER_INNER_TAR = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
+# inside the vaderSentiment sdist: the archive of its ground-truth sentence sets (MIT)
+VADER_INNER_TAR = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
 _VADER_MOVIE_FILE = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
 
 # Mean human score (from -4 to +4) above which a sentence is positive, below minus which negative.
@@ -204,7 +205,7 @@ def read_movie_review_scores(sdist: str | os.PathLike | None = None) -> list[tup
     """
     sdist = Path(sdist) if sdist is not None else vader_sdist()
     with tarfile.open(sdist) as outer:
-        inner_bytes = outer.extractfile(_VADER_INNER_TAR).read()
+        inner_bytes = outer.extractfile(VADER_INNER_TAR).read()
     with tarfile.open(fileobj=io.BytesIO(inner_bytes)) as inner:
         text = inner.extractfile(_VADER_MOVIE_FILE).read().decode("utf-8")
     rows = []
