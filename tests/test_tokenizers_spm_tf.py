@@ -139,7 +139,11 @@ def python_ids(tokenizer, texts):
 def test_model_proto_is_what_protobuf_reads(name):
     """Our hand-written serialisation, parsed by protobuf (transformers' generated module)."""
     pytest.importorskip("transformers")
-    from transformers.utils import sentencepiece_model_pb2_new as pb
+    # the generated module transformers itself uses (sentencepiece's own when installed): importing a
+    # second one registers "sentencepiece_model.proto" twice and breaks transformers' later loads
+    from transformers.convert_slow_tokenizer import import_protobuf
+
+    pb = import_protobuf()
 
     from kerasformers.tokenization.gguf import read_gguf_vocab
     from kerasformers.tokenization.sentencepiece import TFSentencePieceTokenizer, read_sentencepiece_model_proto

@@ -208,9 +208,6 @@ class GenerationMixin:
         return cache
 
     # ------------------------------------------------------------------ public API
-    # Plain Python even inside the caller's tf.function (no tensor-dependent Python control flow here):
-    # autograph would only slow the trace and turn our errors into its StagingError.
-    @tf.autograph.experimental.do_not_convert
     def _generate_on_jax(self, settings, input_ids, attention_mask, streamer, python_criteria):
         """Plain greedy decoding on the JAX backend; anything else says it needs TensorFlow."""
         from kerasformers.generation.jax_decoding import jax_greedy_generate
@@ -240,6 +237,9 @@ class GenerationMixin:
         )
         return keras.ops.convert_to_tensor(sequences)
 
+    # Plain Python even inside the caller's tf.function (no tensor-dependent Python control flow here):
+    # autograph would only slow the trace and turn our errors into its StagingError.
+    @tf.autograph.experimental.do_not_convert
     def generate(
         self,
         input_ids=None,
