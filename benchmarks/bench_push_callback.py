@@ -36,12 +36,12 @@ _SERVE = (
 )
 
 
-def main() -> dict:
+def main(argv=None) -> dict:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--seq", type=int, default=64)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     root = Path(tempfile.mkdtemp(prefix="bench-push-"))
     # The server runs in its own process: in this one its request handling would hold the GIL
