@@ -25,6 +25,7 @@ from kerasformers.errors import ExportError, InvalidInputTypeError, NotSupported
 from kerasformers.serving._tensorflow import tf
 from kerasformers.serving.saved_model import check_export_target, exportable_module, write_saved_model
 from kerasformers.serving.signatures import load_tokenizer_layer
+from kerasformers.serving.text_generation import generated_lengths
 
 __all__ = ["export_image_to_text"]
 
@@ -166,12 +167,7 @@ def export_image_to_text(
             )
             steps = tf.reduce_max(tf.concat([steps, [0]], axis=0))
         new = new[:, :steps]
-        count = tf.fill(tf.shape(new)[:1], steps)
-        if eos:  # up to and including each row's first eos
-            hit = tf.reduce_any(new[:, :, None] == tf.constant(eos, tf.int32), axis=-1)
-            count = tf.where(
-                tf.reduce_any(hit, axis=1), tf.argmax(tf.cast(hit, tf.int32), axis=1, output_type=tf.int32) + 1, count
-            )
+        count = generated_lengths(new, steps, eos)
         text = tokenizer.detokenize(tf.RaggedTensor.from_tensor(new, lengths=count))
         return {"generated_text": text, "generated_ids": new, "num_generated_tokens": count}
 

@@ -12,6 +12,7 @@ import numpy as np
 from kerasformers.errors import ExportError
 from kerasformers.serving._tensorflow import tf
 from kerasformers.serving.saved_model import check_export_target, exportable_module, write_saved_model
+from kerasformers.serving.text_generation import generated_lengths
 
 __all__ = ["export_speech_recognition", "log_mel_features"]
 
@@ -156,11 +157,7 @@ def export_speech_recognition(
         decoder_ids = tf.tile(tf.constant([prompt], tf.int32), [rows, 1])
         sequences, steps = loop(features, decoder_ids, tf.zeros([2], tf.int32))
         new = sequences[:, prompt_length : prompt_length + steps]
-        count = tf.fill(tf.shape(new)[:1], steps)
-        if eos:  # up to and including each row's first eos
-            hit = tf.reduce_any(new[:, :, None] == tf.constant(eos, tf.int32), axis=-1)
-            first = tf.argmax(tf.cast(hit, tf.int32), axis=1, output_type=tf.int32) + 1
-            count = tf.where(tf.reduce_any(hit, axis=1), first, count)
+        count = generated_lengths(new, steps, eos)
         ragged = tf.RaggedTensor.from_tensor(new, lengths=count)
         return {
             "text": tokenizer.detokenize(ragged),

@@ -11,7 +11,7 @@ from kerasformers.errors import ExportError, InvalidInputTypeError, NotSupported
 from kerasformers.serving._tensorflow import tf
 from kerasformers.serving.saved_model import check_export_target, exportable_module, write_saved_model
 from kerasformers.serving.signatures import load_tokenizer_layer
-from kerasformers.serving.text_generation import DEFAULT_MAX_NEW_TOKENS
+from kerasformers.serving.text_generation import DEFAULT_MAX_NEW_TOKENS, generated_lengths
 
 __all__ = ["export_text2text_generation", "DEFAULT_MAX_SOURCE_LENGTH", "SOURCE_TRUNCATION"]
 
@@ -194,12 +194,7 @@ def export_text2text_generation(
 
         new, steps = tf.switch_case(branch, [lambda b=b, f=f: run(b, f) for b, f in zip(buckets, loops)])
         new = new[:, :steps]
-        count = tf.fill(tf.shape(new)[:1], steps)
-        if eos:  # up to and including each row's first eos
-            hit = tf.reduce_any(new[:, :, None] == tf.constant(eos, tf.int32), axis=-1)
-            count = tf.where(
-                tf.reduce_any(hit, axis=1), tf.argmax(tf.cast(hit, tf.int32), axis=1, output_type=tf.int32) + 1, count
-            )
+        count = generated_lengths(new, steps, eos)
         text_out = tokenizer.detokenize(tf.RaggedTensor.from_tensor(new, lengths=count))
         return {
             "generated_text": text_out,

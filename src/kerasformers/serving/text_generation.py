@@ -20,6 +20,23 @@ DEFAULT_MAX_PROMPT_LENGTH = 512
 PROMPT_TRUNCATION = ("error", "left")
 
 
+def generated_lengths(new_tokens, steps, eos_token_ids):
+    """Per row, how many of ``new_tokens`` (batch, steps) are kept: up to and including its first eos.
+
+    Shared by every export with a generate loop inside (text, text2text, captions, speech).
+
+    Example:
+        >>> generated_lengths(tf.constant([[5, 2, 0], [6, 7, 8]]), 3, [2]).numpy()
+        array([2, 3], dtype=int32)
+    """
+    count = tf.fill(tf.shape(new_tokens)[:1], steps)
+    if not eos_token_ids:
+        return count
+    hit = tf.reduce_any(new_tokens[:, :, None] == tf.constant(list(eos_token_ids), tf.int32), axis=-1)
+    first = tf.argmax(tf.cast(hit, tf.int32), axis=1, output_type=tf.int32) + 1
+    return tf.where(tf.reduce_any(hit, axis=1), first, count)
+
+
 def _prompt_buckets(max_prompt_length: int) -> list[int]:
     """The padded prompt lengths compiled for: powers of two from 16, the last one capped at the limit.
 
@@ -195,12 +212,7 @@ def export_text_generation(
 
         new, steps = tf.switch_case(branch, [lambda b=b, f=f: run(b, f) for b, f in zip(buckets, loops)])
         new = new[:, :steps]
-        count = tf.fill(tf.shape(new)[:1], steps)
-        if eos:  # up to and including each row's first eos
-            hit = tf.reduce_any(new[:, :, None] == tf.constant(eos, tf.int32), axis=-1)
-            count = tf.where(
-                tf.reduce_any(hit, axis=1), tf.argmax(tf.cast(hit, tf.int32), axis=1, output_type=tf.int32) + 1, count
-            )
+        count = generated_lengths(new, steps, eos)
         text_out = tokenizer.detokenize(tf.RaggedTensor.from_tensor(new, lengths=count))
         return {
             "generated_text": text_out,
