@@ -129,11 +129,6 @@ def test_mirrored_with_adamw(single, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: under MultiWorkerMirroredStrategy fit() fails converting the distributed batch "
-    "(a dict of PerReplica values) to a tensor; see the issue 18 report",
-)
 def test_multi_worker_two_processes_equals_one_device(single, tmp_path):
     save = tmp_path / "saved"
     chief, outs = _run_cluster({"mode": "multi-worker", "optimizer": "sgd", "save": str(save)}, tmp_path)

@@ -273,6 +273,27 @@ class KerasTrainingMixin:
             validate_labels_dtype(labels)
 
     # ---------------------------------------------------------------- steps (TensorFlow backend)
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' build-before-fit under a strategy, given one replica's batch.
+
+        Keras reduces the first distributed batch with ``strategy.reduce`` to learn its shapes; a
+        MultiWorkerMirroredStrategy cannot reduce a nest (a dict of PerReplica values) and fails
+        with "Attempt to convert a value ... to a Tensor". Shapes and dtypes are all the build
+        needs, so the first local replica's tensors are passed instead (no collective involved).
+        Without a strategy this is Keras' own method, unchanged.
+        """
+        strategy = getattr(self, "_distribute_strategy", None)
+        if keras.backend.backend() != "tensorflow" or strategy is None or iterator is None:
+            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+        import tensorflow as tf
+
+        for _, _, batches in iterator:  # Keras' own way of peeking at the first batch
+            data_batch = next(batches)
+            break
+        if all(isinstance(v, tf.distribute.DistributedValues) for v in keras.tree.flatten(data_batch)):
+            data_batch = keras.tree.map_structure(lambda v: strategy.experimental_local_results(v)[0], data_batch)
+        return super()._maybe_symbolic_build(data_batch=data_batch)
+
     @staticmethod
     def _batch_size(features):
         import tensorflow as tf
@@ -301,7 +322,7 @@ class KerasTrainingMixin:
         gradients = tape.gradient(loss, weights)
         pairs = [(g, w) for g, w in zip(gradients, weights) if g is not None]
         self.optimizer.apply_gradients(pairs)
-        return self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight)
+        return self._step_logs(self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight))
 
     def test_step(self, *args):
         if keras.backend.backend() == "jax":
@@ -315,7 +336,23 @@ class KerasTrainingMixin:
         )
         _, tracked, weight = self._distributed_loss(loss, features, labels)
         self._loss_tracker.update_state(tracked, sample_weight=weight)
-        return self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight)
+        return self._step_logs(self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight))
+
+    @staticmethod
+    def _step_logs(logs):
+        """A step's logs, with scalars as shape-[1] vectors under a multi-worker strategy.
+
+        Keras reduces each log of a multi-worker step with ``strategy.reduce("MEAN", v, axis=0)``,
+        which rejects scalars ("Invalid reduction dimension 0 for input with 0 dimensions"); a
+        one-element vector is reduced to the mean over replicas, a scalar, as on one machine.
+        """
+        import tensorflow as tf
+
+        strategy = tf.distribute.get_strategy()
+        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        if not (multi_worker and strategy.extended._in_multi_worker_mode()):
+            return logs
+        return keras.tree.map_structure(lambda v: tf.reshape(v, [1]) if v.shape.rank == 0 else v, logs)
 
     # ---------------------------------------------------------------- steps (JAX backend)
     def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
