@@ -3,7 +3,8 @@
 ``python tests/jax_worker.py <folder> <check> [<check> ...]`` where a check is ``forward`` (a
 few tiny heads: every output and the default loss against PyTorch transformers, whose values
 are computed here from the same weights), ``fit`` (compile(jit_compile=True) + fit on the
-default loss), ``generate`` (greedy decoding against transformers' ``generate``) or ``save``
+default loss), ``generate`` (greedy decoding, beam search and the processors against
+transformers' ``generate``; sampling's seed and top-k / top-p properties) or ``save``
 (save_pretrained read back by us and by PyTorch). The test
 process itself stays on TensorFlow and never imports jax.
 """
@@ -126,8 +127,78 @@ def check_generate(folder) -> dict:
             theirs = torch_model.generate(
                 torch.tensor(ids), attention_mask=torch.tensor(mask), max_new_tokens=8, do_sample=False
             ).numpy()
-        results[head] = {"ours": ours.tolist(), "theirs": theirs.tolist()}
+        results[head] = {"ours": ours.tolist(), "theirs": theirs.tolist(), "path": path, "ids": ids.tolist()}
+        results[head].update(check_more_decoding(head, model, torch_model, ids, mask, np.asarray(ours)))
     return results
+
+
+BEAM_SETTINGS = {  # per head, so both early_stopping branches and a length penalty run
+    "TFLlamaForCausalLM": {"num_beams": 3, "num_return_sequences": 2, "length_penalty": 0.7},
+    "TFGPT2LMHeadModel": {"num_beams": 2, "early_stopping": True},
+}
+SAMPLE_SETTINGS = {"do_sample": True, "temperature": 0.7, "top_k": 5, "top_p": 0.8, "num_return_sequences": 3}
+PROCESSOR_SETTINGS = {"repetition_penalty": 1.3, "min_new_tokens": 6}
+
+
+def allowed_tokens(torch_model, sequences, prompt_length, eos) -> list[bool]:
+    """For each sampled token (up to its row's eos): is it inside the top-k / top-p set that
+    transformers' warpers keep, computed from PyTorch's logits of the prefix before it?"""
+    warpers = transformers.LogitsProcessorList(
+        [
+            transformers.TemperatureLogitsWarper(SAMPLE_SETTINGS["temperature"]),
+            transformers.TopKLogitsWarper(SAMPLE_SETTINGS["top_k"]),
+            transformers.TopPLogitsWarper(SAMPLE_SETTINGS["top_p"]),
+        ]
+    )
+    inside = []
+    for row in sequences:
+        for column in range(prompt_length, len(row)):
+            prefix = torch.tensor([row[:column]])
+            with torch.no_grad():
+                logits = torch_model(prefix).logits[:, -1, :]
+            kept = torch.isfinite(warpers(prefix, logits))[0]
+            inside.append(bool(kept[row[column]]))
+            if row[column] == eos:
+                break
+    return inside
+
+
+def check_more_decoding(head, model, torch_model, ids, mask, greedy) -> dict:
+    """Beam search and the processors against transformers' generate; sampling's properties (ours on JAX)."""
+    out = {}
+    torch_ids, torch_mask = torch.tensor(ids), torch.tensor(mask)
+    beam = BEAM_SETTINGS[head]
+    out["beam"] = np.asarray(model.generate(ids, attention_mask=mask, max_new_tokens=6, **beam)).tolist()
+    with torch.no_grad():
+        out["beam_theirs"] = torch_model.generate(
+            torch_ids, attention_mask=torch_mask, max_new_tokens=6, do_sample=False, **beam
+        ).tolist()
+    if head == "TFGPT2LMHeadModel":
+        out["processors"] = np.asarray(
+            model.generate(ids, attention_mask=mask, max_new_tokens=8, **PROCESSOR_SETTINGS)
+        ).tolist()
+        with torch.no_grad():
+            out["processors_theirs"] = torch_model.generate(
+                torch_ids, attention_mask=torch_mask, max_new_tokens=8, do_sample=False, **PROCESSOR_SETTINGS
+            ).tolist()
+        return out
+    top1 = model.generate(ids, attention_mask=mask, max_new_tokens=8, do_sample=True, top_k=1, seed=(3, 4))
+    out["top1_equals_greedy"] = np.array_equal(np.asarray(top1), greedy)
+    prompt = ids[:1]  # one unpadded prompt, three samples
+    first = np.asarray(model.generate(prompt, max_new_tokens=6, seed=(5, 6), **SAMPLE_SETTINGS))
+    again = np.asarray(model.generate(prompt, max_new_tokens=6, seed=(5, 6), **SAMPLE_SETTINGS))
+    other = np.asarray(model.generate(prompt, max_new_tokens=6, seed=(7, 8), **SAMPLE_SETTINGS))
+    out["sample_same_seed_same_tokens"] = np.array_equal(first, again)
+    out["sample_other_seed_differs"] = not np.array_equal(first, other)
+    out["sample_rows_differ"] = len({tuple(r) for r in first.tolist()}) > 1
+    out["sample_inside_top_k_top_p"] = allowed_tokens(
+        torch_model, first.tolist() + other.tolist(), prompt.shape[1], torch_model.config.eos_token_id
+    )
+    generator = keras.random.SeedGenerator(11)
+    out["seed_generator_runs"] = (
+        np.asarray(model.generate(prompt, max_new_tokens=6, seed=generator, **SAMPLE_SETTINGS)).shape[0] == 3
+    )
+    return out
 
 
 def check_save(folder) -> dict:

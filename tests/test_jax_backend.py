@@ -77,6 +77,41 @@ def test_greedy_generate_matches_transformers_on_jax(jax_report):
         assert case["ours"] == case["theirs"], head
 
 
+def test_beam_search_on_jax_matches_transformers_and_the_tensorflow_backend(jax_report):
+    """Beam search (length_penalty, early_stopping, num_return_sequences) on JAX gives transformers'
+    tokens, and this (TensorFlow) process's generate() on the same weights gives them too."""
+    import numpy as np
+
+    import kerasformers
+
+    for head, case in jax_report["generate"].items():
+        assert case["beam"] == case["beam_theirs"], head
+    case = jax_report["generate"]["TFLlamaForCausalLM"]
+    model = kerasformers.TFLlamaForCausalLM.from_pretrained(case["path"])
+    ids = np.array(case["ids"])
+    mask = np.ones_like(ids)
+    mask[1, :2] = 0  # as the worker padded it
+    settings = {"num_beams": 3, "num_return_sequences": 2, "length_penalty": 0.7}
+    on_tensorflow = model.generate(ids, attention_mask=mask, max_new_tokens=6, **settings).numpy().tolist()
+    assert on_tensorflow == case["beam"]
+
+
+def test_logits_processors_on_jax_match_transformers(jax_report):
+    """repetition_penalty and min_new_tokens run as jnp ops inside the JAX loop: transformers' tokens."""
+    case = jax_report["generate"]["TFGPT2LMHeadModel"]
+    assert case["processors"] == case["processors_theirs"]
+
+
+def test_sampling_on_jax_is_seeded_and_stays_inside_top_k_top_p(jax_report):
+    """Sampling on JAX: top_k=1 is greedy; a seed repeats its tokens, another seed does not; every
+    sampled token lies inside the top-k / top-p set of transformers' warpers on PyTorch's logits."""
+    case = jax_report["generate"]["TFLlamaForCausalLM"]
+    assert case["top1_equals_greedy"]
+    assert case["sample_same_seed_same_tokens"] and case["sample_other_seed_differs"] and case["sample_rows_differ"]
+    assert case["sample_inside_top_k_top_p"] and all(case["sample_inside_top_k_top_p"])
+    assert case["seed_generator_runs"]  # seed=keras.random.SeedGenerator(...) is accepted
+
+
 def test_save_pretrained_on_jax_loads_in_pytorch_and_saved_model_is_refused(jax_report):
     save = jax_report["save"]
     assert save["ours_vs_torch"] <= ATOL and save["reloaded_vs_torch"] <= ATOL

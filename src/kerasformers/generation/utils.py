@@ -208,33 +208,18 @@ class GenerationMixin:
         return cache
 
     # ------------------------------------------------------------------ public API
-    def _generate_on_jax(self, settings, input_ids, attention_mask, streamer, python_criteria):
-        """Plain greedy decoding on the JAX backend; anything else says it needs TensorFlow."""
-        from kerasformers.generation.jax_decoding import jax_greedy_generate
+    def _generate_on_jax(self, settings, input_ids, attention_mask, streamer, python_criteria, seed=None):
+        """Greedy, sampling or beam search on the JAX backend (kerasformers.generation.jax_decoding);
+        streamers and Python stopping criteria say they need TensorFlow."""
+        from kerasformers.generation.jax_decoding import jax_decode
 
-        plain = (
-            settings.strategy == "greedy"
-            and settings.num_return_sequences == 1
-            and not settings.return_dict_in_generate
-            and not settings.stop_criteria
-            and not python_criteria
-            and streamer is None
-            and len(settings.logits_processors(input_ids.shape[1])) == 0
-        )
-        if not plain:
+        if streamer is not None or python_criteria:
             raise NotSupportedError(
-                "On Keras' JAX backend generate() runs plain greedy decoding only (no sampling, beams, "
-                "logits processors, stopping criteria, streamers or return_dict_in_generate). Run this call "
-                "with KERAS_BACKEND=tensorflow, or drop those settings."
+                "On Keras' JAX backend generate() runs as one compiled jax.lax.while_loop, so it cannot stream "
+                "nor call Python stopping criteria (max_time, ...). Run this call with KERAS_BACKEND=tensorflow, "
+                "or drop those settings."
             )
-        sequences = jax_greedy_generate(
-            self,
-            input_ids,
-            attention_mask,
-            max_new_tokens=settings.max_new_tokens,
-            eos_token_id=list(settings.eos_token_ids) or None,
-            pad_token_id=settings.pad_token_id,
-        )
+        sequences = jax_decode(self, settings, input_ids, attention_mask, seed=seed)
         return keras.ops.convert_to_tensor(sequences)
 
     # Plain Python even inside the caller's tf.function (no tensor-dependent Python control flow here):
@@ -357,7 +342,7 @@ class GenerationMixin:
             )
         self._check_generation_length(prompt_length, max_new_tokens)
         if keras.backend.backend() == "jax":  # issue 20: greedy runs as a jax.lax.while_loop
-            return self._generate_on_jax(settings, input_ids, attention_mask, streamer, python_criteria)
+            return self._generate_on_jax(settings, input_ids, attention_mask, streamer, python_criteria, seed)
         python_processors = any(processor_style(p) == "python" for p in processors)
         stepped = streamer is not None or python_criteria or python_processors
         if stepped and settings.strategy == "beam":
