@@ -30,6 +30,8 @@ __all__ = [
     "template_tokenizer",
     "small_config",
     "PRETRAIN_DEFAULTS",
+    "ResumableBackupAndRestore",  # noqa: F822  (built on first use: keras loads lazily here)
+    "fit_resumable",
 ]
 
 STRATEGIES = ("none", "mirrored", "multi-worker")
@@ -269,6 +271,166 @@ def _perplexity_callback(history: list, quiet: bool):
     return HeldOutPerplexity()
 
 
+# ---------------------------------------------------------------------------------- resume
+def _backup_classes():
+    import keras
+    import numpy as np
+
+    class ResumableBackupAndRestore(keras.callbacks.BackupAndRestore):
+        """``keras.callbacks.BackupAndRestore`` that records the global step, so a run can resume mid-epoch.
+
+        Keras 3's callback restores weights and optimizer state and restarts ``fit`` at the saved
+        epoch, but the data starts that epoch from its first batch again. This one saves every
+        ``save_steps`` global steps (counted across epochs and resumes, not per ``fit`` call) and
+        at each epoch end, writing ``{"epoch", "batch", "step"}`` (``batch``: batches done in
+        that epoch) next to the weights; :func:`fit_resumable` reads the step back and starts the
+        data and ``fit`` there. Restoring leaves ``initial_epoch`` to the caller.
+
+        Example:
+            >>> backup = ResumableBackupAndRestore("ckpt", steps_per_epoch=100, save_steps=25)
+            >>> ResumableBackupAndRestore.saved_step("ckpt")  # 0 when nothing was saved
+            0
+        """
+
+        def __init__(self, backup_dir, steps_per_epoch: int, save_steps: int | None = None, delete_checkpoint=True):
+            super().__init__(backup_dir, save_freq=save_steps or "epoch", delete_checkpoint=delete_checkpoint)
+            if steps_per_epoch < 1 or (save_steps is not None and save_steps < 1):
+                raise InvalidInputError(
+                    f"steps_per_epoch and save_steps must be at least 1, got {steps_per_epoch} and {save_steps}."
+                )
+            self.steps_per_epoch = int(steps_per_epoch)
+            self.save_steps = save_steps
+            self.step = self.saved_step(backup_dir)
+            self._epoch_start_step = self.step
+            self._restored = False
+
+        @staticmethod
+        def saved_step(backup_dir) -> int:
+            """The global step of the backup in ``backup_dir`` (0 when it holds none)."""
+            path = Path(backup_dir) / "training_metadata.json"
+            if not path.is_file():
+                return 0
+            metadata = json.loads(path.read_text(encoding="utf-8"))
+            if "step" not in metadata:
+                raise InvalidInputError(
+                    f"{backup_dir} holds a keras BackupAndRestore backup without a step count: it cannot "
+                    "resume mid-epoch. Delete the folder to start over, or resume it with keras' own callback."
+                )
+            return int(metadata["step"])
+
+        def on_train_begin(self, logs=None):
+            if self._restored:  # a later fit() of the same resumed run: the model holds the state
+                return
+            super().on_train_begin(logs)  # weights and optimizer state, with keras' fallback to .bkp
+            self.model._initial_epoch = None  # the caller passes initial_epoch (keras' is whole epochs)
+            self._restored = True
+            path = Path(self._training_metadata_path)
+            if path.is_file():
+                saved = json.loads(path.read_text(encoding="utf-8")).get("seed_states", [])
+                states = self._seed_states()
+                if len(saved) == len(states):
+                    for state, value in zip(states, saved):
+                        state.assign(np.asarray(value, dtype=state.dtype))
+
+        def _seed_states(self):
+            # dropout's random state: keras' weight files leave it out, so a resumed run would draw
+            # other dropout masks than the uninterrupted one; it goes into the metadata instead
+            states, seen = [], set()
+            for layer in self.model._flatten_layers(include_self=True):
+                for generator in getattr(layer, "_seed_generators", []):
+                    if id(generator.state) not in seen:
+                        seen.add(id(generator.state))
+                        states.append(generator.state)
+            return states
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch_start_step = self.step
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step = self._epoch_start_step + batch + 1
+            if self.save_steps and self.step % self.save_steps == 0:
+                self._save_model()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self._save_model()
+
+        def _save_model(self):
+            epoch, batch = divmod(self.step, self.steps_per_epoch)
+            self._current_epoch, self._last_batch_seen = epoch, batch
+            super()._save_model()  # weights, then keras' {"epoch", "batch"}: add the step
+            seeds = [np.asarray(state.value).tolist() for state in self._seed_states()]
+            metadata = {"epoch": epoch, "batch": batch, "step": self.step, "seed_states": seeds}
+            Path(self._training_metadata_path).write_text(json.dumps(metadata), encoding="utf-8")
+
+    return ResumableBackupAndRestore
+
+
+def __getattr__(name):
+    # keras is imported only when the callback is used (the command's --help stays fast)
+    if name == "ResumableBackupAndRestore":
+        cls = _backup_classes()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def fit_resumable(
+    model,
+    dataset_at,
+    epochs: int,
+    steps_per_epoch: int,
+    backup_dir,
+    save_steps: int | None = None,
+    callbacks=(),
+    **fit_kwargs,
+) -> dict:
+    """``model.fit`` that resumes a killed run at the exact step it saved, data included.
+
+    ``dataset_at(step)`` returns the training data whose first batch is the one of global step
+    ``step`` (for :func:`~kerasformers.data.mlm.mlm_dataset`: ``epoch, skip =
+    divmod(step, batches_per_epoch)``, then ``mlm_dataset(..., repeat=True, epoch=epoch,
+    skip_batches=skip)``). A :class:`ResumableBackupAndRestore` in ``backup_dir`` saves every
+    ``save_steps`` steps and at each epoch end. When ``backup_dir`` holds a backup of step ``s``,
+    the weights and optimizer state are restored and training goes on from there: Keras 3 cannot
+    start ``fit`` mid-epoch, so the rest of the interrupted epoch is one ``fit`` call of
+    ``steps_per_epoch - s % steps_per_epoch`` steps (``initial_epoch`` = that epoch) and the
+    remaining epochs a second one. With deterministic data and dropout seeded (or off), the final
+    weights equal those of an uninterrupted run. The backup is deleted when training completes.
+    Returns the merged ``History.history`` of the epochs run by this call.
+
+    Example:
+        >>> history = fit_resumable(
+        ...     model, lambda step: mlm_dataset("shards/", tok, 128, 32, repeat=True,
+        ...                                     epoch=step // 100, skip_batches=step % 100),
+        ...     epochs=3, steps_per_epoch=100, backup_dir="ckpt", save_steps=25)  # doctest: +SKIP
+    """
+    backup = __getattr__("ResumableBackupAndRestore")(backup_dir, steps_per_epoch, save_steps)
+    model._initial_epoch = None
+    epoch, done = divmod(backup.step, steps_per_epoch)
+    merged: dict = {}
+
+    def run(first_step, initial_epoch, last_epoch, steps, final):
+        backup.delete_checkpoint = final
+        history = model.fit(
+            dataset_at(first_step),
+            initial_epoch=initial_epoch,
+            epochs=last_epoch,
+            steps_per_epoch=steps,
+            callbacks=[backup, *callbacks],
+            **fit_kwargs,
+        )
+        for key, values in history.history.items():
+            merged.setdefault(key, []).extend(values)
+
+    if done and epoch < epochs:  # the rest of the interrupted epoch
+        run(backup.step, epoch, epoch + 1, steps_per_epoch - done, final=epoch + 1 >= epochs)
+        epoch += 1
+        if epoch >= epochs or model.stop_training:
+            return merged
+    run(epoch * steps_per_epoch, epoch, epochs, steps_per_epoch, final=True)
+    return merged
+
+
 # ---------------------------------------------------------------------------------- pretrain
 def pretrain(
     corpus: str | os.PathLike | None,
@@ -290,6 +452,8 @@ def pretrain(
     seed: int = PRETRAIN_DEFAULTS["seed"],
     jit_compile: bool = False,
     max_steps_per_epoch: int | None = None,
+    save_steps: int | None = None,
+    callbacks=(),
     quiet: bool = False,
 ) -> dict:
     """Pretrain a masked LM from scratch on a folder of text; returns the per-epoch metrics.
@@ -298,9 +462,11 @@ def pretrain(
     tokenised text into ``block_size`` blocks, writes ``num_shards`` TFRecord shards (train and
     held-out) into ``output_dir/data``, trains ``TFAutoModelForMaskedLM.from_config`` with AdamW
     under ``strategy`` (masking inside tf.data), reports held-out MLM loss and perplexity each
-    epoch, keeps a ``BackupAndRestore`` checkpoint in ``output_dir/checkpoints`` (a rerun after a
-    kill resumes from it) and saves model, tokenizer and ``pretrain_results.json`` into
-    ``output_dir`` (the chief only). ``corpus=None``: :func:`pretraining_corpus`.
+    epoch, keeps a :class:`ResumableBackupAndRestore` checkpoint in ``output_dir/checkpoints``
+    (every ``save_steps`` steps and each epoch end; the same call after a kill resumes from it at
+    the saved step, data stream included, and ends at the weights of an uninterrupted run:
+    :func:`fit_resumable`), runs the extra keras ``callbacks`` and saves model, tokenizer and
+    ``pretrain_results.json`` into ``output_dir`` (the chief only). ``corpus=None``: :func:`pretraining_corpus`.
 
     Example:
         >>> metrics = pretrain("texts/", "pretrained/", model_type="roberta", vocab_size=8000)  # doctest: +SKIP
@@ -317,6 +483,7 @@ def pretrain(
         ("--batch-size", batch_size),
         ("--vocab-size", vocab_size),
         ("--num-shards", num_shards),
+        ("--save-steps", 1 if save_steps is None else save_steps),
     ):
         if value < 1:
             raise InvalidInputError(f"{flag} must be at least 1, got {value}.")
@@ -366,10 +533,24 @@ def pretrain(
             f"The corpus makes {len(train_blocks)} training block(s) of {block_size} tokens, fewer than one batch "
             f"of {batch_size}: give more text or a smaller --block-size / --batch-size."
         )
-    # repeated: fit() with steps_per_epoch keeps one iterator across epochs (each epoch masks anew)
-    train = mlm_dataset(
-        data_dir / "train", tokenizer, block_size, batch_size, seed=seed, mlm_probability=mlm_probability, repeat=True
-    )
+    batches_per_epoch = len(train_blocks) // batch_size
+
+    def train_from(step):
+        # batch `step` of the repeated stream: data epoch and batch in it (a Keras epoch capped by
+        # --max-steps-per-epoch is shorter than a pass over the data; the stream runs on across it)
+        data_epoch, skip = divmod(step, batches_per_epoch)
+        return mlm_dataset(
+            data_dir / "train",
+            tokenizer,
+            block_size,
+            batch_size,
+            seed=seed,
+            mlm_probability=mlm_probability,
+            repeat=True,
+            epoch=data_epoch,
+            skip_batches=skip,
+        )
+
     held_out = mlm_dataset(
         data_dir / "held_out",
         tokenizer,
@@ -404,16 +585,19 @@ def pretrain(
             f"{strategy_obj.num_replicas_in_sync} replica(s)"
         )
     history: list[dict] = []
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(out / "checkpoints" if chief else data_dir / "checkpoints")),
-        _perplexity_callback(history, quiet),
-    ]
-    model.fit(
-        train,
+    backup_dir = out / "checkpoints" if chief else data_dir / "checkpoints"
+    resumed_at = __getattr__("ResumableBackupAndRestore").saved_step(backup_dir)
+    if resumed_at and not quiet:
+        print(f"Resuming from the backup in {backup_dir} at step {resumed_at}")
+    fit_resumable(
+        model,
+        train_from,
         epochs=epochs,
         steps_per_epoch=steps,
+        backup_dir=str(backup_dir),
+        save_steps=save_steps,
+        callbacks=[_perplexity_callback(history, quiet), *callbacks],
         validation_data=held_out,
-        callbacks=callbacks,
         verbose=2 if quiet else 1,
     )
     metrics = {
@@ -423,6 +607,7 @@ def pretrain(
         "held_out_blocks": len(held_blocks),
         "block_size": block_size,
         "replicas": strategy_obj.num_replicas_in_sync,
+        "resumed_at_step": resumed_at,
         "epochs": history,
         "wall_time_s": round(time.perf_counter() - start, 1),
     }
@@ -473,6 +658,12 @@ def add_pretrain_parser(subparsers) -> None:
     for flag in ("learning_rate", "held_out_fraction", "mlm_probability"):
         p.add_argument("--" + flag.replace("_", "-"), type=float, default=d[flag], help=f"default {d[flag]}")
     p.add_argument("--max-steps-per-epoch", type=int, help="cap the steps of an epoch (quick runs)")
+    p.add_argument(
+        "--save-steps",
+        type=int,
+        help="back up every N steps (and each epoch end) into OUT/checkpoints; rerunning the same command "
+        "after a kill resumes at the saved step",
+    )
     p.add_argument("--jit-compile", action="store_true", help="XLA-compile the train step")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run_pretrain)
@@ -500,5 +691,6 @@ def run_pretrain(args) -> dict:
         seed=args.seed,
         jit_compile=args.jit_compile,
         max_steps_per_epoch=args.max_steps_per_epoch,
+        save_steps=args.save_steps,
         quiet=args.quiet,
     )

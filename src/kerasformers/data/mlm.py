@@ -153,14 +153,22 @@ def _shard_files(source) -> list[str]:
 
 
 def read_tfrecords(
-    source, block_size: int, shuffle: bool = True, seed: int = 0, shuffle_buffer: int = 10_000, cycle_length: int = 4
+    source,
+    block_size: int,
+    shuffle: bool = True,
+    seed: int = 0,
+    shuffle_buffer: int = 10_000,
+    cycle_length: int = 4,
+    epoch=None,
 ):
     """A ``tf.data.Dataset`` of ``{"input_ids": int32 (block_size,)}`` read back from TFRecord shards.
 
     ``source`` is a folder of ``.tfrecord`` files or a list of them. Shards are read with
     ``interleave`` (``cycle_length`` at a time, deterministic order) and, with ``shuffle``,
     the shard order and the records are shuffled with ``seed`` (a new order each epoch, the same
-    orders in every run).
+    orders in every run). With ``epoch`` (an int or an int64 tensor), the order is the one of that
+    epoch alone, a function of ``(seed, epoch)`` only, so a resumed run can read epoch 3 without
+    replaying epochs 0-2 (:func:`mlm_dataset` reads one ``epoch`` at a time).
 
     Example:
         >>> ds = read_tfrecords("shards/", block_size=128)
@@ -175,13 +183,18 @@ def read_tfrecords(
     def parse(record):
         return {"input_ids": tf.cast(tf.io.parse_single_example(record, feature_spec)["input_ids"], tf.int32)}
 
+    if epoch is None:
+        order_seed, record_seed, reshuffle = seed, seed, True
+    else:  # one fixed order per (seed, epoch): resuming at an epoch needs no earlier pass
+        epoch_key = tf.cast(epoch, tf.int64) * 1_000_003 + seed
+        order_seed, record_seed, reshuffle = epoch_key, epoch_key + 500_009, False
     dataset = tf.data.Dataset.from_tensor_slices(files)
     if shuffle:
-        dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(len(files), seed=order_seed, reshuffle_each_iteration=reshuffle)
     dataset = dataset.interleave(tf.data.TFRecordDataset, cycle_length=min(cycle_length, len(files)), block_length=1)
     dataset = dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if shuffle:
-        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(shuffle_buffer, seed=record_seed, reshuffle_each_iteration=reshuffle)
     return dataset
 
 
@@ -259,18 +272,31 @@ def mlm_dataset(
     mlm_probability: float = 0.15,
     shuffle: bool = True,
     repeat: bool = False,
+    epoch: int = 0,
+    skip_batches: int = 0,
 ):
     """Masked-LM batches ``({"input_ids", "attention_mask"}, labels)`` from TFRecord shards.
 
     Reads the shards (:func:`read_tfrecords`), masks each block in the pipeline
-    (:func:`mask_tokens`, keyed by ``seed`` and the block's position in the stream), batches with
-    a static shape (``drop_remainder=True``) and prefetches. ``batch_size`` is the global batch:
-    under ``tf.distribute``, ``strategy.experimental_distribute_dataset`` (or ``fit``) splits it.
-    Blocks are full (no padding), so ``attention_mask`` is all ones.
+    (:func:`mask_tokens`, keyed by ``seed``, the epoch and the block's position in it), batches
+    with a static shape (``drop_remainder=True``, within each epoch) and prefetches.
+    ``batch_size`` is the global batch: under ``tf.distribute``, ``fit`` (or
+    ``strategy.experimental_distribute_dataset``) splits it. Blocks are full (no padding), so
+    ``attention_mask`` is all ones.
+
+    Every batch is a function of ``(seed, epoch, batch index)`` alone: the shuffle order of an
+    epoch comes from ``(seed, epoch)``, the masks from ``(seed, epoch, position)``. So a run
+    resumed after a kill sees the very batches the uninterrupted run saw: start at data epoch
+    ``epoch`` and skip its first ``skip_batches`` batches (``epoch, skip_batches =
+    divmod(steps_done, batches_per_epoch)`` with ``batches_per_epoch = num_blocks // batch_size``).
+    Without ``repeat`` the dataset is that one epoch (less the skipped batches); with ``repeat``
+    it goes on with epochs ``epoch + 1``, ``epoch + 2``, ...
 
     Example:
         >>> train = mlm_dataset("shards/", tokenizer, block_size=128, batch_size=32, seed=0)
         >>> model.fit(train, epochs=3)
+        >>> # resume after 250 steps of 100 batches an epoch: epoch 2, batch 50
+        >>> rest = mlm_dataset("shards/", tokenizer, 128, 32, seed=0, repeat=True, epoch=2, skip_batches=50)
     """
     import tensorflow as tf
 
@@ -281,16 +307,29 @@ def mlm_dataset(
         )
     if not 0 < mlm_probability < 1:
         raise InvalidInputError(f"mlm_probability must be between 0 and 1, got {mlm_probability}.")
+    if epoch < 0 or skip_batches < 0:
+        raise InvalidInputError(f"epoch and skip_batches count from 0, got epoch={epoch}, skip_batches={skip_batches}.")
     specials = tf.constant(special_token_ids(tokenizer), tf.int32)
     vocab_size = len(tokenizer)
     mask_id = int(tokenizer.mask_token_id)
+    files = _shard_files(source)
+    first_epoch = int(epoch)
+    skip_records = int(skip_batches) * batch_size
 
-    def mask(index, example):
-        ids, labels = mask_tokens(example["input_ids"], index, seed, mask_id, vocab_size, specials, mlm_probability)
-        return {"input_ids": ids, "attention_mask": tf.ones_like(ids)}, labels
+    def one_epoch(epoch_index):
+        records = read_tfrecords(files, block_size, shuffle=shuffle, seed=seed, epoch=epoch_index).enumerate()
+        # skipped before masking: a resumed run pays only the reading of the skipped blocks
+        records = records.skip(tf.where(epoch_index == first_epoch, tf.constant(skip_records, tf.int64), 0))
 
-    dataset = read_tfrecords(source, block_size, shuffle=shuffle, seed=seed)
-    if repeat:
-        dataset = dataset.repeat()
-    dataset = dataset.enumerate().map(mask, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+        def mask(position, example):
+            # one key per (epoch, position): a new mask each epoch, the same in every run
+            index = epoch_index * (1 << 32) + position
+            ids, labels = mask_tokens(example["input_ids"], index, seed, mask_id, vocab_size, specials, mlm_probability)
+            return {"input_ids": ids, "attention_mask": tf.ones_like(ids)}, labels
+
+        masked = records.map(mask, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return masked.batch(batch_size, drop_remainder=True)
+
+    last = tf.int64.max if repeat else first_epoch + 1
+    dataset = tf.data.Dataset.range(first_epoch, last).flat_map(one_epoch)
+    return dataset.prefetch(tf.data.AUTOTUNE)
