@@ -40,6 +40,24 @@ def _transpose_kept_apart(vocab_major):
     return tf.transpose(barrier(vocab_major))
 
 
+def _times_transposed(hidden_states, embeddings):
+    """``hidden @ embeddings^T`` without materialising the transpose (a vocab x hidden copy).
+
+    ``ops.transpose`` of the table is a full copy in eager mode (113 MB for SmolLM2's, paid by the
+    build-time call of every load); ``tf.matmul(..., transpose_b=True)`` reads the table as it is.
+    """
+    import tensorflow as tf
+
+    dtype = keras.backend.result_type(hidden_states.dtype, embeddings.dtype)
+    hidden_states = tf.cast(hidden_states, dtype)
+    embeddings = tf.cast(embeddings, dtype)
+    flat = tf.reshape(hidden_states, (-1, embeddings.shape[-1]))
+    logits = tf.matmul(flat, embeddings, transpose_b=True)
+    dynamic = tf.shape(hidden_states)
+    leading = [size if size is not None else dynamic[axis] for axis, size in enumerate(hidden_states.shape[:-1])]
+    return tf.reshape(logits, [*leading, embeddings.shape[0]])
+
+
 def tied_logits(hidden_states, embeddings, training: bool = False):
     """``hidden_states (..., hidden) @ embeddings (vocab, hidden)^T`` -> ``(..., vocab)``.
 
@@ -56,8 +74,10 @@ def tied_logits(hidden_states, embeddings, training: bool = False):
             rows *= d
     small = rows is not None and rows <= VOCAB_MAJOR_MAX_ROWS
     training = training if isinstance(training, bool) else True  # a symbolic flag: take the plain path
-    if training or not small or keras.backend.backend() != "tensorflow" or not _inside_xla():
+    if keras.backend.backend() != "tensorflow":
         return ops.matmul(hidden_states, ops.transpose(embeddings))
+    if training or not small or not _inside_xla():
+        return _times_transposed(hidden_states, embeddings)
     flat = ops.reshape(hidden_states, (rows, shape[-1]))
     vocab_major = ops.matmul(ops.cast(embeddings, flat.dtype), ops.transpose(flat))  # (vocab, rows)
     return ops.reshape(_transpose_kept_apart(vocab_major), (*shape[:-1], -1))
