@@ -75,6 +75,7 @@ EXTRA_SCRIPTS = {
     "whisper": ("bench_whisper.py", ["--new-tokens", "64", "--rounds", "3"], 900),
     # epochs of ~16 s on 2 cores (32 steps of 16 x 64): a push per epoch against a niced local Hub
     "push_callback": ("bench_push_callback.py", ["--epochs", "2", "--steps", "32"], 900),
+    "quantize": ("bench_quantize.py", ["--rounds", "3"], 900),
 }
 EXTRA_TITLES = {
     "generation": "Generation",
@@ -88,6 +89,7 @@ EXTRA_TITLES = {
     "pretrain": "Masked-LM pretraining: one device vs Mirrored (2 logical CPU devices) vs PyTorch",
     "whisper": "Whisper generate (whisper-tiny shape, 30 s audio, 64 tokens, batch 1) and LiteRT",
     "push_callback": "PushToHubCallback overhead (fit with a push per epoch)",
+    "quantize": "Quantization (all-MiniLM-L6-v2, int8 / int4 weights vs float32)",
 }
 EXTRA_TIMEOUT_S = 240
 
