@@ -1,19 +1,31 @@
-"""Worker of tests/test_resume.py: the tiny ``pretrain`` run of the test, in its own process.
+"""Worker of tests/test_resume.py: ``kerasformers pretrain`` with the test's tiny flags, in its own process.
 
-``python resume_worker.py CORPUS OUT``; with ``KF_KILL_AFTER_STEP=N`` in the environment the
-process SIGKILLs itself after N train steps (no cleanup, no exception: as a preempted worker).
+``python resume_worker.py CORPUS OUT [--strategy mirrored]`` runs the command (``cli.main``) with
+``--save-steps`` (mirrored: on two logical CPU devices, set up before TensorFlow starts);
+with ``KF_KILL_AFTER_STEP=N`` in the environment the process SIGKILLs itself after N train steps
+(no cleanup, no exception: as a preempted worker). Rerunning it without the variable is the
+same command again.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
 
-import keras
-from test_resume import RUN
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if "mirrored" in sys.argv:  # before TensorFlow initialises its devices
+    import tensorflow as tf
 
-from kerasformers.pretraining import pretrain
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import keras  # noqa: E402
+from test_resume import RUN  # noqa: E402
+
+import kerasformers.pretraining  # noqa: E402
+from kerasformers.cli import main  # noqa: E402
 
 
 class SigkillAtStep(keras.callbacks.Callback):
@@ -27,8 +39,18 @@ class SigkillAtStep(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
+def command_flags(corpus, out) -> list[str]:
+    flags = ["pretrain", "--corpus", corpus, "--out", out]
+    for name, value in RUN.items():
+        flag = "--" + name.replace("_", "-")
+        flags += [flag] if value is True else [flag, str(value)]
+    return flags
+
+
 if __name__ == "__main__":
-    corpus, out = sys.argv[1:3]
+    corpus, out, *extra = sys.argv[1:]
     kill_after = os.environ.get("KF_KILL_AFTER_STEP")
-    callbacks = [SigkillAtStep(int(kill_after))] if kill_after else []
-    pretrain(corpus, out, callbacks=callbacks, **RUN)
+    if kill_after:  # the command's own code path, plus the kill
+        pretrain = kerasformers.pretraining.pretrain
+        kerasformers.pretraining.pretrain = functools.partial(pretrain, callbacks=[SigkillAtStep(int(kill_after))])
+    sys.exit(main(command_flags(corpus, out) + extra))

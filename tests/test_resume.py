@@ -11,7 +11,9 @@ process the kill is an exception from a callback; the slow test SIGKILLs a worke
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -118,18 +120,36 @@ def _take(dataset, count):
     return [(x["input_ids"].numpy(), y.numpy()) for x, y in dataset.take(count)]
 
 
-@pytest.mark.slow
-def test_sigkilled_worker_resumes_with_the_same_command(corpus, uninterrupted, tmp_path):
-    out = tmp_path / "sigkilled"
-    command = [sys.executable, str(WORKER), str(corpus), str(out)]
+def _kill_and_rerun(corpus, out, *extra):
+    command = [sys.executable, str(WORKER), str(corpus), str(out), *extra]
     env = {**os.environ, "KF_KILL_AFTER_STEP": str(KILL_AFTER_STEP)}
     killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert ResumableBackupAndRestore.saved_step(out / "checkpoints") == 6
     env.pop("KF_KILL_AFTER_STEP")
     resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    _assert_same_weights(out, uninterrupted)
+    results = json.loads((out / "pretrain_results.json").read_text())
+    assert results["resumed_at_step"] == 6
+    return results
+
+
+@pytest.mark.slow
+def test_sigkilled_worker_resumes_with_the_same_command(corpus, uninterrupted, tmp_path):
+    _kill_and_rerun(corpus, tmp_path / "sigkilled")
+    _assert_same_weights(tmp_path / "sigkilled", uninterrupted)
+
+
+@pytest.mark.slow
+def test_sigkilled_mirrored_run_resumes_to_the_uninterrupted_mirrored_weights(corpus, tmp_path):
+    # reference: the same command on the same two logical devices, never killed
+    reference = tmp_path / "mirrored-uninterrupted"
+    command = [sys.executable, str(WORKER), str(corpus), str(reference), "--strategy", "mirrored"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = _kill_and_rerun(corpus, tmp_path / "mirrored-killed", "--strategy", "mirrored")
+    assert results["replicas"] == 2
+    _assert_same_weights(tmp_path / "mirrored-killed", reference)
 
 
 def test_bad_resume_inputs(tmp_path):
