@@ -159,5 +159,10 @@ def test_bad_resume_inputs(tmp_path):
     (tmp_path / "old" / "training_metadata.json").write_text('{"epoch": 1, "batch": 0}')
     with pytest.raises(InvalidInputError, match="without a step count"):
         ResumableBackupAndRestore.saved_step(tmp_path / "old")
+    (tmp_path / "old" / "training_metadata.json").write_text(
+        '{"epoch": 1, "batch": 2, "step": 7, "steps_per_epoch": 5}'
+    )
+    with pytest.raises(InvalidInputError, match="made with 5 steps an epoch, this run has 4"):
+        ResumableBackupAndRestore(tmp_path / "old", steps_per_epoch=4)
     with pytest.raises(InvalidInputError, match="skip_batches"):
         mlm_dataset(tmp_path, type("T", (), {"mask_token_id": 4})(), 32, 8, skip_batches=-1)

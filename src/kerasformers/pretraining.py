@@ -284,7 +284,11 @@ def _backup_classes():
         ``save_steps`` global steps (counted across epochs and resumes, not per ``fit`` call) and
         at each epoch end, writing ``{"epoch", "batch", "step"}`` (``batch``: batches done in
         that epoch) next to the weights; :func:`fit_resumable` reads the step back and starts the
-        data and ``fit`` there. Restoring leaves ``initial_epoch`` to the caller.
+        data and ``fit`` there. Restoring leaves ``initial_epoch`` to the caller. It also keeps
+        the dropout layers' random state (keras' weight files leave it out), so a resumed run
+        draws the dropout masks the uninterrupted one drew. With ``write=False`` (every
+        multi-worker process but the chief) it restores from ``backup_dir`` but never writes or
+        deletes it: as with keras' own callback there, the folder must be one every worker reads.
 
         Example:
             >>> backup = ResumableBackupAndRestore("ckpt", steps_per_epoch=100, save_steps=25)
@@ -292,7 +296,14 @@ def _backup_classes():
             0
         """
 
-        def __init__(self, backup_dir, steps_per_epoch: int, save_steps: int | None = None, delete_checkpoint=True):
+        def __init__(
+            self,
+            backup_dir,
+            steps_per_epoch: int,
+            save_steps: int | None = None,
+            delete_checkpoint: bool = True,
+            write: bool = True,
+        ):
             super().__init__(backup_dir, save_freq=save_steps or "epoch", delete_checkpoint=delete_checkpoint)
             if steps_per_epoch < 1 or (save_steps is not None and save_steps < 1):
                 raise InvalidInputError(
@@ -300,7 +311,18 @@ def _backup_classes():
                 )
             self.steps_per_epoch = int(steps_per_epoch)
             self.save_steps = save_steps
+            self.write = write
             self.step = self.saved_step(backup_dir)
+            path = Path(backup_dir) / "training_metadata.json"
+            saved_epoch_length = (
+                json.loads(path.read_text(encoding="utf-8")).get("steps_per_epoch") if self.step else None
+            )
+            if saved_epoch_length not in (None, self.steps_per_epoch):
+                raise InvalidInputError(
+                    f"The backup in {backup_dir} was made with {saved_epoch_length} steps an epoch, this run has "
+                    f"{self.steps_per_epoch}: resume with the same data, batch size and steps, or delete the folder "
+                    "to start over."
+                )
             self._epoch_start_step = self.step
             self._restored = False
 
@@ -354,12 +376,24 @@ def _backup_classes():
         def on_epoch_end(self, epoch, logs=None):
             self._save_model()
 
+        def on_train_end(self, logs=None):
+            if self.write:
+                super().on_train_end(logs)
+
         def _save_model(self):
+            if not self.write:
+                return
             epoch, batch = divmod(self.step, self.steps_per_epoch)
             self._current_epoch, self._last_batch_seen = epoch, batch
             super()._save_model()  # weights, then keras' {"epoch", "batch"}: add the step
             seeds = [np.asarray(state.value).tolist() for state in self._seed_states()]
-            metadata = {"epoch": epoch, "batch": batch, "step": self.step, "seed_states": seeds}
+            metadata = {
+                "epoch": epoch,
+                "batch": batch,
+                "step": self.step,
+                "steps_per_epoch": self.steps_per_epoch,
+                "seed_states": seeds,
+            }
             Path(self._training_metadata_path).write_text(json.dumps(metadata), encoding="utf-8")
 
     return ResumableBackupAndRestore
@@ -382,6 +416,7 @@ def fit_resumable(
     backup_dir,
     save_steps: int | None = None,
     callbacks=(),
+    write: bool = True,
     **fit_kwargs,
 ) -> dict:
     """``model.fit`` that resumes a killed run at the exact step it saved, data included.
@@ -396,6 +431,8 @@ def fit_resumable(
     ``steps_per_epoch - s % steps_per_epoch`` steps (``initial_epoch`` = that epoch) and the
     remaining epochs a second one. With deterministic data and dropout seeded (or off), the final
     weights equal those of an uninterrupted run. The backup is deleted when training completes.
+    ``write=False`` on multi-worker processes other than the chief: they restore from the shared
+    ``backup_dir`` and leave the writing to the chief.
     Returns the merged ``History.history`` of the epochs run by this call.
 
     Example:
@@ -404,7 +441,7 @@ def fit_resumable(
         ...                                     epoch=step // 100, skip_batches=step % 100),
         ...     epochs=3, steps_per_epoch=100, backup_dir="ckpt", save_steps=25)  # doctest: +SKIP
     """
-    backup = __getattr__("ResumableBackupAndRestore")(backup_dir, steps_per_epoch, save_steps)
+    backup = __getattr__("ResumableBackupAndRestore")(backup_dir, steps_per_epoch, save_steps, write=write)
     model._initial_epoch = None
     epoch, done = divmod(backup.step, steps_per_epoch)
     merged: dict = {}
@@ -585,7 +622,8 @@ def pretrain(
             f"{strategy_obj.num_replicas_in_sync} replica(s)"
         )
     history: list[dict] = []
-    backup_dir = out / "checkpoints" if chief else data_dir / "checkpoints"
+    # every worker restores from the chief's folder (on one machine, or a shared filesystem); only the chief writes
+    backup_dir = out / "checkpoints"
     resumed_at = __getattr__("ResumableBackupAndRestore").saved_step(backup_dir)
     if resumed_at and not quiet:
         print(f"Resuming from the backup in {backup_dir} at step {resumed_at}")
@@ -596,6 +634,7 @@ def pretrain(
         steps_per_epoch=steps,
         backup_dir=str(backup_dir),
         save_steps=save_steps,
+        write=chief,
         callbacks=[_perplexity_callback(history, quiet), *callbacks],
         validation_data=held_out,
         verbose=2 if quiet else 1,
