@@ -106,21 +106,31 @@ def _assert_same_losses(got, want, rtol):
     np.testing.assert_allclose(got, want, rtol=rtol, atol=0)
 
 
-# jit_compile under MirroredStrategy on several CPU devices fails inside Keras 3 itself (a plain
-# keras.Sequential does the same): Keras compiles the whole multi-replica step as one XLA cluster
-# placed on CPU:0, which cannot read replica 1's variables on CPU:1 (TensorFlow's XLA known issue
-# "tf.Variable on a different device"). Kept strict, so the day it works this test says so.
-JIT_ON_MIRRORED_CPU = [
-    pytest.mark.slow,
-    pytest.mark.xfail(
-        strict=True, reason="Keras 3: jit_compile with MirroredStrategy over CPU devices (upstream XLA placement)"
-    ),
-]
+def _assert_scope_checks(result, saved: Path):
+    """from_pretrained / save_pretrained inside strategy.scope() (see distribute_worker._scope_checks)."""
+    assert result["mirrored_variables"], "a model loaded inside the scope has distributed variables"
+    assert result["loaded_inside_vs_outside"] <= 1e-6
+    assert result["fine_tune_changed"] > 1e-3 and np.isfinite(result["fine_tune_loss"])
+    assert result["saved_in_scope_weights_diff"] == 0.0  # the file holds exactly the in-scope weights
+    assert result["saved_in_scope_reload_diff"] <= 1e-5
+    assert (saved / "config.json").is_file() and any(saved.glob("*.safetensors"))
 
 
-@pytest.mark.parametrize("jit", [False, pytest.param(True, marks=JIT_ON_MIRRORED_CPU)], ids=["eager", "jit"])
-def test_mirrored_two_devices_equals_one_device(single, jit, tmp_path):
-    _assert_same_losses(_run({"mode": "mirrored", "optimizer": "sgd", "jit": jit}, tmp_path), single["sgd"], 1e-5)
+def test_mirrored_two_devices_equals_one_device(single, tmp_path):
+    """Eager steps on two logical devices, then from_pretrained / fit / save_pretrained in the scope."""
+    saved = tmp_path / "scope-saved"
+    result = _run({"mode": "mirrored", "optimizer": "sgd", "scope_checks": True, "scope_save": str(saved)}, tmp_path)
+    _assert_same_losses(result, single["sgd"], 1e-5)
+    _assert_scope_checks(result, saved)
+
+
+@pytest.mark.slow
+def test_mirrored_two_devices_jit_equals_one_device(single, tmp_path):
+    """compile(jit_compile=True) under Mirrored: XLA compiles each replica's pass on its own device
+    (Keras' one XLA cluster for the whole step cannot read replica 1's variables on CPU:1)."""
+    result = _run({"mode": "mirrored", "optimizer": "sgd", "jit": True}, tmp_path)
+    assert result["xla_per_replica"]
+    _assert_same_losses(result, single["sgd"], 1e-5)
 
 
 @pytest.mark.slow
@@ -129,9 +139,34 @@ def test_mirrored_with_adamw(single, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
+def test_mirrored_mixed_precision(precision, tmp_path):
+    """Mixed precision under Mirrored: half-precision logits, the default loss in float32, a loss
+    that falls on a repeated batch; float16 trains through Keras' LossScaleOptimizer."""
+    options = {"mode": "mirrored", "optimizer": "adamw", "precision": precision, "same_batch": True}
+    result = _run(options, tmp_path)
+    losses = np.array(result["losses"])
+    assert np.isfinite(losses).all() and losses[-1] < 0.9 * losses[0]
+    assert result["logits_dtype"] == precision.removeprefix("mixed_") and result["loss_dtype"] == "float32"
+    assert result["optimizer"] == ("LossScaleOptimizer" if precision == "mixed_float16" else "AdamW")
+
+
+@pytest.mark.slow
 def test_multi_worker_two_processes_equals_one_device(single, tmp_path):
-    save = tmp_path / "saved"
-    chief, outs = _run_cluster({"mode": "multi-worker", "optimizer": "sgd", "save": str(save)}, tmp_path)
+    """Two workers on 127.0.0.1: the chief's 20 losses equal one device's; only the chief writes,
+    including save_pretrained from inside strategy.scope()."""
+    save, scope_save = tmp_path / "saved", tmp_path / "scope-saved"
+    options = {"mode": "multi-worker", "optimizer": "sgd", "save": str(save)}
+    chief, outs = _run_cluster({**options, "scope_checks": True, "scope_save": str(scope_save)}, tmp_path)
     _assert_same_losses(chief, single["sgd"], 1e-5)
     assert not outs[1].exists(), "only the chief writes"
     assert (save / "config.json").is_file() and any(save.glob("*.safetensors"))
+    _assert_scope_checks(chief, scope_save)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["saved", "scope-saved", "worker0.json"]
+
+
+@pytest.mark.slow
+def test_multi_worker_jit_equals_one_device(single, tmp_path):
+    chief, _ = _run_cluster({"mode": "multi-worker", "optimizer": "sgd", "jit": True}, tmp_path)
+    assert chief["xla_per_replica"]
+    _assert_same_losses(chief, single["sgd"], 1e-5)

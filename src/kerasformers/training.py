@@ -309,6 +309,8 @@ class KerasTrainingMixin:
         (data,) = args
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         features, labels = self.split_labels(x, y)
+        if getattr(self, "_jit_per_replica", False):
+            return self._train_step_xla_per_replica(features, labels, sample_weight)
         with tf.GradientTape() as tape:
             y_pred = self._forward(features, labels, training=True)
             loss = self._compute_loss(
@@ -321,6 +323,56 @@ class KerasTrainingMixin:
         weights = self.trainable_weights
         gradients = tape.gradient(loss, weights)
         pairs = [(g, w) for g, w in zip(gradients, weights) if g is not None]
+        self.optimizer.apply_gradients(pairs)
+        return self._step_logs(self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight))
+
+    def _make_function(self, step_function):
+        """Keras' step function; with ``jit_compile`` under a strategy of several replicas, the
+        XLA compilation moves inside each replica.
+
+        Keras compiles the whole multi-replica step as one XLA cluster placed on the first device,
+        which cannot read the other replicas' variables ("Trying to access resource ... located in
+        device CPU:1 from device CPU:0"; a plain keras.Sequential fails the same way). Here each
+        replica's forward and backward pass is one XLA function on its own device, and the
+        cross-replica sums and the optimizer update run around it. TPUStrategy keeps Keras' way.
+        """
+        import tensorflow as tf
+
+        strategy = getattr(self, "_distribute_strategy", None)
+        self._jit_per_replica = bool(
+            strategy is not None
+            and self.jit_compile
+            and strategy.num_replicas_in_sync > 1
+            and not isinstance(strategy, tf.distribute.TPUStrategy)
+        )
+        if not self._jit_per_replica:
+            return super()._make_function(step_function)
+        self._jit_compile = False
+        try:
+            return super()._make_function(step_function)
+        finally:
+            self._jit_compile = True
+
+    def _train_step_xla_per_replica(self, features, labels, sample_weight):
+        """One replica's train step with its forward and backward pass as one XLA function."""
+        import tensorflow as tf
+
+        if getattr(self, "_xla_gradients", None) is None:
+
+            def loss_and_gradients(features, labels, sample_weight):
+                with tf.GradientTape() as tape:
+                    y_pred = self._forward(features, labels, training=True)
+                    loss = self._compute_loss(
+                        x=features, y=labels or None, y_pred=y_pred, sample_weight=sample_weight, training=True
+                    )
+                    scaled = self.optimizer.scale_loss(loss) if self.optimizer is not None else loss
+                return loss, y_pred, tape.gradient(scaled, self.trainable_weights)
+
+            self._xla_gradients = tf.function(loss_and_gradients, jit_compile=True)
+        loss, y_pred, gradients = self._xla_gradients(features, labels, sample_weight)
+        share, tracked, weight = self._distributed_loss(loss, features, labels, share_only=True)
+        self._loss_tracker.update_state(tracked, sample_weight=weight)
+        pairs = [(g * tf.cast(share, g.dtype), w) for g, w in zip(gradients, self.trainable_weights) if g is not None]
         self.optimizer.apply_gradients(pairs)
         return self._step_logs(self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight))
 
@@ -404,7 +456,7 @@ class KerasTrainingMixin:
             optimizer_variables=optimizer_variables,
         )
 
-    def _distributed_loss(self, loss, features, labels):
+    def _distributed_loss(self, loss, features, labels, share_only=False):
         """(loss to differentiate, loss to report, its weight) for this replica.
 
         One replica: the loss itself, weighted by the batch size. Under a ``tf.distribute`` strategy
@@ -412,7 +464,8 @@ class KerasTrainingMixin:
         over this replica's counted labels: tokens not -100, or examples) is scaled by this
         replica's share of the global count, which makes the sum the mean over the global batch, as
         one device computes it. Keras losses (compile(loss=...)) already scale by 1/replicas; the
-        reported value is unscaled, as Keras' own train step does.
+        reported value is unscaled, as Keras' own train step does. With ``share_only`` the first
+        item is the factor for the gradients instead (the loss to differentiate over the loss).
         """
         import tensorflow as tf
 
@@ -420,20 +473,21 @@ class KerasTrainingMixin:
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         batch = self._batch_size(features)
         if context is None or replicas == 1:
-            return loss, loss, batch
+            return (1.0 if share_only else loss), loss, batch
         if not self._uses_default_loss:
-            return loss, loss * replicas, batch
+            return (1.0 if share_only else loss), loss * replicas, batch
         first = next((v for v in keras.tree.flatten(labels) if v is not None), None) if labels else None
         if first is not None and first.dtype.is_integer and first.shape.rank is not None and first.shape.rank >= 2:
             local = tf.reduce_sum(tf.cast(tf.not_equal(first, -100), tf.float32))  # token-level labels
         else:
             local = tf.cast(batch, tf.float32)
         total = context.all_reduce(tf.distribute.ReduceOp.SUM, local)
-        scaled = loss * (local / tf.maximum(total, 1.0))
+        share = local / tf.maximum(total, 1.0)
+        scaled = loss * share
         # Reported: sum over replicas of (scaled * replicas) * (global batch / replicas) / global batch
         # = the global mean; weighted by the global batch so epochs average over examples.
         global_batch = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.cast(batch, tf.float32))
-        return scaled, scaled * replicas, global_batch / replicas
+        return (share if share_only else scaled), scaled * replicas, global_batch / replicas
 
     def predict_step(self, *args):
         if keras.backend.backend() == "jax":

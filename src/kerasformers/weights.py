@@ -302,6 +302,15 @@ def _numpy_dtype(dtype) -> np.dtype:
     return np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name)
 
 
+def _has_single_handle(resource) -> bool:
+    """Whether ``resource`` is one TF resource variable (a distributed one, created inside
+    ``strategy.scope()``, has no single handle outside a replica: it is assigned as a whole)."""
+    try:
+        return hasattr(resource, "handle")
+    except ValueError:  # DistributedVariable.handle outside the replica context
+        return False
+
+
 def assign_checkpoint_tensor(variable: keras.Variable, tensor: CheckpointTensor, transposed: bool = False) -> None:
     """Copy ``tensor`` into ``variable`` in place, ``LOAD_CHUNK_BYTES`` of rows at a time.
 
@@ -318,7 +327,7 @@ def assign_checkpoint_tensor(variable: keras.Variable, tensor: CheckpointTensor,
     resource = getattr(variable, "value", None)
     if (
         keras.backend.backend() != "tensorflow"
-        or not hasattr(resource, "handle")
+        or not _has_single_handle(resource)
         or not shape
         or (transposed and len(shape) != 2)
     ):
