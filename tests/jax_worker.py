@@ -3,7 +3,7 @@
 ``python tests/jax_worker.py <folder> <check> [<check> ...]`` where a check is ``forward`` (a
 few tiny heads: every output and the default loss against PyTorch transformers, whose values
 are computed here from the same weights), ``fit`` (compile(jit_compile=True) + fit on the
-default loss), ``generate`` (greedy decoding, beam search and the processors against
+default loss), ``seq2seq`` (T5 / BART generate() against transformers), ``generate`` (greedy decoding, beam search and the processors against
 transformers' ``generate``; sampling's seed and top-k / top-p properties) or ``save``
 (save_pretrained read back by us and by PyTorch). The test
 process itself stays on TensorFlow and never imports jax.
@@ -24,9 +24,11 @@ import transformers  # noqa: E402
 from model_tester import max_abs_diff, torch_outputs  # noqa: E402
 from test_gpt2 import TestGPT2  # noqa: E402
 from test_llama import TestLlama  # noqa: E402
+from test_modeling_bart import TestBart  # noqa: E402
 from test_modeling_bert import TestBert  # noqa: E402
 from test_modeling_distilbert import TestDistilBert  # noqa: E402
 from test_modeling_roberta import TestRoberta  # noqa: E402
+from test_modeling_t5 import TestT5  # noqa: E402
 
 import kerasformers  # noqa: E402
 from kerasformers.generation.jax_decoding import jax_greedy_generate  # noqa: E402
@@ -39,6 +41,34 @@ FORWARD_CASES = [
 ]
 FIT_CASE = (TestDistilBert, "TFDistilBertForSequenceClassification")
 GENERATE_CASES = [(TestLlama, "TFLlamaForCausalLM"), (TestGPT2, "TFGPT2LMHeadModel")]
+# encoder-decoder generate(): greedy on T5, beams on BART (a right-padded source row each)
+SEQ2SEQ_CASES = [
+    (TestT5, "TFT5ForConditionalGeneration", {}),
+    (TestBart, "TFBartForConditionalGeneration", {"num_beams": 2, "num_return_sequences": 2}),
+]
+
+
+def check_seq2seq(folder) -> dict:
+    """Encoder-decoder generate() on JAX (the encoder once, the decoder in jax.lax.while_loop) vs transformers."""
+    results = {}
+    for tester_class, head, settings in SEQ2SEQ_CASES:
+        tester = tester_class()
+        torch_model, path = saved_torch_model(tester, head, folder)
+        with torch.no_grad():  # a wider lm head: tiny T5's greedy tokens are otherwise all pad
+            torch_model.get_output_embeddings().weight.normal_(0.0, 1.0, generator=torch.Generator().manual_seed(0))
+        torch_model.save_pretrained(path)
+        model = getattr(kerasformers, head).from_pretrained(path)
+        ids = np.random.RandomState(2).randint(4, tester.torch_config.vocab_size, (2, 7))
+        mask = np.ones_like(ids)
+        mask[1, 5:] = 0  # a right-padded source row
+        ids[1, 5:] = tester.torch_config.pad_token_id
+        ours = np.asarray(model.generate(ids, attention_mask=mask, max_new_tokens=6, **settings))
+        with torch.no_grad():
+            theirs = torch_model.generate(
+                torch.tensor(ids), attention_mask=torch.tensor(mask), max_new_tokens=6, do_sample=False, **settings
+            ).numpy()
+        results[head] = {"ours": ours.tolist(), "theirs": theirs.tolist(), "path": path, "ids": ids.tolist()}
+    return results
 
 
 def saved_torch_model(tester, head, folder):
@@ -225,7 +255,13 @@ def check_save(folder) -> dict:
     }
 
 
-CHECKS = {"forward": check_forward, "fit": check_fit, "generate": check_generate, "save": check_save}
+CHECKS = {
+    "forward": check_forward,
+    "fit": check_fit,
+    "generate": check_generate,
+    "seq2seq": check_seq2seq,
+    "save": check_save,
+}
 
 
 def main(argv) -> None:

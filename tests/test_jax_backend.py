@@ -120,6 +120,17 @@ def test_save_pretrained_on_jax_loads_in_pytorch_and_saved_model_is_refused(jax_
     assert not save["saved_model_folder_written"]  # refused before anything is written
 
 
+@pytest.mark.slow
+def test_seq2seq_generate_on_jax_matches_transformers(tmp_path):
+    """Encoder-decoder generate() on JAX (the encoder once, the decoder in a jax.lax.while_loop): greedy
+    on tiny T5, beams with num_return_sequences on tiny BART, right-padded sources: transformers' tokens."""
+    report = run_worker(tmp_path, "seq2seq")
+    assert set(report["seq2seq"]) == {"TFT5ForConditionalGeneration", "TFBartForConditionalGeneration"}
+    for head, case in report["seq2seq"].items():
+        assert case["ours"] == case["theirs"], head
+        assert any(token not in (0, 1, 2) for row in case["ours"] for token in row[1:]), head  # not only specials
+
+
 # Every head of every architecture below, through the common mixin's numeric checks, on JAX.
 MIXIN_FILES = [
     "test_modeling_bert.py",

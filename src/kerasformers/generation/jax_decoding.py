@@ -25,7 +25,7 @@ import numpy as np
 
 from kerasformers.errors import NotSupportedError
 
-__all__ = ["jax_greedy_generate", "jax_decode", "jax_seed"]
+__all__ = ["jax_greedy_generate", "jax_decode", "jax_seq2seq_decode", "jax_seed"]
 
 NEG_INF = -float("inf")
 
@@ -190,11 +190,11 @@ def _forward_fn(model, trainable, non_trainable):
     return forward
 
 
-def _prefill(model, forward, ids, mask, max_new):
+def _prefill(init_cache, forward, ids, mask, max_new):
     import jax.numpy as jnp
 
     rows = ids.shape[0]
-    cache = model.init_cache(rows, ids.shape[1] + max_new)
+    cache = init_cache(rows, ids.shape[1] + max_new)
     slot_mask = jnp.concatenate([mask, jnp.ones((rows, max_new), jnp.int32)], axis=1)
     positions = jnp.cumsum(mask, axis=1) - 1
     positions = jnp.where(mask == 0, 0, positions)  # transformers' position ids for padding
@@ -202,8 +202,8 @@ def _prefill(model, forward, ids, mask, max_new):
     return logits, cache, slot_mask, jnp.sum(mask, axis=1)
 
 
-def _sample_program(model, settings, length: int):
-    """(trainable, non_trainable, ids, mask, key) -> (buffer, steps): greedy or sampling."""
+def _sample_loop(settings, length: int):
+    """(forward, init_cache, ids, mask, key) -> (buffer, steps): greedy or sampling, traced inside a jax.jit."""
     import jax
     import jax.numpy as jnp
 
@@ -211,10 +211,9 @@ def _sample_program(model, settings, length: int):
     eos, pad = settings.eos_token_ids, settings.pad_token_id
     process = _processors(settings, length, max_new)
 
-    def run(trainable, non_trainable, ids, mask, key):
-        forward = _forward_fn(model, trainable, non_trainable)
+    def run(forward, init_cache, ids, mask, key):
         rows = ids.shape[0]
-        logits, cache, slot_mask, next_position = _prefill(model, forward, ids, mask, max_new)
+        logits, cache, slot_mask, next_position = _prefill(init_cache, forward, ids, mask, max_new)
         first_token = jnp.argmax(mask != 0, axis=1).astype(jnp.int32)
         buffer = jnp.concatenate([ids, jnp.zeros((rows, max_new), jnp.int32)], axis=1)
 
@@ -257,8 +256,8 @@ def _gather_beams(jnp, tensor, indices):
     return jnp.take_along_axis(tensor, indices.reshape(indices.shape + extra), axis=1)
 
 
-def _beam_program(model, settings, length: int):
-    """(trainable, non_trainable, ids, mask, key) -> (sequences, steps): the TF beam loop's rules in jnp."""
+def _beam_loop(settings, length: int):
+    """(forward, init_cache, ids, mask, key) -> (sequences, steps): the TF beam loop's rules in jnp."""
     import jax
     import jax.numpy as jnp
 
@@ -271,13 +270,12 @@ def _beam_program(model, settings, length: int):
     process = _processors(settings, length, max_new)
     top_mask = jnp.arange(keep) < num_beams
 
-    def run(trainable, non_trainable, ids, mask, key):
-        forward = _forward_fn(model, trainable, non_trainable)
+    def run(forward, init_cache, ids, mask, key):
         rows = ids.shape[0]
         batch = rows // num_beams
         batch_offset = jnp.arange(batch)[:, None] * num_beams
         first_token = jnp.argmax(mask != 0, axis=1).astype(jnp.int32)
-        logits, cache, slot_mask, next_position = _prefill(model, forward, ids, mask, max_new)
+        logits, cache, slot_mask, next_position = _prefill(init_cache, forward, ids, mask, max_new)
         buffer = jnp.concatenate([ids, jnp.full((rows, max_new), fill, jnp.int32)], axis=1)
         running = buffer.reshape(batch, num_beams, total)
         state = {
@@ -378,6 +376,19 @@ def _beam_program(model, settings, length: int):
     return run
 
 
+def _decode_loop(settings, length):
+    return _beam_loop(settings, length) if settings.strategy == "beam" else _sample_loop(settings, length)
+
+
+def _programs(model) -> dict:
+    """The model's compiled JAX programs, keyed by what they were built for."""
+    programs = model.__dict__.get("_kf_jax_programs")
+    if programs is None:
+        programs = {}
+        object.__setattr__(model, "_kf_jax_programs", programs)
+    return programs
+
+
 def jax_decode(model, settings, input_ids, attention_mask, seed=None) -> np.ndarray:
     """``generate()``'s decoding on the JAX backend for resolved ``settings`` (a ``DecodeSettings``).
 
@@ -408,19 +419,97 @@ def jax_decode(model, settings, input_ids, attention_mask, seed=None) -> np.ndar
     settings = dataclasses.replace(settings, bucket=length)  # no bucket padding: one program per length
     if settings.rows > 1:  # each prompt decoded rows times, consecutively
         ids, mask = np.repeat(ids, settings.rows, axis=0), np.repeat(mask, settings.rows, axis=0)
-    programs = model.__dict__.get("_kf_jax_programs")
-    if programs is None:
-        programs = {}
-        object.__setattr__(model, "_kf_jax_programs", programs)
+    programs = _programs(model)
     cache_key = (settings, ids.shape[0])
     program = programs.get(cache_key)
     if program is None:
-        build = _beam_program if settings.strategy == "beam" else _sample_program
-        program = programs[cache_key] = jax.jit(build(model, settings, length))
+        loop = _decode_loop(settings, length)
+
+        def run(trainable, non_trainable, ids, mask, key):
+            return loop(_forward_fn(model, trainable, non_trainable), model.init_cache, ids, mask, key)
+
+        program = programs[cache_key] = jax.jit(run)
     key = jnp.asarray(jax_seed(seed) if settings.sampling else np.zeros(2, np.uint32))  # a raw jax.random key
     trainable = [v.value for v in model.trainable_variables]
     non_trainable = [v.value for v in model.non_trainable_variables]
     sequences, steps = program(trainable, non_trainable, ids, mask, key)
+    return np.asarray(sequences)[:, : length + int(steps)]
+
+
+def jax_seq2seq_decode(model, settings, source, source_mask, decoder_ids, seed=None) -> np.ndarray:
+    """An encoder-decoder model's ``generate()`` on the JAX backend (generation/seq2seq.py's protocol).
+
+    One ``jax.jit`` program per (settings, batch, source shape): the encoder runs once on ``source``
+    ((batch, source_length) ids masked by ``source_mask``, or (batch, source_length, d_model) encoder
+    states), its states are repeated per beam / returned sample, ``init_cache`` computes the
+    cross-attention keys and values once, then the decoder runs in the same ``jax.lax.while_loop``
+    as decoder-only models (:func:`jax_decode`), started from ``decoder_ids`` ((batch, prompt) ids,
+    each prompt once). The model's variables are read through a ``keras.StatelessScope`` so the
+    program takes the weights as inputs. Returns int32 ``(batch * num_return_sequences, prompt + steps)``.
+
+    Example:
+        >>> # KERAS_BACKEND=jax; model.generate() of T5 / BART / Marian comes here
+        >>> settings = DecodeSettings.resolve(model.generation_config.update(max_new_tokens=8), 1, bucket=1)
+        >>> jax_seq2seq_decode(model, settings, ids, np.ones_like(ids), np.zeros((len(ids), 1), np.int32))
+    """
+    _require_jax("jax_seq2seq_decode")
+    _check_processors(settings)
+    import jax
+    import jax.numpy as jnp
+    import keras
+
+    from kerasformers.generation.seq2seq import DecoderAsCausalLM
+
+    prompt = np.asarray(decoder_ids, np.int32)
+    length = prompt.shape[1]
+    settings = dataclasses.replace(settings, bucket=length)
+    source = np.asarray(source)
+    source_mask = np.asarray(source_mask, np.int32)
+    from_states = source.ndim == 3
+    rows = settings.rows
+    if rows > 1:
+        prompt = np.repeat(prompt, rows, axis=0)
+    programs = _programs(model)
+    cache_key = ("seq2seq", settings, source.shape, source.dtype.str)
+    program = programs.get(cache_key)
+    if program is None:
+        loop = _decode_loop(settings, length)
+        variables = list(model.variables)
+
+        def run(values, source, source_mask, ids, mask, key):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                if from_states:
+                    states = source
+                else:
+                    encoder = model.get_encoder()
+                    states = encoder(source, attention_mask=source_mask, training=False)["last_hidden_state"]
+                if rows > 1:
+                    states = jnp.repeat(states, rows, axis=0)
+                    source_mask = jnp.repeat(source_mask, rows, axis=0)
+                decoder = DecoderAsCausalLM(model, states, source_mask)
+
+                def forward(tokens, slot_mask, positions, cache, cache_position):
+                    out = decoder(
+                        tokens,
+                        attention_mask=slot_mask,
+                        position_ids=positions,
+                        past_key_values=cache,
+                        cache_position=cache_position,
+                        logits_to_keep=1,
+                        training=False,
+                    )
+                    past = tuple(tuple(layer) for layer in out.past_key_values)
+                    return out.logits[:, -1, :].astype(jnp.float32), past
+
+                def init_cache(batch, max_length):
+                    return tuple(tuple(layer) for layer in decoder.init_cache(batch, max_length))
+
+                return loop(forward, init_cache, ids, mask, key)
+
+        program = programs[cache_key] = jax.jit(run)
+    key = jnp.asarray(jax_seed(seed) if settings.sampling else np.zeros(2, np.uint32))
+    values = [v.value for v in model.variables]
+    sequences, steps = program(values, source, source_mask, prompt, np.ones_like(prompt), key)
     return np.asarray(sequences)[:, : length + int(steps)]
 
 

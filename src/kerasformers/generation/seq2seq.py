@@ -78,6 +78,7 @@ Example:
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -354,6 +355,10 @@ def seq2seq_generate(
         fill = np.zeros((batch, extra, source.shape[2]), np.float32) if from_states else np.full((batch, extra), pad_id)
         source = np.concatenate([source, fill.astype(source.dtype)], axis=1)
         attention_mask = np.concatenate([attention_mask, np.zeros((batch, extra), np.int32)], axis=1)
+    if keras.backend.backend() == "jax":  # issue 20: the same loops as jnp ops, one jax.jit program
+        from kerasformers.generation.jax_decoding import jax_seq2seq_decode
+
+        return keras.ops.convert_to_tensor(jax_seq2seq_decode(model, settings, source, attention_mask, prompt, seed))
     if settings.rows > 1:
         prompt = np.repeat(prompt, settings.rows, axis=0)
     if seed is None:
