@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -43,8 +45,15 @@ def main(options: dict) -> None:
         hidden_dropout_prob=0.0,
         attention_probs_dropout_prob=0.0,
     )
+    work = tempfile.mkdtemp()  # this process's own scratch folder, removed at the end
+    if options.get("scope_checks"):  # the same initial weights, loaded from a file inside the scope
+        source = TFAutoModelForMaskedLM.from_config(config)
+        source.save_pretrained(f"{work}/source")
     with strategy.scope():
-        model = TFAutoModelForMaskedLM.from_config(config)
+        if options.get("scope_checks"):
+            model = TFAutoModelForMaskedLM.from_pretrained(f"{work}/source")
+        else:
+            model = TFAutoModelForMaskedLM.from_config(config)
         optimizer = (
             keras.optimizers.SGD(0.5)
             if options.get("optimizer") == "sgd"
@@ -66,6 +75,14 @@ def main(options: dict) -> None:
     options_.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     data = data.with_options(options_)
 
+    result = {}
+    if options.get("scope_checks"):
+        probe = {"input_ids": ids[:batch], "attention_mask": np.ones_like(ids[:batch])}
+        before = np.asarray(model(probe).logits)
+        result["mirrored_variables"] = all(
+            isinstance(v.value, tf.distribute.DistributedValues) for v in model.trainable_weights
+        )
+        result["loaded_inside_vs_outside"] = float(np.abs(before - np.asarray(source(probe).logits)).max())
     losses = []
 
     class Record(keras.callbacks.Callback):
@@ -77,7 +94,7 @@ def main(options: dict) -> None:
         callbacks.append(keras.callbacks.BackupAndRestore(options["backup"]))
     model.fit(data.repeat(), epochs=steps, steps_per_epoch=1, verbose=0, callbacks=callbacks)
     weights = [np.asarray(w) for w in model.trainable_weights]
-    result = {
+    result |= {
         "losses": losses,
         "weights_sum": float(sum(np.abs(w).sum() for w in weights)),
         # set by the train step when XLA compiles each replica's pass (jit under a strategy)
@@ -89,65 +106,26 @@ def main(options: dict) -> None:
         result["logits_dtype"] = str(outputs.logits.dtype.name)
         result["loss_dtype"] = str(outputs.loss.dtype.name)
     if options.get("scope_checks"):
-        result.update(_scope_checks(strategy, model, ids[:batch], options))
+        # save_pretrained inside the scope: the chief to scope_save, any other worker to its
+        # scratch folder, removed below (the multi-worker guide's pattern: every worker runs the
+        # same steps, only the chief keeps files)
+        target = options["scope_save"] if is_chief() else f"{work}/not-chief"
+        with strategy.scope():
+            model.save_pretrained(target)
+        reloaded = TFAutoModelForMaskedLM.from_pretrained(target)
+        after = np.asarray(model(probe).logits)
+        result["fine_tune_changed"] = float(np.abs(after - before).max())
+        result["saved_in_scope_reload_diff"] = float(np.abs(np.asarray(reloaded(probe).logits) - after).max())
+        result["saved_in_scope_weights_diff"] = max(
+            float(np.abs(np.asarray(a) - np.asarray(b)).max())
+            for a, b in zip(reloaded.trainable_weights, model.trainable_weights)
+        )
+    shutil.rmtree(work, ignore_errors=True)
     if is_chief():
         with open(options["out"], "w") as file:
             json.dump(result, file)
         if options.get("save"):
             model.save_pretrained(options["save"])
-
-
-def _scope_checks(strategy, trained, ids, options) -> dict:
-    """from_pretrained / save_pretrained inside ``strategy.scope()``, against the same outside it.
-
-    Every worker saves the trained model (outside the scope) to a folder of its own, loads it
-    inside and outside the scope, fine-tunes the in-scope copy, and saves it from inside the scope:
-    the chief to ``options["scope_save"]``, any other worker to a temporary folder it removes (the
-    multi-worker guide's pattern: every worker runs the same collectives, only the chief keeps files).
-    """
-    import shutil
-    import tempfile
-
-    import numpy as np
-    import tensorflow as tf
-
-    from kerasformers import TFAutoModelForMaskedLM
-    from kerasformers.pretraining import is_chief
-
-    work = tempfile.mkdtemp()
-    try:
-        trained.save_pretrained(f"{work}/source")
-        outside = TFAutoModelForMaskedLM.from_pretrained(f"{work}/source")
-        with strategy.scope():
-            inside = TFAutoModelForMaskedLM.from_pretrained(f"{work}/source")
-        mirrored = all(isinstance(v.value, tf.distribute.DistributedValues) for v in inside.trainable_weights)
-        batch = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-        loaded_diff = float(np.abs(np.asarray(inside(batch).logits) - np.asarray(outside(batch).logits)).max())
-        with strategy.scope():
-            inside.compile(optimizer=__import__("keras").optimizers.SGD(0.5), jit_compile=False)
-        before = np.asarray(inside(batch).logits)
-        data = tf.data.Dataset.from_tensor_slices(({**batch}, np.where(ids % 3 == 0, ids, -100))).batch(len(ids))
-        history = inside.fit(data.repeat(), epochs=1, steps_per_epoch=3, verbose=0)
-        after = np.asarray(inside(batch).logits)
-        target = options["scope_save"] if is_chief() else f"{work}/not-chief"
-        with strategy.scope():
-            inside.save_pretrained(target)
-        reloaded = TFAutoModelForMaskedLM.from_pretrained(target)
-        reload_diff = float(np.abs(np.asarray(reloaded(batch).logits) - after).max())
-        weights_diff = max(
-            float(np.abs(np.asarray(a) - np.asarray(b)).max())
-            for a, b in zip(reloaded.trainable_weights, inside.trainable_weights)
-        )
-        return {
-            "mirrored_variables": mirrored,
-            "loaded_inside_vs_outside": loaded_diff,
-            "fine_tune_loss": float(history.history["loss"][-1]),
-            "fine_tune_changed": float(np.abs(after - before).max()),
-            "saved_in_scope_reload_diff": reload_diff,
-            "saved_in_scope_weights_diff": weights_diff,
-        }
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

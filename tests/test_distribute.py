@@ -107,10 +107,12 @@ def _assert_same_losses(got, want, rtol):
 
 
 def _assert_scope_checks(result, saved: Path):
-    """from_pretrained / save_pretrained inside strategy.scope() (see distribute_worker._scope_checks)."""
+    """from_pretrained / save_pretrained inside strategy.scope(): the run's model was loaded inside
+    the scope from a checkpoint of the one-device run's initial weights (so its losses equalling
+    the one-device run's is the fine-tuning check) and saved from inside the scope after fit."""
     assert result["mirrored_variables"], "a model loaded inside the scope has distributed variables"
     assert result["loaded_inside_vs_outside"] <= 1e-6
-    assert result["fine_tune_changed"] > 1e-3 and np.isfinite(result["fine_tune_loss"])
+    assert result["fine_tune_changed"] > 1e-3
     assert result["saved_in_scope_weights_diff"] == 0.0  # the file holds exactly the in-scope weights
     assert result["saved_in_scope_reload_diff"] <= 1e-5
     assert (saved / "config.json").is_file() and any(saved.glob("*.safetensors"))
