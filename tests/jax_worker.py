@@ -3,8 +3,9 @@
 ``python tests/jax_worker.py <folder> <check> [<check> ...]`` where a check is ``forward`` (a
 few tiny heads: every output and the default loss against PyTorch transformers, whose values
 are computed here from the same weights), ``fit`` (compile(jit_compile=True) + fit on the
-default loss), ``seq2seq`` (T5 / BART generate() against transformers), ``generate`` (greedy decoding, beam search and the processors against
-transformers' ``generate``; sampling's seed and top-k / top-p properties) or ``save``
+default loss), ``seq2seq`` (T5 / BART generate() against transformers), ``generate`` (greedy decoding, beam
+search and the processors against transformers' ``generate``; sampling's seed and top-k / top-p
+properties) or ``save``
 (save_pretrained read back by us and by PyTorch). The test
 process itself stays on TensorFlow and never imports jax.
 """
@@ -231,6 +232,27 @@ def check_more_decoding(head, model, torch_model, ids, mask, greedy) -> dict:
     return out
 
 
+def tensorflow_only_refusals(model, folder) -> dict:
+    """The TensorFlow-only pieces on JAX: one NotSupportedError each, naming the backend (or None if it ran)."""
+    from kerasformers.serving import export_saved_model
+    from kerasformers.serving.litert import export_litert
+
+    attempts = {
+        "in_graph_tokenizer": lambda: kerasformers.TFWordPieceTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a"]),
+        "export_saved_model": lambda: export_saved_model(model, os.path.join(folder, "serving")),
+        "export_litert": lambda: export_litert(model, os.path.join(folder, "model.tflite")),
+    }
+    refusals = {}
+    for name, attempt in attempts.items():
+        try:
+            attempt()
+            refusals[name] = None
+        except kerasformers.errors.NotSupportedError as error:
+            refusals[name] = str(error)
+    written = [n for n in ("serving", "model.tflite") if os.path.exists(os.path.join(folder, n))]
+    return {"tensorflow_only_refusals": refusals, "tensorflow_only_written": written}
+
+
 def check_save(folder) -> dict:
     """save_pretrained on JAX, read back by us and by PyTorch transformers; a SavedModel is refused."""
     tester, head = TestBert(), "TFBertForSequenceClassification"
@@ -248,6 +270,7 @@ def check_save(folder) -> dict:
     except kerasformers.errors.NotSupportedError as error:
         refusal = str(error)
     return {
+        **tensorflow_only_refusals(model, folder),
         "ours_vs_torch": max_abs_diff(model(inputs)["logits"], theirs),
         "reloaded_vs_torch": max_abs_diff(reloaded(inputs)["logits"], theirs),
         "saved_model_refusal": refusal,

@@ -120,6 +120,16 @@ def test_save_pretrained_on_jax_loads_in_pytorch_and_saved_model_is_refused(jax_
     assert not save["saved_model_folder_written"]  # refused before anything is written
 
 
+def test_tensorflow_only_pieces_say_so_on_jax(jax_report):
+    """In-graph tokenizers, SavedModel and LiteRT exports on JAX: one NotSupportedError each that names
+    the backend and the fix, raised before anything is written."""
+    save = jax_report["save"]
+    for name, refusal in save["tensorflow_only_refusals"].items():
+        assert refusal and "KERAS_BACKEND=jax" in refusal and "KERAS_BACKEND=tensorflow" in refusal, name
+    assert "AutoTokenizer" in save["tensorflow_only_refusals"]["in_graph_tokenizer"]
+    assert save["tensorflow_only_written"] == []
+
+
 @pytest.mark.slow
 def test_seq2seq_generate_on_jax_matches_transformers(tmp_path):
     """Encoder-decoder generate() on JAX (the encoder once, the decoder in a jax.lax.while_loop): greedy

@@ -10,6 +10,7 @@ import numpy as np
 
 from kerasformers.errors import ExportError, NotSupportedError
 from kerasformers.serving._tensorflow import tf
+from kerasformers.utils.backend import require_tensorflow_backend
 
 __all__ = ["export_litert", "export_whisper_litert"]
 
@@ -25,6 +26,7 @@ def export_litert(model, output_path: str | os.PathLike, **options) -> Path:
         >>> export_litert(TFWhisperForConditionalGeneration.from_pretrained("path/to/whisper"), "whisper.tflite",
         ...               language="en")
     """
+    require_tensorflow_backend("export_litert() (the TFLite converter)")
     if getattr(getattr(model, "config", None), "model_type", None) == "whisper":
         return export_whisper_litert(model, output_path, **options)
     raise NotSupportedError(

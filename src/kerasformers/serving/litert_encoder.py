@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from kerasformers.errors import ExportError, InvalidInputTypeError
+from kerasformers.utils.backend import require_tensorflow_backend
 
 __all__ = ["LITERT_ENCODER_TASKS", "export_encoder_litert", "export_checkpoint_encoder_litert"]
 
@@ -37,6 +38,7 @@ def export_encoder_litert(model, path: str | os.PathLike, *, int8: bool = False,
         >>> runner = Interpreter(model_path=str(path)).get_signature_runner()
         >>> runner(input_ids=ids, attention_mask=mask, token_type_ids=types)["logits"]
     """
+    require_tensorflow_backend("export_encoder_litert() (the TFLite converter)")
     from kerasformers.modeling_utils import TFPreTrainedModel
 
     if not isinstance(model, TFPreTrainedModel):

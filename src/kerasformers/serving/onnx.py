@@ -34,6 +34,7 @@ from kerasformers.errors import (
     NotAFolderError,
     TargetExistsError,
 )
+from kerasformers.utils.backend import require_tensorflow_backend
 
 __all__ = ["export_onnx", "export_checkpoint_onnx", "DEFAULT_OPSET", "MIN_OPSET", "MAX_OPSET"]
 
@@ -191,6 +192,7 @@ def export_onnx(
         >>> session = onnxruntime.InferenceSession(str(path))
         >>> session.run(["logits"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
     """
+    require_tensorflow_backend("export_onnx() (tf2onnx on a traced TensorFlow graph)")
     from kerasformers.modeling_utils import TFPreTrainedModel
 
     if not isinstance(model, TFPreTrainedModel):

@@ -12,6 +12,7 @@ from kerasformers.errors import ExportError, TargetExistsError
 from kerasformers.hub import check_writable_folder, exchange_paths, remove_stale_temps
 from kerasformers.serving._tensorflow import tf
 from kerasformers.serving.signatures import serving_function, serving_functions
+from kerasformers.utils.backend import require_tensorflow_backend
 
 __all__ = ["next_version", "check_export_target", "export_saved_model"]
 
@@ -42,6 +43,7 @@ def check_export_target(
     Example:
         >>> check_export_target("serving/bert", 1)   # FileExistsError if serving/bert/1 exists
     """
+    require_tensorflow_backend("A TensorFlow SavedModel export")  # issue 20: the exporters all start here
     root = check_writable_folder(export_dir, what="export_dir")  # versions go into <folder>/<version>/
     if version is None:
         return

@@ -34,6 +34,7 @@ import tensorflow as tf
 
 from kerasformers.errors import InvalidInputError, InvalidInputTypeError
 from kerasformers.hub import cache_dir
+from kerasformers.utils.backend import require_tensorflow_backend
 
 __all__ = [
     "TFTokenizerLayer",
@@ -287,6 +288,14 @@ class TFTokenizerLayer(keras.layers.Layer):
     special_pattern = None  # set by use_special_tokens
     special_strip = None
     special_table = None
+
+    def __new__(cls, *args, **kwargs):
+        # issue 20: string tensors, tf.text and lookup tables exist only on TensorFlow
+        require_tensorflow_backend(
+            f"{cls.__name__} (an in-graph tokenizer)",
+            "Tokenize with the Python tokenizer (AutoTokenizer.from_pretrained) on this backend.",
+        )
+        return super().__new__(cls, *args, **kwargs)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
