@@ -607,7 +607,7 @@ def render_markdown(results: dict, plot_name: str | None = "BENCHMARKS.png") -> 
     ]
     for rerun in results.get("reruns", []):
         lines[-1:-1] = [
-            f"Except {', '.join(EXTRA_TITLES.get(k, k) for k in rerun['extras'])}: re-run alone by "
+            f"Except {', '.join(EXTRA_TITLES.get(k, k) for k in rerun['extras'])}: made by "
             f"`{rerun['command']}` on {rerun['date']} (load average {rerun['load']:.2f} at its start)."
         ]
     encoder = results.get("encoder", [])
@@ -927,6 +927,39 @@ def merge_extras(previous_path: Path, new: dict) -> dict:
     return merged
 
 
+def keep_earlier_extras(previous_path: Path, new: dict) -> dict:
+    """``new`` (a full run) with the extra sections it did not run taken from the earlier run (``--keep-extras``).
+
+    Each kept section stays dated: it is listed under the run that made it.
+    """
+    if not previous_path.is_file():
+        return new
+    earlier = json.loads(previous_path.read_text())
+    kept = {k: v for k, v in earlier.get("extras", {}).items() if k not in new["extras"] and k in EXTRA_SCRIPTS}
+    if not kept:
+        return new
+    reruns = []
+    covered = set()
+    for rerun in reversed(earlier.get("reruns", [])):  # the latest re-run of a section made it
+        extras = sorted((set(rerun["extras"]) & set(kept)) - covered)
+        if extras:
+            reruns.insert(0, {**rerun, "extras": extras})
+            covered |= set(extras)
+    if set(kept) - covered:  # made by the earlier full run itself
+        reruns.insert(
+            0,
+            {
+                "command": earlier["command"],
+                "date": earlier["date"],
+                "load": earlier["machine"]["load_start"][0],
+                "extras": sorted(set(kept) - covered),
+            },
+        )
+    new["extras"] = {**new["extras"], **kept}
+    new["reruns"] = reruns
+    return new
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -950,6 +983,11 @@ def main(argv=None) -> dict:
         action="store_true",
         help="run only the extra scripts (--extras) and put their sections into the existing <out> and "
         "its .json, keeping every other section of the earlier run",
+    )
+    parser.add_argument(
+        "--keep-extras",
+        action="store_true",
+        help="a full run with some --extras: keep the other extras' sections of the earlier run (each with its date)",
     )
     args = parser.parse_args(argv)
     groups = set(args.only or ["peak", "minilm", "sweep", "bert-base", "loading", "tokenizer", "extras"])
@@ -1065,6 +1103,8 @@ def main(argv=None) -> dict:
     results["wall_s"] = time.perf_counter() - started
     if args.merge:
         results = merge_extras(args.out.with_suffix(".json"), results)
+    elif args.keep_extras:
+        results = keep_earlier_extras(args.out.with_suffix(".json"), results)
     plot_path = args.out.with_suffix(".png")
     try:
         plot(results, plot_path)
