@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -150,6 +151,56 @@ def test_sigkilled_mirrored_run_resumes_to_the_uninterrupted_mirrored_weights(co
     results = _kill_and_rerun(corpus, tmp_path / "mirrored-killed", "--strategy", "mirrored")
     assert results["replicas"] == 2
     _assert_same_weights(tmp_path / "mirrored-killed", reference)
+
+
+def _free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def _run_two_workers(corpus, out, kill_after=None):
+    """The command on two localhost workers (TF_CONFIG), both with ``--out out`` (only the chief
+    writes); with ``kill_after``, worker 1 SIGKILLs itself after that many steps."""
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    processes = []
+    for index in range(2):
+        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+        env.pop("KF_KILL_AFTER_STEP", None)
+        if kill_after and index == 1:
+            env["KF_KILL_AFTER_STEP"] = str(kill_after)
+        command = [sys.executable, str(WORKER), str(corpus), str(out), "--strategy", "multi-worker"]
+        processes.append(
+            subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        )
+    try:
+        errors = [process.communicate(timeout=600)[1] for process in processes]
+    finally:
+        for process in processes:  # started here, stopped here
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return [process.returncode for process in processes], errors
+
+
+@pytest.mark.slow
+def test_sigkilled_multi_worker_cluster_resumes_to_the_uninterrupted_weights(corpus, tmp_path):
+    reference, out = tmp_path / "cluster-uninterrupted", tmp_path / "cluster-killed"
+    codes, errors = _run_two_workers(corpus, reference)
+    assert codes == [0, 0], errors[0][-2000:] + errors[1][-2000:]
+    codes, errors = _run_two_workers(corpus, out, kill_after=KILL_AFTER_STEP)
+    # worker 1 is killed; the chief's next collective fails and it exits with an error
+    assert codes[1] == -signal.SIGKILL and codes[0] not in (0, None), errors[0][-2000:] + errors[1][-2000:]
+    assert ResumableBackupAndRestore.saved_step(out / "checkpoints") == 6
+    codes, errors = _run_two_workers(corpus, out)  # the same command on both workers again
+    assert codes == [0, 0], errors[0][-2000:] + errors[1][-2000:]
+    results = json.loads((out / "pretrain_results.json").read_text())
+    assert results["resumed_at_step"] == 6 and results["replicas"] == 2
+    _assert_same_weights(out, reference)
 
 
 def test_bad_resume_inputs(tmp_path):

@@ -281,7 +281,8 @@ def mlm_dataset(
     (:func:`mask_tokens`, keyed by ``seed``, the epoch and the block's position in it), batches
     with a static shape (``drop_remainder=True``, within each epoch) and prefetches.
     ``batch_size`` is the global batch: under ``tf.distribute``, ``fit`` (or
-    ``strategy.experimental_distribute_dataset``) splits it. Blocks are full (no padding), so
+    ``strategy.experimental_distribute_dataset``) splits it; with several workers each keeps its
+    part of every global batch (auto-shard policy ``DATA``). Blocks are full (no padding), so
     ``attention_mask`` is all ones.
 
     Every batch is a function of ``(seed, epoch, batch index)`` alone: the shuffle order of an
@@ -332,4 +333,9 @@ def mlm_dataset(
 
     last = tf.int64.max if repeat else first_epoch + 1
     dataset = tf.data.Dataset.range(first_epoch, last).flat_map(one_epoch)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    # multi-worker: every worker reads the same stream and keeps its part of each global batch
+    # (FILE sharding would give workers other files, other batches than one device sees, and
+    # fails outright with fewer files than workers)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
