@@ -369,8 +369,9 @@ def _backup_classes():
             self._epoch_start_step = self.step
 
         def on_train_batch_end(self, batch, logs=None):
-            self.step = self._epoch_start_step + batch + 1
-            if self.save_steps and self.step % self.save_steps == 0:
+            previous, self.step = self.step, self._epoch_start_step + batch + 1
+            # crossed a multiple of save_steps (steps_per_execution > 1 moves several steps at once)
+            if self.save_steps and self.step // self.save_steps > previous // self.save_steps:
                 self._save_model()
 
         def on_epoch_end(self, epoch, logs=None):
