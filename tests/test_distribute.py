@@ -141,12 +141,14 @@ def test_mirrored_with_adamw(single, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
-def test_mirrored_mixed_precision(precision, tmp_path):
-    """Mixed precision under Mirrored: half-precision logits, the default loss in float32, a loss
-    that falls on a repeated batch; float16 trains through Keras' LossScaleOptimizer."""
-    options = {"mode": "mirrored", "optimizer": "adamw", "precision": precision, "same_batch": True}
+@pytest.mark.parametrize("precision, jit", [("mixed_float16", False), ("mixed_bfloat16", True)])
+def test_mirrored_mixed_precision(precision, jit, tmp_path):
+    """Mixed precision under Mirrored (bfloat16 with the per-replica XLA step): half-precision
+    logits, the default loss in float32, a loss that falls on a repeated batch; float16 trains
+    through Keras' LossScaleOptimizer."""
+    options = {"mode": "mirrored", "optimizer": "adamw", "precision": precision, "same_batch": True, "jit": jit}
     result = _run(options, tmp_path)
+    assert result["xla_per_replica"] == jit
     losses = np.array(result["losses"])
     assert np.isfinite(losses).all() and losses[-1] < 0.9 * losses[0]
     assert result["logits_dtype"] == precision.removeprefix("mixed_") and result["loss_dtype"] == "float32"
