@@ -105,6 +105,28 @@ def test_exported_classifier_labels_jpeg_bytes(vit_checkpoint, exported, jpeg_ph
     np.testing.assert_array_equal(out["label_id"].numpy(), np.argmax(out["logits"].numpy(), -1))
 
 
+def test_export_pipeline_takes_image_tasks(vit_checkpoint, exported, jpeg_photos, pipeline_top1):
+    """export_pipeline(task="image-classification") from Python gives the same served labels as the CLI."""
+    import tensorflow as tf
+
+    from kerasformers.errors import ExportError
+    from kerasformers.serving import export_pipeline
+
+    with pytest.raises(ExportError, match="with_tokenizer=False"):
+        export_pipeline(str(vit_checkpoint), exported.parent, task="image-classification", with_tokenizer=False)
+    with pytest.raises(ExportError, match="candidate_labels"):
+        export_pipeline(str(vit_checkpoint), exported.parent, task="zero-shot-image-classification")
+    path = export_pipeline(str(vit_checkpoint), exported.parent, task="image-classification", version=2)
+    assert path == exported.parent / "2"
+    out = tf.saved_model.load(str(path)).signatures["serving_default"](images=tf.constant(jpeg_photos))
+    served = {
+        "label": [v.decode() for v in out["label"].numpy()],
+        "score": out["score"].numpy(),
+        "probabilities": out["probabilities"].numpy(),
+    }
+    check_served(served, pipeline_top1)
+
+
 @pytest.mark.slow  # a new interpreter imports TensorFlow: ~1-2 minutes under load
 def test_exported_classifier_served_without_kerasformers(exported, jpeg_photos, pipeline_top1, tmp_path):
     np.save(tmp_path / "images.npy", np.array(jpeg_photos, dtype=object), allow_pickle=True)

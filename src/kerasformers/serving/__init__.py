@@ -13,9 +13,13 @@ Two kinds of SavedModel export, both written in TF Serving's layout (``<dir>/<ve
   embeddings), or for ``text-generation`` the generated continuations, with the XLA-compiled
   generate loop inside the graph (:func:`export_text_generation`); for ``text2text-generation``
   (T5, BART, Marian) the source's generated text, with the seq2seq loop inside
-  (:func:`export_text2text_generation`).
+  (:func:`export_text2text_generation`); for image and speech tasks the image processor or
+  feature extractor is in the graph (:func:`export_image_classification`,
+  :func:`export_zero_shot_image_classification`, :func:`export_image_to_text`,
+  :func:`export_speech_recognition`).
 
-:func:`export_onnx` writes the model alone as ONNX (through tf2onnx).
+:func:`export_onnx` writes the model alone as ONNX (through tf2onnx); :func:`export_litert` a LiteRT
+(.tflite) file (encoder heads: :func:`export_encoder_litert`; Whisper: :func:`export_whisper_litert`).
 
 The exported directory needs TensorFlow (and tensorflow-text when a tokenizer is inside) to
 load, never kerasformers::
@@ -30,6 +34,9 @@ writes, the model alone), ``postprocess`` (each task's outputs, a registry), ``p
 """
 
 from kerasformers.serving.image_classification import export_image_classification
+from kerasformers.serving.image_to_text import export_image_to_text
+from kerasformers.serving.litert import export_litert, export_whisper_litert
+from kerasformers.serving.litert_encoder import export_checkpoint_encoder_litert, export_encoder_litert
 from kerasformers.serving.onnx import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, export_checkpoint_onnx, export_onnx
 from kerasformers.serving.pipeline_export import TASKS, export_pipeline, normalize_task
 from kerasformers.serving.postprocess import POSTPROCESSORS, postprocessor
@@ -40,8 +47,10 @@ from kerasformers.serving.signatures import (
     serving_functions,
     serving_input_names,
 )
+from kerasformers.serving.speech_recognition import export_speech_recognition
 from kerasformers.serving.text2text_generation import export_text2text_generation
 from kerasformers.serving.text_generation import export_text_generation
+from kerasformers.serving.zero_shot_image_classification import export_zero_shot_image_classification
 
 __all__ = [
     "TASKS",
@@ -54,6 +63,13 @@ __all__ = [
     "export_pipeline",
     "export_text_generation",
     "export_image_classification",
+    "export_zero_shot_image_classification",
+    "export_image_to_text",
+    "export_speech_recognition",
+    "export_litert",
+    "export_whisper_litert",
+    "export_encoder_litert",
+    "export_checkpoint_encoder_litert",
     "export_text2text_generation",
     "next_version",
     "load_tokenizer_layer",

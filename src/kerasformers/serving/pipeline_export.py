@@ -49,6 +49,60 @@ def normalize_task(task: str) -> str:
     return resolve_task(task, exportable=True).name
 
 
+# Tasks whose export puts an image processor or feature extractor (not a tokenizer alone) in the graph.
+_PROCESSOR_EXPORTS = {
+    "image-classification": "images",
+    "zero-shot-image-classification": "images",
+    "image-to-text": "images",
+    "automatic-speech-recognition": "audio",
+}
+
+
+def _export_with_processor(task, checkpoint_or_model, export_dir, *, tokenizer, version, overwrite, **options):
+    """export_pipeline for the image and speech tasks: each has its own exporter module."""
+    if task == "image-classification":
+        from kerasformers.serving.image_classification import export_image_classification
+
+        if tokenizer is not None:
+            raise InvalidInputTypeError("image-classification takes no tokenizer; pass image_processor=... instead.")
+        return export_image_classification(
+            checkpoint_or_model, export_dir, version=version, overwrite=overwrite, **options
+        )
+    if task == "zero-shot-image-classification":
+        from kerasformers.serving.zero_shot_image_classification import export_zero_shot_image_classification
+
+        labels = options.pop("candidate_labels", None)
+        if not labels:
+            raise ExportError(
+                "A zero-shot-image-classification export fixes its label set in the graph: pass "
+                "candidate_labels=[...] (e.g. ['a photo of a cat', 'a photo of a dog'])."
+            )
+        return export_zero_shot_image_classification(
+            checkpoint_or_model,
+            export_dir,
+            labels,
+            tokenizer=tokenizer,
+            version=version,
+            overwrite=overwrite,
+            **options,
+        )
+    if task == "image-to-text":
+        from kerasformers.serving.image_to_text import export_image_to_text
+
+        return export_image_to_text(
+            checkpoint_or_model, export_dir, tokenizer=tokenizer, version=version, overwrite=overwrite, **options
+        )
+    from kerasformers.serving.speech_recognition import export_speech_recognition
+
+    model = checkpoint_or_model
+    if isinstance(model, (str, os.PathLike)):
+        check_export_target(export_dir, version, overwrite)  # before the (slow) load
+        model = auto_class_for(task).from_pretrained(model)
+    return export_speech_recognition(
+        model, export_dir, tokenizer=tokenizer, version=version, overwrite=overwrite, **options
+    )
+
+
 def export_pipeline(
     checkpoint_or_model,
     export_dir: str | os.PathLike,
@@ -60,7 +114,7 @@ def export_pipeline(
     max_answer_len: int = 15,
     with_tokenizer: bool = True,
     overwrite: bool = False,
-    **generation_options,
+    **options,
 ) -> Path:
     """Export tokenizer + model + the task's post-processing as one SavedModel.
 
@@ -81,6 +135,17 @@ def export_pipeline(
       models: T5, BART, Marian; ``generation_options`` such as ``max_new_tokens``, ``num_beams``,
       ``max_source_length``: see :func:`export_text2text_generation`).
 
+    - image-classification, zero-shot-image-classification, image-to-text (``images``: encoded
+      JPEG/PNG bytes) and automatic-speech-recognition (``audio``: 16 kHz float32): the image
+      processor or feature extractor runs in the graph; ``options`` go to
+      :func:`~kerasformers.serving.image_classification.export_image_classification`,
+      :func:`~kerasformers.serving.zero_shot_image_classification.export_zero_shot_image_classification`
+      (``candidate_labels``, ``hypothesis_template``),
+      :func:`~kerasformers.serving.image_to_text.export_image_to_text` (``image_processor``,
+      generation options) and
+      :func:`~kerasformers.serving.speech_recognition.export_speech_recognition` (``language``,
+      ``feature_extractor``, generation options). These take no ``with_tokenizer=False``.
+
     Without ``with_tokenizer`` this is :func:`export_saved_model`. Returns ``export_dir/<version>``;
     an existing ``version`` is replaced only with ``overwrite=True`` (checked before loading).
 
@@ -90,6 +155,16 @@ def export_pipeline(
         ...     text=tf.constant(["great film"]))["labels"]
     """
     task = normalize_task(task)
+    if task in _PROCESSOR_EXPORTS:
+        if not with_tokenizer:
+            raise ExportError(
+                f"A {task} export reads raw {_PROCESSOR_EXPORTS[task]} through its processor inside the graph: "
+                "drop with_tokenizer=False (for the model alone use export_saved_model / model.export(dir))."
+            )
+        return _export_with_processor(
+            task, checkpoint_or_model, export_dir, tokenizer=tokenizer, version=version, overwrite=overwrite, **options
+        )
+    generation_options = options
     generative = task in ("text-generation", "text2text-generation")
     if generation_options and not generative:
         raise InvalidInputTypeError(
