@@ -5,6 +5,7 @@ A model file may copy a small block from another one on purpose, so that it read
 on its own. Mark it on the line above the ``def`` or ``class``:
 
     # Copied from kerasformers.models.bert.modeling_bert.BertSelfOutput with Bert->Roberta
+    # Copied from kerasformers.models.bart.modeling_bart.BartAttention.heads   (a method)
 
 The block must equal the original after the replacements (``A->B``, several separated by
 commas). Run from the repository root: ``python scripts/check_copies.py``; exit code 1 lists
@@ -23,19 +24,28 @@ MARK = re.compile(r"^\s*# Copied from (kerasformers(?:\.\w+)+)(?: with (.+?))?(?
 
 
 def definitions(path: Path) -> dict[str, str]:
-    """Top-level (and class-level) name -> source text of every def and class in ``path``."""
+    """Name -> source text of every def and class in ``path``: by bare name (the first one) and,
+    for methods, also as ``Class.method``."""
     text = path.read_text(encoding="utf-8")
     found = {}
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             found.setdefault(node.name, ast.get_source_segment(text, node))
+        if isinstance(node, ast.ClassDef):
+            for member in node.body:
+                if isinstance(member, ast.FunctionDef):
+                    found[f"{node.name}.{member.name}"] = ast.get_source_segment(text, member)
     return found
 
 
 def original(dotted: str) -> str | None:
-    module, _, name = dotted.rpartition(".")
-    path = SRC / (module.replace(".", "/") + ".py")
-    return definitions(path).get(name) if path.is_file() else None
+    """The source of ``package.module.name`` or ``package.module.Class.method``."""
+    parts = dotted.split(".")
+    for cut in (len(parts) - 1, len(parts) - 2):
+        path = SRC / ("/".join(parts[:cut]) + ".py")
+        if cut > 0 and path.is_file():
+            return definitions(path).get(".".join(parts[cut:]))
+    return None
 
 
 def check(path: Path) -> tuple[int, list[str]]:

@@ -78,10 +78,12 @@ def shift_tokens_right(input_ids, pad_token_id: int, decoder_start_token_id: int
     return ops.where(ops.equal(shifted, -100), ops.cast(pad_token_id, "int32"), shifted)
 
 
+# Copied from kerasformers.models.bart.modeling_bart.layer_norm
 def layer_norm(name):
     return keras.layers.LayerNormalization(epsilon=1e-5, name=name)  # PyTorch nn.LayerNorm's epsilon
 
 
+# Copied from kerasformers.models.bart.modeling_bart.dense
 def dense(units, config, name, use_bias=True):
     init = keras.initializers.RandomNormal(stddev=config.init_std)
     return keras.layers.Dense(units, use_bias=use_bias, kernel_initializer=init, name=name)
@@ -133,10 +135,12 @@ class WhisperAttention(keras.layers.Layer):
         self.out_proj = dense(embed_dim, config, "out_proj")
         self.attn_dropout = keras.layers.Dropout(config.attention_dropout)
 
+    # Copied from kerasformers.models.bart.modeling_bart.BartAttention.heads
     def heads(self, x):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]
         return ops.transpose(ops.reshape(x, (batch, length, self.num_heads, self.head_dim)), (0, 2, 1, 3))
 
+    # Copied from kerasformers.models.bart.modeling_bart.BartAttention.project_key_value
     def project_key_value(self, states):
         """(batch, length, d_model) -> keys and values, each (batch, heads, length, head_dim)."""
         return self.heads(self.k_proj(states)), self.heads(self.v_proj(states))
