@@ -87,8 +87,11 @@ def test_killed_run_resumes_at_the_saved_step_and_ends_at_the_same_weights(corpu
     assert not (out / "model.safetensors").exists()
     metrics = pretrain(corpus, out, **RUN)  # the same call again
     assert metrics["resumed_at_step"] == 6
-    # the resumed run validated the epochs it finished (1 and 2), with the uninterrupted run's numbers
-    assert [e["epoch"] for e in metrics["epochs"]] == [2, 3]
+    # held-out losses of every epoch, the one before the kill included, as the uninterrupted run's
+    reference = json.loads((uninterrupted / "pretrain_results.json").read_text())["epochs"]
+    assert [e["epoch"] for e in metrics["epochs"]] == [1, 2, 3]
+    for got, want in zip(metrics["epochs"], reference):
+        assert got["held_out_loss"] == pytest.approx(want["held_out_loss"], abs=1e-6)
     _assert_same_weights(out, uninterrupted)
     assert not (out / "checkpoints").exists()  # deleted when training completes
 

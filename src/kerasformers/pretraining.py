@@ -245,7 +245,8 @@ def small_config(model_type: str, tokenizer, block_size: int, **sizes):
     return BertConfig(max_position_embeddings=block_size, **common)
 
 
-def _perplexity_callback(history: list, quiet: bool):
+def _perplexity_callback(history: list, quiet: bool, save_to: Path | None = None):
+    # save_to: a JSON copy beside the backup, so a resumed run reports the epochs before the kill too
     import math
 
     import keras
@@ -257,6 +258,7 @@ def _perplexity_callback(history: list, quiet: bool):
                 return
             loss = float(logs["val_loss"])
             logs["val_perplexity"] = math.exp(min(loss, 50.0))
+            history[:] = [entry for entry in history if entry["epoch"] != epoch + 1]
             history.append(
                 {
                     "epoch": epoch + 1,
@@ -265,6 +267,9 @@ def _perplexity_callback(history: list, quiet: bool):
                     "held_out_perplexity": logs["val_perplexity"],
                 }
             )
+            if save_to is not None:
+                save_to.parent.mkdir(parents=True, exist_ok=True)
+                save_to.write_text(json.dumps(history), encoding="utf-8")
             if not quiet:
                 print(f"Epoch {epoch + 1}: held-out MLM loss {loss:.4f}, perplexity {logs['val_perplexity']:.2f}")
 
@@ -626,6 +631,9 @@ def pretrain(
     # every worker restores from the chief's folder (on one machine, or a shared filesystem); only the chief writes
     backup_dir = out / "checkpoints"
     resumed_at = __getattr__("ResumableBackupAndRestore").saved_step(backup_dir)
+    history_path = backup_dir / "held_out_history.json"
+    if resumed_at and history_path.is_file():
+        history = json.loads(history_path.read_text(encoding="utf-8"))
     if resumed_at and not quiet:
         print(f"Resuming from the backup in {backup_dir} at step {resumed_at}")
     fit_resumable(
@@ -636,7 +644,7 @@ def pretrain(
         backup_dir=str(backup_dir),
         save_steps=save_steps,
         write=chief,
-        callbacks=[_perplexity_callback(history, quiet), *callbacks],
+        callbacks=[_perplexity_callback(history, quiet, history_path if chief else None), *callbacks],
         validation_data=held_out,
         verbose=2 if quiet else 1,
     )
