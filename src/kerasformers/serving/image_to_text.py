@@ -25,7 +25,7 @@ from kerasformers.errors import ExportError, InvalidInputTypeError, NotSupported
 from kerasformers.serving._tensorflow import tf
 from kerasformers.serving.saved_model import check_export_target, exportable_module, write_saved_model
 from kerasformers.serving.signatures import load_tokenizer_layer
-from kerasformers.serving.text_generation import generated_lengths
+from kerasformers.serving.text_generation import detokenizing_tokenizer, generated_lengths
 
 __all__ = ["export_image_to_text"]
 
@@ -103,13 +103,7 @@ def export_image_to_text(
         if isinstance(image_processor, TFImageProcessorLayer)
         else TFImageProcessorLayer.from_processor(image_processor)
     )
-    if tokenizer is None:
-        tokenizer = load_tokenizer_layer(source)
-    if not hasattr(tokenizer, "detokenize"):
-        raise ExportError(
-            f"The tokenizer layer {type(tokenizer).__name__} has no detokenize(ids), which image-to-text needs "
-            "to turn the generated tokens into text."
-        )
+    tokenizer = detokenizing_tokenizer(model, tokenizer, "image-to-text", lambda _: load_tokenizer_layer(source))
 
     config = model.generation_config.update(**generate_kwargs)
     config.validate()

@@ -11,7 +11,7 @@ from kerasformers.errors import ExportError, InvalidInputTypeError, NotSupported
 from kerasformers.serving._tensorflow import tf
 from kerasformers.serving.saved_model import check_export_target, exportable_module, write_saved_model
 from kerasformers.serving.signatures import load_tokenizer_layer
-from kerasformers.serving.text_generation import DEFAULT_MAX_NEW_TOKENS, generated_lengths
+from kerasformers.serving.text_generation import DEFAULT_MAX_NEW_TOKENS, detokenizing_tokenizer, generated_lengths
 
 __all__ = ["export_text2text_generation", "DEFAULT_MAX_SOURCE_LENGTH", "SOURCE_TRUNCATION"]
 
@@ -123,19 +123,7 @@ def export_text2text_generation(
             f"max_source_length ({max_source_length}) exceeds the model's max_position_embeddings "
             f"({positions}); lower it."
         )
-    if tokenizer is None:
-        source = getattr(model, "name_or_path", None)
-        if not source:
-            raise ExportError(
-                "Pass tokenizer=... (an in-graph tokenizer layer): the model does not say which "
-                "checkpoint it came from."
-            )
-        tokenizer = _in_graph_tokenizer(source)
-    if not hasattr(tokenizer, "detokenize"):
-        raise ExportError(
-            f"The tokenizer layer {type(tokenizer).__name__} has no detokenize(ids), which "
-            "text2text-generation needs to turn the generated tokens back into text."
-        )
+    tokenizer = detokenizing_tokenizer(model, tokenizer, "text2text-generation", _in_graph_tokenizer)
     if not model.built:
         model.build_with_dummy_inputs()
 

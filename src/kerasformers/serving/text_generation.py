@@ -20,6 +20,29 @@ DEFAULT_MAX_PROMPT_LENGTH = 512
 PROMPT_TRUNCATION = ("error", "left")
 
 
+def detokenizing_tokenizer(model, tokenizer, task: str, load):
+    """The in-graph tokenizer a generation export uses: ``tokenizer``, else ``load(checkpoint)`` of the
+    model's checkpoint; it must have ``detokenize(ids)`` to turn generated tokens back into text.
+
+    Example:
+        >>> layer = detokenizing_tokenizer(model, None, "text-generation", load_tokenizer_layer)
+    """
+    if tokenizer is None:
+        source = getattr(model, "name_or_path", None)
+        if not source:
+            raise ExportError(
+                "Pass tokenizer=... (an in-graph tokenizer layer): the model does not "
+                "say which checkpoint it came from."
+            )
+        tokenizer = load(source)
+    if not hasattr(tokenizer, "detokenize"):
+        raise ExportError(
+            f"The tokenizer layer {type(tokenizer).__name__} has no detokenize(ids), which "
+            f"{task} needs to turn the generated tokens back into text."
+        )
+    return tokenizer
+
+
 def generated_lengths(new_tokens, steps, eos_token_ids):
     """Per row, how many of ``new_tokens`` (batch, steps) are kept: up to and including its first eos.
 
@@ -146,19 +169,7 @@ def export_text_generation(
             f"max_prompt_length ({max_prompt_length}) + max_new_tokens ({max_new}) exceeds the "
             f"model's max_position_embeddings ({limit}); lower one of them."
         )
-    if tokenizer is None:
-        source = getattr(model, "name_or_path", None)
-        if not source:
-            raise ExportError(
-                "Pass tokenizer=... (an in-graph tokenizer layer): the model does not "
-                "say which checkpoint it came from."
-            )
-        tokenizer = load_tokenizer_layer(source)
-    if not hasattr(tokenizer, "detokenize"):
-        raise ExportError(
-            f"The tokenizer layer {type(tokenizer).__name__} has no detokenize(ids), which "
-            "text-generation needs to turn the new tokens back into text."
-        )
+    tokenizer = detokenizing_tokenizer(model, tokenizer, "text-generation", load_tokenizer_layer)
     if not model.built:
         model.build_with_dummy_inputs()
 
