@@ -59,7 +59,7 @@ def main(options: dict) -> None:
             if options.get("optimizer") == "sgd"
             else keras.optimizers.AdamW(1e-3, epsilon=1e-6)
         )
-        model.compile(optimizer=optimizer, jit_compile=options.get("jit", False))
+        model.compile(optimizer=optimizer, metrics=["accuracy"], jit_compile=options.get("jit", False))
     # the same global batches everywhere; labels -100 at a different count in each example, so a
     # per-replica mean would differ from the global one
     rng = np.random.default_rng(0)
@@ -83,16 +83,19 @@ def main(options: dict) -> None:
             isinstance(v.value, tf.distribute.DistributedValues) for v in model.trainable_weights
         )
         result["loaded_inside_vs_outside"] = float(np.abs(before - np.asarray(source(probe).logits)).max())
-    losses = []
+    losses, accuracies = [], []
 
     class Record(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             losses.append(float(logs["loss"]))
+            accuracies.append(float(logs["accuracy"]))
 
     callbacks = [Record()]
     if options.get("backup"):
         callbacks.append(keras.callbacks.BackupAndRestore(options["backup"]))
     model.fit(data.repeat(), epochs=steps, steps_per_epoch=1, verbose=0, callbacks=callbacks)
+    result["accuracies"] = accuracies  # metrics aggregated over replicas: the global batch's
+    result["evaluate"] = [float(v) for v in model.evaluate(data.take(2), verbose=0)]
     weights = [np.asarray(w) for w in model.trainable_weights]
     result |= {
         "losses": losses,
