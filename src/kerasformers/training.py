@@ -326,7 +326,7 @@ class KerasTrainingMixin:
         self.optimizer.apply_gradients(pairs)
         return self._step_logs(self.compute_metrics(features, labels or None, y_pred, sample_weight=sample_weight))
 
-    def _make_function(self, step_function):
+    def _make_function(self, step_function, **kwargs):
         """Keras' step function; with ``jit_compile`` under a strategy of several replicas, the
         XLA compilation moves inside each replica.
 
@@ -336,6 +336,8 @@ class KerasTrainingMixin:
         replica's forward and backward pass is one XLA function on its own device, and the
         cross-replica sums and the optimizer update run around it. TPUStrategy keeps Keras' way.
         """
+        if keras.backend.backend() != "tensorflow":  # JAX's trainer passes concatenate_outputs= (predict)
+            return super()._make_function(step_function, **kwargs)
         import tensorflow as tf
 
         strategy = getattr(self, "_distribute_strategy", None)
