@@ -31,6 +31,7 @@ from kerasformers.generation.decoding import DecodeSettings, build_decode_loop, 
 from kerasformers.generation.logits_process import DecodeContext, LogitsProcessor, processor_style
 from kerasformers.generation.seq2seq import DecoderAsCausalLM, decoder_start_token_id
 from kerasformers.input_checks import as_concrete_array
+from kerasformers.utils.backend import require_tensorflow_backend
 
 __all__ = [
     "LANGUAGES",
@@ -410,6 +411,9 @@ class WhisperGenerationMixin(GenerationMixin):
             >>> ids = model.generate(input_features=features, language="en", task="transcribe", max_new_tokens=64)
             >>> processor.batch_decode(ids, skip_special_tokens=True)
         """
+        require_tensorflow_backend(  # issue 20: Whisper's own decode loop (timestamps, suppression) is TF ops
+            "Whisper's generate()", "On JAX, T5 / BART / Marian and decoder-only models generate; Whisper does not yet."
+        )
         del attention_mask  # the features' mask: not used by Whisper's short-form generation
         for name in _NOT_PROVIDED:
             if kwargs.get(name) not in (None, False):
