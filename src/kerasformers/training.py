@@ -127,6 +127,7 @@ class KerasTrainingMixin:
             >>> model.compile(optimizer="adam", jit_compile=True)
         """
         self._uses_default_loss = _is_default_loss(loss)
+        self._xla_gradients = None  # the per-replica XLA step traced for the previous optimizer
         super().compile(optimizer=optimizer, loss=None if self._uses_default_loss else loss, metrics=metrics, **kwargs)
         if self._uses_default_loss:
             self._compile_config.config["loss"] = "auto"  # a reloaded model compiles the same way
