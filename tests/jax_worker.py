@@ -3,10 +3,10 @@
 ``python tests/jax_worker.py <folder> <check> [<check> ...]`` where a check is ``forward`` (a
 few tiny heads: every output and the default loss against PyTorch transformers, whose values
 are computed here from the same weights), ``fit`` (compile(jit_compile=True) + fit on the
-default loss), ``seq2seq`` (T5 / BART generate() against transformers), ``generate`` (greedy decoding, beam
-search and the processors against transformers' ``generate``; sampling's seed and top-k / top-p
-properties) or ``save``
-(save_pretrained read back by us and by PyTorch). The test
+default loss), ``generate`` (greedy decoding, beam search and the processors against
+transformers' ``generate``; sampling's seed and top-k / top-p properties), ``seq2seq`` (T5 /
+BART generate() against transformers), ``tf_data`` (prepare_tf_dataset + fit) or ``save``
+(save_pretrained read back by us and by PyTorch; the TensorFlow-only pieces refused). The test
 process itself stays on TensorFlow and never imports jax.
 """
 
@@ -278,11 +278,28 @@ def check_save(folder) -> dict:
     }
 
 
+def check_tf_data(folder) -> dict:
+    """prepare_tf_dataset on JAX: Keras' JAX trainer reads the tf.data batches; fit lowers the loss."""
+    import datasets
+
+    tester_class, head = FIT_CASE
+    tester = tester_class()
+    _, path = saved_torch_model(tester, head, folder)
+    model = getattr(kerasformers, head).from_pretrained(path)
+    rows = np.random.RandomState(3).randint(4, tester.torch_config.vocab_size, (6, 5)).tolist()
+    data = datasets.Dataset.from_dict({"input_ids": rows, "attention_mask": [[1] * 5] * 6, "label": [0, 1] * 3})
+    dataset = model.prepare_tf_dataset(data, batch_size=3, shuffle=False)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    history = model.fit(dataset, epochs=4, verbose=0)
+    return {"dataset_type": type(dataset).__module__, "history": [float(v) for v in history.history["loss"]]}
+
+
 CHECKS = {
     "forward": check_forward,
     "fit": check_fit,
     "generate": check_generate,
     "seq2seq": check_seq2seq,
+    "tf_data": check_tf_data,
     "save": check_save,
 }
 

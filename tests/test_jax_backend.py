@@ -130,15 +130,28 @@ def test_tensorflow_only_pieces_say_so_on_jax(jax_report):
     assert save["tensorflow_only_written"] == []
 
 
+@pytest.fixture(scope="module")
+def slow_jax_report(tmp_path_factory):
+    return run_worker(tmp_path_factory.mktemp("jax-worker-slow"), "seq2seq", "tf_data")
+
+
 @pytest.mark.slow
-def test_seq2seq_generate_on_jax_matches_transformers(tmp_path):
+def test_seq2seq_generate_on_jax_matches_transformers(slow_jax_report):
     """Encoder-decoder generate() on JAX (the encoder once, the decoder in a jax.lax.while_loop): greedy
     on tiny T5, beams with num_return_sequences on tiny BART, right-padded sources: transformers' tokens."""
-    report = run_worker(tmp_path, "seq2seq")
+    report = slow_jax_report
     assert set(report["seq2seq"]) == {"TFT5ForConditionalGeneration", "TFBartForConditionalGeneration"}
     for head, case in report["seq2seq"].items():
         assert case["ours"] == case["theirs"], head
         assert any(token not in (0, 1, 2) for row in case["ours"] for token in row[1:]), head  # not only specials
+
+
+@pytest.mark.slow
+def test_prepare_tf_dataset_feeds_fit_on_jax(slow_jax_report):
+    """tf.data works on JAX as Keras allows: model.prepare_tf_dataset's batches train under fit()."""
+    tf_data = slow_jax_report["tf_data"]
+    assert tf_data["dataset_type"].startswith("tensorflow")
+    assert len(tf_data["history"]) == 4 and tf_data["history"][-1] < tf_data["history"][0]
 
 
 # Every head of every architecture below, through the common mixin's numeric checks, on JAX.
