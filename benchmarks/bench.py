@@ -98,6 +98,7 @@ EXTRA_SCRIPTS = {
     # epochs of ~16 s on 2 cores (32 steps of 16 x 64): a push per epoch against a niced local Hub
     "push_callback": ("bench_push_callback.py", ["--epochs", "2", "--steps", "32"], 900),
     "quantize": ("bench_quantize.py", ["--rounds", "3"], 900),
+    "main_job": ("bench_main_job.py", ["--rounds", "1"], 1800),
     "jax": ("bench_jax.py", ["--new-tokens", "32", "--repeats", "3"], 1800),
 }
 EXTRA_TITLES = {
@@ -113,6 +114,7 @@ EXTRA_TITLES = {
     "whisper": "Whisper generate (whisper-tiny shape, 30 s audio, 64 tokens, batch 1) and LiteRT",
     "push_callback": "PushToHubCallback overhead (fit with a push per epoch)",
     "quantize": "Quantization (all-MiniLM-L6-v2, int8 / int4 weights vs float32)",
+    "main_job": "The main job end to end (kerasformers train vs the same fine-tune in PyTorch transformers)",
     "jax": "Keras backends: TensorFlow vs JAX (MiniLM 32x128 forward, SmolLM2 greedy b1/b8) with PyTorch",
 }
 EXTRA_TIMEOUT_S = 240
