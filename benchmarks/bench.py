@@ -74,6 +74,9 @@ HOW_WE_ARE_FAST = [  # what the code does; the tables say how far it gets
     "**Generation is one compiled loop.** `generate()` runs the whole decode (static KV cache, "
     "logits processors, stopping) as one XLA `while_loop` per max_new_tokens bucket, reused "
     "across prompt lengths; the tied head runs vocabulary-major on the few decode rows.",
+    "**Training draws dropout masks the cheap way.** Under `jit_compile` our Dropout layer draws "
+    "its masks from XLA's ThreeFry generator: Keras' default stateless dropout compiles on CPU "
+    "into a slow random-number kernel that was 28% of a MiniLM training step's CPU time.",
     "**In-graph tokenizers work on ids.** BPE merges run on integer ids in one `tf.while_loop` "
     "over every distinct word of the batch at once; WordPiece is a TensorFlow Text op.",
 ]

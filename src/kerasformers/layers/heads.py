@@ -8,6 +8,7 @@ from keras import ops
 from kerasformers import losses
 from kerasformers.activations import get_activation
 from kerasformers.errors import InvalidInputError, NotSupportedError
+from kerasformers.layers.dropout import Dropout
 
 
 def classifier_dropout_rate(config) -> float:
@@ -95,8 +96,8 @@ class TFSequenceSummary(keras.layers.Layer):
             self.summary = keras.layers.Dense(units, kernel_initializer=init, name="summary")
         activation = getattr(config, "summary_activation", None)
         self.activation = get_activation(activation) if activation else None
-        self.first_dropout = keras.layers.Dropout(getattr(config, "summary_first_dropout", None) or 0.0)
-        self.last_dropout = keras.layers.Dropout(getattr(config, "summary_last_dropout", None) or 0.0)
+        self.first_dropout = Dropout(getattr(config, "summary_first_dropout", None) or 0.0)
+        self.last_dropout = Dropout(getattr(config, "summary_last_dropout", None) or 0.0)
 
     def call(self, hidden_states, cls_index=None, training=False):
         if self.summary_type == "last":

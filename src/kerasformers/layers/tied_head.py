@@ -15,17 +15,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kerasformers.utils.backend import inside_xla
+
 # Up to this many rows (batch x kept positions) the product runs in the vocab-major form: decoding
 # steps and the prefill's last position. Full-sequence logits (training, scoring) stay as they were.
 VOCAB_MAJOR_MAX_ROWS = 64
-
-
-def _inside_xla() -> bool:
-    """True while a ``tf.function(jit_compile=True)`` (or ``model.predict`` under XLA) is traced."""
-    from tensorflow.python.framework import ops as tf_ops
-    from tensorflow.python.ops import control_flow_util
-
-    return bool(control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph()))
 
 
 def _transpose_kept_apart(vocab_major):
@@ -76,7 +70,7 @@ def tied_logits(hidden_states, embeddings, training: bool = False):
     training = training if isinstance(training, bool) else True  # a symbolic flag: take the plain path
     if keras.backend.backend() != "tensorflow":
         return ops.matmul(hidden_states, ops.transpose(embeddings))
-    if training or not small or not _inside_xla():
+    if training or not small or not inside_xla():
         return _times_transposed(hidden_states, embeddings)
     flat = ops.reshape(hidden_states, (rows, shape[-1]))
     vocab_major = ops.matmul(ops.cast(embeddings, flat.dtype), ops.transpose(flat))  # (vocab, rows)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from kerasformers.errors import NotSupportedError
 
-__all__ = ["require_tensorflow_backend"]
+__all__ = ["require_tensorflow_backend", "inside_xla"]
 
 
 def require_tensorflow_backend(feature: str, fix: str = "") -> None:
@@ -32,3 +32,20 @@ def require_tensorflow_backend(feature: str, fix: str = "") -> None:
         f"KERAS_BACKEND={backend}. {fix + ' Or run' if fix else 'Run'} this step in a process started with "
         "KERAS_BACKEND=tensorflow (weights saved with save_pretrained() load on either backend)."
     )
+
+
+def inside_xla() -> bool:
+    """True while TensorFlow traces a function for XLA (``jit_compile=True``, or ``predict`` / ``fit`` under XLA).
+
+    Example:
+        >>> inside_xla()  # eager
+        False
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return False
+    from tensorflow.python.framework import ops as tf_ops
+    from tensorflow.python.ops import control_flow_util
+
+    return bool(control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph()))

@@ -24,6 +24,7 @@ from kerasformers.errors import InvalidInputError
 from kerasformers.generation import GenerationMixin
 from kerasformers.input_checks import as_concrete_array
 from kerasformers.layers import WordEmbeddings, span_outputs
+from kerasformers.layers.dropout import Dropout
 from kerasformers.modeling_utils import TFPreTrainedModel, replace_variable
 from kerasformers.models.bart.configuration_bart import BartConfig
 from kerasformers.outputs import (
@@ -113,7 +114,7 @@ class BartAttention(keras.layers.Layer):
         self.v_proj = dense(embed_dim, config, "v_proj")
         self.q_proj = dense(embed_dim, config, "q_proj")
         self.out_proj = dense(embed_dim, config, "out_proj")
-        self.attn_dropout = keras.layers.Dropout(config.attention_dropout)
+        self.attn_dropout = Dropout(config.attention_dropout)
 
     def heads(self, x):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]
@@ -168,8 +169,8 @@ class BartEncoderLayer(keras.layers.Layer):
         self.fc1 = dense(config.encoder_ffn_dim, config, "fc1")
         self.fc2 = dense(config.d_model, config, "fc2")
         self.final_layer_norm = layer_norm("final_layer_norm")
-        self.dropout = keras.layers.Dropout(config.dropout)
-        self.activation_dropout = keras.layers.Dropout(config.activation_dropout)
+        self.dropout = Dropout(config.dropout)
+        self.activation_dropout = Dropout(config.activation_dropout)
 
     def call(self, hidden_states, keep, output_attentions=False, training=False):
         attended, _, probs = self.self_attn(hidden_states, keep, output_attentions=output_attentions, training=training)
@@ -190,8 +191,8 @@ class BartDecoderLayer(keras.layers.Layer):
         self.fc1 = dense(config.decoder_ffn_dim, config, "fc1")
         self.fc2 = dense(config.d_model, config, "fc2")
         self.final_layer_norm = layer_norm("final_layer_norm")
-        self.dropout = keras.layers.Dropout(config.dropout)
-        self.activation_dropout = keras.layers.Dropout(config.activation_dropout)
+        self.dropout = Dropout(config.dropout)
+        self.activation_dropout = Dropout(config.activation_dropout)
 
     def call(
         self,
@@ -244,7 +245,7 @@ class BartEncoder(keras.layers.Layer):
         )
         self.layers = [BartEncoderLayer(config, name=f"layers_{i}") for i in range(config.encoder_layers)]
         self.layernorm_embedding = layer_norm("layernorm_embedding")
-        self.dropout = keras.layers.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def call(
         self,
@@ -292,7 +293,7 @@ class BartDecoder(keras.layers.Layer):
         )
         self.layers = [BartDecoderLayer(config, name=f"layers_{i}") for i in range(config.decoder_layers)]
         self.layernorm_embedding = layer_norm("layernorm_embedding")
-        self.dropout = keras.layers.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def call(
         self,
@@ -714,7 +715,7 @@ class BartClassificationHead(keras.layers.Layer):
         super().__init__(**kwargs)
         self.dense = dense(config.d_model, config, "dense")
         self.out_proj = dense(config.num_labels, config, "out_proj")
-        self.dropout = keras.layers.Dropout(config.classifier_dropout or 0.0)
+        self.dropout = Dropout(config.classifier_dropout or 0.0)
 
     def call(self, hidden, training=False):
         hidden = ops.tanh(self.dense(self.dropout(hidden, training=training)))

@@ -24,6 +24,7 @@ from kerasformers.layers import (
     mask_value,
     span_outputs,
 )
+from kerasformers.layers.dropout import Dropout
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.bert.configuration_bert import BertConfig
 from kerasformers.outputs import (
@@ -64,7 +65,7 @@ class BertEmbeddings(keras.layers.Layer):
             config.type_vocab_size, config.hidden_size, embeddings_initializer=init, name="token_type_embeddings"
         )
         self.LayerNorm = layer_norm(config)
-        self.dropout = keras.layers.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
 
     def call(self, input_ids, token_type_ids=None, position_ids=None, training=False):
         if position_ids is None:
@@ -92,7 +93,7 @@ class BertSelfAttention(keras.layers.Layer):
         self.query = dense(config.hidden_size, config, "query")
         self.key = dense(config.hidden_size, config, "key")
         self.value = dense(config.hidden_size, config, "value")
-        self.dropout = keras.layers.Dropout(config.attention_probs_dropout_prob)
+        self.dropout = Dropout(config.attention_probs_dropout_prob)
 
     def split_heads(self, x):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]
@@ -116,7 +117,7 @@ class BertAddAndNorm(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         self.dense = dense(config.hidden_size, config, "dense")
-        self.dropout = keras.layers.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
         self.LayerNorm = layer_norm(config)
 
     def call(self, hidden_states, residual, training=False):
@@ -306,7 +307,7 @@ class TFBertForSequenceClassification(TFBertPreTrainedModel):
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.bert = BertMainLayer(config, name="bert")
-        self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
+        self.dropout = Dropout(classifier_dropout_rate(config))
         self.classifier = dense(config.num_labels, config, "classifier")
 
     def call(
@@ -340,7 +341,7 @@ class TFBertForTokenClassification(TFBertPreTrainedModel):
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.bert = BertMainLayer(config, add_pooling_layer=False, name="bert")
-        self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
+        self.dropout = Dropout(classifier_dropout_rate(config))
         self.classifier = dense(config.num_labels, config, "classifier")
 
     def call(
@@ -492,7 +493,7 @@ class TFBertForMultipleChoice(TFBertPreTrainedModel):
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.bert = BertMainLayer(config, name="bert")
-        self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
+        self.dropout = Dropout(classifier_dropout_rate(config))
         self.classifier = dense(1, config, "classifier")
 
     @property

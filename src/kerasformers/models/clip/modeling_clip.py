@@ -18,6 +18,7 @@ from keras import ops
 from kerasformers.activations import get_activation
 from kerasformers.errors import ConfigError, InvalidInputError
 from kerasformers.layers import mask_value
+from kerasformers.layers.dropout import Dropout
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.clip.configuration_clip import CLIPConfig, CLIPTextConfig, CLIPVisionConfig
 from kerasformers.outputs import ModelOutput, TFBaseModelOutputWithPooling
@@ -217,7 +218,7 @@ class CLIPAttention(keras.layers.Layer):
         self.v_proj = keras.layers.Dense(config.hidden_size, kernel_initializer=init, name="v_proj")
         self.q_proj = keras.layers.Dense(config.hidden_size, kernel_initializer=init, name="q_proj")
         self.out_proj = keras.layers.Dense(config.hidden_size, kernel_initializer=init, name="out_proj")
-        self.dropout = keras.layers.Dropout(config.attention_dropout)
+        self.dropout = Dropout(config.attention_dropout)
 
     def _heads(self, x):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]

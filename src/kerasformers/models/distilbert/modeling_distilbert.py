@@ -18,6 +18,7 @@ from kerasformers import losses
 from kerasformers.activations import get_activation
 from kerasformers.errors import ConfigError
 from kerasformers.layers import WordEmbeddings, attention_bias, flatten_choices, span_outputs
+from kerasformers.layers.dropout import Dropout
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.distilbert.configuration_distilbert import DistilBertConfig
 from kerasformers.outputs import (
@@ -75,7 +76,7 @@ class Embeddings(keras.layers.Layer):
             config.max_position_embeddings, config.dim, embeddings_initializer=position_init, name="position_embeddings"
         )
         self.LayerNorm = layer_norm("LayerNorm")
-        self.dropout = keras.layers.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def call(self, input_ids, position_ids=None, training=False):
         if position_ids is None:
@@ -97,7 +98,7 @@ class DistilBertSelfAttention(keras.layers.Layer):
         self.k_lin = dense(config.dim, config, "k_lin")
         self.v_lin = dense(config.dim, config, "v_lin")
         self.out_lin = dense(config.dim, config, "out_lin")
-        self.dropout = keras.layers.Dropout(config.attention_dropout)
+        self.dropout = Dropout(config.attention_dropout)
 
     def split_heads(self, x):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]
@@ -123,7 +124,7 @@ class FFN(keras.layers.Layer):
         self.lin1 = dense(config.hidden_dim, config, "lin1")
         self.lin2 = dense(config.dim, config, "lin2")
         self.activation = get_activation(config.activation)
-        self.dropout = keras.layers.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def call(self, hidden_states, training=False):
         return self.dropout(self.lin2(self.activation(self.lin1(hidden_states))), training=training)
@@ -265,7 +266,7 @@ class TFDistilBertForSequenceClassification(TFDistilBertPreTrainedModel):
         self.distilbert = DistilBertMainLayer(config, name="distilbert")
         self.pre_classifier = dense(config.dim, config, "pre_classifier")
         self.classifier = dense(config.num_labels, config, "classifier")
-        self.dropout = keras.layers.Dropout(config.seq_classif_dropout)
+        self.dropout = Dropout(config.seq_classif_dropout)
 
     def call(
         self,
@@ -296,7 +297,7 @@ class TFDistilBertForTokenClassification(TFDistilBertPreTrainedModel):
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.distilbert = DistilBertMainLayer(config, name="distilbert")
-        self.dropout = keras.layers.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
         self.classifier = dense(config.num_labels, config, "classifier")
 
     def call(
@@ -334,7 +335,7 @@ class TFDistilBertForQuestionAnswering(TFDistilBertPreTrainedModel):
             )
         self.distilbert = DistilBertMainLayer(config, name="distilbert")
         self.qa_outputs = dense(config.num_labels, config, "qa_outputs")
-        self.dropout = keras.layers.Dropout(config.qa_dropout)
+        self.dropout = Dropout(config.qa_dropout)
 
     def call(
         self,
@@ -431,7 +432,7 @@ class TFDistilBertForMultipleChoice(TFDistilBertPreTrainedModel):
         self.distilbert = DistilBertMainLayer(config, name="distilbert")
         self.pre_classifier = dense(config.dim, config, "pre_classifier")
         self.classifier = dense(1, config, "classifier")
-        self.dropout = keras.layers.Dropout(config.seq_classif_dropout)
+        self.dropout = Dropout(config.seq_classif_dropout)
 
     @property
     def dummy_inputs(self):

@@ -23,6 +23,7 @@ from kerasformers.activations import get_activation
 from kerasformers.errors import InvalidInputError
 from kerasformers.generation import GenerationMixin
 from kerasformers.layers import TFSequenceSummary, WordEmbeddings, flatten_choices, last_non_pad_logits, mask_value
+from kerasformers.layers.dropout import Dropout
 from kerasformers.layers.tied_head import tied_logits
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.gpt2.configuration_gpt2 import GPT2Config
@@ -68,8 +69,8 @@ class GPT2Attention(keras.layers.Layer):
             self.scale /= float(layer_idx + 1)
         self.c_attn = Conv1D(3 * config.n_embd, config.initializer_range, name="c_attn")
         self.c_proj = Conv1D(config.n_embd, config.initializer_range, name="c_proj")
-        self.attn_dropout = keras.layers.Dropout(config.attn_pdrop)
-        self.resid_dropout = keras.layers.Dropout(config.resid_pdrop)
+        self.attn_dropout = Dropout(config.attn_pdrop)
+        self.resid_dropout = Dropout(config.resid_pdrop)
 
     def _heads(self, x):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]
@@ -115,8 +116,8 @@ class GPT2CrossAttention(keras.layers.Layer):
         self.c_attn = Conv1D(2 * config.n_embd, config.initializer_range, name="c_attn")  # keys and values
         self.q_attn = Conv1D(config.n_embd, config.initializer_range, name="q_attn")
         self.c_proj = Conv1D(config.n_embd, config.initializer_range, name="c_proj")
-        self.attn_dropout = keras.layers.Dropout(config.attn_pdrop)
-        self.resid_dropout = keras.layers.Dropout(config.resid_pdrop)
+        self.attn_dropout = Dropout(config.attn_pdrop)
+        self.resid_dropout = Dropout(config.resid_pdrop)
 
     def _heads(self, x):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]
@@ -147,7 +148,7 @@ class GPT2MLP(keras.layers.Layer):
         self.c_fc = Conv1D(inner, config.initializer_range, name="c_fc")
         self.c_proj = Conv1D(config.n_embd, config.initializer_range, name="c_proj")
         self.act = get_activation(config.activation_function)
-        self.dropout = keras.layers.Dropout(config.resid_pdrop)
+        self.dropout = Dropout(config.resid_pdrop)
 
     def call(self, x, training=False):
         return self.dropout(self.c_proj(self.act(self.c_fc(x))), training=training)
@@ -211,7 +212,7 @@ class GPT2MainLayer(keras.layers.Layer):
         init = keras.initializers.RandomNormal(stddev=config.initializer_range)
         self.wte = WordEmbeddings(config.vocab_size, config.n_embd, embeddings_initializer=init, name="wte")
         self.wpe = keras.layers.Embedding(config.n_positions, config.n_embd, embeddings_initializer=init, name="wpe")
-        self.drop = keras.layers.Dropout(config.embd_pdrop)
+        self.drop = Dropout(config.embd_pdrop)
         self.h = [GPT2Block(config, i, name=f"h_{i}") for i in range(config.n_layer)]
         self.ln_f = layer_norm(config, "ln_f")
 

@@ -30,6 +30,7 @@ from kerasformers.activations import get_activation
 from kerasformers.errors import ConfigError, NotSupportedError
 from kerasformers.generation import GenerationMixin
 from kerasformers.layers import WordEmbeddings, last_non_pad_logits, mask_value
+from kerasformers.layers.dropout import Dropout
 from kerasformers.layers.tied_head import tied_logits
 from kerasformers.modeling_utils import TFPreTrainedModel, alias_class
 from kerasformers.models.llama.configuration_llama import LlamaConfig, MistralConfig, Qwen2Config
@@ -163,7 +164,7 @@ class LlamaAttention(keras.layers.Layer):
         self.k_proj = dense(self.num_kv_heads * self.head_dim, config, "k_proj", qkv_bias)
         self.v_proj = dense(self.num_kv_heads * self.head_dim, config, "v_proj", qkv_bias)
         self.o_proj = dense(config.hidden_size, config, "o_proj", bool(config.attention_bias))
-        self.dropout = keras.layers.Dropout(config.attention_dropout)
+        self.dropout = Dropout(config.attention_dropout)
 
     def _heads(self, x, heads):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]

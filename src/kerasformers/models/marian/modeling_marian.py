@@ -25,6 +25,7 @@ from kerasformers.activations import get_activation
 from kerasformers.errors import InvalidInputError
 from kerasformers.generation import GenerationMixin
 from kerasformers.layers import WordEmbeddings
+from kerasformers.layers.dropout import Dropout
 from kerasformers.modeling_utils import TFPreTrainedModel, replace_variable
 from kerasformers.models.marian.configuration_marian import MarianConfig
 from kerasformers.outputs import (
@@ -85,7 +86,7 @@ class MarianAttention(keras.layers.Layer):
         self.v_proj = dense(embed_dim, config, "v_proj")
         self.q_proj = dense(embed_dim, config, "q_proj")
         self.out_proj = dense(embed_dim, config, "out_proj")
-        self.attn_dropout = keras.layers.Dropout(config.attention_dropout)
+        self.attn_dropout = Dropout(config.attention_dropout)
 
     def heads(self, x):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]
@@ -141,8 +142,8 @@ class MarianEncoderLayer(keras.layers.Layer):
         self.fc1 = dense(config.encoder_ffn_dim, config, "fc1")
         self.fc2 = dense(config.d_model, config, "fc2")
         self.final_layer_norm = layer_norm("final_layer_norm")
-        self.dropout = keras.layers.Dropout(config.dropout)
-        self.activation_dropout = keras.layers.Dropout(config.activation_dropout)
+        self.dropout = Dropout(config.dropout)
+        self.activation_dropout = Dropout(config.activation_dropout)
 
     def call(self, hidden_states, keep, output_attentions=False, training=False):
         attended, _, probs = self.self_attn(hidden_states, keep, output_attentions=output_attentions, training=training)
@@ -164,8 +165,8 @@ class MarianDecoderLayer(keras.layers.Layer):
         self.fc1 = dense(config.decoder_ffn_dim, config, "fc1")
         self.fc2 = dense(config.d_model, config, "fc2")
         self.final_layer_norm = layer_norm("final_layer_norm")
-        self.dropout = keras.layers.Dropout(config.dropout)
-        self.activation_dropout = keras.layers.Dropout(config.activation_dropout)
+        self.dropout = Dropout(config.dropout)
+        self.activation_dropout = Dropout(config.activation_dropout)
 
     def call(
         self,
@@ -259,7 +260,7 @@ class MarianEncoder(keras.layers.Layer):
             config.max_position_embeddings, config.d_model, name="embed_positions"
         )
         self.layers = [MarianEncoderLayer(config, name=f"layers_{i}") for i in range(config.encoder_layers)]
-        self.dropout = keras.layers.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def call(
         self,
@@ -307,7 +308,7 @@ class MarianDecoder(keras.layers.Layer):
             config.max_position_embeddings, config.d_model, name="embed_positions"
         )
         self.layers = [MarianDecoderLayer(config, name=f"layers_{i}") for i in range(config.decoder_layers)]
-        self.dropout = keras.layers.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def call(
         self,

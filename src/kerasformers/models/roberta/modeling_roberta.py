@@ -18,6 +18,7 @@ from keras import ops
 from kerasformers import losses
 from kerasformers.activations import get_activation
 from kerasformers.layers import classifier_dropout_rate, flatten_choices, span_outputs
+from kerasformers.layers.dropout import Dropout
 from kerasformers.modeling_utils import TFPreTrainedModel, alias_class
 from kerasformers.models.bert.modeling_bert import BertEmbeddings, BertMainLayer, dense, layer_norm
 from kerasformers.models.roberta.configuration_roberta import RobertaConfig, XLMRobertaConfig
@@ -129,7 +130,7 @@ class RobertaClassificationHead(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         self.dense = dense(config.hidden_size, config, "dense")
-        self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
+        self.dropout = Dropout(classifier_dropout_rate(config))
         self.out_proj = dense(config.num_labels, config, "out_proj")
 
     def call(self, hidden_states, training=False):
@@ -183,7 +184,7 @@ class TFRobertaForTokenClassification(TFRobertaPreTrainedModel):
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.roberta = RobertaMainLayer(config, add_pooling_layer=False, name="roberta")
-        self.dropout = keras.layers.Dropout(classifier_dropout_rate(config))
+        self.dropout = Dropout(classifier_dropout_rate(config))
         self.classifier = dense(config.num_labels, config, "classifier")
 
     def call(
@@ -355,7 +356,7 @@ class TFRobertaForMultipleChoice(TFRobertaPreTrainedModel):
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
         self.roberta = RobertaMainLayer(config, name="roberta")
-        self.dropout = keras.layers.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
         self.classifier = dense(1, config, "classifier")
 
     @property

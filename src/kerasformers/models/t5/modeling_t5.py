@@ -32,6 +32,7 @@ from kerasformers.activations import get_activation
 from kerasformers.errors import ConfigError
 from kerasformers.generation import GenerationMixin
 from kerasformers.layers import WordEmbeddings, mask_value
+from kerasformers.layers.dropout import Dropout
 from kerasformers.modeling_utils import TFPreTrainedModel, alias_class
 from kerasformers.models.t5.configuration_t5 import MT5Config, T5Config
 from kerasformers.outputs import (
@@ -103,7 +104,7 @@ class T5DenseActDense(keras.layers.Layer):
         factor = config.initializer_factor
         self.wi = dense(config.d_ff, factor * config.d_model**-0.5, "wi")
         self.wo = dense(config.d_model, factor * config.d_ff**-0.5, "wo")
-        self.dropout = keras.layers.Dropout(config.dropout_rate)
+        self.dropout = Dropout(config.dropout_rate)
         self.act = get_activation(config.dense_act_fn)
 
     def call(self, hidden_states, training=False):
@@ -119,7 +120,7 @@ class T5DenseGatedActDense(keras.layers.Layer):
         self.wi_0 = dense(config.d_ff, factor * config.d_model**-0.5, "wi_0")
         self.wi_1 = dense(config.d_ff, factor * config.d_model**-0.5, "wi_1")
         self.wo = dense(config.d_model, factor * config.d_ff**-0.5, "wo")
-        self.dropout = keras.layers.Dropout(config.dropout_rate)
+        self.dropout = Dropout(config.dropout_rate)
         self.act = get_activation(config.dense_act_fn)
 
     def call(self, hidden_states, training=False):
@@ -133,7 +134,7 @@ class T5LayerFF(keras.layers.Layer):
         block = T5DenseGatedActDense if config.is_gated_act else T5DenseActDense
         self.DenseReluDense = block(config, name="DenseReluDense")
         self.layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon, name="layer_norm")
-        self.dropout = keras.layers.Dropout(config.dropout_rate)
+        self.dropout = Dropout(config.dropout_rate)
 
     def call(self, hidden_states, training=False):
         forwarded = self.DenseReluDense(self.layer_norm(hidden_states), training=training)
@@ -164,7 +165,7 @@ class T5Attention(keras.layers.Layer):
                 embeddings_initializer=keras.initializers.RandomNormal(stddev=factor * d_model**-0.5),
                 name="relative_attention_bias",
             )
-        self.dropout = keras.layers.Dropout(config.dropout_rate)
+        self.dropout = Dropout(config.dropout_rate)
 
     def compute_bias(self, query_positions, key_length):
         """(1, heads, queries, keys) bias for queries at ``query_positions`` over keys 0..key_length-1."""
@@ -228,7 +229,7 @@ class T5LayerSelfAttention(keras.layers.Layer):
         super().__init__(**kwargs)
         self.SelfAttention = T5Attention(config, has_relative_attention_bias, is_decoder, name="SelfAttention")
         self.layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon, name="layer_norm")
-        self.dropout = keras.layers.Dropout(config.dropout_rate)
+        self.dropout = Dropout(config.dropout_rate)
 
     def call(self, hidden_states, keep, position_bias, cache=(None, None), cache_position=None, **kwargs):
         attended, key_value, probs = self.SelfAttention(
@@ -248,7 +249,7 @@ class T5LayerCrossAttention(keras.layers.Layer):
         super().__init__(**kwargs)
         self.EncDecAttention = T5Attention(config, False, is_decoder=True, name="EncDecAttention")
         self.layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon, name="layer_norm")
-        self.dropout = keras.layers.Dropout(config.dropout_rate)
+        self.dropout = Dropout(config.dropout_rate)
 
     def call(self, hidden_states, keep, key_value_states, cache=(None, None), **kwargs):
         attended, key_value, probs = self.EncDecAttention(
@@ -314,7 +315,7 @@ class T5Stack(keras.layers.Layer):
         layers = config.num_decoder_layers if is_decoder else config.num_layers
         self.block = [T5Block(config, i == 0, is_decoder, name=f"block_{i}") for i in range(layers)]
         self.final_layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon, name="final_layer_norm")
-        self.dropout = keras.layers.Dropout(config.dropout_rate)
+        self.dropout = Dropout(config.dropout_rate)
 
     def call(
         self,

@@ -17,6 +17,7 @@ from keras import ops
 from kerasformers import losses
 from kerasformers.activations import get_activation
 from kerasformers.errors import ConfigError, InvalidInputError
+from kerasformers.layers.dropout import Dropout
 from kerasformers.layers.vision import (
     PatchProjection,
     as_pair,
@@ -102,7 +103,7 @@ class ViTEmbeddings(keras.layers.Layer):
         self.config = config
         self.use_mask_token = use_mask_token
         self.patch_embeddings = ViTPatchEmbeddings(config, name="patch_embeddings")
-        self.dropout = keras.layers.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
 
     def build(self, input_shape=None):
         init = keras.initializers.TruncatedNormal(stddev=self.config.initializer_range)
@@ -166,7 +167,7 @@ class ViTSelfAttention(keras.layers.Layer):
         self.query = dense(config.hidden_size, config, "query", use_bias=config.qkv_bias)
         self.key = dense(config.hidden_size, config, "key", use_bias=config.qkv_bias)
         self.value = dense(config.hidden_size, config, "value", use_bias=config.qkv_bias)
-        self.dropout = keras.layers.Dropout(config.attention_probs_dropout_prob)
+        self.dropout = Dropout(config.attention_probs_dropout_prob)
 
     def split_heads(self, x):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]
@@ -190,7 +191,7 @@ class ViTSelfOutput(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         self.dense = dense(config.hidden_size, config, "dense")
-        self.dropout = keras.layers.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
 
     def call(self, hidden_states, training=False):
         return self.dropout(self.dense(hidden_states), training=training)
@@ -223,7 +224,7 @@ class ViTOutput(keras.layers.Layer):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         self.dense = dense(config.hidden_size, config, "dense")
-        self.dropout = keras.layers.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
 
     def call(self, hidden_states, training=False):
         return self.dropout(self.dense(hidden_states), training=training)

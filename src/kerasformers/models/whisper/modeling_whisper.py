@@ -28,6 +28,7 @@ from kerasformers.activations import get_activation
 from kerasformers.errors import InvalidInputError
 from kerasformers.input_checks import as_concrete_array
 from kerasformers.layers import WordEmbeddings
+from kerasformers.layers.dropout import Dropout
 from kerasformers.modeling_utils import TFPreTrainedModel
 from kerasformers.models.whisper.configuration_whisper import WhisperConfig
 from kerasformers.models.whisper.generation_whisper import WhisperGenerationMixin
@@ -133,7 +134,7 @@ class WhisperAttention(keras.layers.Layer):
         self.v_proj = dense(embed_dim, config, "v_proj")
         self.q_proj = dense(embed_dim, config, "q_proj")
         self.out_proj = dense(embed_dim, config, "out_proj")
-        self.attn_dropout = keras.layers.Dropout(config.attention_dropout)
+        self.attn_dropout = Dropout(config.attention_dropout)
 
     # Copied from kerasformers.models.bart.modeling_bart.BartAttention.heads
     def heads(self, x):
@@ -192,8 +193,8 @@ class WhisperEncoderLayer(keras.layers.Layer):
         self.fc1 = dense(config.encoder_ffn_dim, config, "fc1")
         self.fc2 = dense(config.d_model, config, "fc2")
         self.final_layer_norm = layer_norm("final_layer_norm")
-        self.dropout = keras.layers.Dropout(config.dropout)
-        self.activation_dropout = keras.layers.Dropout(config.activation_dropout)
+        self.dropout = Dropout(config.dropout)
+        self.activation_dropout = Dropout(config.activation_dropout)
 
     def call(self, hidden_states, output_attentions=False, training=False):
         attended, _, probs = self.self_attn(
@@ -218,8 +219,8 @@ class WhisperDecoderLayer(keras.layers.Layer):
         self.fc1 = dense(config.decoder_ffn_dim, config, "fc1")
         self.fc2 = dense(config.d_model, config, "fc2")
         self.final_layer_norm = layer_norm("final_layer_norm")
-        self.dropout = keras.layers.Dropout(config.dropout)
-        self.activation_dropout = keras.layers.Dropout(config.activation_dropout)
+        self.dropout = Dropout(config.dropout)
+        self.activation_dropout = Dropout(config.activation_dropout)
 
     def call(
         self,
@@ -283,7 +284,7 @@ class TFWhisperEncoder(keras.layers.Layer):
         )
         self.layers = [WhisperEncoderLayer(config, name=f"layers_{i}") for i in range(config.encoder_layers)]
         self.layer_norm = layer_norm("layer_norm")
-        self.dropout = keras.layers.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
         self.gelu = get_activation("gelu")
 
     @property
@@ -340,7 +341,7 @@ class TFWhisperDecoder(keras.layers.Layer):
         )
         self.layers = [WhisperDecoderLayer(config, name=f"layers_{i}") for i in range(config.decoder_layers)]
         self.layer_norm = layer_norm("layer_norm")
-        self.dropout = keras.layers.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def call(
         self,
