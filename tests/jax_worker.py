@@ -241,6 +241,7 @@ def tensorflow_only_refusals(model, folder) -> dict:
         "in_graph_tokenizer": lambda: kerasformers.TFWordPieceTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a"]),
         "export_saved_model": lambda: export_saved_model(model, os.path.join(folder, "serving")),
         "export_litert": lambda: export_litert(model, os.path.join(folder, "model.tflite")),
+        "model_export_litert": lambda: model.export(os.path.join(folder, "keras.tflite"), format="litert"),
     }
     refusals = {}
     for name, attempt in attempts.items():
@@ -249,7 +250,7 @@ def tensorflow_only_refusals(model, folder) -> dict:
             refusals[name] = None
         except kerasformers.errors.NotSupportedError as error:
             refusals[name] = str(error)
-    written = [n for n in ("serving", "model.tflite") if os.path.exists(os.path.join(folder, n))]
+    written = [n for n in ("serving", "model.tflite", "keras.tflite") if os.path.exists(os.path.join(folder, n))]
     return {"tensorflow_only_refusals": refusals, "tensorflow_only_written": written}
 
 

@@ -27,6 +27,7 @@ from kerasformers.lora import LoraMixin
 from kerasformers.outputs import ModelOutput
 from kerasformers.quantization import QuantizationMixin, quantize_as_config_says
 from kerasformers.training import KerasTrainingMixin
+from kerasformers.utils.backend import require_tensorflow_backend
 from kerasformers.weights import (
     checkpoint_dtype,
     deferred_initialization,
@@ -84,16 +85,6 @@ _MODEL_CARD_KEYWORDS = {
     "metrics",
     "batch_size",
 }
-
-
-def _require_tensorflow_backend(feature: str) -> None:
-    """One clear error for a TensorFlow-only feature used on another Keras backend (issue 20)."""
-    backend = keras.backend.backend()
-    if backend != "tensorflow":
-        raise NotSupportedError(
-            f"{feature} needs Keras' TensorFlow backend; KERAS_BACKEND={backend}. Save the weights with "
-            "save_pretrained() here, then export from a process started with KERAS_BACKEND=tensorflow."
-        )
 
 
 class TFPreTrainedModel(LoraMixin, QuantizationMixin, KerasTrainingMixin, keras.Model):
@@ -726,7 +717,7 @@ class TFPreTrainedModel(LoraMixin, QuantizationMixin, KerasTrainingMixin, keras.
             >>> model.save_pretrained("out")
         """
         if kwargs.get("saved_model"):
-            _require_tensorflow_backend("save_pretrained(saved_model=True) (a TensorFlow SavedModel)")
+            require_tensorflow_backend("save_pretrained(saved_model=True) (a TensorFlow SavedModel)")
         if not self.built:
             self.build_with_dummy_inputs()
         self.config.architectures = [type(self).__name__.removeprefix("TF")]
@@ -873,8 +864,8 @@ class TFPreTrainedModel(LoraMixin, QuantizationMixin, KerasTrainingMixin, keras.
             >>> tf.saved_model.load("serving/bert/1").signatures["serving_default"]
             >>> model.export("bert.onnx", format="onnx")
         """
-        if format in ("onnx", "tf_saved_model") and input_signature is None:
-            _require_tensorflow_backend(f"export(format={format!r}) (traced with TensorFlow)")
+        if format == "litert" or (format in ("onnx", "tf_saved_model") and input_signature is None):
+            require_tensorflow_backend(f"export(format={format!r}) (traced with TensorFlow)")
         if format == "onnx" and input_signature is None:
             from kerasformers.serving import export_onnx
 
