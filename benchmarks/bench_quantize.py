@@ -24,12 +24,12 @@ def weight_bytes_keras(model) -> int:
     return int(sum(np.prod(v.shape) * np.dtype(v.dtype).itemsize for v in model.weights))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--length", type=int, default=128)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     load_start = os.getloadavg()[0]
 
     import keras
