@@ -114,3 +114,14 @@ def test_copies_have_not_drifted():
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "check_copies.py")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "copies checked" in result.stdout
+
+
+def test_model_files_use_our_dropout():
+    """Model files build kerasformers.layers.dropout.Dropout: keras.layers.Dropout's masks compile
+    into a slow random kernel under XLA on CPU (see layers/dropout.py)."""
+    offenders = []
+    for path in (PACKAGE / "models").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "Dropout" and ast.unparse(node.value) == "keras.layers":
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
