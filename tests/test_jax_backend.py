@@ -174,12 +174,16 @@ NEWER_FILES = [
     "test_modeling_whisper.py",
 ]
 NUMERICS = "test_matches_pytorch or test_default_loss_matches_pytorch"
+# ViT + GPT-2 composed: every output and loss, and GPT-2's cross-attention, against PyTorch
+VISION_ENCODER_DECODER = "test_every_output_and_loss_match_pytorch or test_gpt2_cross_attention_matches_pytorch"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "test_file, selection",
-    [(f, f"{NUMERICS} or test_fit_with_default_loss") for f in MIXIN_FILES] + [(f, NUMERICS) for f in NEWER_FILES],
+    [(f, f"{NUMERICS} or test_fit_with_default_loss") for f in MIXIN_FILES]
+    + [(f, NUMERICS) for f in NEWER_FILES]
+    + [("test_vision_encoder_decoder.py", VISION_ENCODER_DECODER)],
 )
 def test_common_mixin_numerics_on_jax(test_file, selection):
     """The common mixin's checks under JAX: every head's outputs and default loss (and fit(), eager and jit)."""
