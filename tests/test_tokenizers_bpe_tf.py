@@ -784,3 +784,32 @@ def test_tf_gpt2_tokenizer_as_transformers_tf_side(trained, tmp_path):
     rebuilt = TFGPT2Tokenizer.from_config(direct.get_config())
     assert type(rebuilt) is TFGPT2Tokenizer and rebuilt.pad_token_id == pad
     np.testing.assert_array_equal(rebuilt(tf.constant(texts))["input_ids"].numpy(), want["input_ids"])
+
+
+def test_word_cache_gives_the_library_ids_on_hits_misses_and_long_words(trained, monkeypatch):
+    """The word cache (as the tokenizers library's BPE cache) never changes ids: a batch tokenized
+    again (all hits), then one mixing cached and new words, words longer than the cache's pieces,
+    in eager mode and in a graph (whose batches of 32+ texts run as two halves), and with the cache
+    full (a capacity of 5 words: new words are merged every time and not stored)."""
+    from kerasformers.tokenization import bpe
+    from kerasformers.tokenization.bpe import TFByteLevelBPETokenizer
+
+    long_word = "😀👍🏽中文日本語한국어" * 3  # many byte-level pieces, past WORD_CACHE_PIECES
+    first = random_texts(40, seed=5) + [long_word, "the " + long_word]
+    second = first[::2] + random_texts(40, seed=6) + [long_word + "x"]
+    for capacity in (bpe.WORD_CACHE_CAPACITY, 5):
+        monkeypatch.setattr(bpe, "WORD_CACHE_CAPACITY", capacity)
+        layer = TFByteLevelBPETokenizer.from_pretrained(trained[1], pad_token="<|endoftext|>")
+        graph = tf.function(
+            lambda t: layer.tokenize(t).to_tensor(-7), input_signature=[tf.TensorSpec([None], tf.string)]
+        )
+        sizes = []
+        for texts in (first, first, second, second[:3]):
+            want = reference_ids(trained[0], texts)
+            assert layer.tokenize(tf.constant(texts)).to_list() == want
+            sizes.append(int(layer._word_cache.size()))
+            assert [[i for i in row if i != -7] for row in graph(tf.constant(texts)).numpy().tolist()] == want
+        if capacity == 5:  # full after the first call: nothing is stored after it
+            assert sizes[0] >= 5 and int(layer._word_cache.size()) == sizes[0]
+        else:  # the second batch's new words are stored
+            assert 0 < sizes[0] < sizes[2] <= bpe.WORD_CACHE_CAPACITY

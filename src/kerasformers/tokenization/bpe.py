@@ -61,6 +61,14 @@ _WS = UNICODE_WHITESPACE[1:-1]
 # The regex of tokenizers' ByteLevel pre-tokenizer (use_regex=True), in Oniguruma syntax
 GPT2_SPLIT_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 _NO_RANK = tf.int64.max
+# The word cache of the BPE layer: as many words as the tokenizers library's BPE cache keeps, each
+# of up to this many pieces (longer words are merged every time).
+WORD_CACHE_CAPACITY = 10_000
+WORD_CACHE_PIECES = 16
+_CACHE_PAD = -2  # ids are >= -1 (-1: a byte missing from the vocabulary)
+# From this many texts a graph tokenizes the two halves of the batch side by side (as the tokenizers
+# library runs a batch on several threads); below it one text's latency would pay for the split.
+SPLIT_BATCHES_FROM = 32
 
 # RE2 has no lookahead. `\s+(?!\S)` is emulated with a lead character put before every whitespace
 # character that is followed by a non-whitespace one: there the RE2 whitespace run stops. Every
@@ -401,6 +409,10 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             inverse[i] = token
         self._id_to_token = tf.constant(inverse or [""])
         self.use_special_tokens(self.special_tokens, self.lstrip_tokens, self.rstrip_tokens)
+        # word -> its ids, as the tokenizers library's BPE cache: a word seen before skips the merges
+        self._word_cache = tf.lookup.experimental.MutableHashTable(
+            tf.string, tf.int64, default_value=tf.fill([WORD_CACHE_PIECES], tf.constant(_CACHE_PAD, tf.int64))
+        )
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -606,6 +618,29 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
         rows = tf.concat([merged, tf.ragged.boolean_mask(symbols, ~several)], axis=0)
         return tf.gather(rows, tf.math.invert_permutation(order))
 
+    def _cached_bpe_ids(self, words):
+        """:meth:`bpe_ids` of distinct words, reading and filling the word cache.
+
+        The tokenizers library keeps the same kind of cache (``WORD_CACHE_CAPACITY`` words), so
+        text with recurring words costs both sides a lookup per word; the ids are the same.
+        """
+        cache = self._word_cache
+        cached = tf.reshape(cache.lookup(words), [-1, WORD_CACHE_PIECES])  # _CACHE_PAD after a word's pieces
+        hit = cached[:, 0] != _CACHE_PAD
+        missed = tf.boolean_mask(words, ~hit)
+        computed = self.bpe_ids(missed)
+        fits = computed.row_lengths() <= WORD_CACHE_PIECES
+        room = cache.size() < WORD_CACHE_CAPACITY
+        padded = computed.to_tensor(default_value=_CACHE_PAD, shape=[None, WORD_CACHE_PIECES])
+        store = tf.cond(
+            room, lambda: cache.insert(tf.boolean_mask(missed, fits), tf.boolean_mask(padded, fits)), tf.no_op
+        )
+        with tf.control_dependencies([store]):
+            found = tf.RaggedTensor.from_tensor(tf.boolean_mask(cached, hit), padding=_CACHE_PAD)
+            order = tf.concat([tf.where(hit)[:, 0], tf.where(~hit)[:, 0]], axis=0)
+            rows = tf.concat([found, computed], axis=0)
+            return tf.gather(rows, tf.math.invert_permutation(order))
+
     def tokenize_plain(self, text):
         """Escaped strings [N] without special tokens (see :meth:`tokenize`) -> int64 RaggedTensor [N, tokens]."""
         # `text` is escaped (tokenize does it before added tokens are split off); NFC & co leave
@@ -615,7 +650,7 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
         words = self._pre_tokenize_escaped(text, still_escaped=True)
         unique, index = tf.unique(words.flat_values)  # words repeat: merge each distinct one once
         unique = _unescape(unique)  # escaping is one-to-one: distinct words stay distinct
-        ids = self.bpe_ids(unique)
+        ids = self._cached_bpe_ids(unique)
         if self._unk_id >= 0:
             ids = tf.ragged.map_flat_values(lambda i: tf.where(i < 0, tf.constant(self._unk_id, tf.int64), i), ids)
         ids = tf.ragged.boolean_mask(ids, ids >= 0)  # tokens missing from the vocabulary are dropped, as BPE does
@@ -628,9 +663,15 @@ class TFByteLevelBPETokenizer(TFTokenizerLayer):
             >>> tokenizer.tokenize(tf.constant(["Hello world!", ""])).to_list()
         """
         text = self._escape(replace_invalid_utf8(text))
-        if self.special_pattern is None:
-            return self.tokenize_plain(text)
-        return self.tokenize_with_special_tokens(text)
+        tokenize = self.tokenize_plain if self.special_pattern is None else self.tokenize_with_special_tokens
+        if tf.executing_eagerly():
+            return tokenize(text)
+
+        def halves():  # two independent subgraphs, which TensorFlow runs on two cores at once
+            middle = tf.shape(text, out_type=tf.int64)[0] // 2
+            return tf.concat([tokenize(text[:middle]), tokenize(text[middle:])], axis=0)
+
+        return tf.cond(tf.size(text) >= SPLIT_BATCHES_FROM, halves, lambda: tokenize(text))
 
     def ids_to_tokens(self, ids):
         """int ids -> token strings (same shape)."""
