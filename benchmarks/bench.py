@@ -78,7 +78,9 @@ HOW_WE_ARE_FAST = [  # what the code does; the tables say how far it gets
     "its masks from XLA's ThreeFry generator: Keras' default stateless dropout compiles on CPU "
     "into a slow random-number kernel that was 28% of a MiniLM training step's CPU time.",
     "**In-graph tokenizers work on ids.** BPE merges run on integer ids in one `tf.while_loop` "
-    "over every distinct word of the batch at once; WordPiece is a TensorFlow Text op.",
+    "over every distinct word of the batch at once, behind a word cache like the tokenizers "
+    "library's; a graph tokenizes the two halves of a large batch side by side; WordPiece is a "
+    "TensorFlow Text op.",
 ]
 BEFORE_PATHS = {  # --before: the same calls as they ran before the inference graph / predict shortcut
     "call_eager": "`model(batch)`, eager (`inference_graph = False`)",
