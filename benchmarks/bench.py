@@ -954,7 +954,8 @@ def merge_extras(previous_path: Path, new: dict) -> dict:
         "load": new["machine"]["load_start"][0],
         "extras": sorted(new["extras"]),
     }
-    merged["reruns"] = [r for r in merged.get("reruns", []) if set(r["extras"]) - set(rerun["extras"])] + [rerun]
+    earlier = [{**r, "extras": sorted(set(r["extras"]) - set(rerun["extras"]))} for r in merged.get("reruns", [])]
+    merged["reruns"] = [r for r in earlier if r["extras"]] + [rerun]  # a section is dated by its latest run
     merged["errors"] = merged.get("errors", []) + new["errors"]
     return merged
 
