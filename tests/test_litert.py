@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 import transformers
+from tiny_configs import BERT_KWARGS, IDS, MASK
 
 import kerasformers
 from kerasformers.cli import main
@@ -21,18 +22,7 @@ from kerasformers.errors import ExportError
 
 pytest.importorskip("ai_edge_litert")
 
-BERT = transformers.BertConfig(
-    vocab_size=99,
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=37,
-    max_position_embeddings=64,
-    num_labels=3,
-)
-IDS = np.random.RandomState(0).randint(1, 99, (2, 9)).astype("int32")
-MASK = np.ones_like(IDS)
-MASK[1, 6:] = 0
+BERT = transformers.BertConfig(**BERT_KWARGS, num_labels=3)
 TYPES = np.zeros_like(IDS)
 
 RUN_LITERT = """

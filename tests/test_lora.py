@@ -11,6 +11,7 @@ import pytest
 import torch
 import transformers
 from model_tester import max_abs_diff
+from tiny_configs import BERT_KWARGS, IDS, LLAMA_KWARGS, MASK
 
 import kerasformers
 from kerasformers.errors import InvalidInputError
@@ -19,27 +20,8 @@ peft = pytest.importorskip("peft")
 
 ATOL = 1e-5
 
-BERT = transformers.BertConfig(
-    vocab_size=99,
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=37,
-    max_position_embeddings=64,
-    num_labels=3,
-)
-LLAMA = transformers.LlamaConfig(
-    vocab_size=99,
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    intermediate_size=37,
-    max_position_embeddings=64,
-)
-IDS = np.random.RandomState(0).randint(1, 99, (2, 9)).astype("int32")
-MASK = np.ones_like(IDS)
-MASK[1, 6:] = 0
+BERT = transformers.BertConfig(**BERT_KWARGS, num_labels=3)
+LLAMA = transformers.LlamaConfig(**LLAMA_KWARGS)
 
 
 @pytest.fixture(scope="module")

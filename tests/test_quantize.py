@@ -13,28 +13,13 @@ import pytest
 import torch
 import transformers
 from safetensors.numpy import load_file
+from tiny_configs import BERT_KWARGS, IDS, LLAMA_KWARGS
 
 import kerasformers
 from kerasformers.errors import InvalidInputError, NotSupportedError
 
-LLAMA = transformers.LlamaConfig(
-    vocab_size=99,
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    intermediate_size=37,
-    max_position_embeddings=64,
-)
-BERT = transformers.BertConfig(
-    vocab_size=99,
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=37,
-    max_position_embeddings=64,
-)
-IDS = np.random.RandomState(0).randint(1, 99, (2, 9)).astype("int32")
+LLAMA = transformers.LlamaConfig(**LLAMA_KWARGS)
+BERT = transformers.BertConfig(**BERT_KWARGS)
 
 
 @pytest.fixture(scope="module")

@@ -317,8 +317,9 @@ class KerasTrainingMixin:
             loss = self._compute_loss(
                 x=features, y=labels or None, y_pred=y_pred, sample_weight=sample_weight, training=True
             )
-            loss, tracked, weight = self._distributed_loss(loss, features, labels)
+            share, tracked, weight = self._distributed_loss(loss, features, labels)
             self._loss_tracker.update_state(tracked, sample_weight=weight)
+            loss = loss * share
             if self.optimizer is not None:
                 loss = self.optimizer.scale_loss(loss)
         weights = self.trainable_weights
@@ -373,7 +374,7 @@ class KerasTrainingMixin:
 
             self._xla_gradients = tf.function(loss_and_gradients, jit_compile=True)
         loss, y_pred, gradients = self._xla_gradients(features, labels, sample_weight)
-        share, tracked, weight = self._distributed_loss(loss, features, labels, share_only=True)
+        share, tracked, weight = self._distributed_loss(loss, features, labels)
         self._loss_tracker.update_state(tracked, sample_weight=weight)
         pairs = [(g * tf.cast(share, g.dtype), w) for g, w in zip(gradients, self.trainable_weights) if g is not None]
         self.optimizer.apply_gradients(pairs)
@@ -459,16 +460,16 @@ class KerasTrainingMixin:
             optimizer_variables=optimizer_variables,
         )
 
-    def _distributed_loss(self, loss, features, labels, share_only=False):
-        """(loss to differentiate, loss to report, its weight) for this replica.
+    def _distributed_loss(self, loss, features, labels):
+        """(factor for the loss to differentiate, loss to report, its weight) for this replica.
 
         One replica: the loss itself, weighted by the batch size. Under a ``tf.distribute`` strategy
         with several replicas, gradients are summed across replicas, so the model's own loss (a mean
         over this replica's counted labels: tokens not -100, or examples) is scaled by this
         replica's share of the global count, which makes the sum the mean over the global batch, as
         one device computes it. Keras losses (compile(loss=...)) already scale by 1/replicas; the
-        reported value is unscaled, as Keras' own train step does. With ``share_only`` the first
-        item is the factor for the gradients instead (the loss to differentiate over the loss).
+        reported value is unscaled, as Keras' own train step does. The factor is 1.0 but for the
+        model's own loss under several replicas (then this replica's share of the global count).
         """
         import tensorflow as tf
 
@@ -476,9 +477,9 @@ class KerasTrainingMixin:
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         batch = self._batch_size(features)
         if context is None or replicas == 1:
-            return (1.0 if share_only else loss), loss, batch
+            return 1.0, loss, batch
         if not self._uses_default_loss:
-            return (1.0 if share_only else loss), loss * replicas, batch
+            return 1.0, loss * replicas, batch
         first = next((v for v in keras.tree.flatten(labels) if v is not None), None) if labels else None
         if first is not None and first.dtype.is_integer and first.shape.rank is not None and first.shape.rank >= 2:
             local = tf.reduce_sum(tf.cast(tf.not_equal(first, -100), tf.float32))  # token-level labels
@@ -486,11 +487,10 @@ class KerasTrainingMixin:
             local = tf.cast(batch, tf.float32)
         total = context.all_reduce(tf.distribute.ReduceOp.SUM, local)
         share = local / tf.maximum(total, 1.0)
-        scaled = loss * share
-        # Reported: sum over replicas of (scaled * replicas) * (global batch / replicas) / global batch
-        # = the global mean; weighted by the global batch so epochs average over examples.
+        # Reported: sum over replicas of (loss * share * replicas) * (global batch / replicas) / global
+        # batch = the global mean; weighted by the global batch so epochs average over examples.
         global_batch = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.cast(batch, tf.float32))
-        return (share if share_only else scaled), scaled * replicas, global_batch / replicas
+        return share, loss * share * replicas, global_batch / replicas
 
     def predict_step(self, *args):
         if keras.backend.backend() == "jax":

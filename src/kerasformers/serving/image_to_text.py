@@ -25,7 +25,7 @@ from kerasformers.errors import ExportError, InvalidInputTypeError, NotSupported
 from kerasformers.serving._tensorflow import tf
 from kerasformers.serving.saved_model import check_export_target, exportable_module, write_saved_model
 from kerasformers.serving.signatures import load_tokenizer_layer
-from kerasformers.serving.text_generation import detokenizing_tokenizer, generated_lengths
+from kerasformers.serving.text_generation import detokenizing_tokenizer, generated_text
 
 __all__ = ["export_image_to_text"]
 
@@ -160,9 +160,7 @@ def export_image_to_text(
                 fn_output_signature=(tf.TensorSpec([max_new], tf.int32), tf.TensorSpec([], tf.int32)),
             )
             steps = tf.reduce_max(tf.concat([steps, [0]], axis=0))
-        new = new[:, :steps]
-        count = generated_lengths(new, steps, eos)
-        text = tokenizer.detokenize(tf.RaggedTensor.from_tensor(new, lengths=count))
+        new, count, text = generated_text(new, steps, eos, tokenizer)
         return {"generated_text": text, "generated_ids": new, "num_generated_tokens": count}
 
     signature = tf.function(caption, input_signature=[tf.TensorSpec([None], tf.string, name="images")])

@@ -11,7 +11,7 @@ from kerasformers.errors import ExportError, InvalidInputTypeError, NotSupported
 from kerasformers.serving._tensorflow import tf
 from kerasformers.serving.saved_model import check_export_target, exportable_module, write_saved_model
 from kerasformers.serving.signatures import load_tokenizer_layer
-from kerasformers.serving.text_generation import DEFAULT_MAX_NEW_TOKENS, detokenizing_tokenizer, generated_lengths
+from kerasformers.serving.text_generation import DEFAULT_MAX_NEW_TOKENS, detokenizing_tokenizer, generated_text
 
 __all__ = ["export_text2text_generation", "DEFAULT_MAX_SOURCE_LENGTH", "SOURCE_TRUNCATION"]
 
@@ -181,9 +181,7 @@ def export_text2text_generation(
             return sequences, tf.reduce_max(tf.concat([steps, [0]], axis=0))
 
         new, steps = tf.switch_case(branch, [lambda b=b, f=f: run(b, f) for b, f in zip(buckets, loops)])
-        new = new[:, :steps]
-        count = generated_lengths(new, steps, eos)
-        text_out = tokenizer.detokenize(tf.RaggedTensor.from_tensor(new, lengths=count))
+        new, count, text_out = generated_text(new, steps, eos, tokenizer)
         return {
             "generated_text": text_out,
             "generated_ids": new,

@@ -60,6 +60,17 @@ def generated_lengths(new_tokens, steps, eos_token_ids):
     return tf.where(tf.reduce_any(hit, axis=1), first, count)
 
 
+def generated_text(new_tokens, steps, eos_token_ids, tokenizer):
+    """(new tokens cut to ``steps``, each row's kept length, their text) from a generate loop's output.
+
+    Example:
+        >>> new, count, text = generated_text(new_tokens, steps, [2], tokenizer_layer)
+    """
+    new = new_tokens[:, :steps]
+    count = generated_lengths(new, steps, eos_token_ids)
+    return new, count, tokenizer.detokenize(tf.RaggedTensor.from_tensor(new, lengths=count))
+
+
 def _prompt_buckets(max_prompt_length: int) -> list[int]:
     """The padded prompt lengths compiled for: powers of two from 16, the last one capped at the limit.
 
@@ -222,9 +233,7 @@ def export_text_generation(
             return loop(padded, mask, longest, seed)
 
         new, steps = tf.switch_case(branch, [lambda b=b, f=f: run(b, f) for b, f in zip(buckets, loops)])
-        new = new[:, :steps]
-        count = generated_lengths(new, steps, eos)
-        text_out = tokenizer.detokenize(tf.RaggedTensor.from_tensor(new, lengths=count))
+        new, count, text_out = generated_text(new, steps, eos, tokenizer)
         return {
             "generated_text": text_out,
             "generated_ids": new,
