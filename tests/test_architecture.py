@@ -125,3 +125,20 @@ def test_model_files_use_our_dropout():
             if isinstance(node, ast.Attribute) and node.attr == "Dropout" and ast.unparse(node.value) == "keras.layers":
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def test_the_copy_check_sees_a_drifted_method(tmp_path):
+    """A `Class.method` mark is compared with that method: an edited copy is reported, a true one is not."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from check_copies import check, original
+
+    source = original("kerasformers.models.bart.modeling_bart.BartAttention.heads")
+    assert source and source.lstrip().startswith("def heads")
+    mark = "class Copy:\n    # Copied from kerasformers.models.bart.modeling_bart.BartAttention.heads\n"
+    body = "    " + source + "\n"  # the segment's later lines keep the method's own indentation
+    same, drifted = tmp_path / "same.py", tmp_path / "drifted.py"
+    same.write_text(mark + body)
+    drifted.write_text(mark + body.replace("def heads(self, x):", "def heads(self, x):  # edited"))
+    assert check(same) == (1, [])
+    count, problems = check(drifted)
+    assert count == 1 and len(problems) == 1 and "differs" in problems[0]

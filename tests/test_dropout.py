@@ -49,3 +49,21 @@ def test_noise_shape_and_inference_inside_xla():
     assert np.all((out == 0).all(axis=1) | (out == 2).all(axis=1))  # one draw per row, broadcast
     inference = tf.function(lambda x: layer(x, training=False), jit_compile=True)(x).numpy()
     np.testing.assert_array_equal(inference, x.numpy())
+
+
+def test_inside_xla_the_mask_comes_from_threefry():
+    """The point of the layer: under XLA its random op uses ThreeFry, not Keras' default algorithm
+    (auto-select, which XLA on CPU compiles to the slow kernel)."""
+    from tensorflow.python.ops.random_ops_util import Algorithm
+
+    def algorithms(layer):
+        graph = (
+            tf.function(lambda x: layer(x, training=True), jit_compile=True)
+            .get_concrete_function(tf.TensorSpec([4, 8]))
+            .graph
+        )
+        ops = [op for op in graph.get_operations() if op.type == "StatelessRandomUniformV2"]
+        return {int(tf.get_static_value(op.inputs[-1])) for op in ops}
+
+    assert algorithms(Dropout(RATE, seed=1)) == {Algorithm.THREEFRY.value}
+    assert algorithms(keras.layers.Dropout(RATE, seed=1)) != {Algorithm.THREEFRY.value}  # what it replaces
