@@ -112,32 +112,21 @@ def _worker(variant: str, steps: int) -> dict:
     }
 
 
-def _free_ports(count: int) -> list[int]:
-    import socket
-
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
 def _spawn(variant: str, steps: int) -> dict:
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p)
     command = [sys.executable, __file__, "--worker", variant, "--steps", str(steps)]
     if variant == "multi_worker":  # two processes, one core's worth of threads each; worker 0 reports
-        workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
+        sys.path.insert(0, str(ROOT / "tests"))
+        from localhost_cluster import localhost_tf_configs
+
         procs = []
-        for index in range(2):
-            tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        for tf_config in localhost_tf_configs(2):
             threads = {name: "1" for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
             procs.append(
                 subprocess.Popen(
                     command,
-                    env={**env, **threads, "TF_CONFIG": json.dumps(tf_config)},
+                    env={**env, **threads, "TF_CONFIG": tf_config},
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     text=True,

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from localhost_cluster import localhost_tf_configs
 
 WORKER = Path(__file__).with_name("distribute_worker.py")
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -45,24 +45,12 @@ def _run(options: dict, tmp_path: Path, timeout: int = 300) -> dict:
     return json.loads(out.read_text())
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def _run_cluster(options: dict, tmp_path: Path, timeout: int = 300) -> tuple[dict, list[Path]]:
     """Two workers on 127.0.0.1 with TF_CONFIG; returns the chief's result and what each wrote."""
-    ports = _free_ports(2)
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    configs = localhost_tf_configs(2)
     outs = [tmp_path / f"worker{i}.json" for i in range(2)]
     processes = []
-    for index in range(2):
-        config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+    for index, config in enumerate(configs):
         processes.append(
             subprocess.Popen(
                 [sys.executable, str(WORKER), json.dumps({**options, "out": str(outs[index])})],

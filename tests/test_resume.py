@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from localhost_cluster import localhost_tf_configs
 from safetensors.numpy import load_file
 from seq2seq_data import movie_sentences
 
@@ -156,23 +156,12 @@ def test_sigkilled_mirrored_run_resumes_to_the_uninterrupted_mirrored_weights(co
     _assert_same_weights(tmp_path / "mirrored-killed", reference)
 
 
-def _free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
 def _run_two_workers(corpus, out, kill_after=None):
     """The command on two localhost workers (TF_CONFIG), both with ``--out out`` (only the chief
     writes); with ``kill_after``, worker 1 SIGKILLs itself after that many steps."""
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
     processes = []
-    for index in range(2):
-        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+    for index, config in enumerate(localhost_tf_configs(2)):
+        env = {**os.environ, "TF_CONFIG": config}
         env.pop("KF_KILL_AFTER_STEP", None)
         if kill_after and index == 1:
             env["KF_KILL_AFTER_STEP"] = str(kill_after)
