@@ -183,19 +183,38 @@ def read_tfrecords(
     def parse(record):
         return {"input_ids": tf.cast(tf.io.parse_single_example(record, feature_spec)["input_ids"], tf.int32)}
 
-    if epoch is None:
-        order_seed, record_seed, reshuffle = seed, seed, True
-    else:  # one fixed order per (seed, epoch): resuming at an epoch needs no earlier pass
-        epoch_key = tf.cast(epoch, tf.int64) * 1_000_003 + seed
-        order_seed, record_seed, reshuffle = epoch_key, epoch_key + 500_009, False
-    dataset = tf.data.Dataset.from_tensor_slices(files)
-    if shuffle:
-        dataset = dataset.shuffle(len(files), seed=order_seed, reshuffle_each_iteration=reshuffle)
+    epoch_key = None if epoch is None else tf.cast(epoch, tf.int64) * 1_000_003 + seed
+    if shuffle and epoch_key is not None:  # one fixed order per (seed, epoch), stateless
+        order = tf.random.experimental.stateless_shuffle(tf.range(len(files)), seed=tf.stack([epoch_key, 0]))
+        dataset = tf.data.Dataset.from_tensor_slices(tf.gather(tf.constant(files), order))
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices(files)
+        if shuffle:
+            dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.interleave(tf.data.TFRecordDataset, cycle_length=min(cycle_length, len(files)), block_length=1)
     dataset = dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    if shuffle:
-        dataset = dataset.shuffle(shuffle_buffer, seed=record_seed, reshuffle_each_iteration=reshuffle)
+    if shuffle and epoch_key is not None:
+        dataset = _window_shuffle(dataset, shuffle_buffer, epoch_key + 500_009)
+    elif shuffle:
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     return dataset
+
+
+def _window_shuffle(dataset, window: int, key):
+    """Each run of ``window`` elements in a permutation drawn from ``(key, run index)``.
+
+    tf.data's own ``shuffle`` takes a tensor seed (``key`` depends on the epoch inside
+    ``flat_map``) only while no global seed of 0 is set: TensorFlow then compares the seed tensor
+    in Python and fails. This stateless window shuffle gives the same order in every run.
+    """
+    import tensorflow as tf
+
+    def permute(index, block):
+        count = tf.shape(block["input_ids"])[0]
+        order = tf.random.experimental.stateless_shuffle(tf.range(count), seed=tf.stack([key, index]))
+        return tf.data.Dataset.from_tensor_slices({name: tf.gather(value, order) for name, value in block.items()})
+
+    return dataset.batch(window).enumerate().flat_map(permute)
 
 
 def special_token_ids(tokenizer) -> list[int]:
