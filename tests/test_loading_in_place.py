@@ -117,3 +117,52 @@ def test_half_precision_checkpoint_loads_bit_for_bit(tiny_bert, tmp_path, dtype)
     config.pop("dtype", None), config.pop("torch_dtype", None)
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert weights.checkpoint_dtype(tmp_path) == dtype
+
+
+def resident_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
+
+
+def test_variables_take_no_memory_until_the_checkpoint_fills_them():
+    """Built for loading, large variables sit on untouched zero pages (a model that is loaded is
+    resident once, not as zeros first); their real initial values make them resident."""
+    config = kerasformers.BertConfig(
+        **{**TINY_BERT, "vocab_size": 60_000, "hidden_size": 512, "num_attention_heads": 8}
+    )
+    before = resident_mb()
+    with weights.deferred_initialization() as deferred:
+        model = kerasformers.TFBertModel(config)
+        model.build_with_dummy_inputs()
+    weight_mb = sum(np.prod(v.shape) * 4 for v in model.weights) / 2**20  # ~120 MB, mostly the embedding
+    assert resident_mb() - before < 0.2 * weight_mb
+    assert not np.any(variable(model, "embeddings.word_embeddings.weight")[:100])
+    deferred.initialize()
+    assert resident_mb() - before > 0.8 * weight_mb
+    assert np.abs(variable(model, "embeddings.word_embeddings.weight")).max() > 0
+
+
+def test_loaded_tensors_become_the_variables_without_a_copy_in_tensorflows_allocator(tmp_path):
+    """The file is read straight into the buffer each variable adopts: TensorFlow's allocator (whose
+    bookkeeping costs ~6% of what it ever held) does not hold the weights, and values are PyTorch's."""
+    import tensorflow as tf
+
+    try:
+        tf.config.experimental.get_memory_info("CPU:0")
+    except ValueError:
+        pytest.skip("this TensorFlow's CPU allocator keeps no statistics (oneDNN off)")
+    torch.manual_seed(0)
+    config = transformers.BertConfig(**{**TINY_BERT, "vocab_size": 8000, "hidden_size": 64, "intermediate_size": 256})
+    torch_model = transformers.BertModel(config).eval()
+    torch_model.save_pretrained(tmp_path)
+    weight_bytes = sum(p.numel() * 4 for p in torch_model.parameters())
+    before = tf.config.experimental.get_memory_info("CPU:0")["current"]
+    model = kerasformers.TFBertModel.from_pretrained(tmp_path)
+    held = tf.config.experimental.get_memory_info("CPU:0")["current"] - before
+    assert held < 0.1 * weight_bytes, f"{held} of {weight_bytes} weight bytes went through TensorFlow's allocator"
+    ours = model(input_ids=IDS, attention_mask=MASK).last_hidden_state
+    assert max_abs_diff(ours, torch_hidden(torch_model)) <= 1e-5
+    kernel = variable(model, "encoder.layer.0.intermediate.dense.weight")  # 64 KiB, transposed while read
+    np.testing.assert_array_equal(
+        kernel, torch_model.state_dict()["encoder.layer.0.intermediate.dense.weight"].numpy().T
+    )

@@ -163,9 +163,40 @@ def _files_from_index(index: Path) -> list[Path]:
     return files
 
 
-# Tensors are copied into their variables in pieces of about this many bytes, so loading never
-# holds a second copy of a large matrix (an embedding is ~20% of a small LLM's weights).
-LOAD_CHUNK_BYTES = 8 * 2**20
+# Tensors are converted (dtype, transposition) in pieces of about this many bytes, so loading
+# never holds a second copy of a large matrix (an embedding is ~20% of a small LLM's weights).
+LOAD_CHUNK_BYTES = 2**20
+
+# On CPU a loaded variable's memory is a numpy buffer TensorFlow adopts through DLPack (no copy):
+# variables are created on untouched zero pages, then each takes its checkpoint tensor whole.
+# TensorFlow's own CPU allocator (BFC, with oneDNN on) keeps 1/32 of every region it ever grew as
+# bookkeeping and never gives freed pages back: weights allocated there cost ~6% more than their
+# bytes. Smaller variables than this are not worth the trouble.
+ADOPT_MIN_BYTES = 64 * 2**10
+_ALIGNMENT = 64  # TensorFlow's EIGEN_MAX_ALIGN_BYTES: it only adopts buffers aligned so
+
+
+def _aligned_array(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A C-contiguous, 64-byte aligned array of zeros; large ones sit on untouched (free) zero pages."""
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = np.zeros(nbytes + _ALIGNMENT, np.uint8)
+    start = -raw.ctypes.data % _ALIGNMENT
+    return raw[start : start + nbytes].view(dtype).reshape(shape)
+
+
+def _tensor_over(array: np.ndarray):
+    """A tf.Tensor that owns ``array``'s memory (DLPack, no copy). The caller must drop ``array``."""
+    import tensorflow as tf
+
+    if array.dtype == ml_dtypes.bfloat16:  # DLPack from numpy knows no bfloat16: same bits as uint16
+        return tf.bitcast(tf.experimental.dlpack.from_dlpack(array.view(np.uint16).__dlpack__()), tf.bfloat16)
+    return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
+
+
+def _adoptable(dtype: np.dtype, shape: tuple[int, ...]) -> bool:
+    floating = dtype == ml_dtypes.bfloat16 or np.issubdtype(dtype, np.floating)
+    return floating and int(np.prod(shape, dtype=np.int64)) * dtype.itemsize >= ADOPT_MIN_BYTES
+
 
 _SAFETENSORS_DTYPES = {
     "F64": np.float64,
@@ -203,15 +234,21 @@ class CheckpointTensor:
             return _read_tensor(self._handle, self.name, self.path)
         return self.read_rows(0, self.shape[0]) if self.shape else self.read_rows(0, 1)
 
-    def read_rows(self, start: int, stop: int) -> np.ndarray:
-        """Rows ``start:stop`` along the first axis (a 0-d tensor: the value itself)."""
-        if self._array is not None:
-            return self._array[start:stop] if self.shape else self._array
-        if self.dtype == object:
-            return self()[start:stop]
+    def read_rows(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Rows ``start:stop`` along the first axis (a 0-d tensor: the value itself).
+
+        ``out``: a C-contiguous array of this tensor's dtype and those rows' shape to read into.
+        """
+        if self._array is not None or self.dtype == object:
+            rows = self._array if self._array is not None else self()
+            rows = rows[start:stop] if self.shape else rows
+            if out is None:
+                return rows
+            out[...] = rows
+            return out
         row_elements = int(np.prod(self.shape[1:], dtype=np.int64))
         rows = stop - start if self.shape else 1
-        out = np.empty((rows * row_elements,), self.dtype)
+        out = np.empty((rows * row_elements,), self.dtype) if out is None else out.reshape(-1)
         try:
             with open(self.path, "rb", buffering=0) as file:
                 file.seek(self._offset + start * row_elements * self.dtype.itemsize)
@@ -312,12 +349,13 @@ def _has_single_handle(resource) -> bool:
 
 
 def assign_checkpoint_tensor(variable: keras.Variable, tensor: CheckpointTensor, transposed: bool = False) -> None:
-    """Copy ``tensor`` into ``variable`` in place, ``LOAD_CHUNK_BYTES`` of rows at a time.
+    """Put ``tensor`` into ``variable`` without a second copy of it in memory.
 
-    With TensorFlow each piece is written into the variable's own buffer (a strided-slice
-    assignment), so the largest extra allocation is one piece, not a copy of the matrix;
-    a ``transposed`` tensor (PyTorch's (out, in) Linear weight) fills columns. Other backends
-    get one whole assignment.
+    With TensorFlow on CPU, a floating variable of 64 KiB or more gets a new buffer: the file is
+    read straight into it (converted or transposed ``LOAD_CHUNK_BYTES`` of rows at a time when the
+    dtype or layout differs) and the variable adopts it whole. Otherwise each piece is written into
+    the variable's own buffer (a strided-slice assignment). A ``transposed`` tensor (PyTorch's
+    (out, in) Linear weight) fills columns. Other backends get one whole assignment.
 
     Example:
         >>> assign_checkpoint_tensor(model.bert.pooler.dense.kernel, tensors["bert.pooler.dense.weight"], True)
@@ -338,6 +376,19 @@ def assign_checkpoint_tensor(variable: keras.Variable, tensor: CheckpointTensor,
 
     row_bytes = max(1, tensor.dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64)))
     step = max(1, LOAD_CHUNK_BYTES // row_bytes)
+    if "CPU" in resource.device and _adoptable(dtype, shape):
+        buffer = _aligned_array(shape[::-1] if transposed else shape, dtype)
+        if not transposed and tensor.dtype == dtype:
+            tensor.read_rows(0, shape[0], out=buffer)
+        else:
+            for start in range(0, shape[0], step):
+                rows = tensor.read_rows(start, min(shape[0], start + step))
+                if transposed:
+                    buffer[:, start : start + len(rows)] = rows.T
+                else:
+                    buffer[start : start + len(rows)] = rows
+        tf.raw_ops.AssignVariableOp(resource=resource.handle, value=_tensor_over(buffer), validate_shape=True)
+        return
     for start in range(0, shape[0], step):
         stop = min(shape[0], start + step)
         rows = tensor.read_rows(start, stop).astype(dtype, copy=False)
@@ -399,7 +450,11 @@ def deferred_initialization():
         if not keras.backend.is_float_dtype(variable._dtype):
             return original(variable, initializer)
         deferred.pending[id(variable)] = (variable, initializer)
-        variable._initialize(tf.zeros(variable._shape, dtype=variable._dtype))
+        dtype, shape = _numpy_dtype(variable._dtype), tuple(variable._shape)
+        if _adoptable(dtype, shape):  # untouched zero pages: no memory until the checkpoint fills them
+            variable._initialize(_tensor_over(_aligned_array(shape, dtype)))
+        else:
+            variable._initialize(tf.zeros(shape, dtype=variable._dtype))
 
     BackendVariable._initialize_with_initializer = initialize_as_zeros
     try:
