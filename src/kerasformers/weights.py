@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import mmap
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,15 +174,16 @@ LOAD_CHUNK_BYTES = 2**20
 # bookkeeping and never gives freed pages back: weights allocated there cost ~6% more than their
 # bytes. Smaller variables than this are not worth the trouble.
 ADOPT_MIN_BYTES = 64 * 2**10
-_ALIGNMENT = 64  # TensorFlow's EIGEN_MAX_ALIGN_BYTES: it only adopts buffers aligned so
 
 
-def _aligned_array(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """A C-contiguous, 64-byte aligned array of zeros; large ones sit on untouched (free) zero pages."""
+def _mapped_array(shape: tuple[int, ...], dtype: np.dtype, populate: bool = False) -> np.ndarray:
+    """A C-contiguous array on its own anonymous memory map: zeros, page-aligned, released with
+    its last view. Untouched pages take no memory; ``populate`` maps them all at once instead
+    (faster than one page fault per page, for an array about to be filled)."""
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    raw = np.zeros(nbytes + _ALIGNMENT, np.uint8)
-    start = -raw.ctypes.data % _ALIGNMENT
-    return raw[start : start + nbytes].view(dtype).reshape(shape)
+    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | (getattr(mmap, "MAP_POPULATE", 0) if populate else 0)
+    memory = mmap.mmap(-1, max(nbytes, 1), flags=flags)
+    return np.frombuffer(memory, np.uint8, count=nbytes).view(dtype).reshape(shape)
 
 
 def _tensor_over(array: np.ndarray):
@@ -195,7 +197,11 @@ def _tensor_over(array: np.ndarray):
 
 def _adoptable(dtype: np.dtype, shape: tuple[int, ...]) -> bool:
     floating = dtype == ml_dtypes.bfloat16 or np.issubdtype(dtype, np.floating)
-    return floating and int(np.prod(shape, dtype=np.int64)) * dtype.itemsize >= ADOPT_MIN_BYTES
+    return (
+        floating
+        and hasattr(mmap, "MAP_ANONYMOUS")
+        and int(np.prod(shape, dtype=np.int64)) * dtype.itemsize >= ADOPT_MIN_BYTES
+    )
 
 
 _SAFETENSORS_DTYPES = {
@@ -377,7 +383,7 @@ def assign_checkpoint_tensor(variable: keras.Variable, tensor: CheckpointTensor,
     row_bytes = max(1, tensor.dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64)))
     step = max(1, LOAD_CHUNK_BYTES // row_bytes)
     if "CPU" in resource.device and _adoptable(dtype, shape):
-        buffer = _aligned_array(shape[::-1] if transposed else shape, dtype)
+        buffer = _mapped_array(shape[::-1] if transposed else shape, dtype, populate=True)
         if not transposed and tensor.dtype == dtype:
             tensor.read_rows(0, shape[0], out=buffer)
         else:
@@ -452,7 +458,7 @@ def deferred_initialization():
         deferred.pending[id(variable)] = (variable, initializer)
         dtype, shape = _numpy_dtype(variable._dtype), tuple(variable._shape)
         if _adoptable(dtype, shape):  # untouched zero pages: no memory until the checkpoint fills them
-            variable._initialize(_tensor_over(_aligned_array(shape, dtype)))
+            variable._initialize(_tensor_over(_mapped_array(shape, dtype)))
         else:
             variable._initialize(tf.zeros(shape, dtype=variable._dtype))
 
