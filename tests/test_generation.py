@@ -174,6 +174,15 @@ def test_one_compiled_program_per_bucket(tiny):
     assert len(model._compiled_generate_functions()) == 1
     (function,) = model._compiled_generate_functions().values()
     assert function.experimental_get_tracing_count() == 1
+
+    # and one XLA program: the prompt length is an input of it, not a constant XLA compiles per value
+    def program(length):
+        ids = tf.constant(rng.randint(3, 99, (2, 16)), tf.int32)
+        mask = tf.constant((np.arange(16) >= 16 - length)[None].repeat(2, 0), tf.int32)
+        hlo = function.experimental_get_compiler_ir(ids, mask, tf.constant(length), tf.constant([0, 0]), tf.constant(3))
+        return hlo(stage="hlo").split("\n", 1)[1]  # without the module's name line
+
+    assert program(2) == program(11)
     model.generate(rng.randint(3, 99, (2, 17)), max_new_tokens=3)  # bucket 32
     assert len(model._compiled_generate_functions()) == 2
 

@@ -373,7 +373,11 @@ def _prefill(model, ids, mask, max_new_tokens):
 
 def _context(mask, bucket, step, prompt_length):
     offset = bucket - prompt_length
-    first = offset + tf.cast(tf.argmax(tf.cast(mask[:, offset:] != 0, tf.int32), axis=1), tf.int32)
+    # each row's first real column at or after the offset (the offset if it has none); a mask, not
+    # mask[:, offset:], whose shape would make XLA compile the loop again for every prompt length
+    real = (mask != 0) & (tf.range(bucket)[None, :] >= offset)
+    found = tf.cast(tf.argmax(tf.cast(real, tf.int32), axis=1), tf.int32)
+    first = tf.where(tf.reduce_any(real, axis=1), found, offset)
     return DecodeContext(length=bucket + step, offset=offset, first_token=first, prompt_length=prompt_length)
 
 
