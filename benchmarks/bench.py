@@ -92,7 +92,7 @@ ALL_PATHS = {**OUR_PATHS, **BEFORE_PATHS}
 # other issues' scripts, the arguments that keep them inside this run's time budget, and an
 # optional timeout in seconds (default EXTRA_TIMEOUT_S)
 EXTRA_SCRIPTS = {
-    "generation": ("bench_generate.py", ["--new-tokens", "32", "--repeats", "1"]),
+    "generation": ("bench_generate.py", ["--new-tokens", "32", "--repeats", "3"]),
     "export": ("bench_export.py", []),
     "trainer": ("bench_trainer.py", ["--steps", "7", "--warmup-steps", "2", "--rounds", "3"], 1200),
     "training": ("bench_training.py", ["--steps", "6", "--rounds", "3"], 900),
