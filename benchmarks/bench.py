@@ -22,6 +22,7 @@ import datetime
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -192,16 +193,21 @@ def median(values):
 
 
 def alternate(entries, rounds: int, time_budget_s: float | None = None, min_rounds: int = 3):
-    """Time ``entries`` [(worker, variant)] in turn, A B A B ...: list of seconds per entry.
+    """Time ``entries`` [(worker, variant)] in turn, A B C A B C ...: list of seconds per entry.
 
-    Small workloads repeat inside one request (about 50 ms a sample) so the request itself
-    costs nothing measurable; ``time_budget_s`` stops early, after at least ``min_rounds``.
+    Each round takes the entries in a new order (a seeded shuffle): ONNX Runtime's and OpenMP's
+    idle threads spin on for a while after a run (ORT: ~30 ms of a core) and slow whatever runs
+    next on the same cores, so no entry may always follow the same one. Small workloads repeat
+    inside one request (about 50 ms a sample) so the request itself costs nothing measurable;
+    ``time_budget_s`` stops early, after at least ``min_rounds``.
     """
     times = {entry: [] for entry in entries}
     start = time.perf_counter()
     repeat = {entry: 1 for entry in entries}
+    order = list(entries)
+    shuffle = random.Random(0).shuffle
     for r in range(rounds):
-        for entry in entries:
+        for entry in order:
             worker, variant = entry
             seconds = worker.request("time", variant=variant, repeat=repeat[entry])["seconds"]
             times[entry].append(seconds)
@@ -209,6 +215,7 @@ def alternate(entries, rounds: int, time_budget_s: float | None = None, min_roun
                 repeat[entry] = max(1, min(50, int(0.05 / max(seconds, 1e-6))))
         if time_budget_s is not None and r + 1 >= min_rounds and time.perf_counter() - start > time_budget_s:
             break
+        shuffle(order)
     return times
 
 
