@@ -195,9 +195,10 @@ def median(values):
 def alternate(entries, rounds: int, time_budget_s: float | None = None, min_rounds: int = 3):
     """Time ``entries`` [(worker, variant)] in turn, A B C A B C ...: list of seconds per entry.
 
-    Each round takes the entries in a new order (a seeded shuffle): ONNX Runtime's and OpenMP's
-    idle threads spin on for a while after a run (ORT: ~30 ms of a core) and slow whatever runs
-    next on the same cores, so no entry may always follow the same one. Small workloads repeat
+    ONNX Runtime's and OpenMP's idle threads spin on for a while after a run (ORT: ~30 ms of a
+    core) and slow whatever runs next on the same cores: the workers run short workloads untimed
+    for that long first (worker.py, ``SETTLE_S``), and each round takes the entries in a new
+    (seeded) order, so no entry always follows the same one. Small workloads repeat
     inside one request (about 50 ms a sample) so the request itself costs nothing measurable;
     ``time_budget_s`` stops early, after at least ``min_rounds``.
     """
