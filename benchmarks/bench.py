@@ -700,7 +700,9 @@ def render_markdown(results: dict, plot_name: str | None = "BENCHMARKS.png") -> 
             "Inputs as a tokenizer returns them (int64 numpy: input_ids, attention_mask, token_type_ids; "
             "no padding). PyTorch: `model(**batch)` under `torch.inference_mode()` (sdpa attention). "
             "ONNX Runtime: the PyTorch model exported with `torch.onnx.export(dynamo=True)`, CPU provider, "
-            "all graph optimisations. Times are medians per batch after warm-up; % peak is the model's "
+            "all graph optimisations. Times are medians per batch after warm-up; each side is timed in its "
+            "steady state (a short workload runs untimed for 40 ms first, so the other side's idle "
+            "threads have stopped spinning; every round takes the sides in a new order); % peak is the model's "
             "matmul FLOPs per second over the GEMM peak above; max abs diff compares a corner of "
             "last_hidden_state with PyTorch's.",
             "",
