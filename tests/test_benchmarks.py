@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 import transformers
+from tiny_configs import BERT_KWARGS
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
 
@@ -24,14 +25,7 @@ def bench():
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory):
     torch.manual_seed(0)
-    config = transformers.BertConfig(
-        vocab_size=99,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=37,
-        max_position_embeddings=64,
-    )
+    config = transformers.BertConfig(**BERT_KWARGS)
     folder = tmp_path_factory.mktemp("tiny_bert")
     transformers.BertModel(config).save_pretrained(folder)
     return folder

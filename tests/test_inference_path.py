@@ -13,18 +13,11 @@ import pytest
 import torch
 import transformers
 from model_tester import ATOL, compare_outputs, torch_outputs
+from tiny_configs import BERT_KWARGS
 
 import kerasformers
 
-TINY = dict(
-    vocab_size=99,
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=37,
-    max_position_embeddings=64,
-    num_labels=3,
-)
+TINY = dict(BERT_KWARGS, num_labels=3)
 
 
 @pytest.fixture(scope="module")

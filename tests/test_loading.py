@@ -15,20 +15,13 @@ import pytest
 import torch
 import transformers
 from model_tester import max_abs_diff
+from tiny_configs import BERT_KWARGS
 
 import kerasformers
 from kerasformers import CheckpointNotFoundError, WeightsError
 from kerasformers.configuration import UnsupportedModelTypeError
 
-TINY_BERT = dict(
-    vocab_size=99,
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=37,
-    max_position_embeddings=64,
-    type_vocab_size=2,
-)
+TINY_BERT = dict(BERT_KWARGS, type_vocab_size=2)
 TINY_DISTILBERT = dict(vocab_size=99, dim=32, n_layers=2, n_heads=4, hidden_dim=37, max_position_embeddings=64)
 
 

@@ -3,21 +3,13 @@ import pytest
 import torch
 import transformers
 from model_tester import ModelTesterMixin
+from tiny_configs import BERT_KWARGS
 
 import kerasformers
 
 
 class TestRoberta(ModelTesterMixin):
-    torch_config = transformers.RobertaConfig(
-        vocab_size=99,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=37,
-        max_position_embeddings=64,
-        type_vocab_size=2,
-        num_labels=3,
-    )
+    torch_config = transformers.RobertaConfig(**BERT_KWARGS, type_vocab_size=2, num_labels=3)
     input_names = ("input_ids", "attention_mask", "token_type_ids")
     pad_with_pad_token_id = True
     heads = {

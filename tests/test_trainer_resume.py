@@ -18,6 +18,7 @@ import time
 import numpy as np
 import pytest
 from safetensors.numpy import load_file
+from tiny_configs import BERT_KWARGS
 
 import kerasformers
 
@@ -65,14 +66,7 @@ with open(output_dir + "/log_history.json", "w") as f:
 def script_and_init(tmp_path_factory):
     folder = tmp_path_factory.mktemp("resume")
     config = kerasformers.AutoConfig.for_model(
-        "bert",
-        vocab_size=99,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=37,
-        max_position_embeddings=64,
-        num_labels=2,
+        "bert", **BERT_KWARGS, num_labels=2
     )  # dropout left at BERT's 0.1: the resumed run must restore the dropout RNG too
     model = kerasformers.TFBertForSequenceClassification(config)
     model.build_with_dummy_inputs()

@@ -12,19 +12,13 @@ import keras
 import numpy as np
 import pytest
 import transformers
+from tiny_configs import BERT_KWARGS
 
 import kerasformers
 from kerasformers import TFBertForQuestionAnswering, TFBertForSequenceClassification
 from kerasformers.cli import main
 
-TINY = dict(
-    vocab_size=99,
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=37,
-    max_position_embeddings=64,
-)
+TINY = dict(BERT_KWARGS)
 
 
 def tiny(cls=TFBertForSequenceClassification, **overrides):

@@ -1,4 +1,4 @@
-"""Tiny BERT and Llama shapes and one padded batch, shared by the LoRA, quantization and LiteRT tests."""
+"""The suite's tiny BERT and Llama shapes (tests add their own labels, vocab types, token ids) and one padded batch."""
 
 import numpy as np
 

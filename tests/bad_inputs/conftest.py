@@ -11,27 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_configs import BERT_KWARGS, LLAMA_KWARGS
 
-TINY_BERT = dict(
-    vocab_size=99,
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=37,
-    max_position_embeddings=64,
-)
-TINY_LLAMA = dict(
-    vocab_size=99,
-    hidden_size=32,
-    intermediate_size=37,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    max_position_embeddings=64,
-    bos_token_id=1,
-    eos_token_id=2,
-    pad_token_id=0,
-)
+TINY_BERT = dict(BERT_KWARGS)
+TINY_LLAMA = dict(LLAMA_KWARGS, bos_token_id=1, eos_token_id=2, pad_token_id=0)
 
 
 def snapshot(path: str | Path) -> dict[str, str]:
